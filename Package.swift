@@ -1,0 +1,95 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "Shennong",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "shennong", targets: ["shennong"]),
+        .library(name: "ShennongServer", targets: ["ShennongServer"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.0"),
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.0"..<"5.0.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CMosquitto",
+            pkgConfig: "libmosquitto",
+            providers: [.apt(["libmosquitto-dev"])]
+        ),
+        .target(
+            name: "MosquittoClient",
+            dependencies: [
+                "CMosquitto",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "ShennongCore",
+            dependencies: [
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
+        .target(
+            name: "ShennongStore",
+            dependencies: [
+                "ShennongCore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "ShennongHTTP",
+            dependencies: [
+                "ShennongCore",
+                "ShennongStore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ]
+        ),
+        .target(
+            name: "ShennongServer",
+            dependencies: [
+                "ShennongCore",
+                "ShennongStore",
+                "ShennongHTTP",
+                "MosquittoClient",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
+        .executableTarget(
+            name: "shennong",
+            dependencies: [
+                "ShennongServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .target(
+            name: "ShennongTestSupport",
+            dependencies: [],
+            path: "Tests/Support"
+        ),
+        .testTarget(name: "ShennongCoreTests", dependencies: ["ShennongCore"]),
+        .testTarget(name: "MosquittoClientTests", dependencies: ["MosquittoClient", "ShennongTestSupport"]),
+        .testTarget(name: "ShennongStoreTests", dependencies: ["ShennongStore"]),
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: ["ShennongCore", "ShennongStore", "MosquittoClient", "ShennongTestSupport"]
+        ),
+    ]
+)

@@ -1,0 +1,524 @@
+import CMosquitto
+import Foundation
+import Logging
+
+/// Consumes MQTT messages and acknowledges each one only after the caller has committed it.
+///
+/// Call ``run(maxBatch:handle:)`` on a thread of your own: it connects (retrying with back-off
+/// until the broker is up), reads bursts of messages, hands each burst to `handle`, and only when
+/// `handle` returns normally lets the PUBACKs of that burst leave. If `handle` throws, the
+/// connection is dropped without acknowledging, so the broker redelivers the burst after the
+/// reconnect (the session must be persistent: fixed `clientID`, `cleanSession = false`, QoS 1
+/// subscriptions). Redelivery makes duplicates: storage must be idempotent.
+///
+/// How it works with libmosquitto 2.0: the handle is put in threaded mode
+/// (`mosquitto_threaded_set`) so that a received QoS 1 PUBLISH only *queues* its PUBACK; the
+/// loop is driven here by hand (`poll`, `mosquitto_loop_read`, `mosquitto_loop_write`,
+/// `mosquitto_loop_misc`) and `mosquitto_loop_write` is never called while a read message is
+/// uncommitted. Dropping the connection after a failed commit shuts the socket down at once and
+/// reconnects with `mosquitto_reconnect`, which discards every queued packet
+/// (`packet__cleanup_all`) before it opens the new socket.
+///
+/// Thread-safety invariant (why `@unchecked Sendable` is sound): the libmosquitto handle is only
+/// driven — connect, reconnect, loop read/write/misc, disconnect — from the one thread inside
+/// `run`, so every libmosquitto callback also runs on that thread and the callback state needs no
+/// lock. The other methods only call libmosquitto functions that lock internally in threaded
+/// mode (`mosquitto_publish`), serialised against the first `mosquitto_connect` by `connectLock`
+/// (that call recreates libmosquitto's internal wake-up socket pair), or touch state behind
+/// `control` (an `NSCondition`) and `LockedBox`.
+public final class MQTTIngestConnection: @unchecked Sendable {
+    /// The configuration this connection was created with.
+    public let configuration: MQTTConfiguration
+
+    private let logger: Logger
+    private let session: IngestSession
+    private let mosq: OpaquePointer
+
+    /// Guards `stopRequested` and `running`; signalled by `stop()` to cut back-off waits short.
+    private let control = NSCondition()
+    private var stopRequested = false
+    private var running = false
+
+    /// Serialises `publish` against `mosquitto_connect` (see the invariant above).
+    private let connectLock = NSLock()
+    /// Whether `mosquitto_connect` has stored host and port, so that `mosquitto_reconnect` can be used. Run thread only.
+    private var hostConfigured = false
+
+    /// How long one `poll` waits for data; bounds how quickly `stop()` is noticed.
+    private let pollTimeoutMilliseconds: Int32 = 100
+
+    /// Creates the client; it connects only when ``run(maxBatch:handle:)`` is called.
+    ///
+    /// - Throws: ``MQTTError`` when libmosquitto rejects the configuration (for example a TLS file
+    ///   that cannot be read, an empty client id with a persistent session, keep-alive below 5 s).
+    public init(configuration: MQTTConfiguration, logger: Logger = Logger(label: "shennong.mqtt.ingest")) throws {
+        var logger = logger
+        logger[metadataKey: "mqtt.broker"] = "\(configuration.host):\(configuration.port)"
+        logger[metadataKey: "mqtt.client_id"] = "\(configuration.clientID)"
+        self.configuration = configuration
+        self.logger = logger
+        let session = IngestSession(configuration: configuration, logger: logger)
+        self.session = session
+        let mosq = try configuration.makeHandle(userData: Unmanaged.passUnretained(session).toOpaque())
+        // Queue PUBACKs instead of writing them from inside mosquitto_loop_read (libmosquitto 2.0
+        // writes at once from packet__queue when the handle is not threaded).
+        _ = mosquitto_threaded_set(mosq, true)
+        IngestSession.installCallbacks(on: mosq, forwardLog: MosquittoLog.wanted(by: logger))
+        self.mosq = mosq
+    }
+
+    deinit {
+        // The session object outlives this call (stored property), so callbacks fired by
+        // mosquitto_destroy, if any, still find it.
+        mosquitto_destroy(mosq)
+    }
+
+    /// Whether the broker has accepted the connection (CONNACK received) and the socket is open.
+    public var isConnected: Bool {
+        session.status.withLock { $0.connected }
+    }
+
+    /// Whether every configured subscription has been granted (SUBACK) on the current connection.
+    public var isSubscribed: Bool {
+        session.status.withLock { $0.connected && $0.subscribed }
+    }
+
+    /// Asks ``run(maxBatch:handle:)`` to finish; returns at once and may be called from any thread.
+    ///
+    /// `run` then finishes its current step — the burst it has read is handed to `handle` and, if
+    /// that succeeds, acknowledged — sends DISCONNECT and returns. A `stop()` before `run` makes
+    /// `run` return immediately; a stopped connection cannot be run again.
+    public func stop() {
+        control.lock()
+        stopRequested = true
+        control.broadcast()
+        control.unlock()
+    }
+
+    /// Publishes a message on this connection; thread-safe.
+    ///
+    /// The message is queued and sent by the thread inside `run`: right away when that thread is
+    /// idle, or after the batch it is committing. A QoS 1/2 message is kept by libmosquitto until
+    /// the broker acknowledges it — also while disconnected, in which case it leaves after the
+    /// next connect — but only in memory, while this object lives.
+    ///
+    /// - Throws: ``MQTTError`` when libmosquitto refuses the message (invalid topic, payload too
+    ///   large), or for QoS 0 when there is no connection (the message is dropped).
+    public func publish(topic: String, payload: [UInt8], qos: Int32 = 1, retain: Bool = false) throws {
+        connectLock.lock()
+        defer { connectLock.unlock() }
+        let rc = payload.withUnsafeBytes { bytes in
+            mosquitto_publish(mosq, nil, topic, Int32(bytes.count), bytes.baseAddress, qos, retain)
+        }
+        // libmosquitto 2.0 queues a QoS > 0 message and *then* reports MOSQ_ERR_NO_CONN when it
+        // cannot send it yet; the message still goes out after the next CONNACK.
+        if rc == MosqCode.noConnection && qos > 0 {
+            return
+        }
+        try MQTTError.check(rc, "publish to '\(topic)'")
+    }
+
+    /// Runs the ack-after-commit loop on the calling thread until ``stop()``; blocks.
+    ///
+    /// - Parameters:
+    ///   - maxBatch: the most messages read before `handle` is called. The broker's
+    ///     `max_inflight_messages` bounds a batch too.
+    ///   - handle: commits a batch (for example, one SQLite transaction). Return normally only once
+    ///     the batch is durable: its PUBACKs are sent right after. Throw to refuse the batch: the
+    ///     connection is dropped unacknowledged and the broker redelivers it after a back-off.
+    ///     Messages read just before a connection loss are still handed over (without an ack),
+    ///     so a message may be handed over more than once.
+    ///
+    /// Never returns on connection problems: a failed connect, a lost connection or a refused
+    /// CONNACK is logged at `warning` once per outage and retried with exponential back-off
+    /// (``MQTTConfiguration/reconnectDelay``) until `stop()`.
+    public func run(maxBatch: Int = 5000, handle: ([MQTTMessage]) throws -> Void) {
+        precondition(maxBatch > 0, "maxBatch must be positive")
+        control.lock()
+        precondition(!running, "MQTTIngestConnection.run(maxBatch:handle:) is already running")
+        running = true
+        control.unlock()
+        defer {
+            control.lock()
+            running = false
+            control.broadcast()
+            control.unlock()
+        }
+
+        var link = Link(configuration.reconnectDelay)
+        while !isStopRequested {
+            if link.abandoned || mosquitto_socket(mosq) < 0 {
+                if let failure = openConnection(&link) {
+                    noteOutage(failure, &link)
+                    sleepUnlessStopped(link.connectBackoff.next())
+                    continue
+                }
+            }
+            switch serviceConnection(maxBatch: maxBatch, handle: handle, link: &link) {
+            case .healthy:
+                break
+            case .lost(let failure):
+                noteOutage(failure, &link)
+                sleepUnlessStopped(link.connectBackoff.next())
+            case .commitFailed:
+                abandonConnection(&link)
+                sleepUnlessStopped(link.commitBackoff.next())
+            }
+        }
+        finish(&link)
+    }
+
+    // MARK: - Loop steps (run thread only)
+
+    private struct Link {
+        var connectBackoff: Backoff
+        var commitBackoff: Backoff
+        /// When the current outage began; `nil` while connected.
+        var outageStart: ContinuousClock.Instant?
+        var warnedThisOutage = false
+        var everConnected = false
+        /// The socket was shut down after a failed commit; its queued PUBACKs must never be
+        /// written, so the next step is `mosquitto_reconnect` (which discards them).
+        var abandoned = false
+
+        init(_ delay: MQTTConfiguration.ReconnectDelay) {
+            connectBackoff = Backoff(delay)
+            commitBackoff = Backoff(delay)
+            outageStart = .now
+        }
+    }
+
+    private enum StepOutcome {
+        case healthy
+        case lost(MQTTError)
+        case commitFailed
+    }
+
+    private var isStopRequested: Bool {
+        control.lock()
+        defer { control.unlock() }
+        return stopRequested
+    }
+
+    /// Starts a TCP connection and queues CONNECT; `nil` on success (CONNACK still to come).
+    private func openConnection(_ link: inout Link) -> MQTTError? {
+        let rc: Int32
+        let savedErrno: Int32
+        if hostConfigured {
+            rc = mosquitto_reconnect(mosq)
+            savedErrno = errno
+        } else {
+            connectLock.lock()
+            rc = mosquitto_connect(mosq, configuration.host, Int32(configuration.port), Int32(configuration.keepAlive))
+            savedErrno = errno
+            connectLock.unlock()
+            // MOSQ_ERR_INVAL / NOMEM come from argument checks before host and port are stored.
+            hostConfigured = rc != MosqCode.invalid && rc != MosqCode.noMemory
+        }
+        if hostConfigured {
+            // mosquitto__reconnect ran packet__cleanup_all: nothing queued before survives.
+            link.abandoned = false
+        }
+        if rc == MosqCode.success {
+            return nil
+        }
+        return MQTTError(mosquittoCode: rc, operation: "connect", systemErrno: savedErrno)
+    }
+
+    /// One poll, read burst, commit and write round on an open socket.
+    private func serviceConnection(
+        maxBatch: Int,
+        handle: ([MQTTMessage]) throws -> Void,
+        link: inout Link
+    ) -> StepOutcome {
+        let fd = mosquitto_socket(mosq)
+        guard fd >= 0 else {
+            return .lost(MQTTError(mosquittoCode: MosqCode.noConnection, operation: "poll"))
+        }
+        var events = Int16(POLLIN)
+        if mosquitto_want_write(mosq) {
+            events |= Int16(POLLOUT)
+        }
+        var descriptor = pollfd(fd: fd, events: events, revents: 0)
+        let ready = poll(&descriptor, 1, pollTimeoutMilliseconds)
+
+        var readFailure: MQTTError?
+        if ready > 0, descriptor.revents & Int16(POLLIN | POLLERR | POLLHUP) != 0 {
+            readFailure = readBurst(fd: fd, maxBatch: maxBatch)
+        }
+        if session.connackAccepted {
+            session.connackAccepted = false
+            noteConnected(&link)
+        }
+
+        if !session.pending.isEmpty {
+            let batch = session.pending
+            session.pending.removeAll(keepingCapacity: true)
+            do {
+                try handle(batch)
+            } catch {
+                logger.error(
+                    "Batch handler failed; dropping the connection without acknowledging so the broker redelivers",
+                    metadata: ["mqtt.batch": "\(batch.count)", "error": "\(error)"]
+                )
+                return .commitFailed
+            }
+            link.commitBackoff.reset()
+            if readFailure == nil, let failure = writeQueued() {
+                return .lost(failure)
+            }
+        }
+        if let readFailure {
+            return .lost(readFailure)
+        }
+        // Nothing uncommitted is pending here: whatever is queued (PUBACKs of committed
+        // batches, PINGREQ, SUBSCRIBE, CONNECT, publish()) may leave.
+        if mosquitto_want_write(mosq), let failure = writeQueued() {
+            return .lost(failure)
+        }
+        _ = mosquitto_loop_misc(mosq)
+        if mosquitto_socket(mosq) < 0 {
+            // mosquitto_loop_misc closes the socket when the broker missed a keep-alive PINGRESP.
+            return .lost(MQTTError(mosquittoCode: MosqCode.keepalive, operation: "keep-alive"))
+        }
+        return .healthy
+    }
+
+    /// Reads packets while the socket stays readable and fewer than `maxBatch` messages are pending.
+    private func readBurst(fd: Int32, maxBatch: Int) -> MQTTError? {
+        while true {
+            let rc = mosquitto_loop_read(mosq, 1)
+            let savedErrno = errno
+            if rc != MosqCode.success {
+                return failure(rc, operation: "read", errno: savedErrno)
+            }
+            if mosquitto_socket(mosq) < 0 {
+                return MQTTError(mosquittoCode: MosqCode.connectionLost, operation: "read")
+            }
+            if session.pending.count >= maxBatch {
+                return nil
+            }
+            var descriptor = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            if poll(&descriptor, 1, 0) <= 0 || descriptor.revents & Int16(POLLIN | POLLERR | POLLHUP) == 0 {
+                return nil
+            }
+        }
+    }
+
+    /// Writes queued packets; only called when nothing uncommitted is pending.
+    private func writeQueued() -> MQTTError? {
+        let rc = mosquitto_loop_write(mosq, 1)
+        let savedErrno = errno
+        if rc != MosqCode.success {
+            return failure(rc, operation: "write", errno: savedErrno)
+        }
+        return nil
+    }
+
+    private func failure(_ rc: Int32, operation: String, errno savedErrno: Int32) -> MQTTError {
+        if let refusal = session.connackRefusal {
+            session.connackRefusal = nil
+            return MQTTError(mosquittoCode: rc, operation: "connect", connackCode: refusal)
+        }
+        return MQTTError(mosquittoCode: rc, operation: operation, systemErrno: savedErrno)
+    }
+
+    /// Shuts the socket down without writing anything; the queued PUBACKs are discarded by the
+    /// `mosquitto_reconnect` that follows the back-off.
+    private func abandonConnection(_ link: inout Link) {
+        let fd = mosquitto_socket(mosq)
+        if fd >= 0 {
+            _ = shutdown(fd, Int32(SHUT_RDWR))
+        }
+        link.abandoned = true
+        session.markDisconnected()
+        if link.outageStart == nil {
+            link.outageStart = .now
+            link.warnedThisOutage = false
+        }
+    }
+
+    private func noteConnected(_ link: inout Link) {
+        link.connectBackoff.reset()
+        if let start = link.outageStart, link.everConnected {
+            let seconds = (ContinuousClock.now - start).inSeconds
+            logger.info("MQTT connection restored", metadata: ["mqtt.outage_seconds": "\(String(format: "%.1f", seconds))"])
+        } else {
+            logger.info("MQTT connected")
+        }
+        link.everConnected = true
+        link.outageStart = nil
+        link.warnedThisOutage = false
+    }
+
+    private func noteOutage(_ failure: MQTTError, _ link: inout Link) {
+        session.markDisconnected()
+        if link.outageStart == nil {
+            link.outageStart = .now
+            link.warnedThisOutage = false
+        }
+        if !link.warnedThisOutage {
+            link.warnedThisOutage = true
+            logger.warning(
+                "MQTT broker unavailable; reconnecting with back-off until it is back",
+                metadata: ["error": "\(failure)"]
+            )
+        } else {
+            logger.debug("MQTT reconnect attempt failed", metadata: ["error": "\(failure)"])
+        }
+    }
+
+    /// Waits `seconds`, returning early when `stop()` is called.
+    private func sleepUnlessStopped(_ seconds: Double) {
+        let deadline = Date(timeIntervalSinceNow: seconds)
+        control.lock()
+        defer { control.unlock() }
+        while !stopRequested {
+            if !control.wait(until: deadline) {
+                return
+            }
+        }
+    }
+
+    /// After `stop()`: every read batch has been handled and its PUBACKs queued or written, so
+    /// flush the queue, send DISCONNECT and close.
+    private func finish(_ link: inout Link) {
+        defer {
+            session.markDisconnected()
+            logger.info("MQTT ingest stopped")
+        }
+        guard !link.abandoned, mosquitto_socket(mosq) >= 0 else {
+            return
+        }
+        _ = mosquitto_disconnect(mosq)
+        let deadline = ContinuousClock.now + .seconds(2)
+        while mosquitto_want_write(mosq), mosquitto_socket(mosq) >= 0, ContinuousClock.now < deadline {
+            var descriptor = pollfd(fd: mosquitto_socket(mosq), events: Int16(POLLOUT), revents: 0)
+            if poll(&descriptor, 1, 50) > 0 {
+                if mosquitto_loop_write(mosq, 1) != MosqCode.success {
+                    break
+                }
+            }
+        }
+    }
+}
+
+/// What the libmosquitto callbacks of one ``MQTTIngestConnection`` work on.
+///
+/// The callbacks run inside `mosquitto_loop_read/write/misc`, which only the `run` thread calls,
+/// so the run-thread fields need no lock; `status` is also read by other threads and is locked.
+final class IngestSession {
+    struct Status {
+        var connected = false
+        var subscribed = false
+    }
+
+    let configuration: MQTTConfiguration
+    let logger: Logger
+    let status = LockedBox(Status())
+
+    // Run thread only.
+    var pending: [MQTTMessage] = []
+    var awaitingSubacks: Set<Int32> = []
+    var subscribeFailed = false
+    var connackAccepted = false
+    var connackRefusal: Int32?
+
+    init(configuration: MQTTConfiguration, logger: Logger) {
+        self.configuration = configuration
+        self.logger = logger
+        pending.reserveCapacity(1024)
+    }
+
+    func markDisconnected() {
+        status.withLock {
+            $0.connected = false
+            $0.subscribed = false
+        }
+    }
+
+    static func installCallbacks(on mosq: OpaquePointer, forwardLog: Bool) {
+        mosquitto_connect_callback_set(mosq) { mosq, obj, rc in
+            guard let mosq, let obj else { return }
+            Unmanaged<IngestSession>.fromOpaque(obj).takeUnretainedValue().didConnect(mosq, rc: rc)
+        }
+        mosquitto_disconnect_callback_set(mosq) { _, obj, _ in
+            guard let obj else { return }
+            Unmanaged<IngestSession>.fromOpaque(obj).takeUnretainedValue().markDisconnected()
+        }
+        mosquitto_subscribe_callback_set(mosq) { _, obj, mid, count, granted in
+            guard let obj else { return }
+            Unmanaged<IngestSession>.fromOpaque(obj).takeUnretainedValue()
+                .didSubscribe(mid: mid, granted: UnsafeBufferPointer(start: granted, count: Int(max(0, count))))
+        }
+        mosquitto_message_callback_set(mosq) { _, obj, message in
+            guard let obj, let message else { return }
+            Unmanaged<IngestSession>.fromOpaque(obj).takeUnretainedValue().didReceive(message.pointee)
+        }
+        if forwardLog {
+            mosquitto_log_callback_set(mosq) { _, obj, level, text in
+                guard let obj else { return }
+                MosquittoLog.forward(Unmanaged<IngestSession>.fromOpaque(obj).takeUnretainedValue().logger, level: level, text: text)
+            }
+        }
+    }
+
+    private func didConnect(_ mosq: OpaquePointer, rc: Int32) {
+        guard rc == 0 else {
+            connackRefusal = rc
+            return
+        }
+        connackAccepted = true
+        awaitingSubacks.removeAll()
+        subscribeFailed = false
+        for subscription in configuration.subscriptions {
+            var mid: Int32 = 0
+            let result = mosquitto_subscribe(mosq, &mid, subscription.topic, subscription.qos)
+            if result == MosqCode.success {
+                awaitingSubacks.insert(mid)
+            } else {
+                subscribeFailed = true
+                logger.error("MQTT subscribe failed", metadata: [
+                    "error": "\(MQTTError(mosquittoCode: result, operation: "subscribe to '\(subscription.topic)'"))",
+                ])
+            }
+        }
+        if let birth = configuration.birth {
+            let result = birth.payload.withUnsafeBytes { bytes in
+                mosquitto_publish(mosq, nil, birth.topic, Int32(bytes.count), bytes.baseAddress, 1, birth.retain)
+            }
+            if result != MosqCode.success {
+                logger.error("MQTT birth message failed", metadata: [
+                    "error": "\(MQTTError(mosquittoCode: result, operation: "publish birth to '\(birth.topic)'"))",
+                ])
+            }
+        }
+        let subscribed = awaitingSubacks.isEmpty && !subscribeFailed
+        status.withLock {
+            $0.connected = true
+            $0.subscribed = subscribed
+        }
+    }
+
+    private func didSubscribe(mid: Int32, granted: UnsafeBufferPointer<Int32>) {
+        guard awaitingSubacks.remove(mid) != nil else { return }
+        if granted.contains(where: { $0 < 0 || $0 > 2 }) {
+            subscribeFailed = true
+            logger.error("MQTT broker refused a subscription", metadata: ["mqtt.granted_qos": "\(Array(granted))"])
+        }
+        let subscribed = awaitingSubacks.isEmpty && !subscribeFailed
+        status.withLock { $0.subscribed = subscribed }
+    }
+
+    private func didReceive(_ message: mosquitto_message) {
+        // libmosquitto frees topic and payload after this callback returns: copy both.
+        let topic = message.topic.map { String(cString: $0) } ?? ""
+        let payload: [UInt8]
+        if let bytes = message.payload, message.payloadlen > 0 {
+            payload = Array(UnsafeRawBufferPointer(start: bytes, count: Int(message.payloadlen)))
+        } else {
+            payload = []
+        }
+        pending.append(MQTTMessage(topic: topic, payload: payload, qos: message.qos, retain: message.retain))
+    }
+}

@@ -1,0 +1,64 @@
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import Prometheus
+import ShennongCore
+import ShennongStore
+
+/// What `/healthz` reports beside the database check.
+public struct HealthReport: Sendable {
+    public var mqttConnected: Bool
+    public var details: [String: String]
+
+    public init(mqttConnected: Bool, details: [String: String] = [:]) {
+        self.mqttConnected = mqttConnected
+        self.details = details
+    }
+}
+
+/// Builds the HTTP application: public routes (`/healthz`, `/metrics`) and the staff API.
+public enum ShennongHTTPServer {
+    /// The application, a swift-service-lifecycle `Service`; `onRunning` receives the bound
+    /// port (useful with port 0).
+    public static func makeApplication(
+        host: String, port: Int, store: Store, registry: PrometheusCollectorRegistry?,
+        profiles: @escaping @Sendable () -> [String: DeviceProfile],
+        health: @escaping @Sendable () -> HealthReport,
+        logger: Logger,
+        onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) -> some ApplicationProtocol {
+        let router = Router(context: StaffContext.self)
+        router.add(middleware: MetricsMiddleware())
+        router.get("healthz") { _, _ -> Response in
+            var body: [String: String] = ["status": "ok", "database": "ok"]
+            var status = HTTPResponse.Status.ok
+            do {
+                _ = try store.appliedMigrations()
+            } catch {
+                body["database"] = "error: \(error)"
+                body["status"] = "unavailable"
+                status = .serviceUnavailable
+            }
+            let report = health()
+            body["mqtt"] = report.mqttConnected ? "connected" : "disconnected"
+            if !report.mqttConnected && status == .ok { body["status"] = "degraded" }
+            body.merge(report.details) { a, _ in a }
+            return try JSONResponse.make(body, status: status)
+        }
+        router.get("metrics") { _, _ -> Response in
+            let text = registry?.emitToBuffer() ?? []
+            return Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(bytes: text)))
+        }
+        StaffAPI(store: store, profiles: profiles).register(on: router)
+        return Application(
+            router: router,
+            configuration: .init(address: .hostname(host, port: port), serverName: "shennong"),
+            onServerRunning: { channel in
+                await onRunning(channel.localAddress?.port ?? port)
+            },
+            logger: logger)
+    }
+}

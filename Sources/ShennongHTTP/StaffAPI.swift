@@ -1,0 +1,143 @@
+import Foundation
+import Hummingbird
+import ShennongCore
+import ShennongStore
+
+/// The staff API under `/api/v1`: devices, readings, rejects. Every route needs a bearer
+/// token; reads need `viewer`, writes `operator`.
+struct StaffAPI {
+    let store: Store
+    let profiles: @Sendable () -> [String: DeviceProfile]
+
+    func register(on router: Router<StaffContext>) {
+        let api = router.group("api/v1").add(middleware: BearerAuthMiddleware(store: store))
+        api.get("devices") { request, context in try self.listDevices(request, context) }
+        api.post("devices") { request, context in try await self.addDevice(request, context) }
+        api.get("devices/{id}") { request, context in try self.showDevice(request, context) }
+        api.get("readings/latest") { request, context in try self.latest(request, context) }
+        api.get("readings") { request, context in try self.readings(request, context) }
+        api.get("rejects") { request, context in try self.rejects(request, context) }
+    }
+
+    private func listDevices(_ request: Request, _ context: StaffContext) throws -> Response {
+        try context.require(.viewer)
+        let query = request.uri.queryParameters
+        let records = try store.deviceRecords(site: query["site"].map(String.init), domain: try domain(query["domain"]))
+        return try JSONResponse.make(["devices": records.map(DeviceDTO.init)])
+    }
+
+    private func showDevice(_ request: Request, _ context: StaffContext) throws -> Response {
+        try context.require(.viewer)
+        let id = try context.parameters.require("id")
+        guard let record = try store.deviceRecords(id: id).first else {
+            throw APIError(.notFound, "no device \(id)")
+        }
+        return try JSONResponse.make(DeviceDTO(record))
+    }
+
+    private func addDevice(_ request: Request, _ context: StaffContext) async throws -> Response {
+        try context.require(.operator)
+        let body: NewDeviceDTO
+        do {
+            body = try await request.decode(as: NewDeviceDTO.self, context: context)
+        } catch {
+            throw APIError(.badRequest, "body must be JSON {\"id\", \"profile\", ...}: \(error)")
+        }
+        guard Device.isValidID(body.id) else {
+            throw APIError(.badRequest, "device id must match [A-Za-z0-9_.-]{1,64}")
+        }
+        guard let profile = profiles()[body.profile] else {
+            let known = profiles().keys.sorted().joined(separator: ", ")
+            throw APIError(.badRequest, "unknown profile \(body.profile); known: \(known)")
+        }
+        guard let domain = try domain(body.domain.map { Substring($0) }) ?? profile.domain else {
+            throw APIError(.badRequest, "profile \(profile.name) has no domain of its own: give one (water, soil, weather, fire, flood)")
+        }
+        let device = Device(
+            id: body.id, profile: body.profile, domain: domain, site: body.site, name: body.name,
+            latitude: body.latitude, longitude: body.longitude, areaCode: body.area_code, owner: body.owner,
+            createdAt: Self.now())
+        do {
+            try store.addDevice(device)
+        } catch let error as StoreError where error.code == .conflict {
+            throw APIError(.conflict, error.message)
+        }
+        let record = try store.deviceRecords(id: device.id).first
+        return try JSONResponse.make(record.map(DeviceDTO.init), status: .created)
+    }
+
+    private func latest(_ request: Request, _ context: StaffContext) throws -> Response {
+        try context.require(.viewer)
+        let query = request.uri.queryParameters
+        let values = try store.latest(
+            device: query["device"].map(String.init), site: query["site"].map(String.init),
+            domain: try domain(query["domain"]))
+        return try JSONResponse.make(["latest": values.map(LatestDTO.init)])
+    }
+
+    private func readings(_ request: Request, _ context: StaffContext) throws -> Response {
+        try context.require(.viewer)
+        let query = request.uri.queryParameters
+        guard let device = query["device"].map(String.init), !device.isEmpty else {
+            throw APIError(.badRequest, "query parameter device is required")
+        }
+        let now = Self.now()
+        let from = try time(query["from"], default: now - 86_400_000, now: now, name: "from")
+        let to = try time(query["to"], default: now + 1, now: now, name: "to")
+        guard from < to else { throw APIError(.badRequest, "from must be before to") }
+        let metric = query["metric"].map(String.init)
+        if let metric, MetricCatalogue.metric(named: metric) == nil {
+            throw APIError(.badRequest, "unknown metric \(metric)")
+        }
+        if let every = query["every"] {
+            guard let span = TimeExpression.duration(String(every)), span >= 1000 else {
+                throw APIError(.badRequest, "every must be a span like 1m, 1h or 1d")
+            }
+            let points = try store.aggregates(device: device, metric: metric, from: from, to: to, every: span)
+            return try JSONResponse.make(AggregatesBody(device: device, every: String(every), aggregates: points.map(AggregateDTO.init)))
+        }
+        let limit = min(Int(query["limit"] ?? "") ?? 100_000, 1_000_000)
+        let readings = try store.readings(device: device, metric: metric, from: from, to: to, limit: limit)
+        return try JSONResponse.make(ReadingsBody(device: device, readings: readings.map(ReadingDTO.init)))
+    }
+
+    private func rejects(_ request: Request, _ context: StaffContext) throws -> Response {
+        try context.require(.viewer)
+        let query = request.uri.queryParameters
+        let now = Self.now()
+        let since = try time(query["since"], default: 0, now: now, name: "since")
+        let limit = min(Int(query["limit"] ?? "") ?? 1000, 100_000)
+        let rejects = try store.rejects(since: since, limit: limit)
+        return try JSONResponse.make(["rejects": rejects.map(RejectDTO.init)])
+    }
+
+    private struct ReadingsBody: Encodable {
+        var device: String
+        var readings: [ReadingDTO]
+    }
+
+    private struct AggregatesBody: Encodable {
+        var device: String
+        var every: String
+        var aggregates: [AggregateDTO]
+    }
+
+    private func domain(_ text: Substring?) throws -> Domain? {
+        guard let text else { return nil }
+        guard let domain = Domain(rawValue: String(text)) else {
+            let known = Domain.deviceDomains.map(\.rawValue).joined(separator: ", ")
+            throw APIError(.badRequest, "unknown domain \(text); known: \(known)")
+        }
+        return domain
+    }
+
+    private func time(_ text: Substring?, default value: Int64, now: Int64, name: String) throws -> Int64 {
+        guard let text else { return value }
+        guard let parsed = TimeExpression.parse(String(text), now: now) else {
+            throw APIError(.badRequest, "\(name): cannot read \(text) as a time (RFC 3339, epoch s/ms, now, -6h)")
+        }
+        return parsed
+    }
+
+    static func now() -> Int64 { Int64((Date().timeIntervalSince1970 * 1000).rounded()) }
+}

@@ -1,0 +1,177 @@
+import Foundation
+import Logging
+import Metrics
+import MosquittoClient
+import ShennongCore
+import ShennongStore
+
+/// Turns a burst of MQTT messages into one committed ``IngestBatch``: topic to device,
+/// device to profile, payload to readings, and every unusable part to a reject with its reason.
+///
+/// Used from the ingest thread only (one burst at a time). ``handle(_:)`` returns only after
+/// the commit, so the caller may then acknowledge the messages; it throws when the commit
+/// failed, and then nothing of the burst is stored or acknowledged.
+public final class IngestPipeline: @unchecked Sendable {
+    // Invariant for @unchecked Sendable: all mutable state is touched only by the single
+    // ingest thread that calls handle(_:).
+    private let store: Store
+    private let profiles: [String: DeviceProfile]
+    private let topics: TopicScheme
+    private let config: ServerConfig.Ingest
+    private let logger: Logger
+    private var devices: [String: Device] = [:]
+    private var devicesLoadedAt: Date = .distantPast
+    private var warnedProfiles: Set<String> = []
+    private let metrics = IngestMetrics()
+
+    public init(
+        store: Store, profiles: [String: DeviceProfile], topics: TopicScheme, config: ServerConfig.Ingest,
+        logger: Logger
+    ) {
+        self.store = store
+        self.profiles = profiles
+        self.topics = topics
+        self.config = config
+        self.logger = logger
+    }
+
+    /// Decodes and commits `messages`. Throws only if the commit failed.
+    @discardableResult
+    public func handle(_ messages: [MQTTMessage]) throws -> CommitResult {
+        refreshDevicesIfStale()
+        let receivedAt = Int64((Date().timeIntervalSince1970 * 1000).rounded())
+        var batch = IngestBatch()
+        var registered: [Device] = []
+        for message in messages {
+            process(message, receivedAt: receivedAt, into: &batch, registered: &registered)
+        }
+        let started = DispatchTime.now().uptimeNanoseconds
+        let result: CommitResult
+        do {
+            result = try store.commit(batch)
+        } catch {
+            for device in registered { devices[device.id] = nil }
+            metrics.commitFailures.increment()
+            throw error
+        }
+        metrics.commitDuration.recordNanoseconds(Int64(DispatchTime.now().uptimeNanoseconds - started))
+        metrics.batchSize.record(messages.count)
+        metrics.received.increment(by: messages.count)
+        metrics.stored.increment(by: result.inserted)
+        metrics.duplicates.increment(by: result.duplicates)
+        for reject in batch.rejects {
+            metrics.rejected(reject.code).increment()
+        }
+        for device in registered {
+            logger.info("registered new device", metadata: ["device": "\(device.id)", "domain": "\(device.domain.rawValue)"])
+        }
+        return result
+    }
+
+    private func process(
+        _ message: MQTTMessage, receivedAt: Int64, into batch: inout IngestBatch, registered: inout [Device]
+    ) {
+        func reject(_ code: RejectCode, _ reason: String, device: String?, field: String? = nil) {
+            batch.rejects.append(
+                RejectRecord(
+                    receivedAt: receivedAt, topic: message.topic, device: device, payload: message.payload,
+                    code: code, reason: reason, field: field))
+        }
+        guard let (deviceID, kind) = topics.parse(message.topic) else {
+            reject(.invalidTopic, "topic \(message.topic) is not \(topics.prefix)/{device}/telemetry or /status", device: nil)
+            return
+        }
+        guard Device.isValidID(deviceID) else {
+            reject(.invalidDeviceID, "device id \"\(deviceID.prefix(80))\" must match [A-Za-z0-9_.-]{1,64}", device: nil)
+            return
+        }
+        if message.payload.count > config.maxPayloadBytes {
+            reject(
+                .payloadTooLarge,
+                "payload of \(message.payload.count) bytes is larger than the limit of \(config.maxPayloadBytes)",
+                device: deviceID)
+            return
+        }
+        let known = device(deviceID)
+        switch kind {
+        case .status:
+            let text = String(decoding: message.payload, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+                .lowercased()
+            guard text == "online" || text == "offline" else {
+                reject(.unsupportedPayload, "status payload must be online or offline, not \"\(text.prefix(40))\"", device: deviceID)
+                return
+            }
+            if known != nil {
+                batch.presence[deviceID] = Presence(state: text, at: receivedAt)
+            }
+        case .telemetry:
+            let profile = known.map { self.profile(named: $0.profile) } ?? profile(named: config.defaultProfile)
+            if known == nil && config.unknownDevices != "register" {
+                reject(.unknownDevice, "device \(deviceID) is not registered (ingest.unknown_devices: reject)", device: deviceID)
+                return
+            }
+            let result = PayloadDecoder.decode(
+                message.payload, device: deviceID, profile: profile, receivedAt: receivedAt,
+                options: DecodeOptions(
+                    maxPayloadBytes: config.maxPayloadBytes,
+                    maxFutureSkew: Int64(config.maxFutureSkewSeconds) * 1000))
+            for rejection in result.rejections {
+                reject(rejection.code, rejection.message, device: deviceID, field: rejection.field)
+            }
+            guard !result.readings.isEmpty else { return }
+            if known == nil {
+                let domain = profile.domain ?? Domain.infer(from: result.readings.map(\.metric)) ?? .weather
+                let device = Device(id: deviceID, profile: profile.name, domain: domain, createdAt: receivedAt)
+                devices[deviceID] = device
+                batch.newDevices.append(device)
+                registered.append(device)
+            }
+            batch.readings.append(contentsOf: result.readings)
+            batch.markSeen(deviceID, at: receivedAt)
+        }
+    }
+
+    private func device(_ id: String) -> Device? {
+        if let device = devices[id] { return device }
+        // Registered through the API since the last refresh?
+        if let device = try? store.device(id: id) {
+            devices[id] = device
+            return device
+        }
+        return nil
+    }
+
+    private func profile(named name: String) -> DeviceProfile {
+        if let profile = profiles[name] { return profile }
+        if !warnedProfiles.contains(name) {
+            warnedProfiles.insert(name)
+            logger.warning("device profile not found; decoding with canonical names", metadata: ["profile": "\(name)"])
+        }
+        return .generic
+    }
+
+    /// Reloads the device registry every 30 s so profile changes made through the API apply.
+    private func refreshDevicesIfStale() {
+        guard Date().timeIntervalSince(devicesLoadedAt) > 30 else { return }
+        if let all = try? store.devices() {
+            devices = Dictionary(all.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+            devicesLoadedAt = Date()
+        }
+    }
+}
+
+/// The ingest counters, created once (swift-metrics; exported by /metrics).
+struct IngestMetrics {
+    let received = Counter(label: "shennong_messages_received_total")
+    let stored = Counter(label: "shennong_readings_stored_total")
+    let duplicates = Counter(label: "shennong_readings_duplicate_total")
+    let commitFailures = Counter(label: "shennong_commit_failures_total")
+    let batchSize = Recorder(label: "shennong_batch_messages", aggregate: true)
+    let commitDuration = Timer(label: "shennong_commit_seconds")
+    private let rejectedByCode: [RejectCode: Counter] = Dictionary(
+        uniqueKeysWithValues: RejectCode.allCases.map {
+            ($0, Counter(label: "shennong_messages_rejected_total", dimensions: [("reason", $0.rawValue)]))
+        })
+
+    func rejected(_ code: RejectCode) -> Counter { rejectedByCode[code]! }
+}

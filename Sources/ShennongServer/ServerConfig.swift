@@ -1,0 +1,263 @@
+import Foundation
+import Yams
+
+/// The server's configuration, read from Config/shennong.yaml. Every key has a default, so
+/// an empty file (or none) gives a working server on an embedded broker.
+///
+/// Relative paths are relative to the working directory of `shennong serve`.
+public struct ServerConfig: Sendable, Decodable {
+    public var mqtt = MQTT()
+    public var ingest = Ingest()
+    public var database = Database()
+    public var http = HTTP()
+    /// Directory of device profiles (`*.yaml`).
+    public var profilesDir = "devices"
+    public var simulator = Simulator()
+
+    public init() {}
+
+    public struct MQTT: Sendable, Decodable {
+        /// `embedded` (start a local mosquitto on loopback) or `external` (connect to host:port).
+        public var broker = "embedded"
+        public var host = "127.0.0.1"
+        public var port = 1883
+        public var username: String?
+        public var password: String?
+        public var clientID = "shennong-ingest"
+        public var topicPrefix = "agri"
+        public var keepAlive = 30
+        public var tls: TLS?
+        /// Settings of the embedded broker (used when `broker: embedded`).
+        public var embedded = Embedded()
+
+        public init() {}
+
+        public struct TLS: Sendable, Decodable {
+            public var caFile: String
+            public var certFile: String?
+            public var keyFile: String?
+            public var insecure = false
+        }
+
+        public struct Embedded: Sendable, Decodable {
+            public var port = 11883
+            public var dataDir = "data/mosquitto"
+            public var executable = "mosquitto"
+            public init() {}
+        }
+
+        /// True when the server runs its own broker.
+        public var isEmbedded: Bool { broker == "embedded" }
+    }
+
+    public struct Ingest: Sendable, Decodable {
+        /// `register` (auto-register with the default profile) or `reject`.
+        public var unknownDevices = "register"
+        public var defaultProfile = "generic"
+        public var maxPayloadBytes = 262_144
+        /// Readings stamped further ahead of the receive time than this are rejected.
+        public var maxFutureSkewSeconds = 3600
+        /// Most messages committed in one transaction.
+        public var maxBatch = 5000
+        public init() {}
+    }
+
+    public struct Database: Sendable, Decodable {
+        public var path = "data/shennong.db"
+        /// fsync every commit (synchronous=FULL): a reading acknowledged survives a power cut.
+        public var durable = true
+        public init() {}
+    }
+
+    public struct HTTP: Sendable, Decodable {
+        public var host = "127.0.0.1"
+        public var port = 8080
+        /// If set, the bound port is written here once the server listens (useful with port 0).
+        public var portFile: String?
+        public init() {}
+    }
+
+    public struct Simulator: Sendable, Decodable {
+        public var enabled = false
+        public var devices = 25
+        /// Messages per second, all devices together.
+        public var rate = 5.0
+        public var seed: UInt64 = 1
+        public init() {}
+    }
+
+    /// Loads `path`; a missing file gives the defaults only when `path` is the default one.
+    public static func load(path: String, requireFile: Bool) throws -> ServerConfig {
+        guard FileManager.default.fileExists(atPath: path) else {
+            if requireFile { throw ConfigError("config file \(path) does not exist") }
+            return ServerConfig()
+        }
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        return try parse(yaml: text, source: path)
+    }
+
+    /// Parses configuration YAML; errors name the source and, where known, the line.
+    public static func parse(yaml: String, source: String) throws -> ServerConfig {
+        if yaml.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { return ServerConfig() }
+        do {
+            return try YAMLDecoder().decode(ServerConfig.self, from: yaml)
+        } catch let error as DecodingError {
+            throw ConfigError("\(source): \(ConfigError.describe(error))")
+        } catch {
+            throw ConfigError("\(source): \(error)")
+        }
+    }
+}
+
+/// A configuration problem, said in one sentence.
+public struct ConfigError: Error, CustomStringConvertible, Sendable {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+
+    static func describe(_ error: DecodingError) -> String {
+        func path(_ keys: [any CodingKey]) -> String { keys.map(\.stringValue).joined(separator: ".") }
+        switch error {
+        case .typeMismatch(_, let c), .valueNotFound(_, let c), .dataCorrupted(let c):
+            return "\(path(c.codingPath)): \(c.debugDescription)"
+        case .keyNotFound(let key, let c):
+            return "\(path(c.codingPath + [key])): missing"
+        @unknown default:
+            return "\(error)"
+        }
+    }
+}
+
+// Decoding with defaults: every key optional, snake_case in YAML.
+extension ServerConfig {
+    enum CodingKeys: String, CodingKey {
+        case mqtt, ingest, database, http, simulator
+        case profilesDir = "profiles_dir"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        mqtt = try c.decodeIfPresent(MQTT.self, forKey: .mqtt) ?? MQTT()
+        ingest = try c.decodeIfPresent(Ingest.self, forKey: .ingest) ?? Ingest()
+        database = try c.decodeIfPresent(Database.self, forKey: .database) ?? Database()
+        http = try c.decodeIfPresent(HTTP.self, forKey: .http) ?? HTTP()
+        profilesDir = try c.decodeIfPresent(String.self, forKey: .profilesDir) ?? profilesDir
+        simulator = try c.decodeIfPresent(Simulator.self, forKey: .simulator) ?? Simulator()
+    }
+}
+
+extension ServerConfig.MQTT {
+    enum CodingKeys: String, CodingKey {
+        case broker, host, port, username, password, tls, embedded
+        case clientID = "client_id"
+        case topicPrefix = "topic_prefix"
+        case keepAlive = "keep_alive"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        broker = try c.decodeIfPresent(String.self, forKey: .broker) ?? broker
+        guard broker == "embedded" || broker == "external" else {
+            throw DecodingError.dataCorruptedError(
+                forKey: .broker, in: c, debugDescription: "must be embedded or external, not \(broker)")
+        }
+        host = try c.decodeIfPresent(String.self, forKey: .host) ?? host
+        port = try c.decodeIfPresent(Int.self, forKey: .port) ?? port
+        username = try c.decodeIfPresent(String.self, forKey: .username)
+        password = try c.decodeIfPresent(String.self, forKey: .password)
+        clientID = try c.decodeIfPresent(String.self, forKey: .clientID) ?? clientID
+        topicPrefix = try c.decodeIfPresent(String.self, forKey: .topicPrefix) ?? topicPrefix
+        keepAlive = try c.decodeIfPresent(Int.self, forKey: .keepAlive) ?? keepAlive
+        tls = try c.decodeIfPresent(TLS.self, forKey: .tls)
+        embedded = try c.decodeIfPresent(Embedded.self, forKey: .embedded) ?? embedded
+    }
+}
+
+extension ServerConfig.MQTT.TLS {
+    enum CodingKeys: String, CodingKey {
+        case insecure
+        case caFile = "ca_file"
+        case certFile = "cert_file"
+        case keyFile = "key_file"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        caFile = try c.decode(String.self, forKey: .caFile)
+        certFile = try c.decodeIfPresent(String.self, forKey: .certFile)
+        keyFile = try c.decodeIfPresent(String.self, forKey: .keyFile)
+        insecure = try c.decodeIfPresent(Bool.self, forKey: .insecure) ?? false
+    }
+}
+
+extension ServerConfig.MQTT.Embedded {
+    enum CodingKeys: String, CodingKey {
+        case port, executable
+        case dataDir = "data_dir"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        port = try c.decodeIfPresent(Int.self, forKey: .port) ?? port
+        dataDir = try c.decodeIfPresent(String.self, forKey: .dataDir) ?? dataDir
+        executable = try c.decodeIfPresent(String.self, forKey: .executable) ?? executable
+    }
+}
+
+extension ServerConfig.Ingest {
+    enum CodingKeys: String, CodingKey {
+        case unknownDevices = "unknown_devices"
+        case defaultProfile = "default_profile"
+        case maxPayloadBytes = "max_payload_bytes"
+        case maxFutureSkewSeconds = "max_future_skew_seconds"
+        case maxBatch = "max_batch"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        unknownDevices = try c.decodeIfPresent(String.self, forKey: .unknownDevices) ?? unknownDevices
+        guard unknownDevices == "register" || unknownDevices == "reject" else {
+            throw DecodingError.dataCorruptedError(
+                forKey: .unknownDevices, in: c, debugDescription: "must be register or reject, not \(unknownDevices)")
+        }
+        defaultProfile = try c.decodeIfPresent(String.self, forKey: .defaultProfile) ?? defaultProfile
+        maxPayloadBytes = try c.decodeIfPresent(Int.self, forKey: .maxPayloadBytes) ?? maxPayloadBytes
+        maxFutureSkewSeconds = try c.decodeIfPresent(Int.self, forKey: .maxFutureSkewSeconds) ?? maxFutureSkewSeconds
+        maxBatch = try c.decodeIfPresent(Int.self, forKey: .maxBatch) ?? maxBatch
+    }
+}
+
+extension ServerConfig.Database {
+    enum CodingKeys: String, CodingKey { case path, durable }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        path = try c.decodeIfPresent(String.self, forKey: .path) ?? path
+        durable = try c.decodeIfPresent(Bool.self, forKey: .durable) ?? durable
+    }
+}
+
+extension ServerConfig.HTTP {
+    enum CodingKeys: String, CodingKey {
+        case host, port
+        case portFile = "port_file"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        host = try c.decodeIfPresent(String.self, forKey: .host) ?? host
+        port = try c.decodeIfPresent(Int.self, forKey: .port) ?? port
+        portFile = try c.decodeIfPresent(String.self, forKey: .portFile)
+    }
+}
+
+extension ServerConfig.Simulator {
+    enum CodingKeys: String, CodingKey { case enabled, devices, rate, seed }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        enabled = try c.decodeIfPresent(Bool.self, forKey: .enabled) ?? enabled
+        devices = try c.decodeIfPresent(Int.self, forKey: .devices) ?? devices
+        rate = try c.decodeIfPresent(Double.self, forKey: .rate) ?? rate
+        seed = try c.decodeIfPresent(UInt64.self, forKey: .seed) ?? seed
+    }
+}

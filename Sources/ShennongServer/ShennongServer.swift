@@ -1,0 +1,94 @@
+import Foundation
+import Logging
+import MosquittoClient
+import Prometheus
+import ServiceLifecycle
+import ShennongCore
+import ShennongHTTP
+import ShennongStore
+
+/// Composition of `shennong serve`: the embedded broker (if configured), MQTT ingest, HTTP
+/// and optionally the simulator, as services of one `ServiceGroup`.
+///
+/// SIGTERM or SIGINT shut down in reverse order: the simulator stops, HTTP stops accepting,
+/// ingest commits and acknowledges the burst in hand, then the embedded broker stops.
+public enum ShennongServer {
+    public static func run(config: ServerConfig, registry: PrometheusCollectorRegistry?, logger: Logger) async throws {
+        MosquittoLibrary.initialize()
+        let profiles = try ProfileRegistry.load(directory: config.profilesDir)
+        guard profiles[config.ingest.defaultProfile] != nil else {
+            throw ConfigError("ingest.default_profile \(config.ingest.defaultProfile) is not a profile in \(config.profilesDir)")
+        }
+        let store = try Store(path: config.database.path, durable: config.database.durable, logger: logger)
+        logger.info("database open", metadata: ["path": "\(config.database.path)", "profiles": "\(profiles.count)"])
+
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
+        var brokerHost = config.mqtt.host
+        var brokerPort = config.mqtt.port
+        if config.mqtt.isEmbedded {
+            let broker = EmbeddedBroker(
+                port: config.mqtt.embedded.port, dataDir: config.mqtt.embedded.dataDir,
+                executable: config.mqtt.embedded.executable, logger: logger)
+            try broker.start()
+            services.append(.init(service: broker))
+            brokerHost = "127.0.0.1"
+            brokerPort = broker.port
+        }
+        let host = brokerHost
+        let port = brokerPort
+        let topics = TopicScheme(prefix: config.mqtt.topicPrefix)
+        let mqtt = mqttConfiguration(config.mqtt, host: host, port: port, clientID: config.mqtt.clientID,
+                                     subscriptions: topics.subscriptions)
+        let pipeline = IngestPipeline(
+            store: store, profiles: profiles, topics: topics, config: config.ingest, logger: logger)
+        let ingest = try MQTTIngestService(
+            configuration: mqtt, pipeline: pipeline, maxBatch: config.ingest.maxBatch, logger: logger)
+        services.append(.init(service: ingest))
+
+        let portFile = config.http.portFile
+        let app = ShennongHTTPServer.makeApplication(
+            host: config.http.host, port: config.http.port, store: store, registry: registry,
+            profiles: { profiles },
+            health: { HealthReport(mqttConnected: ingest.isConnected, details: ["broker": "\(host):\(port)"]) },
+            logger: logger,
+            onRunning: { bound in
+                logger.info("HTTP listening", metadata: ["address": "\(config.http.host):\(bound)"])
+                if let portFile {
+                    try? "\(bound)\n".write(toFile: portFile, atomically: true, encoding: .utf8)
+                }
+            })
+        services.append(.init(service: app))
+
+        if config.simulator.enabled {
+            let simulator = Simulator(
+                options: .init(
+                    devices: config.simulator.devices, rate: config.simulator.rate, seed: config.simulator.seed,
+                    topicPrefix: config.mqtt.topicPrefix),
+                mqtt: mqttConfiguration(config.mqtt, host: host, port: port, clientID: "shennong-simulator", subscriptions: []),
+                logger: logger)
+            services.append(.init(service: simulator, successTerminationBehavior: .ignore))
+        }
+
+        let group = ServiceGroup(
+            configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+        try? store.close()
+    }
+
+    /// The libmosquitto options for a client of this server's broker.
+    public static func mqttConfiguration(
+        _ mqtt: ServerConfig.MQTT, host: String, port: Int, clientID: String, subscriptions: [String]
+    ) -> MQTTConfiguration {
+        // The embedded broker listens on loopback without credentials or TLS.
+        let external = !mqtt.isEmbedded
+        return MQTTConfiguration(
+            host: host, port: port, clientID: clientID, username: external ? mqtt.username : nil,
+            password: external ? mqtt.password : nil,
+            tls: mqtt.tls.flatMap { external ? $0 : nil }.map {
+                .init(caFile: $0.caFile, certFile: $0.certFile, keyFile: $0.keyFile, insecure: $0.insecure)
+            },
+            keepAlive: mqtt.keepAlive, cleanSession: false,
+            subscriptions: subscriptions.map { .init(topic: $0, qos: 1) },
+            maxInflight: 1000)
+    }
+}

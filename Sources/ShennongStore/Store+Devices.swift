@@ -1,0 +1,88 @@
+import GRDB
+import ShennongCore
+
+extension Store {
+    /// Registers `device`. Throws `conflict` if the id is taken.
+    public func addDevice(_ device: Device) throws {
+        try pool.write { db in
+            if try Bool.fetchOne(db, sql: "SELECT 1 FROM devices WHERE id = ?", arguments: [device.id]) == true {
+                throw StoreError(.conflict, "device \(device.id) is already registered")
+            }
+            try insertDevice(device, in: db, ignoreExisting: false)
+        }
+    }
+
+    /// Registers `device`, or updates its profile, domain and descriptive fields if it exists.
+    public func upsertDevice(_ device: Device) throws {
+        try pool.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO devices (id, profile, domain, site, name, latitude, longitude, area_code, owner, created_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    ON CONFLICT(id) DO UPDATE SET profile = excluded.profile, domain = excluded.domain,
+                        site = excluded.site, name = excluded.name, latitude = excluded.latitude,
+                        longitude = excluded.longitude, area_code = excluded.area_code, owner = excluded.owner
+                    """,
+                arguments: Self.arguments(of: device))
+        }
+    }
+
+    func insertDevice(_ device: Device, in db: Database, ignoreExisting: Bool) throws {
+        try db.execute(
+            sql: """
+                INSERT \(ignoreExisting ? "OR IGNORE " : "")INTO devices
+                    (id, profile, domain, site, name, latitude, longitude, area_code, owner, created_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: Self.arguments(of: device))
+    }
+
+    private static func arguments(of d: Device) -> StatementArguments {
+        [d.id, d.profile, d.domain.rawValue, d.site, d.name, d.latitude, d.longitude, d.areaCode, d.owner, d.createdAt]
+    }
+
+    /// Every registered device, ordered by id.
+    public func devices() throws -> [Device] {
+        try pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM devices ORDER BY id").map(Self.device(from:))
+        }
+    }
+
+    /// Registered devices with last-seen, presence and metrics, filtered by site and domain.
+    public func deviceRecords(site: String? = nil, domain: Domain? = nil, id: String? = nil) throws -> [DeviceRecord] {
+        try pool.read { db in
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT d.*, (SELECT group_concat(metric, ',') FROM
+                        (SELECT metric FROM series s WHERE s.device = d.id ORDER BY metric)) AS metrics
+                    FROM devices d
+                    WHERE (?1 IS NULL OR d.site = ?1) AND (?2 IS NULL OR d.domain = ?2) AND (?3 IS NULL OR d.id = ?3)
+                    ORDER BY d.id
+                    """,
+                arguments: [site, domain?.rawValue, id])
+            return rows.map { row in
+                let metrics: String? = row["metrics"]
+                return DeviceRecord(
+                    device: Self.device(from: row), lastSeen: row["last_seen"], presence: row["presence"],
+                    presenceAt: row["presence_at"],
+                    metrics: metrics.map { $0.split(separator: ",").map(String.init) } ?? [])
+            }
+        }
+    }
+
+    /// The device with `id`, or `nil`.
+    public func device(id: String) throws -> Device? {
+        try pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM devices WHERE id = ?", arguments: [id]).map(Self.device(from:))
+        }
+    }
+
+    static func device(from row: Row) -> Device {
+        let domain: String = row["domain"]
+        return Device(
+            id: row["id"], profile: row["profile"], domain: Domain(rawValue: domain) ?? .weather, site: row["site"],
+            name: row["name"], latitude: row["latitude"], longitude: row["longitude"], areaCode: row["area_code"],
+            owner: row["owner"], createdAt: row["created_at"])
+    }
+}

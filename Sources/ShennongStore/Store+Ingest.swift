@@ -1,0 +1,105 @@
+import Foundation
+import GRDB
+import ShennongCore
+
+extension Store {
+    /// The most bytes of a rejected payload that are kept (the rest is cut; the reason says so).
+    public static let maxStoredRejectBytes = 65_536
+
+    /// Writes one ingest burst in a single transaction: new devices, readings (duplicates
+    /// ignored), latest values, last-seen times, presence and rejects.
+    ///
+    /// When this returns, everything in `batch` is committed; the caller may then acknowledge
+    /// the messages it came from. When it throws, nothing of `batch` is stored.
+    @discardableResult
+    public func commit(_ batch: IngestBatch) throws -> CommitResult {
+        if batch.isEmpty { return CommitResult(inserted: 0, duplicates: 0, rejects: 0) }
+        var created: [SeriesKey: Int64] = [:]
+        let result = try pool.write { db -> CommitResult in
+            for device in batch.newDevices {
+                try insertDevice(device, in: db, ignoreExisting: true)
+            }
+            var inserted = 0
+            var newest: [Int64: (ts: Int64, value: Double)] = [:]
+            if !batch.readings.isEmpty {
+                let insert = try db.cachedStatement(
+                    sql: "INSERT OR IGNORE INTO readings (series_id, ts, value) VALUES (?, ?, ?)")
+                for reading in batch.readings {
+                    let series = try seriesID(device: reading.device, metric: reading.metric, in: db, created: &created)
+                    try insert.execute(arguments: [series, reading.timestamp, reading.value])
+                    inserted += db.changesCount
+                    if let known = newest[series], known.ts >= reading.timestamp { continue }
+                    newest[series] = (reading.timestamp, reading.value)
+                }
+                let upsert = try db.cachedStatement(
+                    sql: """
+                        INSERT INTO latest (series_id, ts, value) VALUES (?, ?, ?)
+                        ON CONFLICT(series_id) DO UPDATE SET ts = excluded.ts, value = excluded.value
+                        WHERE excluded.ts > latest.ts
+                        """)
+                for (series, point) in newest {
+                    try upsert.execute(arguments: [series, point.ts, point.value])
+                }
+            }
+            if !batch.seen.isEmpty {
+                let seen = try db.cachedStatement(
+                    sql: "UPDATE devices SET last_seen = max(coalesce(last_seen, 0), ?) WHERE id = ?")
+                for (device, time) in batch.seen {
+                    try seen.execute(arguments: [time, device])
+                }
+            }
+            for (device, presence) in batch.presence {
+                try db.execute(
+                    sql: """
+                        UPDATE devices SET presence = ?, presence_at = ?
+                        WHERE id = ? AND coalesce(presence_at, 0) <= ?
+                        """,
+                    arguments: [presence.state, presence.at, device, presence.at])
+            }
+            if !batch.rejects.isEmpty {
+                let insertReject = try db.cachedStatement(
+                    sql: """
+                        INSERT INTO rejects (received_at, topic, device, payload, code, reason, field)
+                        VALUES (?, ?, ?, ?, ?, ?, ?)
+                        """)
+                for reject in batch.rejects {
+                    var reason = reject.reason
+                    var payload = reject.payload
+                    if payload.count > Self.maxStoredRejectBytes {
+                        reason += " (payload of \(payload.count) bytes cut to the first \(Self.maxStoredRejectBytes))"
+                        payload = Array(payload.prefix(Self.maxStoredRejectBytes))
+                    }
+                    try insertReject.execute(arguments: [
+                        reject.receivedAt, reject.topic, reject.device, Data(payload), reject.code.rawValue,
+                        reason, reject.field,
+                    ])
+                }
+            }
+            return CommitResult(
+                inserted: inserted, duplicates: batch.readings.count - inserted, rejects: batch.rejects.count)
+        }
+        if !created.isEmpty {
+            seriesIDsMerge(created)
+        }
+        return result
+    }
+
+    /// The id of series (device, metric), creating it inside the current transaction if new.
+    /// New ids go to `created`, not to the shared cache, until the transaction has committed.
+    private func seriesID(device: String, metric: String, in db: Database, created: inout [SeriesKey: Int64]) throws
+        -> Int64
+    {
+        let key = SeriesKey(device: device, metric: metric)
+        if let id = cachedSeriesID(key) ?? created[key] { return id }
+        try db.execute(
+            sql: "INSERT OR IGNORE INTO series (device, metric) VALUES (?, ?)", arguments: [device, metric])
+        guard
+            let id = try Int64.fetchOne(
+                db, sql: "SELECT id FROM series WHERE device = ? AND metric = ?", arguments: [device, metric])
+        else {
+            throw StoreError(.notFound, "series \(device)/\(metric) vanished")
+        }
+        created[key] = id
+        return id
+    }
+}

@@ -1,0 +1,177 @@
+import ArgumentParser
+import Foundation
+import Logging
+import Metrics
+import Prometheus
+import ShennongCore
+import ShennongServer
+
+@main
+struct Shennong: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "shennong",
+        abstract: "Shennong (神农): MQTT sensor ingest, early warnings and produce traceability for Guangdong's farms, ponds and villages.",
+        subcommands: [Serve.self, Simulate.self, Devices.self, Readings.self, Tokens.self, DB.self])
+}
+
+/// Options of every staff command that talks to a running server.
+struct StaffOptions: ParsableArguments {
+    @Option(help: "Server URL (env SHENNONG_SERVER).")
+    var server: String = ProcessInfo.processInfo.environment["SHENNONG_SERVER"] ?? "http://127.0.0.1:8080"
+
+    @Option(help: "Bearer token (env SHENNONG_TOKEN).")
+    var token: String?
+
+    @Option(help: "Output format: table, csv or json.")
+    var format: OutputFormat = .table
+
+    func client() throws -> StaffClient {
+        try StaffClient(server: server, token: token ?? ProcessInfo.processInfo.environment["SHENNONG_TOKEN"])
+    }
+
+    func print(_ rows: [[String: Any]], columns: [String]) {
+        Swift.print(format.render(rows, columns: columns), terminator: "")
+    }
+}
+
+extension OutputFormat: ExpressibleByArgument {}
+
+/// Options of admin commands that act on the database file.
+struct DatabaseOptions: ParsableArguments {
+    @Option(help: "Configuration file whose database.path is used.")
+    var config: String = "Config/shennong.yaml"
+
+    @Option(help: "Database file (overrides the configuration).")
+    var db: String?
+
+    func path() throws -> String {
+        if let db { return db }
+        return try ServerConfig.load(path: config, requireFile: false).database.path
+    }
+}
+
+func bootstrapLogging(level: Logger.Level) {
+    LoggingSystem.bootstrap { label in
+        var handler = StreamLogHandler.standardError(label: label)
+        handler.logLevel = level
+        return handler
+    }
+}
+
+extension Logger.Level: @retroactive ExpressibleByArgument {}
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the server: MQTT ingest, HTTP API and (with mqtt.broker: embedded) a local broker.")
+
+    @Option(help: "Configuration file.")
+    var config: String = "Config/shennong.yaml"
+
+    @Option(help: "Also run the simulator with this many devices.")
+    var simulate: Int?
+
+    @Option(help: "Simulator rate, messages per second (with --simulate).")
+    var rate: Double?
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel: Logger.Level = .info
+
+    func run() async throws {
+        bootstrapLogging(level: logLevel)
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        var settings = try ServerConfig.load(path: config, requireFile: config != "Config/shennong.yaml")
+        if let simulate {
+            settings.simulator.enabled = true
+            settings.simulator.devices = simulate
+        }
+        if let rate { settings.simulator.rate = rate }
+        try await ShennongServer.run(config: settings, registry: registry, logger: Logger(label: "shennong"))
+    }
+}
+
+struct Simulate: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Publish realistic readings for N simulated devices across the five domains.")
+
+    @Option(help: "Number of devices (spread over water, soil, weather, fire, flood).")
+    var devices: Int = 25
+
+    @Option(help: "Messages per second, all devices together.")
+    var rate: Double = 5
+
+    @Option(help: "Random seed: the same seed gives the same readings.")
+    var seed: UInt64 = 1
+
+    @Option(help: "Stop after this many messages.")
+    var count: Int?
+
+    @Option(help: "Stop after this many seconds.")
+    var duration: Double?
+
+    @Option(help: "Broker host.")
+    var host: String = "127.0.0.1"
+
+    @Option(help: "Broker port.")
+    var port: Int = 1883
+
+    @Option(help: "Topic prefix.")
+    var prefix: String = "agri"
+
+    func run() async throws {
+        bootstrapLogging(level: .info)
+        try await SimulateCommand.run(
+            options: .init(devices: devices, rate: rate, seed: seed, count: count,
+                           duration: duration.map { .milliseconds(Int64($0 * 1000)) }, topicPrefix: prefix),
+            host: host, port: port)
+    }
+}
+
+struct Tokens: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Staff tokens (admin; acts on the database file).", subcommands: [Create.self])
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Create a token and print its secret once (only its SHA-256 is stored).")
+
+        @Option(help: "viewer, operator or admin.")
+        var role: Role = .viewer
+
+        @Option(help: "Who or what the token is for.")
+        var name: String = "staff"
+
+        @OptionGroup var database: DatabaseOptions
+
+        func run() async throws {
+            print(try AdminCommands.createToken(databasePath: try database.path(), name: name, role: role))
+        }
+    }
+}
+
+extension Role: ExpressibleByArgument {}
+
+struct DB: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "db", abstract: "Database administration (acts on the database file).",
+        subcommands: [Migrate.self, Stats.self])
+
+    struct Migrate: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create or upgrade the schema.")
+        @OptionGroup var database: DatabaseOptions
+
+        func run() async throws {
+            for name in try AdminCommands.migrate(databasePath: try database.path()) { print(name) }
+        }
+    }
+
+    struct Stats: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Counts and size of the database.")
+        @OptionGroup var database: DatabaseOptions
+        @Option(help: "Output format: table, csv or json.") var format: OutputFormat = .table
+
+        func run() async throws {
+            print(format.render(try AdminCommands.stats(databasePath: try database.path()), columns: ["item", "value"]), terminator: "")
+        }
+    }
+}

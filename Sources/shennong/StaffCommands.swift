@@ -1,0 +1,121 @@
+import ArgumentParser
+import Foundation
+import ShennongServer
+
+struct Devices: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Registered field devices.", subcommands: [List.self, Show.self, Add.self])
+
+    static let columns = ["id", "profile", "domain", "site", "name", "last_seen", "presence", "metrics"]
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List devices.")
+        @Option(help: "Only devices of this site.") var site: String?
+        @Option(help: "Only devices of this domain (water, soil, weather, fire, flood).") var domain: String?
+        @OptionGroup var staff: StaffOptions
+
+        func run() async throws {
+            let body = try await staff.client().get("api/v1/devices", query: ["site": site, "domain": domain])
+            staff.print(body["devices"] as? [[String: Any]] ?? [], columns: Devices.columns)
+        }
+    }
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show one device.")
+        @Argument(help: "Device id.") var id: String
+        @OptionGroup var staff: StaffOptions
+
+        func run() async throws {
+            let body = try await staff.client().get("api/v1/devices/\(id)")
+            staff.print([body], columns: Devices.columns + ["latitude", "longitude", "area_code", "owner", "created_at"])
+        }
+    }
+
+    struct Add: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Register a device (operator).")
+        @Argument(help: "Device id ([A-Za-z0-9_.-]{1,64}).") var id: String
+        @Option(help: "Device profile (devices/*.yaml name).") var profile: String
+        @Option(help: "Domain, if not the profile's.") var domain: String?
+        @Option var site: String?
+        @Option var name: String?
+        @Option var latitude: Double?
+        @Option var longitude: Double?
+        @Option(name: .customLong("area-code")) var areaCode: String?
+        @Option var owner: String?
+        @OptionGroup var staff: StaffOptions
+
+        func run() async throws {
+            var body: [String: Any] = ["id": id, "profile": profile]
+            let optional: [String: Any?] = [
+                "domain": domain, "site": site, "name": name, "latitude": latitude, "longitude": longitude,
+                "area_code": areaCode, "owner": owner,
+            ]
+            for (key, value) in optional { if let value { body[key] = value } }
+            let created = try await staff.client().post("api/v1/devices", body: body)
+            staff.print([created], columns: Devices.columns)
+        }
+    }
+}
+
+struct Readings: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Stored readings.", subcommands: [Latest.self, Query.self, Rejects.self])
+
+    struct Latest: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "The newest value of every series.")
+        @Option(help: "Only this site.") var site: String?
+        @Option(help: "Only this domain.") var domain: String?
+        @Option(help: "Only this device.") var device: String?
+        @OptionGroup var staff: StaffOptions
+
+        func run() async throws {
+            let body = try await staff.client().get(
+                "api/v1/readings/latest", query: ["site": site, "domain": domain, "device": device])
+            staff.print(
+                body["latest"] as? [[String: Any]] ?? [],
+                columns: ["device", "site", "domain", "metric", "value", "unit", "time"])
+        }
+    }
+
+    struct Query: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Readings of one device over a time range, raw or aggregated.")
+        @Option(help: "Device id.") var device: String
+        @Option(help: "Only this metric.") var metric: String?
+        @Option(help: "Start: RFC 3339, epoch s/ms, now, or -6h / -7d.") var from: String = "-24h"
+        @Option(help: "End (exclusive), same forms.") var to: String = "now"
+        @Option(help: "Aggregate over intervals: 1m, 1h, 1d.") var every: String?
+        @Option(help: "Most raw readings to return.") var limit: Int?
+        @OptionGroup var staff: StaffOptions
+
+        func run() async throws {
+            let body = try await staff.client().get(
+                "api/v1/readings",
+                query: ["device": device, "metric": metric, "from": from, "to": to, "every": every,
+                        "limit": limit.map(String.init)])
+            if every != nil {
+                staff.print(
+                    body["aggregates"] as? [[String: Any]] ?? [],
+                    columns: ["time", "metric", "count", "min", "max", "mean", "first", "last", "unit"])
+            } else {
+                staff.print(
+                    body["readings"] as? [[String: Any]] ?? [], columns: ["time", "metric", "value", "unit", "ts"])
+            }
+        }
+    }
+
+    struct Rejects: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Messages (or fields) that could not be stored, and why.")
+        @Option(help: "Only rejects received since: RFC 3339, epoch, or -1h.") var since: String?
+        @Option(help: "Most rejects to list.") var limit: Int = 100
+        @OptionGroup var staff: StaffOptions
+
+        func run() async throws {
+            let body = try await staff.client().get(
+                "api/v1/rejects", query: ["since": since, "limit": String(limit)])
+            staff.print(
+                body["rejects"] as? [[String: Any]] ?? [],
+                columns: ["received_at", "device", "code", "field", "reason", "topic"])
+        }
+    }
+}
