@@ -121,13 +121,16 @@ public final class MQTTIngestConnection: @unchecked Sendable {
     /// Runs the ack-after-commit loop on the calling thread until ``stop()``; blocks.
     ///
     /// - Parameters:
-    ///   - maxBatch: the most messages read before `handle` is called. The broker's
-    ///     `max_inflight_messages` bounds a batch too.
+    ///   - maxBatch: the most messages read before `handle` is called (a burst stops earlier
+    ///     when the socket has nothing more to read; QoS 1/2 `publish` traffic on this connection
+    ///     may add a few). Do not rely on the broker's `max_inflight_messages` to bound a batch:
+    ///     mosquitto 2.0.11 was seen sending over 3,000 unacknowledged messages with it at 1000.
     ///   - handle: commits a batch (for example, one SQLite transaction). Return normally only once
     ///     the batch is durable: its PUBACKs are sent right after. Throw to refuse the batch: the
     ///     connection is dropped unacknowledged and the broker redelivers it after a back-off.
     ///     Messages read just before a connection loss are still handed over (without an ack),
-    ///     so a message may be handed over more than once.
+    ///     so a message may be handed over more than once. `handle` must return well within
+    ///     1.5 × keep-alive, or the broker drops the connection (and redelivers the batch).
     ///
     /// Never returns on connection problems: a failed connect, a lost connection or a refused
     /// CONNACK is logged at `warning` once per outage and retried with exponential back-off
@@ -147,7 +150,7 @@ public final class MQTTIngestConnection: @unchecked Sendable {
 
         var link = Link(configuration.reconnectDelay)
         while !isStopRequested {
-            if link.abandoned || mosquitto_socket(mosq) < 0 {
+            if link.mustReconnect || mosquitto_socket(mosq) < 0 {
                 if let failure = openConnection(&link) {
                     noteOutage(failure, &link)
                     sleepUnlessStopped(link.connectBackoff.next())
@@ -158,6 +161,7 @@ public final class MQTTIngestConnection: @unchecked Sendable {
             case .healthy:
                 break
             case .lost(let failure):
+                link.mustReconnect = true
                 noteOutage(failure, &link)
                 sleepUnlessStopped(link.connectBackoff.next())
             case .commitFailed:
@@ -177,9 +181,9 @@ public final class MQTTIngestConnection: @unchecked Sendable {
         var outageStart: ContinuousClock.Instant?
         var warnedThisOutage = false
         var everConnected = false
-        /// The socket was shut down after a failed commit; its queued PUBACKs must never be
-        /// written, so the next step is `mosquitto_reconnect` (which discards them).
-        var abandoned = false
+        /// The connection was lost or shut down after a failed commit: nothing queued on it may
+        /// be written, so the next step is `mosquitto_reconnect` (which discards the queue).
+        var mustReconnect = false
 
         init(_ delay: MQTTConfiguration.ReconnectDelay) {
             connectBackoff = Backoff(delay)
@@ -217,7 +221,7 @@ public final class MQTTIngestConnection: @unchecked Sendable {
         }
         if hostConfigured {
             // mosquitto__reconnect ran packet__cleanup_all: nothing queued before survives.
-            link.abandoned = false
+            link.mustReconnect = false
         }
         if rc == MosqCode.success {
             return nil
@@ -243,6 +247,9 @@ public final class MQTTIngestConnection: @unchecked Sendable {
         let ready = poll(&descriptor, 1, pollTimeoutMilliseconds)
 
         var readFailure: MQTTError?
+        if ready > 0, descriptor.revents & Int16(POLLNVAL) != 0 {
+            return .lost(MQTTError(mosquittoCode: MosqCode.connectionLost, operation: "poll"))
+        }
         if ready > 0, descriptor.revents & Int16(POLLIN | POLLERR | POLLHUP) != 0 {
             readFailure = readBurst(fd: fd, maxBatch: maxBatch)
         }
@@ -330,7 +337,7 @@ public final class MQTTIngestConnection: @unchecked Sendable {
         if fd >= 0 {
             _ = shutdown(fd, Int32(SHUT_RDWR))
         }
-        link.abandoned = true
+        link.mustReconnect = true
         session.markDisconnected()
         if link.outageStart == nil {
             link.outageStart = .now
@@ -387,7 +394,7 @@ public final class MQTTIngestConnection: @unchecked Sendable {
             session.markDisconnected()
             logger.info("MQTT ingest stopped")
         }
-        guard !link.abandoned, mosquitto_socket(mosq) >= 0 else {
+        guard !link.mustReconnect, mosquitto_socket(mosq) >= 0 else {
             return
         }
         _ = mosquitto_disconnect(mosq)

@@ -80,7 +80,7 @@ final class ConsumerHarness: @unchecked Sendable {
 }
 
 /// Polls `condition` every 10 ms until it holds or `timeout` passes.
-func eventually(timeout: Duration, _ condition: () -> Bool) async -> Bool {
+func waitUntil(timeout: Duration, _ condition: () -> Bool) async -> Bool {
     let clock = ContinuousClock()
     let deadline = clock.now + timeout
     while clock.now < deadline {
@@ -114,7 +114,7 @@ func publishBatch(_ publisher: MQTTPublisher, prefix: String, range: Range<Int>)
     for index in range {
         try publisher.publish(topic: "t/\(prefix)/\(index % 10)", payload: testPayload(index, tag: prefix), qos: 1)
     }
-    return await eventually(timeout: .seconds(30)) { publisher.acknowledgedCount >= publisher.publishedCount }
+    return await waitUntil(timeout: .seconds(30)) { publisher.acknowledgedCount >= publisher.publishedCount }
 }
 
 /// The `seq` values of messages whose tag is `prefix`.

@@ -1,0 +1,144 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// A real `shennong serve` process for integration tests: its own temporary directory,
+/// SQLite file and config, an external broker, HTTP on a free port (port 0, read back from
+/// the port file), and an admin token. The process is killed when this object goes away.
+public final class ServerProcess: @unchecked Sendable {
+    // Invariant for @unchecked Sendable: used from one test at a time.
+    public let directory: URL
+    public let brokerPort: Int
+    public let token: String
+    public private(set) var httpPort = 0
+    private var process: Spawned?
+
+    public var databasePath: String { directory.appendingPathComponent("shennong.db").path }
+    public var configPath: String { directory.appendingPathComponent("shennong.yaml").path }
+    public var logPath: String { directory.appendingPathComponent("server.log").path }
+    private var portFile: String { directory.appendingPathComponent("http.port").path }
+    public var baseURL: String { "http://127.0.0.1:\(httpPort)" }
+
+    /// Writes the config (`extraYAML` is appended under the top level) and creates a token;
+    /// call ``start()`` to run the server.
+    public init(brokerPort: Int, ingestYAML: String = "") throws {
+        directory = FileManager.default.temporaryDirectory
+            .appendingPathComponent("shennong-server-\(UUID().uuidString)", isDirectory: true)
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        self.brokerPort = brokerPort
+        let config = """
+            mqtt:
+              broker: external
+              host: 127.0.0.1
+              port: \(brokerPort)
+              client_id: shennong-test-ingest
+            ingest:
+            \(ingestYAML.split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
+              max_batch: 5000
+            database:
+              path: \(directory.appendingPathComponent("shennong.db").path)
+            http:
+              host: 127.0.0.1
+              port: 0
+              port_file: \(directory.appendingPathComponent("http.port").path)
+            profiles_dir: \(ShennongBinary.repositoryRoot.appendingPathComponent("devices").path)
+            """
+        try config.write(toFile: directory.appendingPathComponent("shennong.yaml").path, atomically: true, encoding: .utf8)
+        let created = try ShennongBinary.run([
+            "tokens", "create", "--role", "admin", "--name", "integration-test", "--db",
+            directory.appendingPathComponent("shennong.db").path,
+        ])
+        guard created.status == 0, let line = created.output.split(separator: "\n").last(where: { $0.hasPrefix("snk_") }) else {
+            throw TestBrokerError("tokens create failed: \(created.output)")
+        }
+        token = String(line)
+    }
+
+    deinit {
+        process?.signal(SIGKILL)
+        _ = process?.wait(timeout: 5)
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    /// Starts the server and waits until HTTP answers and MQTT is connected.
+    public func start(timeout: TimeInterval = 30) async throws {
+        try? FileManager.default.removeItem(atPath: portFile)
+        process = try Spawned(ShennongBinary.path, ["serve", "--config", configPath], output: logPath)
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if let exited = process?.poll() {
+                throw TestBrokerError("server exited with \(exited) at start:\n\(log())")
+            }
+            if let text = try? String(contentsOfFile: portFile, encoding: .utf8),
+                let port = Int(text.trimmingCharacters(in: .whitespacesAndNewlines)), port > 0
+            {
+                httpPort = port
+                if let health = try? await get("/healthz"), health.json["mqtt"] as? String == "connected" {
+                    return
+                }
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        throw TestBrokerError("server did not become healthy in \(timeout) s:\n\(log())")
+    }
+
+    /// SIGKILL: no drain, no goodbye.
+    public func kill() {
+        process?.signal(SIGKILL)
+        _ = process?.wait(timeout: 10)
+    }
+
+    /// SIGTERM, then the exit status (nil if it did not exit within `timeout`).
+    public func terminate(timeout: TimeInterval = 30) -> Int32? {
+        process?.signal(SIGTERM)
+        return process?.wait(timeout: timeout)
+    }
+
+    public var isRunning: Bool { process?.isRunning ?? false }
+
+    public func log() -> String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
+
+    /// GET `path` (with the admin token) and the decoded JSON object.
+    public func get(_ path: String, authorized: Bool = true) async throws -> (status: Int, json: [String: Any]) {
+        var request = URLRequest(url: URL(string: baseURL + path)!)
+        request.timeoutInterval = 10
+        if authorized { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
+        let (data, response) = try await URLSession.shared.data(for: request)
+        let status = (response as? HTTPURLResponse)?.statusCode ?? 0
+        return (status, (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:])
+    }
+
+    /// GET `path` without a token, as text.
+    public func text(_ path: String) async throws -> String {
+        let (data, _) = try await URLSession.shared.data(from: URL(string: baseURL + path)!)
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// A staff CLI command against this server (adds --server and --token).
+    public func cli(_ arguments: [String]) throws -> CLIResult {
+        try ShennongBinary.run(arguments + ["--server", baseURL, "--token", token])
+    }
+
+    /// The number of stored readings, from `shennong db stats` on the live database file.
+    public func storedReadings() throws -> Int {
+        let result = try ShennongBinary.run(["db", "stats", "--db", databasePath, "--format", "json"])
+        guard result.status == 0,
+            let rows = try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [[String: Any]],
+            let count = rows.first(where: { $0["item"] as? String == "readings" })?["value"] as? Int
+        else { throw TestBrokerError("db stats failed: \(result.output)") }
+        return count
+    }
+}
+
+/// Polls `condition` every `interval` until it holds or `timeout` passes; returns whether it held.
+public func eventually(
+    timeout: TimeInterval, interval: Duration = .milliseconds(100), _ condition: () async throws -> Bool
+) async rethrows -> Bool {
+    let deadline = Date().addingTimeInterval(timeout)
+    while Date() < deadline {
+        if try await condition() { return true }
+        try? await Task.sleep(for: interval)
+    }
+    return try await condition()
+}
