@@ -1,0 +1,153 @@
+import Foundation
+import ShennongCore
+import Testing
+
+@testable import ShennongStore
+
+/// The store on a real SQLite file in a temporary directory.
+struct StoreTests {
+    let directory: URL
+    let store: Store
+
+    init() throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("store-\(UUID().uuidString)")
+        store = try Store(path: directory.appendingPathComponent("s.db").path, durable: false)
+    }
+
+    func device(_ id: String, _ domain: Domain = .water, site: String? = nil) -> Device {
+        Device(id: id, profile: "generic", domain: domain, site: site, createdAt: 1)
+    }
+
+    func batch(_ readings: [Reading], devices: [Device] = []) -> IngestBatch {
+        var batch = IngestBatch()
+        batch.readings = readings
+        batch.newDevices = devices
+        return batch
+    }
+
+    @Test func commitIsIdempotentOnSeriesAndTimestamp() throws {
+        let d = device("p1")
+        let r = Reading(device: "p1", metric: "ph", timestamp: 1000, value: 7.1)
+        let first = try store.commit(batch([r, r], devices: [d]))
+        #expect(first.inserted == 1)
+        #expect(first.duplicates == 1)
+        let again = try store.commit(batch([Reading(device: "p1", metric: "ph", timestamp: 1000, value: 9.9)]))
+        #expect(again.inserted == 0)
+        #expect(try store.readings(device: "p1", from: 0, to: 10_000).map(\.value) == [7.1])
+    }
+
+    @Test func latestIsTheNewestTimestampNotTheLastArrival() throws {
+        try store.commit(batch([Reading(device: "p1", metric: "ph", timestamp: 5000, value: 7.5)], devices: [device("p1", site: "s")]))
+        // A backfilled older reading arrives later.
+        try store.commit(batch([Reading(device: "p1", metric: "ph", timestamp: 1000, value: 6.0)]))
+        let latest = try store.latest(site: "s")
+        #expect(latest.count == 1)
+        #expect(latest.first?.timestamp == 5000)
+        #expect(latest.first?.value == 7.5)
+        #expect(latest.first?.unit == "")
+        try store.commit(batch([Reading(device: "p1", metric: "ph", timestamp: 9000, value: 8.0)]))
+        #expect(try store.latest(device: "p1").first?.value == 8.0)
+        #expect(try store.latest(domain: .soil).isEmpty)
+    }
+
+    @Test func aggregatesMatchTheRawReadings() throws {
+        let readings = (0..<180).map { Reading(device: "a1", metric: "air_temp", timestamp: 1_763_700_000_000 + Int64($0) * 60_000, value: Double($0 % 7)) }
+        try store.commit(batch(readings, devices: [device("a1", .weather)]))
+        let hourly = try store.aggregates(device: "a1", metric: "air_temp", from: 1_763_700_000_000, to: 1_763_700_000_000 + 3 * 3_600_000, every: 3_600_000)
+        var expected: [Int64: [Double]] = [:]
+        for r in readings { expected[r.timestamp - r.timestamp % 3_600_000, default: []].append(r.value) }
+        #expect(hourly.map(\.start) == expected.keys.sorted())
+        for point in hourly {
+            let values = expected[point.start]!
+            #expect(point.count == values.count)
+            #expect(point.sum == values.reduce(0, +))
+            #expect(point.min == values.min())
+            #expect(point.max == values.max())
+            #expect(point.first == values.first)
+            #expect(point.last == values.last)
+        }
+    }
+
+    @Test func aFailedCommitStoresNothingAndLeavesNoStaleSeriesIDs() throws {
+        try store.commit(batch([], devices: [device("p1")]))
+        // A reading for a device that is not registered violates the series foreign key.
+        var bad = batch([Reading(device: "p1", metric: "ph", timestamp: 1, value: 7), Reading(device: "ghost", metric: "ph", timestamp: 1, value: 7)])
+        bad.rejects = [RejectRecord(receivedAt: 1, topic: "t", device: nil, payload: [1], code: .malformedJSON, reason: "x")]
+        #expect(throws: (any Error).self) { try store.commit(bad) }
+        #expect(try store.stats().readings == 0)
+        #expect(try store.stats().rejects == 0)
+        #expect(try store.stats().series == 0)
+        // The series id allocated in the rolled-back transaction must not be reused from a cache.
+        try store.commit(batch([Reading(device: "p1", metric: "water_temp", timestamp: 2, value: 20)]))
+        try store.commit(batch([Reading(device: "p1", metric: "ph", timestamp: 3, value: 7.2)]))
+        #expect(try store.readings(device: "p1", metric: "ph", from: 0, to: 10).map(\.value) == [7.2])
+        #expect(try store.readings(device: "p1", metric: "water_temp", from: 0, to: 10).map(\.value) == [20])
+    }
+
+    @Test func rejectsKeepRawBytesAndCapHugePayloads() throws {
+        var b = IngestBatch()
+        let huge = [UInt8](repeating: 0x61, count: Store.maxStoredRejectBytes + 10)
+        b.rejects = [
+            RejectRecord(receivedAt: 10, topic: "agri/x/telemetry", device: "x", payload: Array("{bad".utf8), code: .malformedJSON, reason: "bad json"),
+            RejectRecord(receivedAt: 20, topic: "agri/y/telemetry", device: "y", payload: huge, code: .payloadTooLarge, reason: "too big"),
+        ]
+        try store.commit(b)
+        let rejects = try store.rejects()
+        #expect(rejects.map(\.code) == [.payloadTooLarge, .malformedJSON])
+        #expect(rejects[1].payload == Array("{bad".utf8))
+        #expect(rejects[0].payload.count == Store.maxStoredRejectBytes)
+        #expect(rejects[0].reason.contains("cut"))
+        #expect(try store.rejects(since: 15).count == 1)
+    }
+
+    @Test func tokensStoreOnlyHashesAndCarryRoles() throws {
+        let secret = try store.createToken(name: "ops", role: .operator)
+        #expect(secret.hasPrefix("snk_"))
+        #expect(try store.authenticate(token: secret)?.role == .operator)
+        #expect(try store.authenticate(token: secret.dropLast() + "0") == nil)
+        #expect(try store.authenticate(token: "nonsense") == nil)
+        let raw = try String(contentsOfFile: store.path, encoding: .isoLatin1)
+        #expect(!raw.contains(secret))
+        #expect(Role.viewer < .operator && Role.operator < .admin)
+    }
+
+    @Test func presenceAndLastSeen() throws {
+        var b = batch([Reading(device: "f1", metric: "smoke", timestamp: 5, value: 0.1)], devices: [device("f1", .fire)])
+        b.markSeen("f1", at: 100)
+        b.markSeen("f1", at: 50)
+        b.presence["f1"] = Presence(state: "online", at: 100)
+        try store.commit(b)
+        var older = IngestBatch()
+        older.presence["f1"] = Presence(state: "offline", at: 90)
+        try store.commit(older)
+        let record = try #require(try store.deviceRecords(id: "f1").first)
+        #expect(record.lastSeen == 100)
+        #expect(record.presence == "online")
+        #expect(record.metrics == ["smoke"])
+    }
+
+    @Test func refusesFilesThatAreNotOurs() throws {
+        let notSQLite = directory.appendingPathComponent("text.db").path
+        try "hello, this is not a database at all, just some text that is long enough".write(toFile: notSQLite, atomically: true, encoding: .utf8)
+        #expect { try Store(path: notSQLite) } throws: { ($0 as? StoreError)?.code == .notADatabase }
+
+        let foreign = directory.appendingPathComponent("foreign.db").path
+        let other = try Store(path: directory.appendingPathComponent("tmp.db").path)
+        try other.close()
+        // A SQLite file of another application: a table, no application id.
+        let sqlite = Process()
+        sqlite.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
+        sqlite.arguments = [foreign, "CREATE TABLE accounts(id INTEGER PRIMARY KEY, name TEXT);"]
+        try sqlite.run()
+        sqlite.waitUntilExit()
+        #expect { try Store(path: foreign) } throws: { ($0 as? StoreError)?.code == .foreignDatabase }
+    }
+
+    @Test func reopeningKeepsDataAndSchema() throws {
+        try store.commit(batch([Reading(device: "p1", metric: "ph", timestamp: 1, value: 7)], devices: [device("p1")]))
+        try store.close()
+        let again = try Store(path: store.path)
+        #expect(try again.appliedMigrations().count == 1)
+        #expect(try again.readings(device: "p1", from: 0, to: 10).count == 1)
+    }
+}
