@@ -48,7 +48,7 @@ demo: build
 	echo "    export SHENNONG_TOKEN=$$(cat data/demo-token)"; \
 	echo "    $$BIN readings latest --domain water"; \
 	echo "    $$BIN devices list"; \
-	echo "    $$BIN readings query --device sim-aws-001 --from -1h --every 1m"; \
+	echo "    $$BIN readings query --device sim-aws-001 --from=-1h --every 1m"; \
 	echo "    mosquitto_pub -p 11883 -q 1 -t agri/my-pond/telemetry -m '{\"dissolved_oxygen\": 5.2, \"ph\": 7.1}'"; \
 	echo "    $$BIN readings rejects"; \
 	echo "  Stop with Ctrl-C (the server drains and exits)."; \

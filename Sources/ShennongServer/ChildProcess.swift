@@ -1,16 +1,18 @@
 import Foundation
 
 /// A child process started with `posix_spawn` with every signal unblocked and at its
-/// default action, so that SIGTERM reaches it even though the server blocks signals for
-/// swift-service-lifecycle (a child inherits the blocked mask through exec, and Foundation's
-/// `Process` does not reset it).
+/// default action, so that SIGTERM reaches it even though the server's threads block signals
+/// (a child inherits the blocked mask through exec, and Foundation's `Process` does not reset it).
 final class ChildProcess: @unchecked Sendable {
     // Invariant for @unchecked Sendable: `pid` is immutable; `exited` is only touched under `lock`.
     let pid: pid_t
     private let lock = NSLock()
     private var exited = false
 
-    init(executable: String, arguments: [String], outputPath: String = "/dev/null") throws {
+    /// - Parameter ownProcessGroup: put the child in a process group of its own, so that a
+    ///   terminal's Ctrl-C (sent to the whole foreground group) reaches only the server, which
+    ///   then stops the child in its own time.
+    init(executable: String, arguments: [String], outputPath: String = "/dev/null", ownProcessGroup: Bool = true) throws {
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
@@ -20,7 +22,12 @@ final class ChildProcess: @unchecked Sendable {
         var all = sigset_t()
         sigfillset(&all)
         posix_spawnattr_setsigdefault(&attributes, &all)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        var flags = POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF
+        if ownProcessGroup {
+            flags |= POSIX_SPAWN_SETPGROUP
+            posix_spawnattr_setpgroup(&attributes, 0)
+        }
+        posix_spawnattr_setflags(&attributes, Int16(flags))
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
