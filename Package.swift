@@ -32,6 +32,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        .target(name: "ShennongProcess"),
         .target(
             name: "ShennongCore",
             dependencies: [
@@ -65,6 +66,7 @@ let package = Package(
                 "ShennongStore",
                 "ShennongHTTP",
                 "MosquittoClient",
+                "ShennongProcess",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -81,7 +83,7 @@ let package = Package(
         ),
         .target(
             name: "ShennongTestSupport",
-            dependencies: [],
+            dependencies: ["ShennongProcess"],
             path: "Tests/Support"
         ),
         .testTarget(name: "ShennongCoreTests", dependencies: ["ShennongCore"]),

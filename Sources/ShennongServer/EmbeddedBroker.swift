@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import ServiceLifecycle
+import ShennongProcess
 
 /// A mosquitto broker the server starts for itself on loopback (`mqtt.broker: embedded`),
 /// with persistence under its data directory, and stops when the server stops.
@@ -42,10 +43,13 @@ public final class EmbeddedBroker: Service, @unchecked Sendable {
             log_type error
             log_type warning
             log_type notice
+            \(geteuid() == 0 ? "# as root, mosquitto would switch to the mosquitto user, who cannot write here\nuser root" : "")
             """
         let confPath = dir + "/mosquitto.conf"
         try conf.write(toFile: confPath, atomically: true, encoding: .utf8)
-        let process = try ChildProcess(executable: try Self.resolve(executable), arguments: ["-c", confPath])
+        let process = try ChildProcess(
+            executable: try Self.resolve(executable), arguments: ["-c", confPath], outputPath: dir + "/mosquitto.out",
+            ownProcessGroup: true)
         self.process = process
         try? "\(process.pid)\n".write(toFile: pidFile, atomically: true, encoding: .utf8)
         let deadline = Date().addingTimeInterval(10)
@@ -57,8 +61,8 @@ public final class EmbeddedBroker: Service, @unchecked Sendable {
             if !process.isRunning { break }
             usleep(50_000)
         }
-        let log = (try? String(contentsOfFile: logFile, encoding: .utf8))?.split(separator: "\n").suffix(5)
-            .joined(separator: "\n") ?? ""
+        let output = [dir + "/mosquitto.out", logFile].compactMap { try? String(contentsOfFile: $0, encoding: .utf8) }
+        let log = output.joined(separator: "\n").split(separator: "\n").suffix(6).joined(separator: "\n")
         process.stop()
         throw ConfigError("embedded mosquitto did not start on 127.0.0.1:\(port) (is the port taken?). \(log)")
     }

@@ -1,4 +1,5 @@
 import Foundation
+import ShennongProcess
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
@@ -12,7 +13,7 @@ public final class ServerProcess: @unchecked Sendable {
     public let brokerPort: Int
     public let token: String
     public private(set) var httpPort = 0
-    private var process: Spawned?
+    private var process: ChildProcess?
 
     public var databasePath: String { directory.appendingPathComponent("shennong.db").path }
     public var configPath: String { directory.appendingPathComponent("shennong.yaml").path }
@@ -22,17 +23,22 @@ public final class ServerProcess: @unchecked Sendable {
 
     /// Writes the config (`extraYAML` is appended under the top level) and creates a token;
     /// call ``start()`` to run the server.
-    public init(brokerPort: Int, ingestYAML: String = "") throws {
+    /// With `embedded: true` the server starts its own mosquitto on `brokerPort`, with its data
+    /// under this server's directory.
+    public init(brokerPort: Int, ingestYAML: String = "", embedded: Bool = false) throws {
         directory = FileManager.default.temporaryDirectory
             .appendingPathComponent("shennong-server-\(UUID().uuidString)", isDirectory: true)
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         self.brokerPort = brokerPort
         let config = """
             mqtt:
-              broker: external
+              broker: \(embedded ? "embedded" : "external")
               host: 127.0.0.1
               port: \(brokerPort)
               client_id: shennong-test-ingest
+              embedded:
+                port: \(brokerPort)
+                data_dir: \(directory.appendingPathComponent("mosquitto").path)
             ingest:
             \(ingestYAML.split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
               max_batch: 5000
@@ -64,10 +70,10 @@ public final class ServerProcess: @unchecked Sendable {
     /// Starts the server and waits until HTTP answers and MQTT is connected.
     public func start(timeout: TimeInterval = 30) async throws {
         try? FileManager.default.removeItem(atPath: portFile)
-        process = try Spawned(ShennongBinary.path, ["serve", "--config", configPath], output: logPath)
+        process = try ChildProcess(executable: ShennongBinary.path, arguments: ["serve", "--config", configPath], outputPath: logPath)
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
-            if let exited = process?.poll() {
+            if let exited = process?.exitStatus {
                 throw TestBrokerError("server exited with \(exited) at start:\n\(log())")
             }
             if let text = try? String(contentsOfFile: portFile, encoding: .utf8),

@@ -1,4 +1,5 @@
 import Foundation
+import ShennongProcess
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -122,7 +123,7 @@ public final class TestBroker: @unchecked Sendable {
         defer { lock.unlock() }
         guard let process else { return }
         process.signal(SIGTERM)
-        if !process.wait(timeout: timeout) {
+        if process.wait(timeout: timeout) == nil {
             process.signal(SIGKILL)
             _ = process.wait(timeout: 5)
         }
@@ -170,7 +171,7 @@ public final class TestBroker: @unchecked Sendable {
                 let stderr = (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? ""
                 process = nil
                 endWatchdog()
-                throw TestBrokerError("mosquitto exited (wait status \(broker.waitStatus ?? -1)): \(stderr)\(log())")
+                throw TestBrokerError("mosquitto exited (status \(broker.exitStatus ?? -1)): \(stderr)\(log())")
             }
             if loopbackPortAcceptsConnections(port) {
                 return
@@ -259,101 +260,5 @@ public final class TestBroker: @unchecked Sendable {
         candidates += ["/usr/sbin/mosquitto", "/usr/local/sbin/mosquitto", "/opt/homebrew/sbin/mosquitto"]
         candidates += (environment["PATH"] ?? "").split(separator: ":").map { "\($0)/mosquitto" }
         return candidates.first { FileManager.default.isExecutableFile(atPath: $0) }.map { URL(fileURLWithPath: $0) }
-    }
-}
-
-/// A child started with `posix_spawn`, reaped by this object (never by anyone else).
-///
-/// Foundation's `Process` passes on the parent's signal mask (the test runner blocks SIGTERM in
-/// its threads, so a broker started that way ignores SIGTERM) and leaks descriptors into the
-/// child. Here the child gets an empty mask, default signal handlers and no descriptor but
-/// 0, 1 and 2.
-private final class ChildProcess {
-    let pid: pid_t
-    private(set) var waitStatus: Int32?
-
-    init(executable: String, arguments: [String], standardInput: Int32?, outputPath: String?) throws {
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        if let standardInput {
-            posix_spawn_file_actions_adddup2(&actions, standardInput, 0)
-        } else {
-            posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        }
-        posix_spawn_file_actions_addopen(&actions, 1, outputPath ?? "/dev/null", O_WRONLY | O_CREAT | O_APPEND, 0o644)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        #if os(Linux)
-        // No descriptor but 0, 1 and 2 reaches the child (posix_spawn ignores EBADF on close).
-        let open = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
-        for fd in open.compactMap({ Int32($0) }) where fd > 2 {
-            posix_spawn_file_actions_addclose(&actions, fd)
-        }
-        #endif
-
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var emptyMask = sigset_t()
-        sigemptyset(&emptyMask)
-        posix_spawnattr_setsigmask(&attributes, &emptyMask)
-        var allSignals = sigset_t()
-        sigfillset(&allSignals)
-        posix_spawnattr_setsigdefault(&attributes, &allSignals)
-        var flags = Int32(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF)
-        #if canImport(Darwin)
-        flags |= Int32(POSIX_SPAWN_CLOEXEC_DEFAULT)
-        #endif
-        posix_spawnattr_setflags(&attributes, Int16(flags))
-
-        let argv: [UnsafeMutablePointer<CChar>?] = ([executable] + arguments).map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
-        var child: pid_t = 0
-        let rc = posix_spawn(&child, executable, &actions, &attributes, argv, environ)
-        guard rc == 0 else {
-            throw TestBrokerError("posix_spawn \(executable) failed: \(String(cString: strerror(rc)))")
-        }
-        pid = child
-    }
-
-    deinit {
-        signal(SIGKILL)
-        _ = wait(timeout: 5)
-    }
-
-    var isRunning: Bool {
-        reap()
-        return waitStatus == nil
-    }
-
-    /// Sends `signal` unless the child has been reaped (its pid could belong to someone else).
-    func signal(_ signal: Int32) {
-        reap()
-        if waitStatus == nil {
-            sendSignal(pid, signal)
-        }
-    }
-
-    /// Waits until the child has exited; `false` after `timeout`.
-    func wait(timeout: TimeInterval) -> Bool {
-        let deadline = Date(timeIntervalSinceNow: timeout)
-        while isRunning {
-            if Date() >= deadline {
-                return false
-            }
-            usleep(5_000)
-        }
-        return true
-    }
-
-    private func reap() {
-        guard waitStatus == nil else { return }
-        var status: Int32 = 0
-        let result = waitpid(pid, &status, WNOHANG)
-        if result == pid {
-            waitStatus = status
-        } else if result < 0 && errno == ECHILD {
-            waitStatus = -1
-        }
     }
 }
