@@ -91,7 +91,7 @@ let package = Package(
         .testTarget(name: "ShennongStoreTests", dependencies: ["ShennongStore"]),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["ShennongCore", "ShennongStore", "MosquittoClient", "ShennongTestSupport"]
+            dependencies: ["ShennongCore", "ShennongStore", "ShennongServer", "MosquittoClient", "ShennongTestSupport"]
         ),
     ]
 )
