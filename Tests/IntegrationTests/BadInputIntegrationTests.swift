@@ -35,6 +35,10 @@ struct BadInputIntegrationTests {
             ("agri/pond-1/telemetry", "{\"ts\": \(tenYearsAhead), \"values\": {\"ph\": 7.1}}", "future_timestamp"),
             ("agri/pond-1/telemetry", #"{"ts": 1763700006000, "values": {"ph": 15.3}}"#, "out_of_range"),
             ("agri/pond-1/telemetry", #"42"#, "unsupported_payload"),
+            ("agri/pond-1/telemetry", #"{"ts": 1, "values": {"ph": 7.0}}"#, "too_old"),
+            ("agri/bad$id/telemetry", #"{"ph": 7.0}"#, "invalid_device_id"),
+            ("agri/pond-1/status", "maybe", "unsupported_payload"),
+            ("agri/pond-1/status", "online", nil),
             ("agri/aws-1/telemetry", #"{"ts": 1763700007000, "values": {"TA": 21.5, "PA": 101300}}"#, nil),
             ("agri/pond-1/telemetry", #"{"ts": 1763700008000, "values": {"ph": 7.04}}"#, nil),
         ]
@@ -76,6 +80,7 @@ struct BadInputIntegrationTests {
         let (_, aws) = try await server.get("/api/v1/readings?device=aws-1&from=0&to=now")
         #expect((aws["readings"] as? [[String: Any]])?.count == 2)
         #expect(try await server.get("/api/v1/devices/stranger-9").status == 404)
+        #expect(try await server.get("/api/v1/devices/pond-1").json["presence"] as? String == "online")
 
         // The CLI shows them; the counters count them; the server is healthy.
         let listed = try server.cli(["readings", "rejects", "--format", "csv", "--limit", "100"])
