@@ -18,6 +18,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.0"),
         .package(url: "https://github.com/apple/swift-crypto", "3.12.0"..<"5.0.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.0"),
+        .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.0"),
     ],
     targets: [
         .systemLibrary(
@@ -88,7 +89,21 @@ let package = Package(
         ),
         .testTarget(name: "ShennongCoreTests", dependencies: ["ShennongCore"]),
         .testTarget(name: "MosquittoClientTests", dependencies: ["MosquittoClient", "ShennongTestSupport"]),
-        .testTarget(name: "ShennongStoreTests", dependencies: ["ShennongStore"]),
+        .testTarget(
+            name: "ShennongStoreTests",
+            dependencies: ["ShennongStore", .product(name: "PropertyBased", package: "swift-property-based")]
+        ),
+        // Benchmarks (`make bench`, release build): not part of `swift test`.
+        .executableTarget(
+            name: "StoreBench",
+            dependencies: ["ShennongStore", "ShennongCore"],
+            path: "Benchmarks/StoreBench"
+        ),
+        .executableTarget(
+            name: "IngestBench",
+            dependencies: ["MosquittoClient", "ShennongProcess", "ShennongCore"],
+            path: "Benchmarks/IngestBench"
+        ),
         .testTarget(
             name: "IntegrationTests",
             dependencies: ["ShennongCore", "ShennongStore", "ShennongServer", "MosquittoClient", "ShennongTestSupport"]

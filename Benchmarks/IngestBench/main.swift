@@ -1,0 +1,1 @@
+print("IngestBench: not written yet")
