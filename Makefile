@@ -7,7 +7,7 @@ SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEMO_DEVICES ?= 25
 DEMO_RATE    ?= 10
 
-.PHONY: all deps build release test demo clean
+.PHONY: all deps build release test bench demo clean
 
 all: build
 
@@ -30,6 +30,19 @@ release: deps
 ## SQLite file and the real server binary on loopback ports.
 test: build
 	SHENNONG_BIN="$$($(SWIFT) build --show-bin-path)/shennong" $(SWIFT) test
+
+## Benchmarks, release build: ingest drain rate beside a bare libmosquitto subscriber
+## (the ceiling), peak RSS, commits, the highest publish rate held; then the store.
+## BENCH_MESSAGES, BENCH_RATES and BENCH_RATE_SECONDS scale it.
+BENCH_MESSAGES     ?= 200000
+BENCH_RATES        ?= 2000,5000,10000,20000
+BENCH_RATE_SECONDS ?= 60
+bench: deps
+	$(SWIFT) build -c release
+	@BIN="$$($(SWIFT) build -c release --show-bin-path)"; \
+	$$BIN/IngestBench --shennong $$BIN/shennong --messages $(BENCH_MESSAGES) --devices 1000 \
+	  --rates $(BENCH_RATES) --rate-seconds $(BENCH_RATE_SECONDS) && \
+	$$BIN/StoreBench
 
 ## Start the server on its embedded broker with the simulator feeding it.
 demo: build

@@ -101,7 +101,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "IngestBench",
-            dependencies: ["MosquittoClient", "ShennongProcess", "ShennongCore"],
+            dependencies: ["CMosquitto", "MosquittoClient", "ShennongProcess", "ShennongTestSupport"],
             path: "Benchmarks/IngestBench"
         ),
         .testTarget(

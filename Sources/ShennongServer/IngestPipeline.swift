@@ -55,6 +55,7 @@ public final class IngestPipeline: @unchecked Sendable {
             throw error
         }
         metrics.commitDuration.recordNanoseconds(Int64(DispatchTime.now().uptimeNanoseconds - started))
+        metrics.commits.increment()
         metrics.batchSize.record(messages.count)
         metrics.received.increment(by: messages.count)
         metrics.stored.increment(by: result.inserted)
@@ -166,6 +167,7 @@ struct IngestMetrics {
     let stored = Counter(label: "shennong_readings_stored_total")
     let duplicates = Counter(label: "shennong_readings_duplicate_total")
     let commitFailures = Counter(label: "shennong_commit_failures_total")
+    let commits = Counter(label: "shennong_commits_total")
     let batchSize = Recorder(label: "shennong_batch_messages", aggregate: true)
     let commitDuration = Timer(label: "shennong_commit_seconds")
     private let rejectedByCode: [RejectCode: Counter] = Dictionary(

@@ -1,0 +1,180 @@
+import Foundation
+import MosquittoClient
+import ShennongTestSupport
+
+/// `make bench`: how fast Shennong drains a broker's backlog, beside a bare libmosquitto
+/// subscriber on the same backlog (the ceiling), and the highest publish rate it holds.
+///
+/// Usage: IngestBench --shennong PATH [--messages 200000] [--devices 1000]
+///        [--rates 2000,5000,10000,20000] [--rate-seconds 60] [--skip-rate]
+/// Exits non-zero if Shennong stored fewer or more readings than were published.
+@main
+struct IngestBench {
+    struct Options {
+        var shennong = ""
+        var messages = 200_000
+        var devices = 1_000
+        var rates = [2_000, 5_000, 10_000, 20_000]
+        var rateSeconds = 60
+        var skipRate = false
+
+        init(_ arguments: [String]) throws {
+            var i = 0
+            func value() throws -> String {
+                i += 1
+                guard i < arguments.count else { throw BenchError("\(arguments[i - 1]) needs a value") }
+                return arguments[i]
+            }
+            while i < arguments.count {
+                switch arguments[i] {
+                case "--shennong": shennong = try value()
+                case "--messages": messages = Int(try value()) ?? messages
+                case "--devices": devices = Int(try value()) ?? devices
+                case "--rates": rates = try value().split(separator: ",").compactMap { Int($0) }
+                case "--rate-seconds": rateSeconds = Int(try value()) ?? rateSeconds
+                case "--skip-rate": skipRate = true
+                default: throw BenchError("unknown argument \(arguments[i])")
+                }
+                i += 1
+            }
+            guard !shennong.isEmpty else { throw BenchError("--shennong PATH is required") }
+        }
+    }
+
+    static let valuesPerMessage = 4
+
+    /// Payload form 1 with four values; (device, ts) is unique per message.
+    static func backlog(count: Int, devices: Int, startTS: Int64) -> [(String, [UInt8])] {
+        (0..<count).map { i in
+            let device = String(format: "bench-%04d", i % devices)
+            let ts = startTS + Int64(i / devices) * 1000
+            let v = Double(i % 1000) / 100
+            let payload = "{\"ts\":\(ts),\"values\":{\"water_temp\":\(20 + v),\"ph\":\(6.5 + v / 10),\"dissolved_oxygen\":\(4 + v / 2),\"turbidity\":\(10 + v)}}"
+            return ("agri/\(device)/telemetry", Array(payload.utf8))
+        }
+    }
+
+    static func publish(_ messages: ArraySlice<(String, [UInt8])>, port: Int) throws {
+        let publisher = try MQTTPublisher(
+            configuration: MQTTConfiguration(port: port, clientID: "bench-pub-\(getpid())", cleanSession: true, maxInflight: 1000),
+            maxUnacknowledged: 5000)
+        try publisher.connect()
+        defer { publisher.disconnect() }
+        for (topic, payload) in messages { try publisher.publish(topic: topic, payload: payload, qos: 1) }
+        guard publisher.waitUntilAcknowledged(timeout: .seconds(300)) else { throw BenchError("publisher: PUBACKs missing") }
+    }
+
+    static func main() async {
+        do {
+            try await run(try Options(Array(CommandLine.arguments.dropFirst())))
+        } catch {
+            FileHandle.standardError.write(Data("IngestBench: \(error)\n".utf8))
+            exit(1)
+        }
+    }
+
+    static func run(_ options: Options) async throws {
+        let broker = try TestBroker(persistence: false)
+        let messages = backlog(count: options.messages, devices: options.devices, startTS: 1_763_700_000_000)
+        print("ingest benchmark: \(options.messages) QoS 1 messages x \(valuesPerMessage) values, \(options.devices) devices, payload form 1, backlog queued for a persistent session on mosquitto (loopback)")
+
+        // The ceiling.
+        let bare = BareSubscriber(port: broker.port, clientID: "bench-bare")
+        try bare.createSession(topic: "agri/+/telemetry")
+        try publish(messages[...], port: broker.port)
+        let bareSeconds = try bare.drain(topic: "agri/+/telemetry", count: options.messages, timeout: 600)
+        let bareRate = Double(options.messages) / bareSeconds
+
+        // Shennong: create its session, queue the same backlog, then start it and time it.
+        let server = try ShennongUnderTest(binary: options.shennong, brokerPort: broker.port, clientID: "shennong-bench")
+        try await server.start()
+        try await server.waitConnected()
+        guard server.stop() == 0 else { throw BenchError("shennong did not stop cleanly: \(server.log())") }
+        try publish(messages[...], port: broker.port)
+        let expected = Double(options.messages * valuesPerMessage)
+        let start = DispatchTime.now().uptimeNanoseconds
+        try await server.start()
+        var metrics: [String: Double] = [:]
+        let deadline = Date().addingTimeInterval(900)
+        while Date() < deadline {
+            metrics = (try? await server.metrics()) ?? metrics
+            if (metrics["shennong_readings_stored_total"] ?? 0) + (metrics["shennong_readings_duplicate_total"] ?? 0) >= expected { break }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        let rss = server.peakRSS()
+        guard server.stop() == 0 else { throw BenchError("shennong did not stop cleanly: \(server.log())") }
+        let stored = try server.storedReadings()
+        let rate = Double(options.messages) / seconds
+        let commits = metrics["shennong_commits_total"] ?? 0
+        let batchSum = metrics["shennong_batch_messages_sum"] ?? 0
+        let batchCount = metrics["shennong_batch_messages_count"] ?? 0
+
+        func f(_ x: Double, _ digits: Int = 0) -> String { String(format: "%.\(digits)f", x) }
+        print("  bare libmosquitto subscriber (ceiling): \(f(bareSeconds, 2)) s, \(f(bareRate)) msg/s")
+        print("  shennong (ack after commit):            \(f(seconds, 2)) s, \(f(rate)) msg/s")
+        print("  ratio shennong / bare subscriber:       \(f(rate / bareRate, 2))")
+        print("  shennong peak RSS:                      \(f(Double(rss) / 1_048_576, 1)) MiB")
+        print("  commits:                                \(f(commits)) (\(f(commits / seconds)) /s), mean batch \(f(batchCount > 0 ? batchSum / batchCount : 0, 1)) messages")
+        print("  stored readings:                        \(stored) of \(Int(expected)) published")
+        guard stored == Int(expected) else {
+            throw BenchError("stored \(stored) readings, published \(Int(expected)): the benchmark lost or duplicated work")
+        }
+
+        if !options.skipRate {
+            try await rateCase(options, broker: broker)
+        }
+        print("ok: \(options.messages) messages published, \(Int(expected)) readings stored")
+    }
+
+    /// Publisher and Shennong together at fixed rates; the highest rate held for the whole
+    /// window with the backlog (published minus committed) under one second of messages.
+    static func rateCase(_ options: Options, broker: TestBroker) async throws {
+        let server = try ShennongUnderTest(binary: options.shennong, brokerPort: broker.port, clientID: "shennong-bench-rate")
+        try await server.start()
+        try await server.waitConnected()
+        defer { _ = server.stop() }
+        let publisher = try MQTTPublisher(
+            configuration: MQTTConfiguration(port: broker.port, clientID: "bench-rate-pub", cleanSession: true, maxInflight: 1000),
+            maxUnacknowledged: 5000)
+        try publisher.connect()
+        defer { publisher.disconnect() }
+        print("rate case: \(options.rateSeconds) s per rate")
+        var best = 0
+        var sequence = 0
+        for rate in options.rates {
+            let window = Duration.seconds(options.rateSeconds)
+            let clock = ContinuousClock()
+            let start = clock.now
+            let startCount = sequence
+            while clock.now - start < window {
+                let elapsed = clock.now - start
+                let elapsedSeconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+                let due = Int(Double(rate) * elapsedSeconds)
+                while sequence - startCount < due {
+                    let device = String(format: "rate-%04d", sequence % options.devices)
+                    let ts = 1_764_000_000_000 + Int64(sequence / options.devices) * 1000
+                    let payload = "{\"ts\":\(ts),\"values\":{\"water_temp\":21.5,\"ph\":7.1,\"dissolved_oxygen\":5.5,\"turbidity\":12}}"
+                    try publisher.publish(topic: "agri/\(device)/telemetry", payload: Array(payload.utf8), qos: 1)
+                    sequence += 1
+                }
+                try await Task.sleep(for: .milliseconds(5))
+            }
+            let published = Double(sequence)
+            let received = (try await server.metrics())["shennong_messages_received_total"] ?? 0
+            let backlog = published - received
+            let achieved = Double(sequence - startCount) / Double(options.rateSeconds)
+            let held = backlog <= Double(rate) && achieved >= 0.95 * Double(rate)
+            print("  \(rate) msg/s: published \(sequence - startCount), backlog at the end \(Int(max(0, backlog))) messages -> \(held ? "held" : "not held")")
+            // Let Shennong catch up before the next rate.
+            for _ in 0..<600 {
+                let now = (try await server.metrics())["shennong_messages_received_total"] ?? 0
+                if now >= published { break }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            guard held else { break }
+            best = rate
+        }
+        print("  highest rate held for \(options.rateSeconds) s without the broker's queue growing: \(best) msg/s")
+    }
+}

@@ -1,1 +1,0 @@
-print("IngestBench: not written yet")

@@ -1,0 +1,29 @@
+import Foundation
+import ShennongProcess
+import ShennongTestSupport
+import Testing
+
+/// The benchmark itself is tested: a small run must store exactly what it published, so the
+/// harness cannot report speed for lost work.
+@Suite(.serialized, .timeLimit(.minutes(5)))
+struct IngestBenchHarnessTests {
+    @Test("a small ingest benchmark run stores exactly what it published and reports its figures")
+    func smallRun() throws {
+        let bin = URL(fileURLWithPath: ShennongBinary.path).deletingLastPathComponent()
+        let bench = bin.appendingPathComponent("IngestBench").path
+        try #require(FileManager.default.isExecutableFile(atPath: bench), "build IngestBench first (make test does)")
+        let output = FileManager.default.temporaryDirectory.appendingPathComponent("ingest-bench-\(UUID().uuidString).out").path
+        defer { try? FileManager.default.removeItem(atPath: output) }
+        let process = try ChildProcess(
+            executable: bench,
+            arguments: ["--shennong", ShennongBinary.path, "--messages", "3000", "--devices", "30", "--rates", "500", "--rate-seconds", "3"],
+            outputPath: output)
+        let status = process.wait(timeout: 240)
+        let text = (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
+        #expect(status == 0, "\(text)")
+        #expect(text.contains("stored readings:                        12000 of 12000 published"), "\(text)")
+        #expect(text.contains("ratio shennong / bare subscriber:"))
+        #expect(text.contains("500 msg/s: published"))
+        #expect(text.contains("ok: 3000 messages published, 12000 readings stored"))
+    }
+}
