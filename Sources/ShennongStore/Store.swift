@@ -43,6 +43,10 @@ public final class Store: Sendable {
         configuration.prepareDatabase { db in
             // FULL: a commit is on disk before the PUBACKs it covers leave (power-cut safe).
             try db.execute(sql: durable ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL")
+            // A 64 MiB page cache and memory-mapped reads: the B-trees one burst touches stay
+            // in memory instead of coming back through pread (ingest benchmark: ratio 0.30 -> 0.40).
+            try db.execute(sql: "PRAGMA cache_size = -65536")
+            try db.execute(sql: "PRAGMA mmap_size = 268435456")
         }
         do {
             pool = try DatabasePool(path: path, configuration: configuration)
