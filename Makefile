@@ -32,7 +32,7 @@ test: build
 	SHENNONG_BIN="$$($(SWIFT) build --show-bin-path)/shennong" $(SWIFT) test
 
 ## Benchmarks, release build: ingest drain rate beside a bare libmosquitto subscriber
-## (the ceiling), peak RSS, commits, the highest publish rate held.
+## (the ceiling), peak RSS, commits, the highest publish rate held; then the store.
 ## BENCH_MESSAGES, BENCH_RATES and BENCH_RATE_SECONDS scale it.
 BENCH_MESSAGES     ?= 200000
 BENCH_RATES        ?= 2000,5000,10000,20000
@@ -41,7 +41,8 @@ bench: deps
 	$(SWIFT) build -c release
 	@BIN="$$($(SWIFT) build -c release --show-bin-path)"; \
 	$$BIN/IngestBench --shennong $$BIN/shennong --messages $(BENCH_MESSAGES) --devices 1000 \
-	  --rates $(BENCH_RATES) --rate-seconds $(BENCH_RATE_SECONDS)
+	  --rates $(BENCH_RATES) --rate-seconds $(BENCH_RATE_SECONDS) && \
+	$$BIN/StoreBench
 
 ## Start the server on its embedded broker with the simulator feeding it.
 demo: build

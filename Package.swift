@@ -95,6 +95,11 @@ let package = Package(
         ),
         // Benchmarks (`make bench`, release build): not part of `swift test`.
         .executableTarget(
+            name: "StoreBench",
+            dependencies: ["ShennongStore", "ShennongCore"],
+            path: "Benchmarks/StoreBench"
+        ),
+        .executableTarget(
             name: "IngestBench",
             dependencies: ["CMosquitto", "MosquittoClient", "ShennongProcess", "ShennongTestSupport"],
             path: "Benchmarks/IngestBench"

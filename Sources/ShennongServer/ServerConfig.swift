@@ -1,4 +1,5 @@
 import Foundation
+import ShennongStore
 import Yams
 
 /// The server's configuration, read from Config/shennong.yaml. Every key has a default, so
@@ -9,6 +10,7 @@ public struct ServerConfig: Sendable, Decodable {
     public var mqtt = MQTT()
     public var ingest = Ingest()
     public var database = Database()
+    public var storage = Storage()
     public var http = HTTP()
     /// Directory of device profiles (`*.yaml`).
     public var profilesDir = "devices"
@@ -67,6 +69,47 @@ public struct ServerConfig: Sendable, Decodable {
         /// fsync every commit (synchronous=FULL): a reading acknowledged survives a power cut.
         public var durable = true
         public init() {}
+    }
+
+    /// Time-bucketed reading storage: bucket width, compaction, retention per tier, and the
+    /// maintenance service that applies them. Durations are written `90d`, `6h`, `10m`, `30s`.
+    public struct Storage: Sendable, Decodable {
+        /// Width of one raw bucket (one table): whole hours up to 31 days. Used when the
+        /// database is created (or upgraded); an existing database keeps its own.
+        public var bucketWidth: Int64 = StorageTier.day.width
+        /// A bucket may be compacted this long after its end.
+        public var compactionGrace: Int64 = StorageTier.hour.width
+        /// About how many readings one compaction transaction handles.
+        public var compactionBatchRows = 50_000
+        /// Time between maintenance passes (compaction, then retention); `nil` (`off`) runs
+        /// none, leaving both to `shennong db compact` and `shennong db retention`.
+        public var maintenanceInterval: Int64? = 10 * 60_000
+        /// How long each tier is kept (ms); `nil` (`forever`) keeps it.
+        public var retention = StoreOptions.Retention()
+        public init() {}
+
+        /// The store's options from these settings.
+        public var storeOptions: StoreOptions {
+            var options = StoreOptions()
+            options.bucketWidth = bucketWidth
+            options.compactionGrace = compactionGrace
+            options.compactionBatchRows = compactionBatchRows
+            options.retention = retention
+            return options
+        }
+
+        /// Milliseconds in `90d`, `6h`, `10m`, `30s`, `500ms` or `2w`, or `nil`.
+        static func duration(_ text: String) -> Int64? {
+            let units: [(String, Int64)] = [
+                ("ms", 1), ("s", 1000), ("m", 60_000), ("h", 3_600_000), ("d", 86_400_000), ("w", 604_800_000),
+            ]
+            let t = text.trimmingCharacters(in: .whitespaces)
+            for (suffix, scale) in units where t.hasSuffix(suffix) {
+                if let n = Int64(t.dropLast(suffix.count)), n > 0, n <= Int64.max / scale { return n * scale }
+                return nil
+            }
+            return nil
+        }
     }
 
     public struct HTTP: Sendable, Decodable {
@@ -130,7 +173,7 @@ public struct ConfigError: Error, CustomStringConvertible, Sendable {
 // Decoding with defaults: every key optional, snake_case in YAML.
 extension ServerConfig {
     enum CodingKeys: String, CodingKey {
-        case mqtt, ingest, database, http, simulator
+        case mqtt, ingest, database, storage, http, simulator
         case profilesDir = "profiles_dir"
     }
 
@@ -139,6 +182,7 @@ extension ServerConfig {
         mqtt = try c.decodeIfPresent(MQTT.self, forKey: .mqtt) ?? MQTT()
         ingest = try c.decodeIfPresent(Ingest.self, forKey: .ingest) ?? Ingest()
         database = try c.decodeIfPresent(Database.self, forKey: .database) ?? Database()
+        storage = try c.decodeIfPresent(Storage.self, forKey: .storage) ?? Storage()
         http = try c.decodeIfPresent(HTTP.self, forKey: .http) ?? HTTP()
         profilesDir = try c.decodeIfPresent(String.self, forKey: .profilesDir) ?? profilesDir
         simulator = try c.decodeIfPresent(Simulator.self, forKey: .simulator) ?? Simulator()
@@ -233,6 +277,52 @@ extension ServerConfig.Database {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         path = try c.decodeIfPresent(String.self, forKey: .path) ?? path
         durable = try c.decodeIfPresent(Bool.self, forKey: .durable) ?? durable
+    }
+}
+
+extension ServerConfig.Storage {
+    enum CodingKeys: String, CodingKey {
+        case retention
+        case bucketWidth = "bucket_width"
+        case compactionGrace = "compaction_grace"
+        case compactionBatchRows = "compaction_batch_rows"
+        case maintenanceInterval = "maintenance_interval"
+    }
+
+    enum RetentionKeys: String, CodingKey {
+        case raw
+        case minute = "1m"
+        case hour = "1h"
+        case day = "1d"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        func span<K: CodingKey>(_ key: K, in c: KeyedDecodingContainer<K>, allowOff word: String?) throws -> Int64?? {
+            guard let text = try c.decodeIfPresent(String.self, forKey: key) else { return .none }
+            if let word, text == word { return .some(nil) }
+            guard let ms = Self.duration(text) else {
+                throw DecodingError.dataCorruptedError(
+                    forKey: key, in: c,
+                    debugDescription: "must be a duration like 90d, 6h or 10m\(word.map { " (or \($0))" } ?? ""), not \(text)")
+            }
+            return .some(ms)
+        }
+        if let width = try span(.bucketWidth, in: c, allowOff: nil) { bucketWidth = width! }
+        if let grace = try span(.compactionGrace, in: c, allowOff: nil) { compactionGrace = grace! }
+        if let interval = try span(.maintenanceInterval, in: c, allowOff: "off") { maintenanceInterval = interval }
+        compactionBatchRows = try c.decodeIfPresent(Int.self, forKey: .compactionBatchRows) ?? compactionBatchRows
+        if c.contains(.retention) {
+            let r = try c.nestedContainer(keyedBy: RetentionKeys.self, forKey: .retention)
+            for (key, tier) in [(RetentionKeys.raw, StorageTier.raw), (.minute, .minute), (.hour, .hour), (.day, .day)] {
+                if let keep = try span(key, in: r, allowOff: "forever") { retention[tier] = keep }
+            }
+        }
+        do {
+            try storeOptions.validate()
+        } catch let error as StoreError {
+            throw DecodingError.dataCorruptedError(forKey: .bucketWidth, in: c, debugDescription: error.message)
+        }
     }
 }
 

@@ -19,7 +19,9 @@ public enum ShennongServer {
         guard profiles[config.ingest.defaultProfile] != nil else {
             throw ConfigError("ingest.default_profile \(config.ingest.defaultProfile) is not a profile in \(config.profilesDir)")
         }
-        let store = try Store(path: config.database.path, durable: config.database.durable, logger: logger)
+        let store = try Store(
+            path: config.database.path, durable: config.database.durable, options: config.storage.storeOptions,
+            logger: logger)
         logger.info("database open", metadata: ["path": "\(config.database.path)", "profiles": "\(profiles.count)"])
 
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
@@ -44,6 +46,10 @@ public enum ShennongServer {
         let ingest = try MQTTIngestService(
             configuration: mqtt, pipeline: pipeline, maxBatch: config.ingest.maxBatch, logger: logger)
         services.append(.init(service: ingest))
+        if let interval = config.storage.maintenanceInterval {
+            services.append(
+                .init(service: StoreMaintenanceService(store: store, interval: .milliseconds(interval), logger: logger)))
+        }
 
         let portFile = config.http.portFile
         let app = ShennongHTTPServer.makeApplication(

@@ -124,4 +124,10 @@ public struct StoreStats: Sendable, Codable {
     public var readings: Int
     public var rejects: Int
     public var fileBytes: Int64
+    /// Time buckets registered (with any table left).
+    public var buckets: Int = 0
+    /// Readings in raw bucket tables (not yet compacted, or late ones).
+    public var rawReadings: Int = 0
+    /// Readings inside compacted blocks.
+    public var compactedReadings: Int = 0
 }

@@ -7,7 +7,11 @@ extension Store {
     public static let maxStoredRejectBytes = 65_536
 
     /// Writes one ingest burst in a single transaction: new devices, readings (duplicates
-    /// ignored), latest values, last-seen times, presence and rejects.
+    /// ignored) into their time buckets, the 1 m / 1 h / 1 d rollups they touch, latest
+    /// values, last-seen times, presence and rejects.
+    ///
+    /// A reading for a compacted bucket reopens that series' part of the bucket; rollups
+    /// touched out of order are recomputed in the same transaction.
     ///
     /// When this returns, everything in `batch` is committed; the caller may then acknowledge
     /// the messages it came from. When it throws, nothing of `batch` is stored.
@@ -22,15 +26,19 @@ extension Store {
             var inserted = 0
             var newest: [Int64: (ts: Int64, value: Double)] = [:]
             if !batch.readings.isEmpty {
-                let insert = try db.cachedStatement(
-                    sql: "INSERT OR IGNORE INTO readings (series_id, ts, value) VALUES (?, ?, ?)")
+                var state = IngestState()
                 for reading in batch.readings {
                     let series = try seriesID(device: reading.device, metric: reading.metric, in: db, created: &created)
-                    try insert.execute(arguments: [series, reading.timestamp, reading.value])
-                    inserted += db.changesCount
+                    guard
+                        try Self.insertReading(
+                            series: series, ts: reading.timestamp, value: reading.value, layout: layout,
+                            state: &state, in: db)
+                    else { continue }
+                    inserted += 1
                     if let known = newest[series], known.ts >= reading.timestamp { continue }
                     newest[series] = (reading.timestamp, reading.value)
                 }
+                try Self.applyRollups(&state, in: db)
                 let upsert = try db.cachedStatement(
                     sql: """
                         INSERT INTO latest (series_id, ts, value) VALUES (?, ?, ?)

@@ -8,15 +8,31 @@ extension Store {
     /// older reading never replaces a newer one.
     public func latest(device: String? = nil, site: String? = nil, domain: Domain? = nil) throws -> [LatestValue] {
         try pool.read { db in
+            // Only the filters given, so that SQLite can use devices(id) or devices_site and
+            // walk devices → series → latest (CROSS JOIN fixes that order).
+            var conditions: [String] = []
+            var arguments: StatementArguments = []
+            if let device {
+                conditions.append("d.id = ?")
+                arguments += [device]
+            }
+            if let site {
+                conditions.append("d.site = ?")
+                arguments += [site]
+            }
+            if let domain {
+                conditions.append("d.domain = ?")
+                arguments += [domain.rawValue]
+            }
             let rows = try Row.fetchAll(
                 db,
                 sql: """
                     SELECT s.device, d.site, d.domain, s.metric, l.ts, l.value
-                    FROM latest l JOIN series s ON s.id = l.series_id JOIN devices d ON d.id = s.device
-                    WHERE (?1 IS NULL OR s.device = ?1) AND (?2 IS NULL OR d.site = ?2) AND (?3 IS NULL OR d.domain = ?3)
+                    FROM devices d CROSS JOIN series s ON s.device = d.id CROSS JOIN latest l ON l.series_id = s.id
+                    \(conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND "))
                     ORDER BY s.device, s.metric
                     """,
-                arguments: [device, site, domain?.rawValue])
+                arguments: arguments)
             return rows.map { row in
                 let metric: String = row["metric"]
                 let domain: String = row["domain"]
@@ -30,20 +46,20 @@ extension Store {
 
     /// Raw readings of `device` (one metric or all) with `from <= timestamp < to`, ordered by
     /// metric then time, at most `limit` of them.
+    ///
+    /// Spans buckets and decodes compacted blocks; the caller sees one sequence.
     public func readings(device: String, metric: String? = nil, from: Int64, to: Int64, limit: Int = 100_000) throws
         -> [Reading]
     {
         try pool.read { db in
             var result: [Reading] = []
+            guard from < to else { return result }
+            let buckets = try Self.buckets(overlapping: from, to, in: db)
             for (series, name) in try seriesOf(device: device, metric: metric, in: db) {
                 let remaining = limit - result.count
                 guard remaining > 0 else { break }
-                let cursor = try Row.fetchCursor(
-                    db,
-                    sql: "SELECT ts, value FROM readings WHERE series_id = ? AND ts >= ? AND ts < ? ORDER BY ts LIMIT ?",
-                    arguments: [series, from, to, remaining])
-                while let row = try cursor.next() {
-                    result.append(Reading(device: device, metric: name, timestamp: row[0], value: row[1]))
+                for p in try Self.points(series: series, from: from, to: to, limit: remaining, buckets: buckets, in: db) {
+                    result.append(Reading(device: device, metric: name, timestamp: p.ts, value: p.value))
                 }
             }
             return result
@@ -51,40 +67,71 @@ extension Store {
     }
 
     /// Aggregates of `device` (one metric or all) over UTC-aligned intervals of `every`
-    /// milliseconds, for intervals starting in `from..<to` (`from` is rounded down).
+    /// milliseconds, for intervals starting in `from..<to` (`from` is rounded down), counting
+    /// readings with `timestamp < to`.
+    ///
+    /// Reads the coarsest rollup tier (1 d, 1 h, 1 m) whose width divides `every`, so whole
+    /// intervals come from rollups and only a partial last cell (when `to` is not on a cell
+    /// boundary) from raw readings; with no such tier (an `every` that is not whole minutes) it
+    /// aggregates raw readings. Count, min, max, first and last are exact either way; a sum
+    /// over several cells adds the cells' sums, which may differ from one pass over the raw
+    /// readings in the last bits.
     public func aggregates(device: String, metric: String? = nil, from: Int64, to: Int64, every: Int64) throws
         -> [AggregatePoint]
     {
         guard every > 0 else { throw StoreError(.invalidArgument, "interval must be positive") }
-        let start = from - ((from % every) + every) % every
+        let start = floorAlign(from, every)
+        let tier = StorageTier.rollups.last { every % $0.width == 0 }
         return try pool.read { db in
             var result: [AggregatePoint] = []
+            guard start < to else { return result }
             for (series, name) in try seriesOf(device: device, metric: metric, in: db) {
-                let cursor = try Row.fetchCursor(
-                    db, sql: "SELECT ts, value FROM readings WHERE series_id = ? AND ts >= ? AND ts < ? ORDER BY ts",
-                    arguments: [series, start, to])
-                var current: AggregatePoint?
-                while let row = try cursor.next() {
-                    let ts: Int64 = row[0]
-                    let value: Double = row[1]
-                    let bucket = ts - ((ts % every) + every) % every
-                    if var point = current, point.start == bucket {
-                        point.count += 1
-                        point.min = Swift.min(point.min, value)
-                        point.max = Swift.max(point.max, value)
-                        point.sum += value
-                        point.last = value
-                        current = point
+                var cells: [RollupCell]
+                if let tier {
+                    let whole = max(floorAlign(to, tier.width), start)
+                    cells = try Self.cells(series: series, tier: tier, from: start, to: whole, in: db)
+                    if whole < to {
+                        let tail = try Self.points(series: series, from: whole, to: to, in: db)
+                        cells += RollupCell.cells(of: tail, width: tier.width)
+                    }
+                } else {
+                    cells = RollupCell.cells(of: try Self.points(series: series, from: start, to: to, in: db), width: every)
+                }
+                var current: RollupCell?
+                for cell in cells {
+                    let interval = floorAlign(cell.start, every)
+                    if current?.start == interval {
+                        current!.append(cell)
                     } else {
-                        if let point = current { result.append(point) }
-                        current = AggregatePoint(
-                            device: device, metric: name, start: bucket, count: 1, min: value, max: value, sum: value,
-                            first: value, last: value)
+                        if let c = current { result.append(Self.aggregate(c, device: device, metric: name)) }
+                        current = cell
+                        current!.start = interval
                     }
                 }
-                if let point = current { result.append(point) }
+                if let c = current { result.append(Self.aggregate(c, device: device, metric: name)) }
             }
             return result
+        }
+    }
+
+    static func aggregate(_ c: RollupCell, device: String, metric: String) -> AggregatePoint {
+        AggregatePoint(
+            device: device, metric: metric, start: c.start, count: c.count, min: c.min, max: c.max, sum: c.sum,
+            first: c.first, last: c.last)
+    }
+
+    /// The rollup cells of one series in `tier` with start in `[from, to)`, as aggregates.
+    ///
+    /// For checks and tools: reads the tier as stored (live and packed cells), never raw.
+    public func rollups(device: String, metric: String, tier: StorageTier, from: Int64, to: Int64) throws
+        -> [AggregatePoint]
+    {
+        guard tier != .raw else { throw StoreError(.invalidArgument, "raw is not a rollup tier") }
+        return try pool.read { db in
+            guard let (series, _) = try seriesOf(device: device, metric: metric, in: db).first else { return [] }
+            return try Self.cells(series: series, tier: tier, from: from, to: to, in: db).map {
+                Self.aggregate($0, device: device, metric: metric)
+            }
         }
     }
 
@@ -96,16 +143,32 @@ extension Store {
     }
 
     /// Counts for `shennong db stats`.
+    ///
+    /// Counting raw rows reads every open bucket table: an admin query, not a hot path.
     public func stats() throws -> StoreStats {
         try pool.read { db in
             let pageCount = try Int64.fetchOne(db, sql: "PRAGMA page_count") ?? 0
             let pageSize = try Int64.fetchOne(db, sql: "PRAGMA page_size") ?? 0
+            var raw = 0
+            var compacted = 0
+            let buckets = try Self.allBuckets(in: db)
+            for bucket in buckets {
+                if bucket.hasRaw {
+                    raw += try Int.fetchOne(db, sql: "SELECT count(*) FROM \(bucket.rawTable)") ?? 0
+                }
+                if bucket.hasBlocks {
+                    compacted += try Int.fetchOne(db, sql: "SELECT coalesce(sum(count), 0) FROM \(bucket.blockTable)") ?? 0
+                }
+            }
             return StoreStats(
                 devices: try Int.fetchOne(db, sql: "SELECT count(*) FROM devices") ?? 0,
                 series: try Int.fetchOne(db, sql: "SELECT count(*) FROM series") ?? 0,
-                readings: try Int.fetchOne(db, sql: "SELECT count(*) FROM readings") ?? 0,
+                readings: raw + compacted,
                 rejects: try Int.fetchOne(db, sql: "SELECT count(*) FROM rejects") ?? 0,
-                fileBytes: pageCount * pageSize)
+                fileBytes: pageCount * pageSize,
+                buckets: buckets.count,
+                rawReadings: raw,
+                compactedReadings: compacted)
         }
     }
 }

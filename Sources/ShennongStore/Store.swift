@@ -19,6 +19,9 @@ public final class Store: Sendable {
     public let path: String
     let pool: DatabasePool
     let logger: Logger
+    /// Bucket width, compaction and retention settings in force (the width is the database's own).
+    public let options: StoreOptions
+    let layout: BucketLayout
     /// Series ids by (device, metric). Holds only ids of committed series rows.
     private let seriesIDs = Mutex<[SeriesKey: Int64]>([:])
 
@@ -29,9 +32,18 @@ public final class Store: Sendable {
 
     /// Opens (creating if needed) the database at `path` and brings its schema up to date.
     ///
-    /// Throws ``StoreError`` with code `not_a_database` for a file that is not SQLite and
-    /// `foreign_database` for a SQLite file of another application.
-    public init(path: String, durable: Bool = true, logger: Logger = Logger(label: "shennong.store")) throws {
+    /// A database of the single-table layout (migration v1) is upgraded in place: its readings
+    /// move into buckets of `options.bucketWidth` and the rollups are built. A database that
+    /// already has buckets keeps its own bucket width, whatever `options` says.
+    ///
+    /// Throws ``StoreError`` with code `not_a_database` for a file that is not SQLite,
+    /// `foreign_database` for a SQLite file of another application and `invalid_argument` for
+    /// options that ``StoreOptions/validate()`` refuses.
+    public init(
+        path: String, durable: Bool = true, options: StoreOptions = StoreOptions(),
+        logger: Logger = Logger(label: "shennong.store")
+    ) throws {
+        try options.validate()
         self.path = path
         self.logger = logger
         let directory = (path as NSString).deletingLastPathComponent
@@ -40,18 +52,35 @@ public final class Store: Sendable {
         }
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
+        let writerCache = options.writerCacheMiB
         configuration.prepareDatabase { db in
             // FULL: a commit is on disk before the PUBACKs it covers leave (power-cut safe).
             try db.execute(sql: durable ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL")
-            // A 64 MiB page cache and memory-mapped reads: the B-trees one burst touches stay
-            // in memory instead of coming back through pread (ingest benchmark: ratio 0.30 -> 0.40).
-            try db.execute(sql: "PRAGMA cache_size = -65536")
+            // Ingest touches the newest page of every series in the open bucket and rollup
+            // tables each minute: keep them in the writer's cache (64 MiB by default), and map
+            // the file for reads, instead of coming back through pread.
+            if !db.configuration.readonly {
+                try db.execute(sql: "PRAGMA cache_size = -\(writerCache * 1024)")
+            }
             try db.execute(sql: "PRAGMA mmap_size = 268435456")
         }
         do {
             pool = try DatabasePool(path: path, configuration: configuration)
             try Self.checkOwnership(pool, path: path)
-            try Self.migrator.migrate(pool)
+            try Self.migrator(options: options, logger: logger).migrate(pool)
+            let width = try pool.read { db in
+                try Int64.fetchOne(db, sql: "SELECT value FROM store_meta WHERE key = 'bucket_width'")
+            }
+            guard let width, width > 0 else { throw StoreError(.corrupt, "\(path) has no bucket width") }
+            if width != options.bucketWidth {
+                logger.info(
+                    "database keeps its own bucket width",
+                    metadata: ["bucket_width_ms": "\(width)", "configured_ms": "\(options.bucketWidth)"])
+            }
+            var effective = options
+            effective.bucketWidth = width
+            self.options = effective
+            layout = BucketLayout(width: width)
         } catch let error as DatabaseError where error.resultCode == .SQLITE_NOTADB {
             throw StoreError(.notADatabase, "\(path) is not a SQLite database")
         } catch let error as DatabaseError {
@@ -91,70 +120,7 @@ public final class Store: Sendable {
 
     /// The schema version names applied to this database, oldest first.
     public func appliedMigrations() throws -> [String] {
-        try pool.read { db in try Self.migrator.appliedMigrations(db) }
-    }
-
-    static var migrator: DatabaseMigrator {
-        var migrator = DatabaseMigrator()
-        migrator.registerMigration("v1: devices, series, readings, rejects, tokens") { db in
-            try db.execute(sql: "PRAGMA application_id = \(Store.applicationID)")
-            try db.execute(
-                sql: """
-                    CREATE TABLE devices (
-                        id TEXT PRIMARY KEY NOT NULL,
-                        profile TEXT NOT NULL,
-                        domain TEXT NOT NULL,
-                        site TEXT,
-                        name TEXT,
-                        latitude REAL,
-                        longitude REAL,
-                        area_code TEXT,
-                        owner TEXT,
-                        created_at INTEGER NOT NULL,
-                        last_seen INTEGER,
-                        presence TEXT,
-                        presence_at INTEGER
-                    );
-                    CREATE INDEX devices_site ON devices(site);
-                    CREATE TABLE series (
-                        id INTEGER PRIMARY KEY,
-                        device TEXT NOT NULL REFERENCES devices(id) ON DELETE CASCADE,
-                        metric TEXT NOT NULL,
-                        UNIQUE(device, metric)
-                    );
-                    CREATE TABLE readings (
-                        series_id INTEGER NOT NULL,
-                        ts INTEGER NOT NULL,
-                        value REAL NOT NULL,
-                        PRIMARY KEY (series_id, ts)
-                    ) WITHOUT ROWID;
-                    CREATE TABLE latest (
-                        series_id INTEGER PRIMARY KEY,
-                        ts INTEGER NOT NULL,
-                        value REAL NOT NULL
-                    );
-                    CREATE TABLE rejects (
-                        id INTEGER PRIMARY KEY,
-                        received_at INTEGER NOT NULL,
-                        topic TEXT NOT NULL,
-                        device TEXT,
-                        payload BLOB NOT NULL,
-                        code TEXT NOT NULL,
-                        reason TEXT NOT NULL,
-                        field TEXT
-                    );
-                    CREATE INDEX rejects_received_at ON rejects(received_at);
-                    CREATE TABLE tokens (
-                        id INTEGER PRIMARY KEY,
-                        name TEXT NOT NULL,
-                        role TEXT NOT NULL,
-                        hash TEXT NOT NULL UNIQUE,
-                        created_at INTEGER NOT NULL,
-                        last_used_at INTEGER
-                    );
-                    """)
-        }
-        return migrator
+        try pool.read { db in try Self.migrator(options: options, logger: logger).appliedMigrations(db) }
     }
 }
 

@@ -7,6 +7,7 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
         case invalidArgument = "invalid_argument"
         case notFound = "not_found"
         case conflict = "conflict"
+        case corrupt = "corrupt"
     }
 
     public var code: Code

@@ -4,25 +4,76 @@ import ShennongServer
 
 struct DB: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "db", abstract: "Database administration (acts on the database file).",
-        subcommands: [Migrate.self, Stats.self])
+        commandName: "db", abstract: "Database administration (acts on the database file, also while the server runs).",
+        subcommands: [Migrate.self, Stats.self, Retention.self, Compact.self, Backup.self])
 
     struct Migrate: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create or upgrade the schema.")
         @OptionGroup var database: DatabaseOptions
 
         func run() async throws {
-            for name in try AdminCommands.migrate(databasePath: try database.path()) { print(name) }
+            for name in try AdminCommands.migrate(databasePath: try database.path(), storage: try database.storage()) {
+                print(name)
+            }
         }
     }
 
     struct Stats: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Counts and size of the database.")
+        static let configuration = CommandConfiguration(
+            abstract: "Counts and size of the database; per time bucket: readings, bytes, compression ratio.")
+        @OptionGroup var database: DatabaseOptions
+        @Flag(help: "Totals only (skips reading every bucket and page).") var summary = false
+        @Option(help: "Output format: table, csv or json.") var format: OutputFormat = .table
+
+        func run() async throws {
+            let rows = try AdminCommands.stats(
+                databasePath: try database.path(), storage: try database.storage(), buckets: !summary)
+            print(format.render(rows, columns: summary ? ["item", "value"] : AdminCommands.statsColumns), terminator: "")
+        }
+    }
+
+    struct Retention: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Drop buckets and rollups older than each tier's retention (storage.retention).")
+        @OptionGroup var database: DatabaseOptions
+        @Flag(help: "List exactly what would be dropped; change nothing.") var dryRun = false
+        @Option(help: "Output format: table, csv or json.") var format: OutputFormat = .table
+
+        func run() async throws {
+            let rows = try AdminCommands.retention(
+                databasePath: try database.path(), storage: try database.storage(), dryRun: dryRun)
+            print(format.render(rows, columns: AdminCommands.retentionColumns), terminator: "")
+        }
+    }
+
+    struct Compact: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Compact every closed bucket now.")
         @OptionGroup var database: DatabaseOptions
         @Option(help: "Output format: table, csv or json.") var format: OutputFormat = .table
 
         func run() async throws {
-            print(format.render(try AdminCommands.stats(databasePath: try database.path()), columns: ["item", "value"]), terminator: "")
+            let rows = try AdminCommands.compact(databasePath: try database.path(), storage: try database.storage())
+            print(format.render(rows, columns: ["item", "value"]), terminator: "")
         }
+    }
+
+    struct Backup: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Online backup of the (live) database to a new file that `shennong serve` opens as it is.")
+        @OptionGroup var database: DatabaseOptions
+        @Argument(help: "The new database file.") var path: String
+        @Option(help: "Output format: table, csv or json.") var format: OutputFormat = .table
+
+        func run() async throws {
+            let rows = try AdminCommands.backup(databasePath: try database.path(), to: path)
+            print(format.render(rows, columns: ["item", "value"]), terminator: "")
+        }
+    }
+}
+
+extension DatabaseOptions {
+    /// The `storage:` settings of the configuration file (defaults when there is none).
+    func storage() throws -> ServerConfig.Storage {
+        try ServerConfig.load(path: config, requireFile: false).storage
     }
 }

@@ -25,10 +25,14 @@ public final class ServerProcess: @unchecked Sendable {
     /// call ``start()`` to run the server.
     /// With `embedded: true` the server starts its own mosquitto on `brokerPort`, with its data
     /// under this server's directory.
-    public init(brokerPort: Int, ingestYAML: String = "", embedded: Bool = false) throws {
+    /// With `database` the server starts on a copy of that file (a backup, say).
+    public init(brokerPort: Int, ingestYAML: String = "", embedded: Bool = false, database: String? = nil) throws {
         directory = FileManager.default.temporaryDirectory
             .appendingPathComponent("shennong-server-\(UUID().uuidString)", isDirectory: true)
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        if let database {
+            try FileManager.default.copyItem(atPath: database, toPath: directory.appendingPathComponent("shennong.db").path)
+        }
         self.brokerPort = brokerPort
         let config = """
             mqtt:
@@ -44,6 +48,9 @@ public final class ServerProcess: @unchecked Sendable {
               max_batch: 5000
             database:
               path: \(directory.appendingPathComponent("shennong.db").path)
+            storage:
+              # Test data carries 2025 timestamps: no retention pass may run under a test.
+              maintenance_interval: "off"
             http:
               host: 127.0.0.1
               port: 0

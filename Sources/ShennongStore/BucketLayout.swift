@@ -1,0 +1,72 @@
+/// Where readings go: buckets of `width` ms aligned on the Unix epoch (UTC), each with its
+/// own tables named after the bucket's start (`raw_20251121`, or `raw_20251121_06` for
+/// buckets narrower than a day).
+struct BucketLayout: Sendable, Hashable {
+    let width: Int64
+
+    func start(of ts: Int64) -> Int64 { floorAlign(ts, width) }
+
+    /// The table-name suffix of the bucket starting at `start`: `yyyyMMdd`, plus `_HH`
+    /// when buckets are not whole days.
+    func stamp(of start: Int64) -> String {
+        let day = StorageTier.day.width
+        let days = floorAlign(start, day) / day
+        let (y, m, d) = civilDate(daysSinceEpoch: days)
+        var s = pad(y, 4) + pad(m, 2) + pad(d, 2)
+        if width % day != 0 {
+            s += "_" + pad(Int((start - days * day) / StorageTier.hour.width), 2)
+        }
+        return s
+    }
+
+    private func pad(_ n: Int, _ width: Int) -> String {
+        let digits = String(abs(n))
+        return (n < 0 ? "-" : "") + String(repeating: "0", count: max(0, width - digits.count)) + digits
+    }
+}
+
+/// A bucket as the `buckets` table records it: which of its tables exist.
+struct BucketInfo: Sendable, Hashable {
+    var start: Int64
+    var until: Int64
+    var stamp: String
+    /// `raw_X` exists: readings not yet compacted (or late ones that reopened the bucket).
+    var hasRaw: Bool
+    /// `blk_X` exists: compacted blocks, one row a series.
+    var hasBlocks: Bool
+    /// `m1_X` exists: packed 1-minute cells.
+    var hasMinute: Bool
+    /// `h1_X` exists: packed 1-hour cells.
+    var hasHour: Bool
+
+    var rawTable: String { "raw_\(stamp)" }
+    var blockTable: String { "blk_\(stamp)" }
+
+    func packedTable(_ tier: StorageTier) -> String? { tier.packedPrefix.map { $0 + stamp } }
+
+    func hasPacked(_ tier: StorageTier) -> Bool {
+        switch tier {
+        case .minute: hasMinute
+        case .hour: hasHour
+        case .raw, .day: false
+        }
+    }
+
+    /// True when something of this bucket is compacted (a late reading must reopen it).
+    var hasCompacted: Bool { hasBlocks || hasMinute || hasHour }
+}
+
+/// Proleptic Gregorian (year, month, day) of a day count since 1970-01-01 (H. Hinnant's
+/// `civil_from_days`).
+func civilDate(daysSinceEpoch: Int64) -> (Int, Int, Int) {
+    let z = daysSinceEpoch + 719_468
+    let era = (z >= 0 ? z : z - 146_096) / 146_097
+    let doe = z - era * 146_097
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
+    let y = yoe + era * 400
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+    let mp = (5 * doy + 2) / 153
+    let d = doy - (153 * mp + 2) / 5 + 1
+    let m = mp < 10 ? mp + 3 : mp - 9
+    return (Int(m <= 2 ? y + 1 : y), Int(m), Int(d))
+}

@@ -1,0 +1,151 @@
+import Foundation
+import GRDB
+
+/// Size and state of one time bucket, for `shennong db stats`.
+public struct BucketStats: Sendable, Hashable, Codable {
+    public enum State: String, Sendable, Codable {
+        /// Still receiving readings (or within the compaction grace).
+        case open
+        /// Closed, waiting for compaction.
+        case closed
+        /// Compacted: blocks only.
+        case compacted
+        /// Compacted, with late readings in a raw table again.
+        case reopened
+        /// Raw readings dropped by retention; packed rollups remain.
+        case retired
+    }
+
+    public var start: Int64
+    public var until: Int64
+    public var state: State
+    /// Readings in the raw table.
+    public var rawReadings: Int
+    /// Readings in compacted blocks.
+    public var compactedReadings: Int
+    /// Bytes of the raw and block tables (SQLite pages, from `dbstat`), or `nil` if the
+    /// SQLite library lacks `dbstat`.
+    public var readingBytes: Int64?
+    /// Bytes of the packed 1 m and 1 h cells of this bucket.
+    public var rollupBytes: Int64?
+
+    public var readings: Int { rawReadings + compactedReadings }
+
+    /// Bytes a reading takes here (raw and block tables), or `nil`.
+    public var bytesPerReading: Double? {
+        guard let readingBytes, readings > 0 else { return nil }
+        return Double(readingBytes) / Double(readings)
+    }
+
+    /// 16 bytes (an 8-byte timestamp and an 8-byte double) over ``bytesPerReading``: above 1
+    /// is smaller than a bare pair; a SQLite row of the raw layout costs about 20–25 bytes.
+    public var compressionRatio: Double? { bytesPerReading.map { 16 / $0 } }
+}
+
+/// Size of one rollup tier, for `shennong db stats`.
+public struct TierStats: Sendable, Hashable, Codable {
+    public var tier: StorageTier
+    /// Cells in the live table.
+    public var liveCells: Int
+    /// Cells packed into per-bucket tables.
+    public var packedCells: Int
+    /// Bytes of the live table and the packed tables, or `nil` without `dbstat`.
+    public var bytes: Int64?
+}
+
+extension Store {
+    /// Per bucket: state, readings (raw and compacted) and bytes; oldest first.
+    ///
+    /// Counts every raw row and reads every page (`dbstat`): an admin query, slow on a big
+    /// database. `now` (default: the current time) decides which buckets are still open.
+    public func bucketStats(now: Int64? = nil) throws -> [BucketStats] {
+        let now = now ?? nowMillis()
+        let grace = options.compactionGrace
+        return try pool.read { db in
+            let sizes = try Self.tableBytes(in: db)
+            return try Self.allBuckets(in: db).map { b in
+                let raw = b.hasRaw ? try Int.fetchOne(db, sql: "SELECT count(*) FROM \(b.rawTable)") ?? 0 : 0
+                let compacted =
+                    b.hasBlocks
+                    ? try Int.fetchOne(db, sql: "SELECT coalesce(sum(count), 0) FROM \(b.blockTable)") ?? 0 : 0
+                let state: BucketStats.State
+                switch (b.hasRaw, b.hasBlocks) {
+                case (true, false): state = b.until + grace > now ? .open : .closed
+                case (true, true): state = .reopened
+                case (false, true): state = .compacted
+                case (false, false): state = .retired
+                }
+                func bytes(_ tables: [String]) -> Int64? {
+                    sizes.map { s in tables.reduce(0) { $0 + (s[$1] ?? 0) } }
+                }
+                return BucketStats(
+                    start: b.start, until: b.until, state: state, rawReadings: raw, compactedReadings: compacted,
+                    readingBytes: bytes([b.rawTable, b.blockTable]),
+                    rollupBytes: bytes([b.packedTable(.minute)!, b.packedTable(.hour)!]))
+            }
+        }
+    }
+
+    /// Cells and bytes of each rollup tier.
+    public func tierStats() throws -> [TierStats] {
+        try pool.read { db in
+            let sizes = try Self.tableBytes(in: db)
+            let buckets = try Self.allBuckets(in: db)
+            return try StorageTier.rollups.map { tier in
+                let live = try Int.fetchOne(db, sql: "SELECT count(*) FROM \(tier.liveTable)") ?? 0
+                var packed = 0
+                var tables = [tier.liveTable]
+                for b in buckets where b.hasPacked(tier) {
+                    let table = b.packedTable(tier)!
+                    tables.append(table)
+                    packed += try Int.fetchOne(db, sql: "SELECT coalesce(sum(cells), 0) FROM \(table)") ?? 0
+                }
+                return TierStats(
+                    tier: tier, liveCells: live, packedCells: packed,
+                    bytes: sizes.map { s in tables.reduce(0) { $0 + (s[$1] ?? 0) } })
+            }
+        }
+    }
+
+    /// Bytes of every table and index (SQLite `dbstat`), or `nil` when the library was built
+    /// without it. Debian's libsqlite3 has it (`SQLITE_ENABLE_DBSTAT_VTAB`).
+    static func tableBytes(in db: Database) throws -> [String: Int64]? {
+        do {
+            var sizes: [String: Int64] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT name, pgsize FROM dbstat WHERE aggregate = TRUE") {
+                sizes[row[0]] = row[1]
+            }
+            return sizes
+        } catch let error as DatabaseError where error.message?.contains("dbstat") == true {
+            return nil
+        }
+    }
+
+    /// Bytes of each table and index, from `dbstat`; `nil` without it.
+    public func tableBytes() throws -> [String: Int64]? {
+        try pool.read { db in try Self.tableBytes(in: db) }
+    }
+
+    /// Copies the live database to a new file at `path` with SQLite's online backup: a
+    /// consistent snapshot, taken while ingest goes on (it only reads). The copy is a complete
+    /// Shennong database; `shennong serve` opens it as it is.
+    ///
+    /// Throws `conflict` if `path` exists.
+    public func backup(to path: String) throws {
+        guard !FileManager.default.fileExists(atPath: path) else {
+            throw StoreError(.conflict, "\(path) exists; a backup goes to a new file")
+        }
+        let directory = (path as NSString).deletingLastPathComponent
+        if !directory.isEmpty {
+            try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        }
+        do {
+            let destination = try DatabaseQueue(path: path)
+            try pool.backup(to: destination)
+            try destination.close()
+        } catch let error as DatabaseError {
+            try? FileManager.default.removeItem(atPath: path)
+            throw StoreError(.io, "backup to \(path) failed: \(error.message ?? error.description)")
+        }
+    }
+}

@@ -1,0 +1,176 @@
+import Foundation
+import GRDB
+import ShennongCore
+
+/// What a compaction run did.
+public struct CompactionReport: Sendable, Hashable, Codable {
+    /// Buckets whose raw table was emptied and dropped.
+    public var buckets = 0
+    /// Series-buckets written as blocks.
+    public var series = 0
+    /// Raw readings moved into blocks.
+    public var readings = 0
+    /// Write transactions used.
+    public var transactions = 0
+
+    public init() {}
+
+    /// Adds the counts of `other` (a later batch) to these.
+    public mutating func add(_ other: CompactionReport) {
+        buckets += other.buckets
+        series += other.series
+        readings += other.readings
+        transactions += other.transactions
+    }
+}
+
+extension Store {
+    /// Compacts every closed bucket (one whose end is at least `options.compactionGrace`
+    /// before `now`) in short write transactions, one batch of series each, so ingest goes
+    /// on between them.
+    ///
+    /// Per series and bucket this writes one block row (count, min, max, sum, first, last and
+    /// the encoded points) and packs the bucket's 1 m and 1 h rollup cells. Each block is
+    /// decoded and compared with its input before the raw rows go. `shouldContinue` is asked
+    /// between transactions (for shutdown). `now` defaults to the current time.
+    @discardableResult
+    public func compact(now: Int64? = nil, shouldContinue: () -> Bool = { true }) throws -> CompactionReport {
+        let now = now ?? nowMillis()
+        var total = CompactionReport()
+        while shouldContinue() {
+            let step = try compactBatch(now: now)
+            guard step.transactions > 0 else { break }
+            total.add(step)
+        }
+        return total
+    }
+
+    /// One compaction transaction: the oldest closed bucket with raw rows, up to about
+    /// `options.compactionBatchRows` readings. Returns `transactions == 0` when there was
+    /// nothing to do.
+    public func compactBatch(now: Int64? = nil) throws -> CompactionReport {
+        let now = now ?? nowMillis()
+        let budget = options.compactionBatchRows
+        let grace = options.compactionGrace
+        return try pool.write { db in
+            var report = CompactionReport()
+            guard
+                var bucket = try Row.fetchOne(
+                    db,
+                    sql: "SELECT \(Self.bucketColumns) FROM buckets WHERE has_raw = 1 AND until <= ? ORDER BY start LIMIT 1",
+                    arguments: [now - grace]
+                ).map(Self.bucketInfo)
+            else { return report }
+            report.transactions = 1
+            let next = try db.makeStatement(sql: "SELECT series_id FROM \(bucket.rawTable) ORDER BY series_id LIMIT 1")
+            while report.readings < budget, let series = try Int64.fetchOne(next) {
+                report.readings += try Self.compact(series: series, bucket: &bucket, in: db)
+                report.series += 1
+            }
+            if try Int64.fetchOne(next) == nil {
+                try db.execute(sql: "DROP TABLE \(bucket.rawTable)")
+                try db.execute(
+                    sql: "UPDATE buckets SET has_raw = 0, compacted_at = ? WHERE start = ?", arguments: [now, bucket.start])
+                report.buckets = 1
+            }
+            return report
+        }
+    }
+
+    /// Decimal digits the values of `series` are declared with (6 for a metric outside the
+    /// catalogue); blocks use the smallest precision up to this that is lossless.
+    static func precision(series: Int64, in db: Database) throws -> Int {
+        let metric = try String.fetchOne(db.cachedStatement(sql: "SELECT metric FROM series WHERE id = ?"), arguments: [series])
+        return metric.flatMap { MetricCatalogue.metric(named: $0)?.precision } ?? 6
+    }
+
+    /// Moves the raw rows of `series` in `bucket` (merged with an existing block) into its
+    /// block, and packs its live 1 m / 1 h cells of the bucket. Returns the raw rows moved.
+    static func compact(series: Int64, bucket: inout BucketInfo, in db: Database) throws -> Int {
+        var raw: [Point] = []
+        let rows = try Row.fetchCursor(
+            db.cachedStatement(sql: "SELECT ts, value FROM \(bucket.rawTable) WHERE series_id = ? ORDER BY ts"),
+            arguments: [series])
+        while let row = try rows.next() { raw.append(Point(ts: row[0], value: row[1])) }
+        var points: [Point] = []
+        if bucket.hasBlocks,
+            let data = try Data.fetchOne(
+                db.cachedStatement(sql: "SELECT data FROM \(bucket.blockTable) WHERE series_id = ?"), arguments: [series])
+        {
+            mergeSorted(try BlockCodec.decodePoints([UInt8](data)), raw, into: &points)
+        } else {
+            points = raw
+        }
+        let precision = try precision(series: series, in: db)
+        if !bucket.hasBlocks {
+            try db.execute(sql: createBlockSQL(bucket.blockTable))
+            try db.execute(sql: "UPDATE buckets SET has_blocks = 1 WHERE start = ?", arguments: [bucket.start])
+            bucket.hasBlocks = true
+        }
+        if let summary = RollupCell.cells(of: points, width: .max).first {
+            let block = BlockCodec.encode(points: points, maxPrecision: precision)
+            guard try BlockCodec.decodePoints(block).elementsEqual(points, by: Self.identical) else {
+                throw StoreError(.corrupt, "block of series \(series) in \(bucket.stamp) does not decode to its input")
+            }
+            try db.cachedStatement(
+                sql: """
+                    INSERT OR REPLACE INTO \(bucket.blockTable)
+                        (series_id, count, "min", "max", "sum", first, last, first_ts, last_ts, data)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """
+            ).execute(arguments: [
+                series, summary.count, summary.min, summary.max, summary.sum, summary.first, summary.last,
+                summary.firstTs, summary.lastTs, Data(block),
+            ])
+        }
+        try db.cachedStatement(sql: "DELETE FROM \(bucket.rawTable) WHERE series_id = ?").execute(arguments: [series])
+
+        for tier in [StorageTier.minute, .hour] {
+            var live: [RollupCell] = []
+            let cellRows = try Row.fetchCursor(
+                db.cachedStatement(
+                    sql: "SELECT \(cellColumns) FROM \(tier.liveTable) WHERE series_id = ? AND start >= ? AND start < ? ORDER BY start"),
+                arguments: [series, bucket.start, bucket.until])
+            while let row = try cellRows.next() { live.append(cell(row)) }
+            guard !live.isEmpty else { continue }
+            let table = bucket.packedTable(tier)!
+            var cells = live
+            if bucket.hasPacked(tier),
+                let data = try Data.fetchOne(
+                    db.cachedStatement(sql: "SELECT data FROM \(table) WHERE series_id = ?"), arguments: [series])
+            {
+                var byStart = Dictionary(
+                    try BlockCodec.decodeCells([UInt8](data), origin: bucket.start, width: tier.width).map { ($0.start, $0) },
+                    uniquingKeysWith: { a, _ in a })
+                for c in live { byStart[c.start] = c }
+                cells = byStart.values.sorted { $0.start < $1.start }
+            } else if !bucket.hasPacked(tier) {
+                try db.execute(sql: createPackedSQL(table))
+                try db.execute(sql: "UPDATE buckets SET has_\(tier.rawValue) = 1 WHERE start = ?", arguments: [bucket.start])
+                if tier == .minute { bucket.hasMinute = true } else { bucket.hasHour = true }
+            }
+            let block = BlockCodec.encode(cells: cells, origin: bucket.start, width: tier.width, maxPrecision: precision)
+            guard try BlockCodec.decodeCells(block, origin: bucket.start, width: tier.width).elementsEqual(cells, by: Self.identical)
+            else {
+                throw StoreError(.corrupt, "\(tier.rawValue) cells of series \(series) in \(bucket.stamp) do not decode to their input")
+            }
+            try db.cachedStatement(sql: "INSERT OR REPLACE INTO \(table) (series_id, cells, data) VALUES (?, ?, ?)")
+                .execute(arguments: [series, cells.count, Data(block)])
+            try db.cachedStatement(
+                sql: "DELETE FROM \(tier.liveTable) WHERE series_id = ? AND start >= ? AND start < ?"
+            ).execute(arguments: [series, bucket.start, bucket.until])
+        }
+        return raw.count
+    }
+
+    static func identical(_ a: Point, _ b: Point) -> Bool {
+        a.ts == b.ts && a.value.bitPattern == b.value.bitPattern
+    }
+
+    static func identical(_ a: RollupCell, _ b: RollupCell) -> Bool {
+        a.start == b.start && a.count == b.count && a.firstTs == b.firstTs && a.lastTs == b.lastTs
+            && a.min.bitPattern == b.min.bitPattern && a.max.bitPattern == b.max.bitPattern
+            && a.sum.bitPattern == b.sum.bitPattern && a.first.bitPattern == b.first.bitPattern
+            && a.last.bitPattern == b.last.bitPattern
+    }
+}

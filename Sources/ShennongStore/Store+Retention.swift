@@ -1,0 +1,159 @@
+import Foundation
+import GRDB
+
+/// One thing retention drops: a bucket's tables of one tier, or a tier's live rollup rows
+/// older than its cutoff.
+public struct RetentionItem: Sendable, Hashable, Codable {
+    public var tier: StorageTier
+    /// Start of the bucket (ms), or `nil` for live rollup rows not in a bucket table.
+    public var bucketStart: Int64?
+    /// End of the bucket, or the cutoff for live rows: everything dropped is older.
+    public var until: Int64
+    /// The tables dropped (for live rows: the table rows are deleted from).
+    public var tables: [String]
+    /// Readings (raw tier) or rollup cells (other tiers) dropped.
+    public var rows: Int
+
+    public init(tier: StorageTier, bucketStart: Int64?, until: Int64, tables: [String], rows: Int) {
+        self.tier = tier
+        self.bucketStart = bucketStart
+        self.until = until
+        self.tables = tables
+        self.rows = rows
+    }
+}
+
+/// What a retention run dropped, or with `dryRun` would drop.
+public struct RetentionReport: Sendable, Hashable, Codable {
+    public var dryRun: Bool
+    /// The time the cutoffs were computed from.
+    public var now: Int64
+    /// Per tier with a retention: data older than this goes.
+    public var cutoffs: [StorageTier: Int64]
+    public var items: [RetentionItem]
+}
+
+extension Store {
+    /// Applies the retention of each tier: whole buckets whose end is older than
+    /// `now - retention` lose that tier's tables (raw: `raw_X` and `blk_X`; 1 m / 1 h: the packed
+    /// cells), and live rollup rows that old are deleted. A bucket with no table left is
+    /// forgotten.
+    ///
+    /// With `dryRun` nothing changes and the report lists exactly what would go. A real run
+    /// plans the same way, then drops each item in its own short write transaction (ingest
+    /// goes on between them); its `rows` are counted inside that transaction. Raw readings
+    /// dropped move the raw horizon: rollup cells older than it are no longer recomputed.
+    /// `now` defaults to the current time.
+    @discardableResult
+    public func retention(now: Int64? = nil, dryRun: Bool) throws -> RetentionReport {
+        let now = now ?? nowMillis()
+        let cutoffs = Dictionary(
+            uniqueKeysWithValues: StorageTier.allCases.compactMap { tier in options.retention[tier].map { (tier, now - $0) } })
+        let plan = try pool.read { db in try Self.retentionPlan(cutoffs: cutoffs, in: db) }
+        guard !dryRun else { return RetentionReport(dryRun: true, now: now, cutoffs: cutoffs, items: plan) }
+        var done: [RetentionItem] = []
+        for item in plan {
+            let applied = try pool.write { db in try Self.apply(item, in: db) }
+            done.append(applied)
+        }
+        return RetentionReport(dryRun: false, now: now, cutoffs: cutoffs, items: done)
+    }
+
+    static func retentionPlan(cutoffs: [StorageTier: Int64], in db: Database) throws -> [RetentionItem] {
+        var items: [RetentionItem] = []
+        let buckets = try allBuckets(in: db)
+        for tier in StorageTier.allCases {
+            guard let cutoff = cutoffs[tier] else { continue }
+            for bucket in buckets where bucket.until <= cutoff {
+                if let item = try bucketItem(tier, bucket, in: db) { items.append(item) }
+            }
+            if tier != .raw {
+                let rows = try liveRows(tier, before: cutoff, delete: false, in: db)
+                if rows > 0 {
+                    items.append(RetentionItem(tier: tier, bucketStart: nil, until: cutoff, tables: [tier.liveTable], rows: rows))
+                }
+            }
+        }
+        return items
+    }
+
+    /// The tables of `tier` in `bucket` and their rows, or `nil` if it has none.
+    static func bucketItem(_ tier: StorageTier, _ bucket: BucketInfo, in db: Database) throws -> RetentionItem? {
+        var tables: [String] = []
+        var rows = 0
+        switch tier {
+        case .raw:
+            if bucket.hasRaw {
+                tables.append(bucket.rawTable)
+                rows += try Int.fetchOne(db, sql: "SELECT count(*) FROM \(bucket.rawTable)") ?? 0
+            }
+            if bucket.hasBlocks {
+                tables.append(bucket.blockTable)
+                rows += try Int.fetchOne(db, sql: "SELECT coalesce(sum(count), 0) FROM \(bucket.blockTable)") ?? 0
+            }
+        case .minute, .hour:
+            guard bucket.hasPacked(tier), let table = bucket.packedTable(tier) else { return nil }
+            tables.append(table)
+            rows += try Int.fetchOne(db, sql: "SELECT coalesce(sum(cells), 0) FROM \(table)") ?? 0
+        case .day:
+            return nil
+        }
+        guard !tables.isEmpty else { return nil }
+        return RetentionItem(tier: tier, bucketStart: bucket.start, until: bucket.until, tables: tables, rows: rows)
+    }
+
+    /// Counts (or deletes) live cells of `tier` that end at or before `cutoff`, series by
+    /// series (each a range of the primary key, not a scan of the table).
+    static func liveRows(_ tier: StorageTier, before cutoff: Int64, delete: Bool, in db: Database) throws -> Int {
+        let last = cutoff - tier.width  // cells starting at or before this end by the cutoff
+        let sql = delete
+            ? "DELETE FROM \(tier.liveTable) WHERE series_id = ? AND start <= ?"
+            : "SELECT count(*) FROM \(tier.liveTable) WHERE series_id = ? AND start <= ?"
+        let statement = try db.makeStatement(sql: sql)
+        var total = 0
+        for series in try Int64.fetchAll(db, sql: "SELECT id FROM series ORDER BY id") {
+            if delete {
+                try statement.execute(arguments: [series, last])
+                total += db.changesCount
+            } else {
+                total += try Int.fetchOne(statement, arguments: [series, last]) ?? 0
+            }
+        }
+        return total
+    }
+
+    /// Drops what `planned` names, as it is now (a late reading may have reopened the bucket).
+    static func apply(_ planned: RetentionItem, in db: Database) throws -> RetentionItem {
+        guard let start = planned.bucketStart else {
+            var item = planned
+            item.rows = try liveRows(planned.tier, before: planned.until, delete: true, in: db)
+            return item
+        }
+        guard let bucket = try bucket(start: start, in: db), var item = try bucketItem(planned.tier, bucket, in: db) else {
+            var gone = planned
+            gone.tables = []
+            gone.rows = 0
+            return gone
+        }
+        for table in item.tables { try db.execute(sql: "DROP TABLE IF EXISTS \(table)") }
+        switch planned.tier {
+        case .raw:
+            try db.execute(sql: "UPDATE buckets SET has_raw = 0, has_blocks = 0 WHERE start = ?", arguments: [start])
+            try db.execute(
+                sql: """
+                    INSERT INTO store_meta (key, value) VALUES ('raw_horizon', ?1)
+                    ON CONFLICT (key) DO UPDATE SET value = max(value, ?1)
+                    """,
+                arguments: [bucket.until])
+        case .minute, .hour:
+            try db.execute(sql: "UPDATE buckets SET has_\(planned.tier.rawValue) = 0 WHERE start = ?", arguments: [start])
+        case .day:
+            break
+        }
+        try db.execute(
+            sql: "DELETE FROM buckets WHERE start = ? AND has_raw = 0 AND has_blocks = 0 AND has_1m = 0 AND has_1h = 0",
+            arguments: [start])
+        item.until = planned.until
+        return item
+    }
+}

@@ -1,0 +1,181 @@
+import GRDB
+
+/// Rollups at 1 minute, 1 hour and 1 day, kept up to date inside the ingest transaction.
+///
+/// Only readings that were actually inserted (not duplicates) touch them. They are applied
+/// per cell, in timestamp order: a cell newer than the series' newest stored reading is
+/// inserted whole; readings newer than everything in an existing cell are appended (count,
+/// min, max, sum in order, last); a reading that lands before a cell's last one — out of
+/// order, or a backfill — is merged at once and the cell is recomputed from its readings in
+/// timestamp order at the end of the transaction. So every cell equals the aggregate of its
+/// raw readings exactly, its sum bit for bit. Cells older than the raw horizon (readings
+/// dropped by retention) cannot be recomputed and stay merged: count, min, max, first and
+/// last exact, the sum up to floating-point order.
+extension Store {
+    struct CellKey: Hashable, Comparable {
+        var tier: Int
+        var series: Int64
+        var start: Int64
+
+        static func < (a: CellKey, b: CellKey) -> Bool {
+            (a.tier, a.series, a.start) < (b.tier, b.series, b.start)
+        }
+    }
+
+    struct SeriesBucket: Hashable {
+        var series: Int64
+        var bucket: Int64
+    }
+
+    /// A reading stored by this transaction, waiting for its rollups.
+    struct InsertedReading {
+        var series: Int64
+        var ts: Int64
+        var value: Double
+    }
+
+    /// What one ingest transaction knows: open buckets and their insert statements, series
+    /// already reopened, readings inserted, cells to recompute.
+    struct IngestState {
+        var buckets: [Int64: BucketInfo] = [:]
+        var inserts: [Int64: Statement] = [:]
+        var reopened: Set<SeriesBucket> = []
+        var inserted: [InsertedReading] = []
+        var recompute: Set<CellKey> = []
+    }
+
+    static func upsertCellSQL(_ tier: StorageTier) -> String {
+        """
+        INSERT INTO \(tier.liveTable) (series_id, start, count, "min", "max", "sum", first, last, first_ts, last_ts)
+        VALUES (?1, ?2, 1, ?3, ?3, ?3, ?3, ?3, ?4, ?4)
+        ON CONFLICT (series_id, start) DO UPDATE SET
+            count = count + 1,
+            "min" = min("min", excluded."min"),
+            "max" = max("max", excluded."max"),
+            "sum" = "sum" + excluded."sum",
+            first = CASE WHEN excluded.first_ts < first_ts THEN excluded.first ELSE first END,
+            first_ts = min(first_ts, excluded.first_ts),
+            last = CASE WHEN excluded.last_ts > last_ts THEN excluded.last ELSE last END,
+            last_ts = max(last_ts, excluded.last_ts)
+        RETURNING last_ts
+        """
+    }
+
+    /// Stores one reading in the raw table of its bucket (reopening the series' compacted
+    /// part of the bucket first if need be). Returns whether it was inserted (false: a
+    /// duplicate of a stored reading); inserted readings are kept in `state` for
+    /// ``applyRollups(_:in:)``.
+    static func insertReading(
+        series: Int64, ts: Int64, value: Double, layout: BucketLayout, state: inout IngestState, in db: Database
+    ) throws -> Bool {
+        let start = layout.start(of: ts)
+        var bucket: BucketInfo
+        if let known = state.buckets[start] {
+            bucket = known
+        } else {
+            bucket = try openBucket(for: ts, layout: layout, in: db)
+            state.buckets[start] = bucket
+            state.inserts[start] = try db.makeStatement(
+                sql: "INSERT OR IGNORE INTO \(bucket.rawTable) (series_id, ts, value) VALUES (?, ?, ?)")
+        }
+        if bucket.hasCompacted, state.reopened.insert(SeriesBucket(series: series, bucket: start)).inserted {
+            try reopen(series: series, bucket: bucket, in: db)
+        }
+        let insert = state.inserts[start]!
+        insert.setUncheckedArguments([series, ts, value])
+        try insert.execute()
+        guard db.changesCount == 1 else { return false }
+        state.inserted.append(InsertedReading(series: series, ts: ts, value: value))
+        return true
+    }
+
+    /// Applies the readings inserted in this transaction to the three rollup tiers, then
+    /// recomputes the cells that out-of-order readings touched. Call before `latest` is
+    /// updated: the series' newest stored reading tells which cells are new.
+    static func applyRollups(_ state: inout IngestState, in db: Database) throws {
+        guard !state.inserted.isEmpty else { return }
+        var rows = state.inserted
+        rows.sort { $0.series != $1.series ? $0.series < $1.series : $0.ts < $1.ts }
+        // Newest stored timestamp of each series before this transaction.
+        var newest: [Int64: Int64] = [:]
+        let latest = try db.cachedStatement(sql: "SELECT ts FROM latest WHERE series_id = ?")
+        var previous: Int64?
+        for r in rows where r.series != previous {
+            previous = r.series
+            if let ts = try Int64.fetchOne(latest, arguments: [r.series]) { newest[r.series] = ts }
+        }
+        for (index, tier) in StorageTier.rollups.enumerated() {
+            let insertNew = try db.cachedStatement(
+                sql: insertCellSQL(tier, orReplace: false) + " ON CONFLICT (series_id, start) DO NOTHING")
+            var i = 0
+            while i < rows.count {
+                let series = rows[i].series
+                let start = floorAlign(rows[i].ts, tier.width)
+                var j = i + 1
+                while j < rows.count && rows[j].series == series && rows[j].ts < start + tier.width { j += 1 }
+                let group = rows[i..<j]
+                i = j
+                let key = CellKey(tier: index, series: series, start: start)
+                // Newer than anything stored for the series: a new cell, in order.
+                if newest[series].map({ start > floorAlign($0, tier.width) }) ?? true {
+                    var cell = RollupCell(start: start, ts: group.first!.ts, value: group.first!.value)
+                    for r in group.dropFirst() { cell.append(ts: r.ts, value: r.value) }
+                    try insertNew.execute(arguments: cellArguments(series, cell))
+                    if db.changesCount == 1 { continue }
+                }
+                try applyToExistingCell(group, key: key, tier: tier, state: &state, in: db)
+            }
+        }
+        try recomputeCells(state.recompute, in: db)
+    }
+
+    /// Adds readings (ascending, one cell) to a cell that may exist.
+    static func applyToExistingCell(
+        _ group: ArraySlice<InsertedReading>, key: CellKey, tier: StorageTier, state: inout IngestState, in db: Database
+    ) throws {
+        if group.count == 1, let r = group.first {
+            let lastTs = try Int64.fetchOne(
+                db.cachedStatement(sql: upsertCellSQL(tier)), arguments: [key.series, key.start, r.value, r.ts])
+            if lastTs != r.ts { state.recompute.insert(key) }
+            return
+        }
+        let existing = try Row.fetchOne(
+            db.cachedStatement(sql: "SELECT \(cellColumns) FROM \(tier.liveTable) WHERE series_id = ? AND start = ?"),
+            arguments: [key.series, key.start]
+        ).map(cell)
+        var cell: RollupCell
+        if var known = existing {
+            if group.first!.ts > known.lastTs {
+                for r in group { known.append(ts: r.ts, value: r.value) }
+            } else {
+                for r in group { known.merge(ts: r.ts, value: r.value) }
+                state.recompute.insert(key)
+            }
+            cell = known
+        } else {
+            cell = RollupCell(start: key.start, ts: group.first!.ts, value: group.first!.value)
+            for r in group.dropFirst() { cell.append(ts: r.ts, value: r.value) }
+        }
+        try db.cachedStatement(sql: insertCellSQL(tier, orReplace: true)).execute(arguments: cellArguments(key.series, cell))
+    }
+
+    /// Recomputes, from their readings in timestamp order, the cells that out-of-order
+    /// readings touched in this transaction.
+    static func recomputeCells(_ keys: Set<CellKey>, in db: Database) throws {
+        guard !keys.isEmpty else { return }
+        let horizon = try rawHorizon(in: db)
+        for key in keys.sorted() {
+            let tier = StorageTier.rollups[key.tier]
+            guard key.start >= horizon else { continue }
+            let points = try points(series: key.series, from: key.start, to: key.start + tier.width, in: db)
+            guard let cell = RollupCell.cells(of: points, width: tier.width).first else { continue }
+            try db.cachedStatement(sql: insertCellSQL(tier, orReplace: true)).execute(
+                arguments: cellArguments(key.series, cell))
+        }
+    }
+
+    /// Readings before this time may have been dropped by retention (raw tier).
+    static func rawHorizon(in db: Database) throws -> Int64 {
+        try Int64.fetchOne(db, sql: "SELECT value FROM store_meta WHERE key = 'raw_horizon'") ?? Int64.min
+    }
+}
