@@ -46,8 +46,7 @@ enum BlockCodec {
     static func decodePoints(_ bytes: [UInt8]) throws -> [Point] {
         var r = ByteReader(bytes)
         guard try r.byte() == version else { throw corrupt("unknown version") }
-        let count = Int(try r.uvarint())
-        guard count <= bytes.count * 64 else { throw corrupt("implausible count \(count)") }
+        let count = try r.count(atMost: bytes.count * 64)
         let ts = try decodeTimestamps(count: count, from: &r)
         let values = try decodeValues(count: count, from: &r)
         return zip(ts, values).map { Point(ts: $0, value: $1) }
@@ -261,8 +260,7 @@ enum BlockCodec {
     static func decodeCells(_ bytes: [UInt8], origin: Int64, width: Int64) throws -> [RollupCell] {
         var r = ByteReader(bytes)
         guard try r.byte() == version else { throw corrupt("unknown version") }
-        let n = Int(try r.uvarint())
-        guard n <= bytes.count * 64 else { throw corrupt("implausible cell count \(n)") }
+        let n = try r.count(atMost: bytes.count * 64)
         guard n > 0 else { return [] }
         var index: Int64 = -1
         let starts = try r.integers(count: n).map { gap -> Int64 in

@@ -116,6 +116,14 @@ struct ByteReader {
 
     mutating func svarint() throws -> Int64 { unzigzag(try uvarint()) }
 
+    /// Reads an element count written as a uvarint, refusing one above `limit` (a corrupt
+    /// block must throw, never trap on a count that does not fit an `Int`).
+    mutating func count(atMost limit: Int) throws -> Int {
+        let raw = try uvarint()
+        guard raw <= UInt64(max(limit, 0)) else { throw BlockCodec.corrupt("implausible count \(raw)") }
+        return Int(raw)
+    }
+
     /// Reads `count` integers written by ``ByteWriter/integers(_:)``.
     mutating func integers(count: Int) throws -> [Int64] {
         switch try byte() {

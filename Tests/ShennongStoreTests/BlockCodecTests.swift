@@ -198,9 +198,20 @@ struct BlockCodecTests {
     }
 
     @Test func corruptBlocksThrowInsteadOfCrashing() async {
-        await propertyCheck(count: 300, input: Gen.uint8(in: 0...255).array(of: 0...64)) { bytes in
+        await propertyCheck(count: 2_000, input: Gen.uint8(in: 0...255).array(of: 0...64)) { bytes in
             _ = try? BlockCodec.decodePoints([1] + bytes)
             _ = try? BlockCodec.decodeCells([1] + bytes, origin: 0, width: 60_000)
         }
+    }
+
+    /// A count varint above Int.max once trapped in `Int(_:)` (found by the property above in CI).
+    @Test(arguments: [
+        [1, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x01] as [UInt8],  // 2^64 - 1
+        [1, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01],  // 2^63
+        [1, 0xFF, 0xFF, 0xFF, 0xFF, 0x0F],  // 2^32 - 1: fits an Int, implausible for 6 bytes
+    ])
+    func hugeCountsAreCorruptNotATrap(bytes: [UInt8]) {
+        #expect(throws: StoreError.self) { try BlockCodec.decodePoints(bytes) }
+        #expect(throws: StoreError.self) { try BlockCodec.decodeCells(bytes, origin: 0, width: 60_000) }
     }
 }
