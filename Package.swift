@@ -33,6 +33,11 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        .systemLibrary(
+            name: "CQRencode",
+            pkgConfig: "libqrencode",
+            providers: [.apt(["libqrencode-dev"])]
+        ),
         .target(name: "ShennongProcess"),
         .target(
             name: "ShennongCore",
@@ -50,10 +55,34 @@ let package = Package(
             ]
         ),
         .target(
+            name: "ShennongRules",
+            dependencies: [
+                "ShennongCore",
+                "ShennongStore",
+                "MosquittoClient",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
+        .target(
+            name: "ShennongTrace",
+            dependencies: [
+                "ShennongCore",
+                "ShennongStore",
+                "CQRencode",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
             name: "ShennongHTTP",
             dependencies: [
                 "ShennongCore",
                 "ShennongStore",
+                "ShennongRules",
+                "ShennongTrace",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -66,6 +95,8 @@ let package = Package(
                 "ShennongCore",
                 "ShennongStore",
                 "ShennongHTTP",
+                "ShennongRules",
+                "ShennongTrace",
                 "MosquittoClient",
                 "ShennongProcess",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -93,6 +124,8 @@ let package = Package(
             name: "ShennongStoreTests",
             dependencies: ["ShennongStore", .product(name: "PropertyBased", package: "swift-property-based")]
         ),
+        .testTarget(name: "ShennongRulesTests", dependencies: ["ShennongRules", "ShennongCore", "ShennongStore"]),
+        .testTarget(name: "ShennongTraceTests", dependencies: ["ShennongTrace", "ShennongCore", "ShennongStore"]),
         // Benchmarks (`make bench`, release build): not part of `swift test`.
         .executableTarget(
             name: "StoreBench",
@@ -104,9 +137,17 @@ let package = Package(
             dependencies: ["CMosquitto", "MosquittoClient", "ShennongProcess", "ShennongTestSupport"],
             path: "Benchmarks/IngestBench"
         ),
+        .executableTarget(
+            name: "TraceBench",
+            dependencies: ["ShennongProcess", "ShennongTestSupport"],
+            path: "Benchmarks/TraceBench"
+        ),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["ShennongCore", "ShennongStore", "ShennongServer", "MosquittoClient", "ShennongTestSupport"]
+            dependencies: [
+                "ShennongCore", "ShennongStore", "ShennongRules", "ShennongTrace", "ShennongServer", "MosquittoClient",
+                "ShennongTestSupport",
+            ]
         ),
     ]
 )

@@ -25,6 +25,7 @@ public enum ShennongHTTPServer {
         host: String, port: Int, store: Store, registry: PrometheusCollectorRegistry?,
         profiles: @escaping @Sendable () -> [String: DeviceProfile],
         health: @escaping @Sendable () -> HealthReport,
+        routes: [any RouteGroup] = [],
         logger: Logger,
         onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
@@ -53,6 +54,7 @@ public enum ShennongHTTPServer {
                 body: .init(byteBuffer: ByteBuffer(bytes: text)))
         }
         StaffAPI(store: store, profiles: profiles).register(on: router)
+        for group in routes { group.register(on: router) }
         return Application(
             router: router,
             configuration: .init(address: .hostname(host, port: port), serverName: "shennong"),

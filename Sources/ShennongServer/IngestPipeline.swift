@@ -5,6 +5,14 @@ import MosquittoClient
 import ShennongCore
 import ShennongStore
 
+/// A stage that runs after each committed burst, before it is acknowledged (the rules).
+///
+/// It sees every reading of the burst, duplicates from redelivery included, so that a
+/// burst committed before a crash but not yet observed is observed after the restart.
+public protocol IngestObserver: Sendable {
+    func committed(_ batch: IngestBatch, result: CommitResult) throws
+}
+
 /// Turns a burst of MQTT messages into one committed ``IngestBatch``: topic to device,
 /// device to profile, payload to readings, and every unusable part to a reject with its reason.
 ///
@@ -23,11 +31,13 @@ public final class IngestPipeline: @unchecked Sendable {
     private var devicesLoadedAt: Date = .distantPast
     private var warnedProfiles: Set<String> = []
     private let metrics = IngestMetrics()
+    private let observer: (any IngestObserver)?
 
     public init(
         store: Store, profiles: [String: DeviceProfile], topics: TopicScheme, config: ServerConfig.Ingest,
-        logger: Logger
+        observer: (any IngestObserver)? = nil, logger: Logger
     ) {
+        self.observer = observer
         self.store = store
         self.profiles = profiles
         self.topics = topics
@@ -66,6 +76,9 @@ public final class IngestPipeline: @unchecked Sendable {
         for device in registered {
             logger.info("registered new device", metadata: ["device": "\(device.id)", "domain": "\(device.domain.rawValue)"])
         }
+        // After the commit and before the acknowledgement: a stage that throws here makes
+        // the broker redeliver the burst (its readings are then duplicates, stored once).
+        try observer?.committed(batch, result: result)
         return result
     }
 

@@ -15,6 +15,10 @@ public struct ServerConfig: Sendable, Decodable {
     /// Directory of device profiles (`*.yaml`).
     public var profilesDir = "devices"
     public var simulator = Simulator()
+    /// Early warnings (ServerConfig+Rules.swift).
+    public var rules = Rules()
+    /// Traceability (ServerConfig+Trace.swift).
+    public var trace = Trace()
 
     public init() {}
 
@@ -173,7 +177,7 @@ public struct ConfigError: Error, CustomStringConvertible, Sendable {
 // Decoding with defaults: every key optional, snake_case in YAML.
 extension ServerConfig {
     enum CodingKeys: String, CodingKey {
-        case mqtt, ingest, database, storage, http, simulator
+        case mqtt, ingest, database, storage, http, simulator, rules, trace
         case profilesDir = "profiles_dir"
     }
 
@@ -186,6 +190,8 @@ extension ServerConfig {
         http = try c.decodeIfPresent(HTTP.self, forKey: .http) ?? HTTP()
         profilesDir = try c.decodeIfPresent(String.self, forKey: .profilesDir) ?? profilesDir
         simulator = try c.decodeIfPresent(Simulator.self, forKey: .simulator) ?? Simulator()
+        rules = try c.decodeIfPresent(Rules.self, forKey: .rules) ?? Rules()
+        trace = try c.decodeIfPresent(Trace.self, forKey: .trace) ?? Trace()
     }
 }
 

@@ -41,8 +41,15 @@ public enum ShennongServer {
         let topics = TopicScheme(prefix: config.mqtt.topicPrefix)
         let mqtt = mqttConfiguration(config.mqtt, host: host, port: port, clientID: config.mqtt.clientID,
                                      subscriptions: topics.subscriptions)
+        let rules = try makeRules(
+            config: config, store: store, profiles: profiles,
+            mqtt: mqttConfiguration(config.mqtt, host: host, port: port, clientID: config.mqtt.clientID + "-alerts",
+                                    subscriptions: []),
+            logger: logger)
+        let trace = try makeTrace(config: config, store: store, logger: logger)
         let pipeline = IngestPipeline(
-            store: store, profiles: profiles, topics: topics, config: config.ingest, logger: logger)
+            store: store, profiles: profiles, topics: topics, config: config.ingest, observer: rules.ingestObserver,
+            logger: logger)
         let ingest = try MQTTIngestService(
             configuration: mqtt, pipeline: pipeline, maxBatch: config.ingest.maxBatch, logger: logger)
         services.append(.init(service: ingest))
@@ -56,6 +63,7 @@ public enum ShennongServer {
             host: config.http.host, port: config.http.port, store: store, registry: registry,
             profiles: { profiles },
             health: { HealthReport(mqttConnected: ingest.isConnected, details: ["broker": "\(host):\(port)"]) },
+            routes: rules.routes + trace.routes,
             logger: logger,
             onRunning: { bound in
                 logger.info("HTTP listening", metadata: ["address": "\(config.http.host):\(bound)"])
@@ -64,6 +72,7 @@ public enum ShennongServer {
                 }
             })
         services.append(.init(service: app))
+        services += rules.services + trace.services
 
         if config.simulator.enabled {
             let simulator = Simulator(

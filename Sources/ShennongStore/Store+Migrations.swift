@@ -70,6 +70,9 @@ extension Store {
         migrator.registerMigration(v2Name) { db in
             try migrateToBuckets(db, width: options.bucketWidth, logger: logger)
         }
+        // Each module's tables, in its own migrations (Store+Alerts.swift, Store+Trace.swift).
+        registerAlertMigrations(&migrator)
+        registerTraceMigrations(&migrator)
         return migrator
     }
 

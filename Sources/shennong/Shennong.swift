@@ -11,7 +11,10 @@ struct Shennong: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "shennong",
         abstract: "Shennong (神农): MQTT sensor ingest, early warnings and produce traceability for Guangdong's farms, ponds and villages.",
-        subcommands: [Serve.self, Simulate.self, Devices.self, Readings.self, Tokens.self, DB.self])
+        subcommands: [
+            Serve.self, Simulate.self, Devices.self, Readings.self, Alerts.self, Rules.self, Trace.self, Tokens.self,
+            DB.self,
+        ])
 }
 
 /// Options of every staff command that talks to a running server.

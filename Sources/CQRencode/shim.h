@@ -1,0 +1,4 @@
+#ifndef SHENNONG_CQRENCODE_SHIM_H
+#define SHENNONG_CQRENCODE_SHIM_H
+#include <qrencode.h>
+#endif

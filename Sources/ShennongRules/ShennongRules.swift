@@ -1,0 +1,3 @@
+/// Early warnings: rule model, presets, stateful evaluator, alert lifecycle, notifiers.
+/// (DESIGN.md, "Warnings".)
+public enum ShennongRules {}

@@ -1,0 +1,2 @@
+import ShennongRules
+import Testing

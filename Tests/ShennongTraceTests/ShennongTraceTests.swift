@@ -1,0 +1,2 @@
+import ShennongTrace
+import Testing
