@@ -26,7 +26,10 @@ public final class ServerProcess: @unchecked Sendable {
     /// With `embedded: true` the server starts its own mosquitto on `brokerPort`, with its data
     /// under this server's directory.
     /// With `database` the server starts on a copy of that file (a backup, say).
-    public init(brokerPort: Int, ingestYAML: String = "", embedded: Bool = false, database: String? = nil) throws {
+    /// `extraYAML` is appended at the top level (a `rules:` or `trace:` section, say).
+    public init(
+        brokerPort: Int, ingestYAML: String = "", embedded: Bool = false, database: String? = nil, extraYAML: String = ""
+    ) throws {
         directory = FileManager.default.temporaryDirectory
             .appendingPathComponent("shennong-server-\(UUID().uuidString)", isDirectory: true)
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -56,6 +59,7 @@ public final class ServerProcess: @unchecked Sendable {
               port: 0
               port_file: \(directory.appendingPathComponent("http.port").path)
             profiles_dir: \(ShennongBinary.repositoryRoot.appendingPathComponent("devices").path)
+            \(extraYAML)
             """
         try config.write(toFile: directory.appendingPathComponent("shennong.yaml").path, atomically: true, encoding: .utf8)
         let created = try ShennongBinary.run([
