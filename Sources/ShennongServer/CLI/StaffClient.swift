@@ -27,7 +27,7 @@ public struct StaffClient: Sendable {
         try await send("POST", path, query: [:], body: try JSONSerialization.data(withJSONObject: body))
     }
 
-    private func send(_ method: String, _ path: String, query: [String: String?], body: Data?) async throws
+    public func send(_ method: String, _ path: String, query: [String: String?], body: Data?) async throws
         -> [String: Any]
     {
         var components = URLComponents(url: server.appendingPathComponent(path), resolvingAgainstBaseURL: false)!
