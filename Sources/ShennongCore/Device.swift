@@ -15,12 +15,17 @@ public struct Device: Sendable, Hashable, Codable {
     public var owner: String?
     /// Milliseconds since the epoch when the device was registered.
     public var createdAt: Int64
+    /// Numeric attributes of this device that rules and summaries use: a gauge's
+    /// `warning_stage` (警戒水位), `guaranteed_stage` (保证水位) and `historical_max_stage` in m,
+    /// a soil probe's `depth_cm` or `field_capacity`, and the like.
+    public var attributes: [String: Double] = [:]
 
     public init(
         id: String, profile: String, domain: Domain, site: String? = nil, name: String? = nil,
         latitude: Double? = nil, longitude: Double? = nil, areaCode: String? = nil,
-        owner: String? = nil, createdAt: Int64
+        owner: String? = nil, createdAt: Int64, attributes: [String: Double] = [:]
     ) {
+        self.attributes = attributes
         self.id = id
         self.profile = profile
         self.domain = domain

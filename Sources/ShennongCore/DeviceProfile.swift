@@ -77,8 +77,11 @@ public struct DeviceProfile: Sendable, Hashable {
     public var passThroughCanonical: Bool
     /// A payload as the sensor sends it, for documentation and tests.
     public var example: String?
-    /// The canonical values ``example`` decodes to; a test holds the two together.
+    /// The canonical values ``example`` decodes to; a test holds the two together. For a
+    /// gateway profile the keys are `child-device/metric`.
     public var exampleValues: [String: Double]
+    /// Set for a gateway (DTU) or multi-depth profile: the message carries several devices.
+    public var gateway: GatewayMapping?
 
     /// `fields` with their metrics looked up once, for the decoder's hot path.
     private var resolved: [String: FieldResolution]
@@ -86,8 +89,10 @@ public struct DeviceProfile: Sendable, Hashable {
     public init(
         name: String, domain: Domain?, description: String, topic: String = "agri/{device}/telemetry",
         expectedInterval: Int, fields: [String: FieldMapping] = [:], ignore: Set<String> = [],
-        passThroughCanonical: Bool = true, example: String? = nil, exampleValues: [String: Double] = [:]
+        passThroughCanonical: Bool = true, example: String? = nil, exampleValues: [String: Double] = [:],
+        gateway: GatewayMapping? = nil
     ) {
+        self.gateway = gateway
         self.name = name
         self.domain = domain
         self.description = description
@@ -189,7 +194,7 @@ extension DeviceProfile {
     /// The keys a profile file may have.
     public static let yamlKeys: Set<String> = [
         "name", "domain", "description", "topic", "expected_interval", "fields", "ignore",
-        "pass_through_canonical", "example", "example_values",
+        "pass_through_canonical", "example", "example_values", "gateway",
     ]
 
     /// Parses and validates a profile from YAML text.
@@ -372,11 +377,43 @@ private struct ProfileYAMLReader {
         var example: String?
         if let node = values["example"] { example = try optionalString(node, "example") }
 
+        var gateway: GatewayMapping?
+        if let node = values["gateway"], !isNullNode(node) {
+            var g = GatewayMapping()
+            for (keyNode, value) in try mapping(node, "gateway") {
+                switch try string(keyNode, "a gateway key") {
+                case "children": g.childrenKey = try string(value, "gateway.children")
+                case "child_id":
+                    g.childID = try string(value, "gateway.child_id")
+                    guard g.childID.contains("{key}") else {
+                        throw fail(.invalidValue, value, "gateway.child_id must contain {key}, got \"\(g.childID)\"")
+                    }
+                case "child_profile": g.childProfile = try string(value, "gateway.child_profile")
+                case let other:
+                    throw fail(.unknownKey, keyNode, "unknown key \"gateway.\(other)\" (allowed: children, child_id, child_profile)")
+                }
+            }
+            gateway = g
+        }
+
         var exampleValues: [String: Double] = [:]
         if let node = values["example_values"], !isNullNode(node) {
             for (keyNode, value) in try mapping(node, "example_values") {
-                let metric = try metric(keyNode, "example_values")
-                exampleValues[metric] = try number(value, "example_values.\(metric)")
+                if gateway != nil {
+                    // child-device/metric
+                    let key = try string(keyNode, "example_values key")
+                    let parts = key.split(separator: "/", maxSplits: 1).map(String.init)
+                    guard parts.count == 2,
+                        Device.isValidID(parts[0].replacingOccurrences(of: "{device}", with: "x")),
+                        MetricCatalogue.metric(named: parts[1]) != nil
+                    else {
+                        throw fail(.invalidValue, keyNode, "a gateway's example_values keys are child-device/metric ({device} stands for the gateway's id), got \"\(key)\"")
+                    }
+                    exampleValues[key] = try number(value, "example_values.\(key)")
+                } else {
+                    let metric = try metric(keyNode, "example_values")
+                    exampleValues[metric] = try number(value, "example_values.\(metric)")
+                }
             }
         }
         if example == nil, !exampleValues.isEmpty {
@@ -386,7 +423,7 @@ private struct ProfileYAMLReader {
         return DeviceProfile(
             name: name, domain: domain, description: description, topic: topic,
             expectedInterval: Int(interval), fields: fields, ignore: ignore,
-            passThroughCanonical: passThrough, example: example, exampleValues: exampleValues
+            passThroughCanonical: passThrough, example: example, exampleValues: exampleValues, gateway: gateway
         )
     }
 

@@ -25,6 +25,8 @@ public enum PayloadForm: String, Sendable, Hashable, Codable {
     case backfill
     /// Form 4: SenML JSON (RFC 8428).
     case senml
+    /// A gateway's message carrying several devices (``GatewayMapping``).
+    case gateway
 }
 
 /// The outcome of decoding one payload: the good readings and the rejections, side by side.

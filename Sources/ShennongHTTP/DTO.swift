@@ -87,6 +87,7 @@ struct DeviceDTO: Codable, Sendable {
     var last_seen: String?
     var presence: String?
     var metrics: [String]?
+    var attributes: [String: Double]?
 
     init(_ r: DeviceRecord) {
         let d = r.device
@@ -103,6 +104,7 @@ struct DeviceDTO: Codable, Sendable {
         last_seen = r.lastSeen.map(Timestamp.format)
         presence = r.presence
         metrics = r.metrics
+        attributes = d.attributes.isEmpty ? nil : d.attributes
     }
 }
 
@@ -117,6 +119,7 @@ struct NewDeviceDTO: Codable, Sendable {
     var longitude: Double?
     var area_code: String?
     var owner: String?
+    var attributes: [String: Double]?
 }
 
 struct RejectDTO: Codable, Sendable {

@@ -13,6 +13,7 @@ struct StaffAPI {
         let api = router.group("api/v1").add(middleware: BearerAuthMiddleware(store: store))
         api.get("devices") { request, context in try self.listDevices(request, context) }
         api.post("devices") { request, context in try await self.addDevice(request, context) }
+        api.post("devices/import") { request, context in try await self.importDevices(request, context) }
         api.get("devices/{id}") { request, context in try self.showDevice(request, context) }
         api.get("readings/latest") { request, context in try self.latest(request, context) }
         api.get("readings") { request, context in try self.readings(request, context) }
@@ -33,6 +34,26 @@ struct StaffAPI {
             throw APIError(.notFound, "no device \(id)")
         }
         return try JSONResponse.make(DeviceDTO(record))
+    }
+
+    /// A CSV of devices (DeviceCSV), registered or updated all together or not at all.
+    private func importDevices(_ request: Request, _ context: StaffContext) async throws -> Response {
+        try context.require(.operator)
+        let buffer = try await request.body.collect(upTo: context.maxUploadSize)
+        let text = String(decoding: buffer.readableBytesView, as: UTF8.self)
+        let known = profiles()
+        switch DeviceCSV.parse(text, createdAt: Self.now(), profileDomain: { name in known[name].map { $0.domain } }) {
+        case .failure(let failure):
+            let problems = failure.problems
+            let shown = problems.prefix(50).map(\.description).joined(separator: "\n")
+            let more = problems.count > 50 ? "\n… and \(problems.count - 50) more" : ""
+            throw APIError(
+                .badRequest, "\(problems.count) problem(s) in the CSV, nothing imported:\n\(shown)\(more)")
+        case .success(let devices):
+            let created = try store.upsertDevices(devices)
+            return try JSONResponse.make(
+                ["imported": devices.count, "created": created, "updated": devices.count - created], status: .ok)
+        }
     }
 
     private func addDevice(_ request: Request, _ context: StaffContext) async throws -> Response {
@@ -56,7 +77,7 @@ struct StaffAPI {
         let device = Device(
             id: body.id, profile: body.profile, domain: domain, site: body.site, name: body.name,
             latitude: body.latitude, longitude: body.longitude, areaCode: body.area_code, owner: body.owner,
-            createdAt: Self.now())
+            createdAt: Self.now(), attributes: body.attributes ?? [:])
         do {
             try store.addDevice(device)
         } catch let error as StoreError where error.code == .conflict {

@@ -124,11 +124,16 @@ public final class IngestPipeline: @unchecked Sendable {
                 reject(.unknownDevice, "device \(deviceID) is not registered (ingest.unknown_devices: reject)", device: deviceID)
                 return
             }
+            let options = DecodeOptions(
+                maxPayloadBytes: config.maxPayloadBytes, maxFutureSkew: Int64(config.maxFutureSkewSeconds) * 1000)
+            if let gateway = profile.gateway {
+                processGateway(
+                    message, gateway: deviceID, known: known, profile: profile, mapping: gateway, options: options,
+                    receivedAt: receivedAt, into: &batch, registered: &registered)
+                return
+            }
             let result = PayloadDecoder.decode(
-                message.payload, device: deviceID, profile: profile, receivedAt: receivedAt,
-                options: DecodeOptions(
-                    maxPayloadBytes: config.maxPayloadBytes,
-                    maxFutureSkew: Int64(config.maxFutureSkewSeconds) * 1000))
+                message.payload, device: deviceID, profile: profile, receivedAt: receivedAt, options: options)
             for rejection in result.rejections {
                 reject(rejection.code, rejection.message, device: deviceID, field: rejection.field)
             }
@@ -142,6 +147,58 @@ public final class IngestPipeline: @unchecked Sendable {
             }
             batch.readings.append(contentsOf: result.readings)
             batch.markSeen(deviceID, at: receivedAt)
+        }
+    }
+
+    /// A gateway's message: each child decoded with its own profile (or the gateway's child
+    /// profile when new), new children registered like any unknown device, the gateway too.
+    private func processGateway(
+        _ message: MQTTMessage, gateway: String, known: Device?, profile: DeviceProfile, mapping: GatewayMapping,
+        options: DecodeOptions, receivedAt: Int64, into batch: inout IngestBatch, registered: inout [Device]
+    ) {
+        func reject(_ code: RejectCode, _ reason: String, _ device: String?, _ field: String?) {
+            batch.rejects.append(
+                RejectRecord(
+                    receivedAt: receivedAt, topic: message.topic, device: device, payload: message.payload,
+                    code: code, reason: reason, field: field))
+        }
+        let childDefault = self.profile(named: mapping.childProfile)
+        let (result, _) = PayloadDecoder.decodeMessage(
+            message.payload, device: gateway, profile: profile, receivedAt: receivedAt, options: options,
+            profileOf: { id in self.device(id).map { self.profile(named: $0.profile) } ?? childDefault })
+        for rejection in result.rejections {
+            reject(rejection.code, rejection.message, gateway, rejection.field)
+        }
+        var byDevice: [String: [Reading]] = [:]
+        var order: [String] = []
+        for reading in result.readings {
+            if byDevice[reading.device] == nil { order.append(reading.device) }
+            byDevice[reading.device, default: []].append(reading)
+        }
+        func register(_ id: String, profile: DeviceProfile, metrics: [String]) {
+            let domain = profile.domain ?? Domain.infer(from: metrics) ?? .weather
+            let device = Device(id: id, profile: profile.name, domain: domain, createdAt: receivedAt)
+            devices[id] = device
+            batch.newDevices.append(device)
+            registered.append(device)
+        }
+        var stored = false
+        for id in order {
+            let readings = byDevice[id] ?? []
+            if device(id) == nil {
+                guard config.unknownDevices == "register" else {
+                    reject(.unknownDevice, "child \(id) of gateway \(gateway) is not registered (ingest.unknown_devices: reject)", gateway, nil)
+                    continue
+                }
+                register(id, profile: childDefault, metrics: readings.map(\.metric))
+            }
+            batch.readings.append(contentsOf: readings)
+            batch.markSeen(id, at: receivedAt)
+            stored = true
+        }
+        if stored {
+            if known == nil { register(gateway, profile: profile, metrics: result.readings.map(\.metric)) }
+            batch.markSeen(gateway, at: receivedAt)
         }
     }
 

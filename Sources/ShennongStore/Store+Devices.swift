@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 import ShennongCore
 
@@ -17,13 +18,40 @@ extension Store {
         try pool.write { db in
             try db.execute(
                 sql: """
-                    INSERT INTO devices (id, profile, domain, site, name, latitude, longitude, area_code, owner, created_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    INSERT INTO devices
+                        (id, profile, domain, site, name, latitude, longitude, area_code, owner, created_at, attributes)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     ON CONFLICT(id) DO UPDATE SET profile = excluded.profile, domain = excluded.domain,
                         site = excluded.site, name = excluded.name, latitude = excluded.latitude,
-                        longitude = excluded.longitude, area_code = excluded.area_code, owner = excluded.owner
+                        longitude = excluded.longitude, area_code = excluded.area_code, owner = excluded.owner,
+                        attributes = excluded.attributes
                     """,
                 arguments: Self.arguments(of: device))
+        }
+    }
+
+    /// Registers or updates every device of `devices` in one transaction (all or nothing):
+    /// a bulk import. Returns how many were new.
+    @discardableResult
+    public func upsertDevices(_ devices: [Device]) throws -> Int {
+        try pool.write { db in
+            let exists = try db.cachedStatement(sql: "SELECT 1 FROM devices WHERE id = ?")
+            var created = 0
+            for device in devices {
+                if try Bool.fetchOne(exists, arguments: [device.id]) != true { created += 1 }
+                try db.execute(
+                    sql: """
+                        INSERT INTO devices
+                            (id, profile, domain, site, name, latitude, longitude, area_code, owner, created_at, attributes)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        ON CONFLICT(id) DO UPDATE SET profile = excluded.profile, domain = excluded.domain,
+                            site = excluded.site, name = excluded.name, latitude = excluded.latitude,
+                            longitude = excluded.longitude, area_code = excluded.area_code, owner = excluded.owner,
+                            attributes = excluded.attributes
+                        """,
+                    arguments: Self.arguments(of: device))
+            }
+            return created
         }
     }
 
@@ -31,14 +59,31 @@ extension Store {
         try db.execute(
             sql: """
                 INSERT \(ignoreExisting ? "OR IGNORE " : "")INTO devices
-                    (id, profile, domain, site, name, latitude, longitude, area_code, owner, created_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    (id, profile, domain, site, name, latitude, longitude, area_code, owner, created_at, attributes)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
             arguments: Self.arguments(of: device))
     }
 
     private static func arguments(of d: Device) -> StatementArguments {
-        [d.id, d.profile, d.domain.rawValue, d.site, d.name, d.latitude, d.longitude, d.areaCode, d.owner, d.createdAt]
+        [
+            d.id, d.profile, d.domain.rawValue, d.site, d.name, d.latitude, d.longitude, d.areaCode, d.owner, d.createdAt,
+            encodeAttributes(d.attributes),
+        ]
+    }
+
+    /// Attributes as a JSON object text (keys sorted), or NULL when there are none.
+    static func encodeAttributes(_ attributes: [String: Double]) -> String? {
+        guard !attributes.isEmpty else { return nil }
+        guard let data = try? JSONSerialization.data(withJSONObject: attributes, options: [.sortedKeys]) else { return nil }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    static func decodeAttributes(_ text: String?) -> [String: Double] {
+        guard let text, let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else {
+            return [:]
+        }
+        return object.compactMapValues { ($0 as? NSNumber)?.doubleValue }
     }
 
     /// Every registered device, ordered by id.
@@ -83,6 +128,6 @@ extension Store {
         return Device(
             id: row["id"], profile: row["profile"], domain: Domain(rawValue: domain) ?? .weather, site: row["site"],
             name: row["name"], latitude: row["latitude"], longitude: row["longitude"], areaCode: row["area_code"],
-            owner: row["owner"], createdAt: row["created_at"])
+            owner: row["owner"], createdAt: row["created_at"], attributes: decodeAttributes(row["attributes"]))
     }
 }

@@ -6,6 +6,12 @@ extension Store {
     /// Names of the migrations, oldest first.
     static let v1Name = "v1: devices, series, readings, rejects, tokens"
     static let v2Name = "v2: time buckets, rollups"
+    static let v3Name = "v3: device attributes"
+
+    /// Every migration of this build, oldest first: what a current database has applied.
+    public static var migrationNames: [String] {
+        migrator(options: StoreOptions(), logger: Logger(label: "shennong.store")).migrations
+    }
 
     static func migrator(options: StoreOptions, logger: Logger) -> DatabaseMigrator {
         var migrator = DatabaseMigrator()
@@ -69,6 +75,9 @@ extension Store {
         }
         migrator.registerMigration(v2Name) { db in
             try migrateToBuckets(db, width: options.bucketWidth, logger: logger)
+        }
+        migrator.registerMigration(v3Name) { db in
+            try db.execute(sql: "ALTER TABLE devices ADD COLUMN attributes TEXT")
         }
         // Each module's tables, in its own migrations (Store+Alerts.swift, Store+Trace.swift).
         registerAlertMigrations(&migrator)

@@ -4,7 +4,7 @@ import ShennongServer
 
 struct Devices: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Registered field devices.", subcommands: [List.self, Show.self, Add.self])
+        abstract: "Registered field devices.", subcommands: [List.self, Show.self, Add.self, Import.self])
 
     static let columns = ["id", "profile", "domain", "site", "name", "last_seen", "presence", "metrics"]
 
@@ -28,6 +28,24 @@ struct Devices: AsyncParsableCommand {
         func run() async throws {
             let body = try await staff.client().get("api/v1/devices/\(id)")
             staff.print([body], columns: Devices.columns + ["latitude", "longitude", "area_code", "owner", "created_at"])
+        }
+    }
+
+    struct Import: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Register or update devices in bulk from a CSV file (operator), all or nothing.",
+            discussion: """
+                Columns (header line first, any order): id, profile (required); domain, site, name,
+                latitude, longitude, area_code (GB/T 2260), owner; any other column is a numeric
+                attribute, e.g. warning_stage, guaranteed_stage, historical_max_stage (m) of a gauge.
+                """)
+        @Argument(help: "CSV file.") var file: String
+        @OptionGroup var staff: StaffOptions
+
+        func run() async throws {
+            let data = try Data(contentsOf: URL(fileURLWithPath: file))
+            let body = try await staff.client().send("POST", "api/v1/devices/import", query: [:], body: data)
+            staff.print([body], columns: ["imported", "created", "updated"])
         }
     }
 

@@ -25,9 +25,14 @@ struct IngestIntegrationTests {
         #expect(status == 200)
         var result: [String: [(Double, String, Int64)]] = [:]
         for row in json["readings"] as? [[String: Any]] ?? [] {
-            let metric = row["metric"] as! String
-            result[metric, default: []].append(
-                ((row["value"] as! NSNumber).doubleValue, row["unit"] as! String, (row["ts"] as! NSNumber).int64Value))
+            // No force casts: a malformed row fails the test, it does not crash the test process.
+            guard let metric = row["metric"] as? String, let value = row["value"] as? NSNumber,
+                let unit = row["unit"] as? String, let ts = row["ts"] as? NSNumber
+            else {
+                Issue.record("malformed reading row \(row)")
+                continue
+            }
+            result[metric, default: []].append((value.doubleValue, unit, ts.int64Value))
         }
         return result
     }
@@ -117,8 +122,8 @@ struct IngestIntegrationTests {
         ])
         #expect(query.status == 0, "\(query.output)")
         let rows = try #require(try JSONSerialization.jsonObject(with: Data(query.output.utf8)) as? [[String: Any]])
-        #expect(rows.map { ($0["value"] as! NSNumber).doubleValue } == [1013.25, 1013.1])
-        #expect(rows.map { $0["time"] as! String } == ["2025-11-21T04:40:00.000Z", "2025-11-21T04:45:00.000Z"])
+        #expect(rows.map { ($0["value"] as? NSNumber)?.doubleValue } == [1013.25, 1013.1])
+        #expect(rows.map { $0["time"] as? String } == ["2025-11-21T04:40:00.000Z", "2025-11-21T04:45:00.000Z"])
         #expect(rows.allSatisfy { $0["unit"] as? String == "hPa" })
 
         let csv = try server.cli(["readings", "query", "--device", "gauge-lj", "--from", "0", "--format", "csv"])

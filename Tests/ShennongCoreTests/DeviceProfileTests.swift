@@ -143,7 +143,7 @@ struct DeviceProfileFileTests {
     @Test func requiredProfilesExist() {
         let files = Set(deviceProfileFiles())
         for name in ["water-sonde", "pond-oxygen-probe", "soil-probe", "weather-station", "fire-watch-node",
-                     "water-level-gauge", "rain-gauge", "generic"] {
+                     "water-level-gauge", "rain-gauge", "generic", "dtu-gateway", "soil-profile-probe"] {
             #expect(files.contains("\(name).yaml"), "devices/\(name).yaml is missing")
         }
     }
@@ -156,6 +156,23 @@ struct DeviceProfileFileTests {
         #expect(profile.topic.contains("{device}"))
         let example = try #require(profile.example, "\(file) has no example")
         #expect(!profile.exampleValues.isEmpty)
+        if let gateway = profile.gateway {
+            // Children decode with the child profile; example_values are child/metric.
+            let child = try Self.load(gateway.childProfile + ".yaml")
+            let (result, children) = PayloadDecoder.decodeMessage(
+                Array(example.utf8), device: "example", profile: profile, receivedAt: Self.exampleReceivedAt,
+                profileOf: { _ in child })
+            #expect(result.rejections.isEmpty, "\(file): \(result.rejections.map(\.message))")
+            #expect(result.form == .gateway)
+            let got = Dictionary(result.readings.map { ("\($0.device)/\($0.metric)", $0.value) }, uniquingKeysWith: { a, _ in a })
+            let expected = Dictionary(
+                profile.exampleValues.map { ($0.key.replacingOccurrences(of: "{device}", with: "example"), $0.value) },
+                uniquingKeysWith: { a, _ in a })
+            #expect(result.readings.count == expected.count, "\(file): one reading per example value")
+            #expect(got == expected, "\(file)")
+            #expect(Set(children) == Set(expected.keys.map { String($0.split(separator: "/")[0]) }))
+            return
+        }
         let result = PayloadDecoder.decode(Array(example.utf8), device: "example", profile: profile, receivedAt: Self.exampleReceivedAt)
         #expect(result.rejections.isEmpty, "\(file): \(result.rejections.map(\.message))")
         #expect(result.readings.count == profile.exampleValues.count, "\(file): one reading per example value")
@@ -187,7 +204,11 @@ struct DeviceProfileFileTests {
         // The examples carry 2025-11-21T06:40:00Z in their own notation (ms, s, RFC 3339, SenML bt).
         for file in deviceProfileFiles() where file != "pond-oxygen-probe.yaml" {
             let profile = try Self.load(file)
-            let r = PayloadDecoder.decode(Array(profile.example!.utf8), device: "x", profile: profile, receivedAt: Self.exampleReceivedAt)
+            let child = try profile.gateway.map { try Self.load($0.childProfile + ".yaml") }
+            let r = PayloadDecoder.decodeMessage(
+                Array(profile.example!.utf8), device: "x", profile: profile, receivedAt: Self.exampleReceivedAt,
+                profileOf: { _ in child }
+            ).result
             #expect(Set(r.readings.map(\.timestamp)) == [1_763_707_200_000], "\(file)")
         }
     }
