@@ -31,6 +31,7 @@ public enum ShennongHTTPServer {
     ) -> some ApplicationProtocol {
         let router = Router(context: StaffContext.self)
         router.add(middleware: MetricsMiddleware())
+        router.add(middleware: SecurityHeadersMiddleware())
         router.get("healthz") { _, _ -> Response in
             var body: [String: String] = ["status": "ok", "database": "ok"]
             var status = HTTPResponse.Status.ok

@@ -61,6 +61,8 @@ struct StaffAPI {
         let body: NewDeviceDTO
         do {
             body = try await request.decode(as: NewDeviceDTO.self, context: context)
+        } catch let error as any HTTPResponseError where error.status == .contentTooLarge {
+            throw APIError(.contentTooLarge, "request body is larger than \(context.maxUploadSize) bytes")
         } catch {
             throw APIError(.badRequest, "body must be JSON {\"id\", \"profile\", ...}: \(error)")
         }
