@@ -86,7 +86,7 @@ public struct TracePages: RouteGroup {
         switch result {
         case .found(let view):
             if html {
-                return Self.html(templates.render(PageModel(view), withTemplate: "page") ?? "", status: .ok)
+                return Self.html(templates.render(mustacheTree(PageModel(view)), withTemplate: "page") ?? "", status: .ok)
             }
             return try Self.publicJSON(PublicTraceDTO(view), status: .ok)
         case .unknown:
@@ -132,6 +132,34 @@ public struct TracePages: RouteGroup {
         Response(
             status: status, headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store"],
             body: .init(byteBuffer: ByteBuffer(bytes: try encoder.encode(value))))
+    }
+}
+
+/// `value` as dictionaries and arrays, walked once: Mustache looks keys up in a dictionary
+/// directly but reflects a struct (`Mirror`) on every lookup, which made the page several
+/// times slower to render. `nil` optionals are left out.
+func mustacheTree(_ value: Any) -> Any {
+    switch value {
+    case is String, is Bool, is Int, is Int64, is Double: return value
+    case let array as [Any]: return array.map(mustacheTree)
+    default: break
+    }
+    let mirror = Mirror(reflecting: value)
+    switch mirror.displayStyle {
+    case .optional:
+        return mirror.children.first.map { mustacheTree($0.value) } ?? NSNull()
+    case .struct, .class:
+        var dictionary: [String: Any] = [:]
+        for child in mirror.children {
+            guard let label = child.label else { continue }
+            let converted = mustacheTree(child.value)
+            if !(converted is NSNull) { dictionary[label] = converted }
+        }
+        return dictionary
+    case .collection:
+        return mirror.children.map { mustacheTree($0.value) }
+    default:
+        return value
     }
 }
 

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import ShennongCore
 import ShennongStore
+import Synchronization
 
 /// Settings of traceability (`trace:` in shennong.yaml).
 public struct TraceSettings: Sendable {
@@ -39,6 +40,10 @@ public final class Traceability: Sendable {
     let warnings: any WarningHistory
     let logger: Logger
     let clock: @Sendable () -> Int64
+    /// Decoded dossiers by batch id, for the page path. Every append through this object
+    /// bumps `generation` and drops the cache; a dossier read before a bump is not cached.
+    private let cache = Mutex<(generation: UInt64, dossiers: [String: BatchDossier])>((0, [:]))
+    static let maxCachedDossiers = 4096
 
     /// - Parameters:
     ///   - secret: the HMAC secret of the codes (``TraceKeys/loadOrCreate(path:)``).
@@ -297,6 +302,7 @@ public final class Traceability: Sendable {
         unique: Bool = false, by: String, data: D, codes: [String] = []
     ) throws -> TraceRecordRow {
         let at = clock()
+        defer { cache.withLock { $0 = ($0.generation &+ 1, [:]) } }
         do {
             return try store.appendTraceRecord(
                 chain: chain, uniqueSubject: unique ? (kind.rawValue, subject) : nil, codes: codes
@@ -324,7 +330,24 @@ public final class Traceability: Sendable {
             .map { try TraceHashing.decode(TraceEnvelope<Plot>.self, from: $0.payload).data }
     }
 
-    /// Everything recorded about a batch, decoded from its chain.
+    /// The dossier of `id` from the cache, else decoded from the store (and cached).
+    func cachedDossier(batch id: String) throws -> BatchDossier {
+        let generation: UInt64
+        do {
+            let state = cache.withLock { ($0.generation, $0.dossiers[id]) }
+            if let hit = state.1 { return hit }
+            generation = state.0
+        }
+        let d = try dossier(batch: id)
+        cache.withLock {
+            guard $0.generation == generation else { return }
+            if $0.dossiers.count >= Self.maxCachedDossiers { $0.dossiers.removeAll() }
+            $0.dossiers[id] = d
+        }
+        return d
+    }
+
+    /// Everything recorded about a batch, decoded from its chain (always from the store).
     public func dossier(batch id: String) throws -> BatchDossier {
         let rows = try store.traceRecords(chain: Self.batchChain(id))
         guard let first = rows.first, first.kind == TraceRecordKind.batch.rawValue else {
@@ -413,7 +436,7 @@ public final class Traceability: Sendable {
     }
 
     func view(_ code: TraceCode, issued: TraceCodeRow, scans: ScanState?) throws -> TraceView {
-        var d = try dossier(batch: issued.batch)
+        var d = try cachedDossier(batch: issued.batch)
         d.events.removeAll { $0.event.item != nil && $0.event.item != code.compact }
         let scans = scans ?? ScanState(count: 0, firstAt: 0, lastAt: 0, networks: 0)
         return TraceView(

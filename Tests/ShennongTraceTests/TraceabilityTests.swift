@@ -328,4 +328,62 @@ import Testing
         #expect(json == #"{"at":5,"by":"b","reason":"原因 a"}"#)
         #expect(TraceHashing.sha256Hex(Array("abc".utf8)) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
     }
+
+    struct OneWarning: WarningHistory {
+        func warnings(devices: [String], from: Int64, to: Int64) throws -> [WarningRecord] {
+            [WarningRecord(level: "yellow", rule: "do-16-of-24", device: devices[0], raisedAt: from + 1000, closedAt: from + 2000,
+                           closedBy: "陈伟", note: "开增氧机")]
+        }
+    }
+
+    @Test("warnings raised on the plot's devices, and how each was closed, are frozen into the environment")
+    func warningsInEnvironment() throws {
+        let f = try TraceFixture(warnings: OneWarning())
+        try f.registerBatch()
+        try f.trace.addEvent(batch: "B1", Self.harvest(at: Self.t0 + 30 * Self.day), by: "test")
+        let env = try #require(try f.trace.dossier(batch: "B1").environment)
+        #expect(env.warnings.count == 1)
+        #expect(env.warnings.first?.closedBy == "陈伟")
+        #expect(env.warnings.first?.device == "soil-1")
+    }
+
+    @Test("an event of one item shows on that item's page only; a code of another batch is refused")
+    func perItemEvents() throws {
+        let f = try TraceFixture()
+        try f.registerBatch()
+        try f.registerBatch(id: "B2")
+        let codes = try f.trace.issueCodes(batch: "B1", count: 2, by: "test")
+        let other = try f.trace.issueCodes(batch: "B2", count: 1, by: "test")
+        let detour = TraceEvent(
+            stage: .distribution, action: TraceAction.receiving, party: "清远冷链仓", time: Self.t0 + 60 * Self.day,
+            place: "清远", item: codes[0].grouped)
+        try f.trace.addEvent(batch: "B1", detour, by: "test")
+        #expect(try f.trace.view(code: codes[0].grouped)?.dossier.events.map(\.event.party) == ["清远冷链仓"])
+        #expect(try f.trace.view(code: codes[1].grouped)?.dossier.events.isEmpty == true)
+        var wrong = detour
+        wrong.item = other[0].compact
+        #expect(throws: TraceError.self) { try f.trace.addEvent(batch: "B1", wrong, by: "test") }
+    }
+
+    @Test("the page path's cache never serves a batch older than the last write")
+    func cacheFollowsWrites() throws {
+        let f = try TraceFixture()
+        try f.registerBatch()
+        let code = try f.trace.issueCodes(batch: "B1", count: 1, by: "test")[0]
+        guard case .found(let before) = try f.trace.lookup(code.grouped, client: "c") else { return }
+        #expect(before.dossier.recall == nil)
+        try f.trace.recall(batch: "B1", reason: "召回测试", by: "test")
+        guard case .found(let after) = try f.trace.lookup(code.grouped, client: "c") else { return }
+        #expect(after.dossier.recall?.reason == "召回测试")
+    }
+
+    @Test("the registry chain is verified too: an edited producer is found")
+    func registryTamper() throws {
+        let f = try TraceFixture()
+        try f.registerBatch()
+        _ = try f.sqlite("UPDATE trace_records SET payload = replace(payload, '13812341234', '13900000000') WHERE chain = 'registry' AND seq = 0")
+        let report = try f.trace.verify()
+        #expect(report.breaks.map(\.chain) == ["registry"])
+        #expect(report.breaks.first?.kind == "producer")
+    }
 }
