@@ -41,17 +41,24 @@ $(PYTOOLS)/.installed-v2:
 	@touch $@
 
 ## Benchmarks, release build: ingest drain rate beside a bare libmosquitto subscriber
-## (the ceiling), peak RSS, commits, the highest publish rate held; then the store.
+## (the ceiling), peak RSS, commits, the highest publish rate held; then the store; then
+## the trace page.
 ## BENCH_MESSAGES, BENCH_RATES and BENCH_RATE_SECONDS scale it.
 BENCH_MESSAGES     ?= 200000
 BENCH_RATES        ?= 2000,5000,10000,20000
 BENCH_RATE_SECONDS ?= 60
+## TraceBench: the consumer trace page (and its JSON) beside /healthz under concurrent
+## keep-alive clients on loopback; TRACE_BENCH_* scale it (default run under a minute).
+TRACE_BENCH_CLIENTS ?= 16
+TRACE_BENCH_SECONDS ?= 10
+TRACE_BENCH_CODES   ?= 100000
 bench: deps
 	$(SWIFT) build -c release
 	@BIN="$$($(SWIFT) build -c release --show-bin-path)"; \
 	$$BIN/IngestBench --shennong $$BIN/shennong --messages $(BENCH_MESSAGES) --devices 1000 \
 	  --rates $(BENCH_RATES) --rate-seconds $(BENCH_RATE_SECONDS) && \
-	$$BIN/StoreBench
+	$$BIN/StoreBench && \
+	$$BIN/TraceBench --shennong $$BIN/shennong --clients $(TRACE_BENCH_CLIENTS) --seconds $(TRACE_BENCH_SECONDS) --codes $(TRACE_BENCH_CODES)
 
 ## Start the server on its embedded broker with the simulator feeding it.
 demo: build

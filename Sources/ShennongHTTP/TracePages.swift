@@ -1,0 +1,413 @@
+import Foundation
+import Hummingbird
+import Mustache
+import NIOCore
+import ShennongTrace
+
+/// Public traceability routes (no token): the consumer page `/t/{code}`, its JSON
+/// `/api/v1/trace/{code}`, the GS1 Digital Link resolver `/01/{gtin}/10/{lot}/21/{serial}`,
+/// and the seal public key `/.well-known/shennong-trace-key` (PEM, SubjectPublicKeyInfo).
+///
+/// A forged or mistyped code is refused by its HMAC check before any lookup (Chinese 404);
+/// after too many misses a client address gets 429 until its bucket refills. Every found
+/// lookup counts a scan. Pages carry a Content-Security-Policy that allows no script.
+public struct TracePages: RouteGroup {
+    let trace: Traceability
+    let templates: MustacheLibrary
+    let trustForwardedFor: Bool
+
+    /// `templates` holds `page`, `notfound` and `style` (dashboards/trace/*.mustache).
+    public init(trace: Traceability, templates: MustacheLibrary, trustForwardedFor: Bool = false) {
+        self.trace = trace
+        self.templates = templates
+        self.trustForwardedFor = trustForwardedFor
+    }
+
+    /// Loads `*.mustache` from `directory` (synchronously, at start-up) and checks that the
+    /// templates the pages need are there.
+    public static func loadTemplates(directory: String) throws -> MustacheLibrary {
+        var library = MustacheLibrary()
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        for name in names where name.hasSuffix(".mustache") {
+            let text = try String(contentsOfFile: (directory as NSString).appendingPathComponent(name), encoding: .utf8)
+            try library.register(text, named: String(name.dropLast(".mustache".count)))
+        }
+        for needed in ["page", "notfound", "style"] where library.getTemplate(named: needed) == nil {
+            throw TraceError(.notFound, "trace template \(needed).mustache is missing from \(directory) (trace.templates_dir)")
+        }
+        return library
+    }
+
+    public func register(on router: Router<StaffContext>) {
+        router.get("t/{code}") { request, context in try self.page(code: context.parameters.require("code"), request, context) }
+        router.get("api/v1/trace/{code}") { request, context in
+            try self.json(code: context.parameters.require("code"), request, context)
+        }
+        router.get("01/{gtin}/10/{lot}/21/{serial}") { request, context in
+            let p = context.parameters
+            return try self.render(
+                try self.trace.lookup(
+                    gtin: p.require("gtin"), lot: p.require("lot"), serial: p.require("serial"),
+                    client: self.client(request, context)),
+                html: !Self.wantsJSON(request))
+        }
+        router.get(".well-known/shennong-trace-key") { _, _ -> Response in
+            Response(
+                status: .ok,
+                headers: [.contentType: "application/x-pem-file; charset=us-ascii", .cacheControl: "public, max-age=3600"],
+                body: .init(byteBuffer: ByteBuffer(string: TraceKeys.pem(self.trace.publicKey))))
+        }
+    }
+
+    static func wantsJSON(_ request: Request) -> Bool {
+        request.headers[.accept]?.contains("application/json") == true
+    }
+
+    private func page(code: String, _ request: Request, _ context: StaffContext) throws -> Response {
+        try render(try trace.lookup(code, client: client(request, context)), html: true)
+    }
+
+    private func json(code: String, _ request: Request, _ context: StaffContext) throws -> Response {
+        try render(try trace.lookup(code, client: client(request, context)), html: false)
+    }
+
+    /// The client's address: the peer, or with `trust_forwarded_for` the first address of
+    /// `X-Forwarded-For` (set it only behind a reverse proxy that overwrites the header).
+    func client(_ request: Request, _ context: StaffContext) -> String {
+        if trustForwardedFor, let forwarded = request.headers[.init("X-Forwarded-For")!],
+            let first = forwarded.split(separator: ",").first
+        {
+            return first.trimmingCharacters(in: .whitespaces)
+        }
+        return context.remoteAddress?.ipAddress ?? "unknown"
+    }
+
+    func render(_ result: Traceability.Lookup, html: Bool) throws -> Response {
+        switch result {
+        case .found(let view):
+            if html {
+                return Self.html(templates.render(mustacheTree(PageModel(view)), withTemplate: "page") ?? "", status: .ok)
+            }
+            return try Self.publicJSON(PublicTraceDTO(view), status: .ok)
+        case .unknown:
+            if html {
+                return Self.html(
+                    templates.render(
+                        ["title": "未找到此追溯码", "message": "此码无效，或不是本平台发放的追溯码。请核对后重试，谨防假冒。"],
+                        withTemplate: "notfound") ?? "", status: .notFound)
+            }
+            throw APIError(.notFound, "未找到此追溯码（无效或非本平台发放） / unknown or forged code")
+        case .rateLimited:
+            if html {
+                var response = Self.html(
+                    templates.render(
+                        ["title": "查询过于频繁", "message": "查询过于频繁，请稍后再试。"], withTemplate: "notfound") ?? "",
+                    status: .tooManyRequests)
+                response.headers[.retryAfter] = "60"
+                return response
+            }
+            throw APIError(.tooManyRequests, "查询过于频繁，请稍后再试 / too many unknown codes from this address")
+        }
+    }
+
+    static func html(_ text: String, status: HTTPResponse.Status) -> Response {
+        Response(
+            status: status,
+            headers: [
+                .contentType: "text/html; charset=utf-8", .cacheControl: "no-store",
+                .contentSecurityPolicy: "default-src 'none'; style-src 'unsafe-inline'; img-src data:",
+                .init("X-Content-Type-Options")!: "nosniff",
+            ],
+            body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+
+    static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        return encoder
+    }()
+
+    static func publicJSON(_ value: some Encodable, status: HTTPResponse.Status) throws -> Response {
+        Response(
+            status: status, headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store"],
+            body: .init(byteBuffer: ByteBuffer(bytes: try encoder.encode(value))))
+    }
+}
+
+/// `value` as dictionaries and arrays, walked once: Mustache looks keys up in a dictionary
+/// directly but reflects a struct (`Mirror`) on every lookup, which made the page several
+/// times slower to render. `nil` optionals are left out.
+func mustacheTree(_ value: Any) -> Any {
+    switch value {
+    case is String, is Bool, is Int, is Int64, is Double: return value
+    case let array as [Any]: return array.map(mustacheTree)
+    default: break
+    }
+    let mirror = Mirror(reflecting: value)
+    switch mirror.displayStyle {
+    case .optional:
+        return mirror.children.first.map { mustacheTree($0.value) } ?? NSNull()
+    case .struct, .class:
+        var dictionary: [String: Any] = [:]
+        for child in mirror.children {
+            guard let label = child.label else { continue }
+            let converted = mustacheTree(child.value)
+            if !(converted is NSNull) { dictionary[label] = converted }
+        }
+        return dictionary
+    case .collection:
+        return mirror.children.map { mustacheTree($0.value) }
+    default:
+        return value
+    }
+}
+
+/// Numbers as the page writes them: at most two decimals, no trailing zeros.
+func plainNumber(_ v: Double) -> String {
+    let r = (v * 100).rounded() / 100
+    if r == r.rounded() && abs(r) < 1e15 { return String(Int64(r)) }
+    var s = String(format: "%.2f", r)
+    while s.hasSuffix("0") { s.removeLast() }
+    return s
+}
+
+/// What the public page shows (strings formatted for people; Mustache escapes them).
+struct PageModel {
+    struct ProducerModel {
+        var name: String
+        var creditCode: String
+        var contact: String?
+        var phone: String?
+        var address: String?
+    }
+    struct OriginModel {
+        var name: String
+        var location: String
+        var area: String?
+        var areaCode: String
+        var coordinates: String?
+    }
+    struct InputModel {
+        var kind: String
+        var name: String
+        var amount: String?
+        var withdrawal: String?
+    }
+    struct EventModel {
+        var stage: String
+        var action: String
+        var time: String
+        var place: String
+        var party: String
+        var note: String?
+        var inputs: [InputModel]
+    }
+    struct WarningModel {
+        var level: String
+        var rule: String
+        var raised: String
+        var closed: String
+    }
+    struct EnvironmentModel {
+        var period: String
+        var devices: Int
+        var readings: Int
+        var soilMoisture: String?
+        var soilTemp: String?
+        var airTemp: String?
+        var rainfall: String?
+        var oxygen: String?
+        var ph: String?
+        var classIII: String?
+        var warnings: [WarningModel]
+        var hasWarnings: Bool
+        var warningCount: Int
+    }
+    struct CertificateModel {
+        var product: String
+        var quantity: String
+        var producer: String
+        var origin: String
+        var contact: String
+        var date: String
+        var basis: String
+        var commitment: String
+    }
+    struct InspectionModel {
+        var sample: String
+        var item: String
+        var result: String
+        var passed: Bool
+        var lab: String
+        var date: String
+    }
+    struct RecallModel {
+        var reason: String
+        var at: String
+    }
+    struct ScansModel {
+        var count: Int64
+        var first: String
+    }
+
+    var code: String
+    var product: String
+    var variety: String?
+    var batch: String
+    var quantity: String
+    var planting: String
+    var harvest: String?
+    var gtin: String?
+    var producer: ProducerModel
+    var origin: OriginModel
+    var environment: EnvironmentModel?
+    var events: [EventModel]
+    var certificate: CertificateModel?
+    var inspections: [InspectionModel]
+    var hasInspections: Bool
+    var recalled: Bool
+    var recall: RecallModel?
+    var suspect: Bool
+    var scans: ScansModel
+    var records: Int
+    var head: String
+    var sealed: String?
+
+    init(_ v: TraceView) {
+        let d = v.dossier
+        code = v.code.grouped
+        product = d.batch.product
+        variety = d.batch.variety
+        batch = d.batch.id
+        quantity = plainNumber(d.batch.quantity) + " " + d.batch.unit
+        planting = ChinaTime.format(d.batch.plantingDate, time: false)
+        let harvestEvent = d.events.last { $0.event.action == TraceAction.harvest }
+        harvest = harvestEvent.map { ChinaTime.format($0.event.time, time: false) }
+        gtin = d.batch.gtin
+        producer = ProducerModel(
+            name: d.producer.name, creditCode: d.producer.creditCode, contact: d.producer.contact,
+            phone: d.producer.phone.map(maskPhone), address: d.producer.address)
+        origin = OriginModel(
+            name: d.plot.name, location: d.plot.location,
+            area: d.plot.area.map { plainNumber($0) + " " + d.plot.areaUnit }, areaCode: d.plot.areaCode,
+            coordinates: d.plot.latitude.flatMap { lat in
+                d.plot.longitude.map { "\(plainNumber(lat))°N, \(plainNumber($0))°E" }
+            })
+        environment = d.environment.map { e in
+            let warnings = e.warnings.map { w in
+                WarningModel(
+                    level: ["blue": "蓝色", "yellow": "黄色", "orange": "橙色", "red": "红色"][w.level] ?? w.level, rule: w.rule,
+                    raised: ChinaTime.format(w.raisedAt),
+                    closed: w.closedAt.map { ChinaTime.format($0) + (w.closedBy.map { " \($0)" } ?? "") + (w.note.map { "：\($0)" } ?? "") }
+                        ?? "未关闭")
+            }
+            return EnvironmentModel(
+                period: ChinaTime.format(e.from, time: false) + "至" + ChinaTime.format(e.to, time: false),
+                devices: e.devices.count, readings: e.readings, soilMoisture: e.soilMoistureMean.map(plainNumber),
+                soilTemp: e.soilTempMean.map(plainNumber), airTemp: e.airTempMean.map(plainNumber),
+                rainfall: e.rainfallTotal.map(plainNumber),
+                oxygen: e.dissolvedOxygen.map { plainNumber($0.min) + "–" + plainNumber($0.max) },
+                ph: e.ph.map { plainNumber($0.min) + "–" + plainNumber($0.max) },
+                classIII: e.classThreeShare.map { plainNumber($0 * 100) + "%" }, warnings: warnings,
+                hasWarnings: !warnings.isEmpty, warningCount: warnings.count)
+        }
+        events = d.events.map { entry in
+            let e = entry.event
+            return EventModel(
+                stage: e.stage.chineseName, action: TraceAction.chineseName(e.action), time: ChinaTime.format(e.time),
+                place: e.place, party: e.party, note: e.note,
+                inputs: e.inputs.map {
+                    InputModel(kind: $0.kind.chineseName, name: $0.name, amount: $0.amount, withdrawal: $0.withdrawalDays.map(String.init))
+                })
+        }
+        certificate = d.certificate.map { c in
+            CertificateModel(
+                product: c.product, quantity: plainNumber(c.quantity) + " " + c.unit, producer: c.producerName, origin: c.origin,
+                contact: maskPhone(c.contact) == "****" ? c.contact : maskPhone(c.contact),
+                date: ChinaTime.format(c.issueDate, time: false), basis: c.basis.map(\.rawValue).joined(separator: "、"),
+                commitment: c.commitment)
+        }
+        inspections = d.inspections.map {
+            InspectionModel(
+                sample: $0.sample, item: $0.item, result: $0.result, passed: $0.passed, lab: $0.lab,
+                date: ChinaTime.format($0.date, time: false))
+        }
+        hasInspections = !inspections.isEmpty
+        recalled = d.recall != nil
+        recall = d.recall.map { RecallModel(reason: $0.reason, at: ChinaTime.format($0.at)) }
+        suspect = v.suspect
+        scans = ScansModel(count: v.scans.count, first: ChinaTime.format(v.scans.firstAt))
+        records = d.records
+        head = String(d.head.prefix(16))
+        sealed = d.seal.map { ChinaTime.format($0.sealedAt) }
+    }
+}
+
+/// The JSON of `/api/v1/trace/{code}` (snake_case keys; times in ms since the epoch).
+struct PublicTraceDTO: Encodable {
+    struct ProducerDTO: Encodable {
+        var name: String
+        var creditCode: String
+        var contact: String?
+        /// Masked: 138****1234.
+        var phone: String?
+        var address: String?
+        var areaCode: String
+    }
+    struct ScansDTO: Encodable {
+        var count: Int64
+        var firstAt: Int64
+        var networks: Int
+    }
+    struct ChainDTO: Encodable {
+        var records: Int
+        var head: String
+        var seal: Seal?
+        var publicKey: String
+    }
+
+    var code: String
+    /// `ok`, `suspect` or `recalled`.
+    var status: String
+    var recalled: Bool
+    var recall: Recall?
+    var suspect: Bool
+    var scans: ScansDTO
+    var batch: Batch
+    var producer: ProducerDTO
+    var plot: Plot
+    var environment: EnvironmentSummary?
+    var events: [TraceEvent]
+    var certificate: Certificate?
+    var inspections: [Inspection]
+    var chain: ChainDTO
+    var url: String
+    var digitalLink: String?
+
+    init(_ v: TraceView) {
+        let d = v.dossier
+        code = v.code.grouped
+        recalled = d.recall != nil
+        status = recalled ? "recalled" : v.suspect ? "suspect" : "ok"
+        recall = d.recall.map { Recall(reason: $0.reason, at: $0.at, by: "") }
+        suspect = v.suspect
+        scans = ScansDTO(count: v.scans.count, firstAt: v.scans.firstAt, networks: v.scans.networks)
+        batch = d.batch
+        producer = ProducerDTO(
+            name: d.producer.name, creditCode: d.producer.creditCode, contact: d.producer.contact,
+            phone: d.producer.phone.map(maskPhone), address: d.producer.address, areaCode: d.producer.areaCode)
+        var plot = d.plot
+        plot.devices = []
+        self.plot = plot
+        environment = d.environment
+        events = d.events.map(\.event)
+        var certificate = d.certificate
+        if let contact = certificate?.contact, maskPhone(contact) != "****" { certificate?.contact = maskPhone(contact) }
+        self.certificate = certificate
+        inspections = d.inspections
+        chain = ChainDTO(records: d.records, head: d.head, seal: d.seal, publicKey: "/.well-known/shennong-trace-key")
+        url = v.pageURL
+        digitalLink = v.digitalLink
+    }
+}
