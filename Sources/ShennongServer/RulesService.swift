@@ -56,6 +56,7 @@ final class RulesService: Service, Sendable {
     func reload() {
         let (rules, errors) = RuleLoader.load(directory: config.directory)
         guard errors.isEmpty else {
+            catalog.replace(rules: catalog.rules, errors: errors)
             for error in errors { logger.error("rule file error; keeping the rules in force", metadata: ["error": "\(error)"]) }
             return
         }

@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import MosquittoClient
 import ShennongCore
@@ -23,7 +24,16 @@ extension ShennongServer {
             wiring.routes = [AlertsAPI(store: store, catalog: RuleCatalog(rules: []), cap: settings.cap.options, notify: { _ in })]
             return wiring
         }
-        let (rules, errors) = RuleLoader.load(directory: settings.directory)
+        var isDirectory: ObjCBool = false
+        let (rules, errors): ([Rule], [RuleFileError])
+        if FileManager.default.fileExists(atPath: settings.directory, isDirectory: &isDirectory), isDirectory.boolValue {
+            (rules, errors) = RuleLoader.load(directory: settings.directory)
+        } else {
+            logger.warning(
+                "rules directory not found; no warning rules in force until it exists and SIGHUP",
+                metadata: ["directory": "\(settings.directory)"])
+            (rules, errors) = ([], [])
+        }
         guard errors.isEmpty else {
             throw ConfigError("rule files have errors:\n" + errors.map { "  \($0)" }.joined(separator: "\n"))
         }

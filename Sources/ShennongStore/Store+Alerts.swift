@@ -135,6 +135,38 @@ public struct AlertRecord: Sendable, Hashable, Codable {
     public var contactTier: Int
     /// Wall-clock time (ms) the current tier was notified: the escalation timer starts here.
     public var notifiedAt: Int64
+
+    public init(
+        id: Int64, rule: String, device: String, domain: String, metric: String?, level: Int, peakLevel: Int,
+        status: AlertStatus, value: Double?, threshold: Double?, raisedAt: Int64, updatedAt: Int64, late: Bool,
+        title: String, message: String, acknowledgedBy: String? = nil, acknowledgedAt: Int64? = nil,
+        resolvedBy: String? = nil, resolvedAt: Int64? = nil, closedBy: String? = nil, closedAt: Int64? = nil,
+        contactTier: Int, notifiedAt: Int64
+    ) {
+        self.id = id
+        self.rule = rule
+        self.device = device
+        self.domain = domain
+        self.metric = metric
+        self.level = level
+        self.peakLevel = peakLevel
+        self.status = status
+        self.value = value
+        self.threshold = threshold
+        self.raisedAt = raisedAt
+        self.updatedAt = updatedAt
+        self.late = late
+        self.title = title
+        self.message = message
+        self.acknowledgedBy = acknowledgedBy
+        self.acknowledgedAt = acknowledgedAt
+        self.resolvedBy = resolvedBy
+        self.resolvedAt = resolvedAt
+        self.closedBy = closedBy
+        self.closedAt = closedAt
+        self.contactTier = contactTier
+        self.notifiedAt = notifiedAt
+    }
 }
 
 /// One change of an alert: who, when, what, and a note.
@@ -155,6 +187,24 @@ public struct AlertTransition: Sendable, Hashable, Codable {
     public var by: String
     public var note: String?
     public var late: Bool
+
+    public init(
+        id: Int64, alertID: Int64, kind: AlertTransitionKind, fromLevel: Int?, toLevel: Int?, status: AlertStatus,
+        value: Double?, at: Int64, recordedAt: Int64, by: String, note: String?, late: Bool
+    ) {
+        self.id = id
+        self.alertID = alertID
+        self.kind = kind
+        self.fromLevel = fromLevel
+        self.toLevel = toLevel
+        self.status = status
+        self.value = value
+        self.at = at
+        self.recordedAt = recordedAt
+        self.by = by
+        self.note = note
+        self.late = late
+    }
 }
 
 /// The persisted evaluator state of one (rule, device).
