@@ -49,30 +49,47 @@ final class AlertNotifier: Service, Sendable {
         let publisher = try mqtt.map { try MQTTPublisher(configuration: $0, logger: logger) }
         defer { publisher?.disconnect() }
         await withTaskGroup(of: Void.self) { group in
-            for await notice in stream.cancelOnGracefulShutdown() {
-                let json = AlertJSON(notice.alert, rule: catalog.rule(id: notice.alert.rule), transition: notice.transition,
-                                     offsetMinutes: config.cap.offsetMinutes)
-                let body = json.encoded()
-                if let publisher { publish(body, topic: topic(notice.alert), with: publisher) }
-                let event = notice.transition.kind.rawValue
-                let delivery = "\(notice.alert.id)-\(notice.transition.id)"
-                var targets = config.webhooks.map(\.target)
-                targets += contacts(for: notice).compactMap { contact in
-                    contact.webhook.map { WebhookTarget(url: $0, secret: contact.secret) }
-                }
-                for target in targets {
-                    let logger = self.logger
-                    group.addTask { [delivered, failed] in
-                        if await Webhook.deliver(body, event: event, delivery: delivery, to: target, logger: logger) {
+            // One queue per receiver: deliveries to one URL go out in order, one at a time
+            // (a retry holds back the later ones), different URLs independently.
+            var queues: [WebhookTarget: AsyncStream<Delivery>.Continuation] = [:]
+            func queue(_ target: WebhookTarget) -> AsyncStream<Delivery>.Continuation {
+                if let existing = queues[target] { return existing }
+                let (deliveries, continuation) = AsyncStream.makeStream(of: Delivery.self, bufferingPolicy: .bufferingNewest(10_000))
+                queues[target] = continuation
+                group.addTask { [logger, delivered, failed] in
+                    for await d in deliveries {
+                        if await Webhook.deliver(d.body, event: d.event, delivery: d.id, to: target, logger: logger) {
                             delivered.increment()
                         } else {
                             failed.increment()
                         }
                     }
                 }
+                return continuation
             }
+            for await notice in stream.cancelOnGracefulShutdown() {
+                let json = AlertJSON(notice.alert, rule: catalog.rule(id: notice.alert.rule), transition: notice.transition,
+                                     offsetMinutes: config.cap.offsetMinutes)
+                let body = json.encoded()
+                if let publisher { publish(body, topic: topic(notice.alert), with: publisher) }
+                let delivery = Delivery(body: body, event: notice.transition.kind.rawValue, id: "\(notice.alert.id)-\(notice.transition.id)")
+                var targets = config.webhooks.map(\.target)
+                targets += contacts(for: notice).compactMap { contact in
+                    contact.webhook.map { WebhookTarget(url: $0, secret: contact.secret) }
+                }
+                for target in targets {
+                    if case .dropped = queue(target).yield(delivery) { dropped.increment() }
+                }
+            }
+            for continuation in queues.values { continuation.finish() }
             group.cancelAll()
         }
+    }
+
+    private struct Delivery: Sendable {
+        var body: [UInt8]
+        var event: String
+        var id: String
     }
 
     /// The contacts to tell about `notice`: the first tier when an alert is raised or

@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 import MosquittoClient
 import ShennongProcess
 import ShennongTestSupport
@@ -145,7 +148,7 @@ struct AlertIntegrationTests {
         }
 
         // CAP 1.2: valid against the OASIS schema, `sent` with a numeric offset.
-        let cap = try await server.text("/api/v1/alerts/\(id)/cap")
+        let cap = try await Self.text(server, "/api/v1/alerts/\(id)/cap")
         try SchemaValidator.validateCAP(xml: Data(cap.utf8))
         #expect(cap.range(of: #"<sent>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+08:00</sent>"#, options: .regularExpression) != nil, "\(cap)")
         #expect(!cap.contains("Z</"))
@@ -186,6 +189,14 @@ struct AlertIntegrationTests {
             .filter { $0["rule"] as? String == "rainstorm" }.map { "\($0["from"] ?? ""):\($0["to"] ?? "")" }
         #expect(steps == ["none:yellow", "yellow:orange", "orange:red"], "\(replay.output)")
         #expect(server.terminate() == 0)
+    }
+
+    /// GET `path` with the admin token, as text.
+    static func text(_ server: ServerProcess, _ path: String) async throws -> String {
+        var request = URLRequest(url: URL(string: server.baseURL + path)!)
+        request.setValue("Bearer \(server.token)", forHTTPHeaderField: "Authorization")
+        let (data, _) = try await URLSession.shared.data(for: request)
+        return String(decoding: data, as: UTF8.self)
     }
 
     static func rule(of request: WebhookReceiver.Request) -> String? {
