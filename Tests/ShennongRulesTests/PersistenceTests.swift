@@ -45,6 +45,7 @@ struct PersistenceTests {
         let gauge = device("gauge-1", domain: .flood)
         var engine = AlertEngine(rules: [r], persisted: try store.ruleStates())
         #expect(try Self.ingest(Self.levels(0...5), store: store, engine: engine, device: gauge).isEmpty)
+        #expect(try store.appliedMigrations().contains("alerts-v1: rule state, alerts, transitions"))
         let saved = try store.ruleStates()
         #expect(saved.count == 1)
         #expect(saved.first?.state.contains("\"p\":\(t0)") == true, "pending since m0 is persisted: \(saved)")
