@@ -130,6 +130,8 @@ public struct ServerConfig: Sendable, Decodable {
         /// Messages per second, all devices together.
         public var rate = 5.0
         public var seed: UInt64 = 1
+        /// A scripted episode to play instead of the steady model (`rainstorm`, `do-crash`).
+        public var scenario: String?
         public init() {}
     }
 
@@ -347,7 +349,7 @@ extension ServerConfig.HTTP {
 }
 
 extension ServerConfig.Simulator {
-    enum CodingKeys: String, CodingKey { case enabled, devices, rate, seed }
+    enum CodingKeys: String, CodingKey { case enabled, devices, rate, seed, scenario }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -355,5 +357,11 @@ extension ServerConfig.Simulator {
         devices = try c.decodeIfPresent(Int.self, forKey: .devices) ?? devices
         rate = try c.decodeIfPresent(Double.self, forKey: .rate) ?? rate
         seed = try c.decodeIfPresent(UInt64.self, forKey: .seed) ?? seed
+        scenario = try c.decodeIfPresent(String.self, forKey: .scenario)
+        if let scenario, Scenario(rawValue: scenario) == nil {
+            throw DecodingError.dataCorruptedError(
+                forKey: .scenario, in: c,
+                debugDescription: "must be one of \(Scenario.allCases.map(\.rawValue).joined(separator: ", ")), not \(scenario)")
+        }
     }
 }

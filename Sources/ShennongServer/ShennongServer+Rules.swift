@@ -1,15 +1,56 @@
+import Foundation
 import Logging
 import MosquittoClient
 import ShennongCore
+import ShennongHTTP
+import ShennongRules
 import ShennongStore
 
 extension ShennongServer {
     /// The warnings stage of `shennong serve`: rules after each ingest burst, notifiers,
-    /// alert routes. `mqtt` reaches the same broker as ingest (for alert publishing).
+    /// periodic checks and SIGHUP reloads, alert routes. `mqtt` reaches the same broker as
+    /// ingest (for alert publishing).
+    ///
+    /// A rule file with errors stops the start (the errors name file and line): a server
+    /// should not run with some warnings silently missing.
     static func makeRules(
         config: ServerConfig, store: Store, profiles: [String: DeviceProfile], mqtt: MQTTConfiguration,
         logger: Logger
     ) throws -> ModuleWiring {
-        ModuleWiring()
+        let settings = config.rules
+        var wiring = ModuleWiring()
+        guard settings.enabled else {
+            logger.info("rules disabled (rules.enabled: false)")
+            wiring.routes = [AlertsAPI(store: store, catalog: RuleCatalog(rules: []), cap: settings.cap.options, notify: { _ in })]
+            return wiring
+        }
+        var isDirectory: ObjCBool = false
+        let (rules, errors): ([Rule], [RuleFileError])
+        if FileManager.default.fileExists(atPath: settings.directory, isDirectory: &isDirectory), isDirectory.boolValue {
+            (rules, errors) = RuleLoader.load(directory: settings.directory)
+        } else {
+            logger.warning(
+                "rules directory not found; no warning rules in force until it exists and SIGHUP",
+                metadata: ["directory": "\(settings.directory)"])
+            (rules, errors) = ([], [])
+        }
+        guard errors.isEmpty else {
+            throw ConfigError("rule files have errors:\n" + errors.map { "  \($0)" }.joined(separator: "\n"))
+        }
+        let catalog = RuleCatalog(rules: rules)
+        let notifier = AlertNotifier(
+            config: settings, topicPrefix: TopicScheme(prefix: config.mqtt.topicPrefix).prefix,
+            mqtt: settings.mqttPublish ? mqtt : nil, catalog: catalog, logger: logger)
+        let stage = try RulesStage(
+            store: store, rules: rules, options: EngineOptions(lateAfter: settings.lateAfter), profiles: profiles,
+            notifier: notifier, logger: logger)
+        let service = RulesService(stage: stage, store: store, catalog: catalog, notifier: notifier, config: settings, logger: logger)
+        logger.info("rules loaded", metadata: ["rules": "\(rules.count)", "directory": "\(settings.directory)"])
+        wiring.ingestObserver = stage
+        wiring.services = [.init(service: service), .init(service: notifier)]
+        wiring.routes = [
+            AlertsAPI(store: store, catalog: catalog, cap: settings.cap.options, notify: { notifier.enqueue([$0]) })
+        ]
+        return wiring
     }
 }

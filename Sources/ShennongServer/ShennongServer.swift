@@ -78,7 +78,7 @@ public enum ShennongServer {
             let simulator = Simulator(
                 options: .init(
                     devices: config.simulator.devices, rate: config.simulator.rate, seed: config.simulator.seed,
-                    topicPrefix: config.mqtt.topicPrefix),
+                    topicPrefix: config.mqtt.topicPrefix, scenario: config.simulator.scenario.flatMap(Scenario.init(rawValue:))),
                 mqtt: mqttConfiguration(config.mqtt, host: host, port: port, clientID: "shennong-simulator", subscriptions: []),
                 logger: logger)
             services.append(.init(service: simulator, successTerminationBehavior: .ignore))

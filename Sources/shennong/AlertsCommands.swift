@@ -1,14 +1,137 @@
 import ArgumentParser
+import Foundation
 import ShennongServer
 
 /// `shennong alerts ...`: graded early warnings and their closed loop.
 struct Alerts: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Early warnings (预警): list, show, acknowledge, resolve, close, export as CAP.")
+        abstract: "Early warnings (预警): list, show, acknowledge, resolve, close, export as CAP.",
+        subcommands: [List.self, Show.self, Ack.self, Resolve.self, Close.self, Export.self])
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List alerts, newest first.")
+        @Flag(help: "Only open or acknowledged alerts.") var open = false
+        @Option(help: "Only this status: open, acknowledged, resolved, closed.") var status: String?
+        @Option(help: "Only this level: blue, yellow, orange, red.") var level: String?
+        @Option(help: "Only this domain.") var domain: String?
+        @Option(help: "Only this device.") var device: String?
+        @Option(help: "Only this rule.") var rule: String?
+        @Option(help: "Most alerts to list.") var limit = 200
+        @OptionGroup var staff: StaffOptions
+
+        func run() async throws {
+            let rows = try await AlertsCLI.list(
+                client: try staff.client(), open: open, status: status, level: level, domain: domain, device: device, rule: rule,
+                limit: limit)
+            staff.print(rows, columns: AlertsCLI.listColumns)
+        }
+    }
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "One alert with every transition (who, when, note).")
+        @Argument(help: "Alert id.") var id: Int64
+        @OptionGroup var staff: StaffOptions
+
+        func run() async throws {
+            print(try await AlertsCLI.show(client: try staff.client(), id: id, format: staff.format), terminator: "")
+        }
+    }
+
+    struct Ack: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Acknowledge an open alert (operator).")
+        @Argument(help: "Alert id.") var id: Int64
+        @Option(help: "What is being done.") var note: String?
+        @Option(help: "Who (defaults to the token's name).") var by: String?
+        @OptionGroup var staff: StaffOptions
+
+        func run() async throws {
+            let row = try await AlertsCLI.act(client: try staff.client(), action: "ack", id: id, note: note, by: by)
+            staff.print([row], columns: AlertsCLI.listColumns + ["acknowledged_by"])
+        }
+    }
+
+    struct Resolve: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Mark an alert handled (operator).")
+        @Argument(help: "Alert id.") var id: Int64
+        @Option(help: "What was done.") var note: String?
+        @Option(help: "Who (defaults to the token's name).") var by: String?
+        @OptionGroup var staff: StaffOptions
+
+        func run() async throws {
+            let row = try await AlertsCLI.act(client: try staff.client(), action: "resolve", id: id, note: note, by: by)
+            staff.print([row], columns: AlertsCLI.listColumns + ["resolved_by"])
+        }
+    }
+
+    struct Close: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Close a resolved alert with a note (operator).")
+        @Argument(help: "Alert id.") var id: Int64
+        @Option(help: "How it ended (required).") var note: String
+        @Option(help: "Who (defaults to the token's name).") var by: String?
+        @OptionGroup var staff: StaffOptions
+
+        func run() async throws {
+            let row = try await AlertsCLI.act(client: try staff.client(), action: "close", id: id, note: note, by: by)
+            staff.print([row], columns: AlertsCLI.listColumns + ["closed_by"])
+        }
+    }
+
+    struct Export: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Export alerts as CAP 1.2 XML.")
+        @Flag(help: "CAP 1.2 XML (the only export format).") var cap = false
+        @Argument(help: "Alert ids (default: every alert, or the open ones with --open).") var ids: [Int64] = []
+        @Flag(help: "Only open or acknowledged alerts.") var open = false
+        @Option(help: "Write one file per alert into this directory.") var out: String?
+        @OptionGroup var staff: StaffOptions
+
+        func validate() throws {
+            guard cap else { throw ValidationError("give --cap (CAP 1.2 XML is the export format)") }
+        }
+
+        func run() async throws {
+            print(try await AlertsCLI.exportCAP(client: try staff.client(), ids: ids, open: open, directory: out), terminator: "")
+        }
+    }
 }
 
 /// `shennong rules ...`: the warning rules.
 struct Rules: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Warning rules (预警规则): list, check a file, replay over stored history.")
+        abstract: "Warning rules (预警规则): list, check a file, replay over stored history.",
+        subcommands: [List.self, Check.self, Replay.self])
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "The rules the server has in force.")
+        @OptionGroup var staff: StaffOptions
+
+        func run() async throws {
+            let body = try await staff.client().get("api/v1/rules")
+            staff.print(body["rules"] as? [[String: Any]] ?? [], columns: ["id", "kind", "metric", "levels", "name", "file", "line"])
+        }
+    }
+
+    struct Check: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Check rule files; errors name the file and line (exit 1).")
+        @Argument(help: "Rule files (YAML).") var files: [String]
+
+        func run() async throws {
+            let (report, ok) = AlertsCLI.check(files: files)
+            print(report, terminator: "")
+            if !ok { throw ExitCode(1) }
+        }
+    }
+
+    struct Replay: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Run the rules over a device's stored history and print the alerts they would have raised (writes nothing).")
+        @Option(help: "Device id.") var device: String
+        @Option(help: "Start: RFC 3339, epoch s/ms, now, or -7d.") var from: String = "-7d"
+        @Option(help: "End (exclusive), same forms.") var to: String = "now"
+        @OptionGroup var staff: StaffOptions
+
+        func run() async throws {
+            let body = try await staff.client().get("api/v1/rules/replay", query: ["device": device, "from": from, "to": to])
+            staff.print(body["changes"] as? [[String: Any]] ?? [], columns: ["at", "rule", "from", "to", "value", "threshold", "message"])
+        }
+    }
 }

@@ -88,6 +88,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Simulator rate, messages per second (with --simulate).")
     var rate: Double?
 
+    @Option(help: "Play a scripted episode with the simulator: rainstorm or do-crash (implies --simulate).")
+    var scenario: Scenario?
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: Logger.Level = .info
 
@@ -104,6 +107,10 @@ struct Serve: AsyncParsableCommand {
             settings.simulator.devices = simulate
         }
         if let rate { settings.simulator.rate = rate }
+        if let scenario {
+            settings.simulator.enabled = true
+            settings.simulator.scenario = scenario.rawValue
+        }
         try await ShennongServer.run(config: settings, registry: registry, logger: Logger(label: "shennong"))
     }
 }
@@ -136,11 +143,14 @@ struct Simulate: AsyncParsableCommand {
     @Option(help: "Topic prefix.")
     var prefix: String = "agri"
 
+    @Option(help: "Play a scripted episode instead of the steady model: rainstorm or do-crash (timestamps end now).")
+    var scenario: Scenario?
+
     func run() async throws {
         bootstrapLogging(level: .info)
         try await SimulateCommand.run(
             options: .init(devices: devices, rate: rate, seed: seed, count: count,
-                           duration: duration.map { .milliseconds(Int64($0 * 1000)) }, topicPrefix: prefix),
+                           duration: duration.map { .milliseconds(Int64($0 * 1000)) }, topicPrefix: prefix, scenario: scenario),
             host: host, port: port)
     }
 }
@@ -168,3 +178,5 @@ struct Tokens: AsyncParsableCommand {
 }
 
 extension Role: ExpressibleByArgument {}
+
+extension Scenario: ExpressibleByArgument {}

@@ -16,8 +16,14 @@ public final class Simulator: Service, Sendable {
         /// Stop after this long (nil: until shutdown).
         public var duration: Duration?
         public var topicPrefix: String
+        /// Play this scripted episode (its own devices and timestamps) instead of the steady model.
+        public var scenario: Scenario?
 
-        public init(devices: Int, rate: Double, seed: UInt64 = 1, count: Int? = nil, duration: Duration? = nil, topicPrefix: String = "agri") {
+        public init(
+            devices: Int, rate: Double, seed: UInt64 = 1, count: Int? = nil, duration: Duration? = nil, topicPrefix: String = "agri",
+            scenario: Scenario? = nil
+        ) {
+            self.scenario = scenario
             self.devices = devices
             self.rate = rate
             self.seed = seed
@@ -40,6 +46,7 @@ public final class Simulator: Service, Sendable {
     /// Publishes until the count or duration is reached, or shutdown. Returns messages published.
     @discardableResult
     public func publishAll() async throws -> Int {
+        if let scenario = options.scenario { return try await play(scenario) }
         let devices = SimulationModel.devices(count: options.devices)
         guard !devices.isEmpty, options.rate > 0 else { return 0 }
         let model = SimulationModel(seed: options.seed)
@@ -69,6 +76,35 @@ public final class Simulator: Service, Sendable {
         }
         _ = publisher.waitUntilAcknowledged(timeout: .seconds(10))
         logger.info("simulator stopped", metadata: ["published": "\(sent)"])
+        return sent
+    }
+
+    /// Publishes the scenario's script at `rate` messages per second; its last reading is
+    /// stamped with the time the playing starts.
+    private func play(_ scenario: Scenario) async throws -> Int {
+        let now = Int64((Date().timeIntervalSince1970 * 1000).rounded())
+        let script = scenario.messages(seed: options.seed, end: now)
+        let topics = TopicScheme(prefix: options.topicPrefix)
+        let publisher = try MQTTPublisher(configuration: mqtt, logger: logger)
+        try await connectWithRetry(publisher)
+        defer { publisher.disconnect() }
+        logger.info("playing scenario", metadata: ["scenario": "\(scenario.rawValue)", "messages": "\(script.count)", "seed": "\(options.seed)"])
+        let clock = ContinuousClock()
+        let start = clock.now
+        let period = Duration.seconds(1.0 / max(options.rate, 0.001))
+        var sent = 0
+        for message in script {
+            if Task.isCancelled || Task.isShuttingDownGracefully { break }
+            if let count = options.count, sent >= count { break }
+            try publisher.publish(
+                topic: topics.telemetry(message.device), payload: Self.payload(ts: message.ts, values: message.values), qos: 1,
+                retain: false)
+            sent += 1
+            let next = start + period * sent
+            if next > clock.now { try? await Task.sleep(until: next, clock: clock) }
+        }
+        _ = publisher.waitUntilAcknowledged(timeout: .seconds(10))
+        logger.info("scenario played", metadata: ["scenario": "\(scenario.rawValue)", "published": "\(sent)"])
         return sent
     }
 

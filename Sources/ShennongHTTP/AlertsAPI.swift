@@ -1,0 +1,265 @@
+import Foundation
+import Hummingbird
+import ShennongCore
+import ShennongRules
+import ShennongStore
+
+/// The warnings API under `/api/v1` (bearer token; reads need viewer, actions operator):
+///
+/// - `GET /api/v1/alerts[?open=true&status=&level=&domain=&device=&rule=&limit=]`
+/// - `GET /api/v1/alerts/{id}`: the alert and every transition (who, when, note)
+/// - `POST /api/v1/alerts/{id}/ack|resolve|close` with `{"note": "...", "by": "name"}`
+///   (`by` defaults to the token's name; close needs a note)
+/// - `GET /api/v1/alerts/{id}/cap`: CAP 1.2 XML
+/// - `GET /api/v1/rules`, `GET /api/v1/rules/{id}` (with each device's level and pending timers)
+/// - `GET /api/v1/rules/replay?device=&from=&to=`: the level changes the rules would have
+///   made over the stored history, writing nothing
+public struct AlertsAPI: RouteGroup {
+    let store: Store
+    let catalog: RuleCatalog
+    let cap: CAPOptions
+    let notify: @Sendable (AlertNotice) -> Void
+
+    /// - Parameter notify: called with each transition people make (ack, resolve, close).
+    public init(store: Store, catalog: RuleCatalog, cap: CAPOptions, notify: @escaping @Sendable (AlertNotice) -> Void) {
+        self.store = store
+        self.catalog = catalog
+        self.cap = cap
+        self.notify = notify
+    }
+
+    public func register(on router: Router<StaffContext>) {
+        let api = router.group("api/v1").add(middleware: BearerAuthMiddleware(store: store))
+        api.get("alerts") { request, context in try self.list(request, context) }
+        api.get("alerts/{id}") { request, context in try self.show(request, context) }
+        api.get("alerts/{id}/cap") { request, context in try self.capXML(request, context) }
+        for action in ["ack", "resolve", "close"] {
+            api.post("alerts/{id}/\(action)") { request, context in try await self.act(action, request, context) }
+        }
+        api.get("rules") { request, context in try self.rules(request, context) }
+        api.get("rules/replay") { request, context in try self.replay(request, context) }
+        api.get("rules/{id}") { request, context in try self.rule(request, context) }
+    }
+
+    private var offset: Int { cap.offsetMinutes }
+
+    private func list(_ request: Request, _ context: StaffContext) throws -> Response {
+        try context.require(.viewer)
+        let q = request.uri.queryParameters
+        var query = AlertQuery(limit: min(Int(q["limit"] ?? "") ?? 1000, 100_000))
+        if let open = q["open"], open == "true" || open == "1" { query.statuses = [.open, .acknowledged] }
+        if let status = q["status"] {
+            guard let s = AlertStatus(rawValue: String(status)) else {
+                throw APIError(.badRequest, "status must be open, acknowledged, resolved or closed")
+            }
+            query.statuses = [s]
+        }
+        if let level = q["level"] {
+            guard let l = AlertLevel(name: String(level)) else { throw APIError(.badRequest, "level must be blue, yellow, orange or red") }
+            query.level = l.rawValue
+        }
+        if let domain = q["domain"] {
+            guard Domain(rawValue: String(domain)) != nil else { throw APIError(.badRequest, "unknown domain \(domain)") }
+            query.domain = String(domain)
+        }
+        query.device = q["device"].map(String.init)
+        query.rule = q["rule"].map(String.init)
+        let alerts = try store.alerts(query)
+        return try JSONResponse.make(["alerts": alerts.map { AlertJSON($0, rule: catalog.rule(id: $0.rule), offsetMinutes: offset) }])
+    }
+
+    private func alertID(_ context: StaffContext) throws -> Int64 {
+        let text = try context.parameters.require("id")
+        guard let id = Int64(text), id > 0 else { throw APIError(.badRequest, "alert id must be a number, not \(text)") }
+        return id
+    }
+
+    private func show(_ request: Request, _ context: StaffContext) throws -> Response {
+        try context.require(.viewer)
+        let id = try alertID(context)
+        guard let alert = try store.alert(id: id) else { throw APIError(.notFound, "no alert \(id)") }
+        let transitions = try store.alertTransitions(id: id)
+        return try JSONResponse.make(
+            AlertDetail(alert: AlertJSON(alert, rule: catalog.rule(id: alert.rule), offsetMinutes: offset),
+                        transitions: transitions.map { TransitionJSON($0, offsetMinutes: offset) }))
+    }
+
+    private struct AlertDetail: Encodable {
+        var alert: AlertJSON
+        var transitions: [TransitionJSON]
+
+        func encode(to encoder: any Encoder) throws {
+            try alert.encode(to: encoder)
+            var c = encoder.container(keyedBy: Key.self)
+            try c.encode(transitions, forKey: .transitions)
+        }
+
+        enum Key: String, CodingKey { case transitions }
+    }
+
+    private func capXML(_ request: Request, _ context: StaffContext) throws -> Response {
+        try context.require(.viewer)
+        let id = try alertID(context)
+        guard let alert = try store.alert(id: id) else { throw APIError(.notFound, "no alert \(id)") }
+        let xml = CAPDocument.xml(
+            alert: alert, transitions: try store.alertTransitions(id: id), device: try store.device(id: alert.device),
+            rule: catalog.rule(id: alert.rule), options: cap, sent: Int64((Date().timeIntervalSince1970 * 1000).rounded()))
+        return Response(
+            status: .ok, headers: [.contentType: "application/cap+xml; charset=utf-8", .cacheControl: "no-store"],
+            body: .init(byteBuffer: ByteBuffer(string: xml)))
+    }
+
+    private struct ActionBody: Decodable {
+        var note: String?
+        var by: String?
+    }
+
+    private func act(_ action: String, _ request: Request, _ context: StaffContext) async throws -> Response {
+        try context.require(.operator)
+        let id = try alertID(context)
+        var body = ActionBody()
+        if let decoded = try? await request.decode(as: ActionBody.self, context: context) { body = decoded }
+        let token = context.token?.name ?? "staff"
+        let by = body.by.map { $0.trimmingCharacters(in: .whitespaces) }.flatMap { $0.isEmpty ? nil : "\($0) (token \(token))" } ?? token
+        let notice: AlertNotice
+        do {
+            switch action {
+            case "ack": notice = try store.acknowledgeAlert(id: id, by: by, note: body.note)
+            case "resolve": notice = try store.resolveAlert(id: id, by: by, note: body.note)
+            default: notice = try store.closeAlert(id: id, by: by, note: body.note ?? "")
+            }
+        } catch let error as StoreError {
+            switch error.code {
+            case .notFound: throw APIError(.notFound, error.message)
+            case .conflict: throw APIError(.conflict, error.message)
+            default: throw APIError(.badRequest, error.message)
+            }
+        }
+        notify(notice)
+        return try JSONResponse.make(AlertJSON(notice.alert, rule: catalog.rule(id: notice.alert.rule), transition: notice.transition, offsetMinutes: offset))
+    }
+
+    private func rules(_ request: Request, _ context: StaffContext) throws -> Response {
+        try context.require(.viewer)
+        return try JSONResponse.make(["rules": catalog.rules.map(RuleJSON.init)])
+    }
+
+    private func rule(_ request: Request, _ context: StaffContext) throws -> Response {
+        try context.require(.viewer)
+        let id = try context.parameters.require("id")
+        guard let rule = catalog.rule(id: id) else { throw APIError(.notFound, "no rule \(id)") }
+        let states = try store.ruleStates().filter { $0.rule == id }.sorted { $0.device < $1.device }
+        return try JSONResponse.make(RuleDetail(rule: RuleJSON(rule), states: states.map { RuleStateJSON($0, offset: offset) }))
+    }
+
+    private func replay(_ request: Request, _ context: StaffContext) throws -> Response {
+        try context.require(.viewer)
+        let q = request.uri.queryParameters
+        guard let device = q["device"].map(String.init), !device.isEmpty else {
+            throw APIError(.badRequest, "query parameter device is required")
+        }
+        let now = Int64((Date().timeIntervalSince1970 * 1000).rounded())
+        func time(_ name: String, _ fallback: Int64) throws -> Int64 {
+            guard let text = q[Substring(name)] else { return fallback }
+            guard let t = TimeExpression.parse(String(text), now: now) else {
+                throw APIError(.badRequest, "\(name): cannot read \(text) as a time (RFC 3339, epoch s/ms, now, -6h)")
+            }
+            return t
+        }
+        let from = try time("from", now - 7 * 86_400_000)
+        let to = try time("to", now + 1)
+        guard from < to else { throw APIError(.badRequest, "from must be before to") }
+        let changes: [AlertLevelChange]
+        do {
+            changes = try RuleReplay.run(rules: catalog.rules, store: store, device: device, from: from, to: to)
+        } catch let error as StoreError where error.code == .notFound {
+            throw APIError(.notFound, error.message)
+        }
+        return try JSONResponse.make(["changes": changes.map { ChangeJSON($0, offset: offset) }])
+    }
+}
+
+private struct RuleJSON: Encodable {
+    var id: String
+    var name: String
+    var kind: String
+    var metric: String?
+    var category: String
+    var source: String?
+    var enabled: Bool
+    var levels: [String: String]
+    var devices: [String]
+    var file: String
+    var line: Int
+
+    init(_ r: Rule) {
+        id = r.id
+        name = r.name
+        kind = r.condition.kind
+        metric = r.metric
+        category = r.category
+        source = r.source
+        enabled = r.enabled
+        levels = Dictionary(uniqueKeysWithValues: r.levels.map { level, spec in
+            (level.name, "\(spec.comparison.symbol) \(spec.threshold)" + (spec.window.map { " over \(DurationText.format($0))" } ?? ""))
+        })
+        devices = r.overrides.keys.sorted()
+        file = (r.file as NSString).lastPathComponent
+        line = r.line
+    }
+}
+
+private struct RuleDetail: Encodable {
+    var rule: RuleJSON
+    var states: [RuleStateJSON]
+}
+
+private struct RuleStateJSON: Encodable {
+    var device: String
+    var level: String
+    var watermark: Int64
+    var pending: [String: Int64]
+    var updated_at: String
+
+    init(_ s: RuleStateRecord, offset: Int) {
+        device = s.device
+        level = AlertLevel(stored: s.level)?.name ?? "none"
+        watermark = s.watermark
+        pending = [:]
+        // The level timers: which levels are counting towards their duration, since when.
+        if let data = s.state.data(using: .utf8), let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+            let levels = object["levels"] as? [[String: Any]]
+        {
+            for (i, timer) in levels.enumerated() {
+                if let since = (timer["p"] as? NSNumber)?.int64Value, let l = AlertLevel(stored: i + 1) { pending[l.name] = since }
+            }
+        }
+        updated_at = LocalTime.format(s.updatedAt, offsetMinutes: offset)
+    }
+}
+
+private struct ChangeJSON: Encodable {
+    var rule: String
+    var device: String
+    var from: String
+    var to: String
+    var at: String
+    var ts: Int64
+    var value: Double?
+    var threshold: Double?
+    var title: String
+    var message: String
+
+    init(_ c: AlertLevelChange, offset: Int) {
+        rule = c.rule
+        device = c.device
+        from = AlertLevel(stored: c.from)?.name ?? "none"
+        to = AlertLevel(stored: c.to)?.name ?? "none"
+        at = LocalTime.format(c.at, offsetMinutes: offset)
+        ts = c.at
+        value = c.value
+        threshold = c.threshold
+        title = c.title
+        message = c.message
+    }
+}

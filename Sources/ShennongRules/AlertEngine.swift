@@ -1,0 +1,309 @@
+import Foundation
+import ShennongCore
+import ShennongStore
+
+/// What one evaluation decided: the rule states to write (only those that changed) and the
+/// level changes to apply to alerts, both in one transaction (``Store/applyRuleEvaluation(states:changes:now:)``).
+public struct EvaluationOutput: Sendable {
+    public var states: [RuleStateRecord] = []
+    public var changes: [AlertLevelChange] = []
+    /// The devices whose evaluation this covers (dropped from memory if the write fails).
+    public var devices: Set<String> = []
+
+    public init() {}
+
+    public var isEmpty: Bool { states.isEmpty && changes.isEmpty }
+}
+
+/// Engine settings.
+public struct EngineOptions: Sendable {
+    /// Readings older than this (by the wall clock) raise alerts marked late (not pushed).
+    /// `nil`: never late (replay).
+    public var lateAfter: Int64?
+    /// Silence interval when neither the rule nor the device's profile gives one.
+    public var defaultInterval: Int64 = 300_000
+
+    public init(lateAfter: Int64? = 3_600_000, defaultInterval: Int64 = 300_000) {
+        self.lateAfter = lateAfter
+        self.defaultInterval = defaultInterval
+    }
+}
+
+/// The stateful rule evaluator: readings in, level changes out.
+///
+/// Rules are indexed by metric; per (rule, device) a ``RuleRuntime`` keeps the windows and
+/// level timers. Every reading is evaluated at its own timestamp, in timestamp order per
+/// device; a reading at or before the (rule, device, metric) watermark is skipped, so a
+/// redelivered burst is not evaluated twice. Persisted state is loaded once (``init``);
+/// windows are rebuilt from stored readings on a runtime's first touch, through the
+/// `history` function, with one call per evaluation. No other I/O.
+///
+/// Not thread-safe: callers serialise access (the server holds it behind a lock).
+public final class AlertEngine {
+    public private(set) var rules: [Rule]
+    public let options: EngineOptions
+    private let expectedInterval: (Device) -> Int64?
+    /// Persisted states as last written (or loaded).
+    private var persisted: [Key: RuleStateRecord] = [:]
+    private var devices: [String: Device] = [:]
+    private var slots: [String: DeviceSlot] = [:]
+    private var lastHeard: [String: Int64] = [:]
+    /// Rule indices by input metric, and the silence rules.
+    private var byMetric: [String: [Int]] = [:]
+    private var silenceRules: [Int] = []
+
+    struct Key: Hashable {
+        var rule: String
+        var device: String
+    }
+
+    /// The runtimes of one device, by input metric.
+    final class DeviceSlot {
+        let device: Device
+        var byMetric: [String: [(runtime: RuleRuntime, input: Int)]] = [:]
+        var silence: [RuleRuntime] = []
+        var all: [RuleRuntime] = []
+
+        init(device: Device) { self.device = device }
+    }
+
+    /// - Parameters:
+    ///   - persisted: the stored rule states (``Store/ruleStates()``).
+    ///   - expectedInterval: a device's reporting interval (ms), from its profile.
+    public init(
+        rules: [Rule], persisted: [RuleStateRecord] = [], options: EngineOptions = EngineOptions(),
+        expectedInterval: @escaping (Device) -> Int64? = { _ in nil }
+    ) {
+        self.rules = rules
+        self.options = options
+        self.expectedInterval = expectedInterval
+        for record in persisted { self.persisted[Key(rule: record.rule, device: record.device)] = record }
+        index()
+    }
+
+    private func index() {
+        byMetric = [:]
+        silenceRules = []
+        for (i, rule) in rules.enumerated() where rule.enabled {
+            if case .silence = rule.condition { silenceRules.append(i) }
+            for metric in rule.inputs { byMetric[metric, default: []].append(i) }
+        }
+    }
+
+    /// Replaces the rules (SIGHUP). Runtimes start again from the persisted states.
+    public func reload(rules: [Rule]) {
+        self.rules = rules
+        slots = [:]
+        index()
+    }
+
+    /// Sets the known devices and when each was last heard (receive time), for selection and silence.
+    public func setDevices(_ list: [(device: Device, lastSeen: Int64?)]) {
+        for (device, lastSeen) in list {
+            if let old = devices[device.id], old != device { slots[device.id] = nil }
+            devices[device.id] = device
+            if let lastSeen { lastHeard[device.id] = max(lastHeard[device.id] ?? lastSeen, lastSeen) }
+            else if lastHeard[device.id] == nil { lastHeard[device.id] = device.createdAt }
+        }
+    }
+
+    /// Whether any rule reads `metric`.
+    public func watches(metric: String) -> Bool { byMetric[metric] != nil }
+
+    private func slot(_ id: String, lookup: (String) -> Device?) -> DeviceSlot? {
+        if let slot = slots[id] { return slot }
+        guard let device = devices[id] ?? lookup(id) else { return nil }
+        devices[id] = device
+        let slot = DeviceSlot(device: device)
+        for rule in rules where rule.applies(to: device) {
+            let runtime = RuleRuntime(rule: rule, device: device, persisted: persisted[Key(rule: rule.id, device: id)])
+            slot.all.append(runtime)
+            if case .silence(let interval, _) = rule.condition {
+                runtime.interval = interval ?? expectedInterval(device) ?? options.defaultInterval
+                runtime.lastHeard = lastHeard[id] ?? device.createdAt
+                slot.silence.append(runtime)
+            }
+            for (i, metric) in runtime.inputs.enumerated() { slot.byMetric[metric, default: []].append((runtime, i)) }
+        }
+        slots[id] = slot
+        return slot
+    }
+
+    /// Evaluates one committed burst.
+    ///
+    /// - Parameters:
+    ///   - readings: every reading of the burst, duplicates included, in any order.
+    ///   - seen: per device, the receive time of its newest message (silence).
+    ///   - presence: per device, an `offline` (true) or `online` (false) report and its time.
+    ///   - now: the wall clock (ms), for `late` and silence.
+    ///   - history: stored readings for window rebuilds (called at most once).
+    ///   - lookup: a device not yet known to the engine.
+    public func evaluate(
+        readings: [Reading], newDevices: [Device] = [], seen: [String: Int64] = [:],
+        presence: [String: (offline: Bool, at: Int64)] = [:], now: Int64,
+        history: ([HistoryRequest]) throws -> [[Reading]], lookup: (String) -> Device? = { _ in nil }
+    ) throws -> EvaluationOutput {
+        for device in newDevices where devices[device.id] == nil { devices[device.id] = device }
+        var output = EvaluationOutput()
+        var order: [String] = []
+        var groups: [String: [Int]] = [:]
+        for (i, r) in readings.enumerated() where byMetric[r.metric] != nil {
+            if groups[r.device] == nil { order.append(r.device) }
+            groups[r.device, default: []].append(i)
+        }
+        var touched: [RuleRuntime] = []
+        // Windows to rebuild: for each runtime not ready, stored readings before its first new reading.
+        var rebuild: [(RuleRuntime, [HistoryRequest])] = []
+        var work: [(DeviceSlot, [Int])] = []
+        for id in order {
+            guard let slot = slot(id, lookup: lookup), var indices = groups[id] else { continue }
+            if !zip(indices, indices.dropFirst()).allSatisfy({ readings[$0].timestamp <= readings[$1].timestamp }) {
+                indices.sort { readings[$0].timestamp < readings[$1].timestamp }
+            }
+            work.append((slot, indices))
+            var first: [ObjectIdentifier: Int64] = [:]
+            for i in indices {
+                let r = readings[i]
+                guard let entries = slot.byMetric[r.metric] else { continue }
+                for (runtime, input) in entries where !runtime.ready && r.timestamp > runtime.state.w[input] {
+                    let key = ObjectIdentifier(runtime)
+                    first[key] = min(first[key] ?? r.timestamp, r.timestamp)
+                }
+            }
+            for runtime in slot.all where !runtime.ready {
+                guard let t = first[ObjectIdentifier(runtime)] else { continue }
+                let span = runtime.rule.historySpan
+                let metrics = runtime.inputs.filter { $0 != "rainfall" || runtime.inputs.count == 1 }
+                rebuild.append((runtime, metrics.map { HistoryRequest(device: id, metric: $0, from: t - span, to: t) }))
+            }
+        }
+        if !rebuild.isEmpty {
+            let requests = rebuild.flatMap(\.1)
+            let results = try history(requests)
+            var k = 0
+            for (runtime, reqs) in rebuild {
+                var merged: [Reading] = []
+                for _ in reqs {
+                    merged += k < results.count ? results[k] : []
+                    k += 1
+                }
+                if reqs.count > 1 { merged.sort { $0.timestamp < $1.timestamp } }
+                for r in merged { runtime.observeHistory(r) }
+                runtime.ready = true
+            }
+        }
+        for (slot, indices) in work {
+            output.devices.insert(slot.device.id)
+            for i in indices {
+                let r = readings[i]
+                guard let entries = slot.byMetric[r.metric] else { continue }
+                for (runtime, input) in entries where r.timestamp > runtime.state.w[input] {
+                    if !runtime.ready { runtime.ready = true }
+                    touched.append(runtime)
+                    if let change = runtime.evaluate(r, input: input) {
+                        output.changes.append(self.change(runtime, change, at: r.timestamp, now: now, late: isLate(r.timestamp, now: now)))
+                    }
+                }
+            }
+        }
+        if !silenceRules.isEmpty {
+            for (id, at) in seen {
+                lastHeard[id] = max(lastHeard[id] ?? at, at)
+                guard let slot = slot(id, lookup: lookup), !slot.silence.isEmpty else { continue }
+                output.devices.insert(id)
+                for runtime in slot.silence {
+                    touched.append(runtime)
+                    if let change = runtime.heard(at: at) {
+                        output.changes.append(self.change(runtime, change, at: at, now: now, late: false))
+                    }
+                }
+            }
+            for (id, report) in presence {
+                guard let slot = slot(id, lookup: lookup), !slot.silence.isEmpty else { continue }
+                output.devices.insert(id)
+                for runtime in slot.silence {
+                    touched.append(runtime)
+                    if let change = runtime.presence(offline: report.offline, at: report.at) {
+                        output.changes.append(self.change(runtime, change, at: report.at, now: now, late: false))
+                    }
+                }
+            }
+        }
+        collect(touched, into: &output, now: now)
+        return output
+    }
+
+    /// Silence at `now` for every known device that a silence rule selects.
+    public func checkSilence(now: Int64, lookup: (String) -> Device? = { _ in nil }) -> EvaluationOutput {
+        var output = EvaluationOutput()
+        guard !silenceRules.isEmpty else { return output }
+        var touched: [RuleRuntime] = []
+        for id in devices.keys.sorted() {
+            guard let slot = slot(id, lookup: lookup), !slot.silence.isEmpty else { continue }
+            for runtime in slot.silence {
+                touched.append(runtime)
+                if let change = runtime.checkSilence(now: now) {
+                    output.devices.insert(id)
+                    output.changes.append(self.change(runtime, change, at: now, now: now, late: false))
+                }
+            }
+        }
+        collect(touched, into: &output, now: now)
+        return output
+    }
+
+    private func collect(_ touched: [RuleRuntime], into output: inout EvaluationOutput, now: Int64) {
+        var done = Set<ObjectIdentifier>()
+        for runtime in touched where runtime.dirty && done.insert(ObjectIdentifier(runtime)).inserted {
+            runtime.dirty = false
+            output.states.append(runtime.record(now: now))
+            output.devices.insert(runtime.device.id)
+        }
+    }
+
+    private func isLate(_ ts: Int64, now: Int64) -> Bool {
+        guard let lateAfter = options.lateAfter else { return false }
+        return now - ts > lateAfter
+    }
+
+    private func change(_ runtime: RuleRuntime, _ c: (from: Int, to: Int), at: Int64, now: Int64, late: Bool) -> AlertLevelChange {
+        let shown = c.to > 0 ? c.to : c.from
+        let value = runtime.value(of: shown)
+        let spec = c.to > 0 ? runtime.spec(of: c.to) : nil
+        return AlertLevelChange(
+            rule: runtime.rule.id, device: runtime.device.id, domain: runtime.device.domain.rawValue,
+            metric: runtime.rule.metric, from: c.from, to: c.to, value: value.flatMap { $0.isFinite ? $0 : nil },
+            threshold: spec?.threshold, at: at, late: late,
+            title: AlertText.title(rule: runtime.rule, device: runtime.device, level: c.to),
+            message: AlertText.message(rule: runtime.rule, device: runtime.device, level: c.to, value: value, spec: spec))
+    }
+
+    /// The write of `output` succeeded: it is now the persisted state.
+    public func committed(_ output: EvaluationOutput) {
+        for record in output.states { persisted[Key(rule: record.rule, device: record.device)] = record }
+    }
+
+    /// The write of `output` failed: forget what memory holds for its devices, so that the
+    /// redelivered burst is evaluated again from the persisted states.
+    public func discard(_ output: EvaluationOutput) {
+        for id in output.devices { slots[id] = nil }
+    }
+
+    /// The pending (not yet raised) levels and the level in force of (rule, device), for people.
+    public func status(rule: String, device: String) -> (level: Int, pending: [(level: AlertLevel, since: Int64)])? {
+        guard let slot = slots[device], let runtime = slot.all.first(where: { $0.rule.id == rule }) else {
+            guard let record = persisted[Key(rule: rule, device: device)] else { return nil }
+            let state = try? JSONDecoder().decode(PersistedRuleState.self, from: Data(record.state.utf8))
+            let pending = (state?.levels ?? []).enumerated().compactMap { i, t in
+                t.p.flatMap { since in AlertLevel(stored: i + 1).map { ($0, since) } }
+            }
+            return (record.level, pending)
+        }
+        return (runtime.level, runtime.pendingSince)
+    }
+
+    /// The persisted states of `rule` (for people: level and pending timers per device).
+    public func persistedStates(rule: String) -> [RuleStateRecord] {
+        persisted.values.filter { $0.rule == rule }.sorted { $0.device < $1.device }
+    }
+}

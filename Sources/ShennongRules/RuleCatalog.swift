@@ -1,0 +1,51 @@
+import Foundation
+import ShennongCore
+import ShennongStore
+import Synchronization
+
+/// The rules in force, shared by the evaluator, the API and the notifiers; replaced on SIGHUP.
+public final class RuleCatalog: Sendable {
+    private let state: Mutex<(rules: [Rule], errors: [RuleFileError], loadedAt: Int64)>
+
+    public init(rules: [Rule], errors: [RuleFileError] = []) {
+        state = Mutex((rules, errors, Int64(Date().timeIntervalSince1970 * 1000)))
+    }
+
+    public var rules: [Rule] { state.withLock { $0.rules } }
+    /// Problems found at the last load (those rules are left out).
+    public var errors: [RuleFileError] { state.withLock { $0.errors } }
+    public var loadedAt: Int64 { state.withLock { $0.loadedAt } }
+
+    public func rule(id: String) -> Rule? { state.withLock { $0.rules.first { $0.id == id } } }
+
+    public func replace(rules: [Rule], errors: [RuleFileError]) {
+        state.withLock { $0 = (rules, errors, Int64(Date().timeIntervalSince1970 * 1000)) }
+    }
+}
+
+/// `shennong rules replay`: the rules run over a device's stored history, writing nothing.
+public enum RuleReplay {
+    /// The level changes the rules would have made for `device` over `[from, to)`, in order.
+    /// Windows start from the readings stored before `from`; silence is not replayed.
+    public static func run(rules: [Rule], store: Store, device id: String, from: Int64, to: Int64, limit: Int = 1_000_000)
+        throws -> [AlertLevelChange]
+    {
+        guard let device = try store.device(id: id) else { throw StoreError(.notFound, "no device \(id)") }
+        let engine = AlertEngine(rules: rules, options: EngineOptions(lateAfter: nil))
+        engine.setDevices([(device, nil)])
+        let readings = try store.readings(device: id, from: from, to: to, limit: limit).sorted {
+            ($0.timestamp, $0.metric) < ($1.timestamp, $1.metric)
+        }
+        var changes: [AlertLevelChange] = []
+        var start = 0
+        // Chunks of one timestamp's worth at least, so windows rebuild once, before `from`.
+        while start < readings.count {
+            let end = min(readings.count, start + 5000)
+            let out = try engine.evaluate(readings: Array(readings[start..<end]), now: readings[end - 1].timestamp, history: store.history)
+            engine.committed(out)
+            changes += out.changes
+            start = end
+        }
+        return changes
+    }
+}

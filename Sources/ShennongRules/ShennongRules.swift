@@ -1,3 +1,0 @@
-/// Early warnings: rule model, presets, stateful evaluator, alert lifecycle, notifiers.
-/// (DESIGN.md, "Warnings".)
-public enum ShennongRules {}
