@@ -72,7 +72,7 @@ struct StoreLifecycleTests {
         #expect(model[1]?.count == 4320)
 
         let store = try Store(path: path, durable: false)
-        #expect(try store.appliedMigrations() == [Store.v1Name, Store.v2Name])
+        #expect(try store.appliedMigrations().starts(with: [Store.v1Name, Store.v2Name]))
         let tables = try #require(try store.tableBytes()).keys
         #expect(!tables.contains("readings"))
         #expect(tables.contains("raw_20251120") && tables.contains("raw_20251122"))
@@ -195,7 +195,7 @@ struct StoreLifecycleTests {
         #expect { try store.backup(to: copy) } throws: { ($0 as? StoreError)?.code == .conflict }
 
         let restored = try Store(path: copy, durable: false)
-        #expect(try restored.appliedMigrations() == [Store.v1Name, Store.v2Name])
+        #expect(try restored.appliedMigrations().starts(with: [Store.v1Name, Store.v2Name]))
         let readings = try restored.readings(device: "a", from: 0, to: .max, limit: .max)
         #expect(readings.count >= 5000)
         // A consistent snapshot: rollups agree with the readings the copy holds.

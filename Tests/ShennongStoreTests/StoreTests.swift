@@ -148,7 +148,7 @@ struct StoreTests {
         try store.commit(batch([Reading(device: "p1", metric: "ph", timestamp: 1, value: 7)], devices: [device("p1")]))
         try store.close()
         let again = try Store(path: store.path)
-        #expect(try again.appliedMigrations() == [Store.v1Name, Store.v2Name])
+        #expect(try again.appliedMigrations().starts(with: [Store.v1Name, Store.v2Name]))
         #expect(try again.readings(device: "p1", from: 0, to: 10).count == 1)
     }
 }
