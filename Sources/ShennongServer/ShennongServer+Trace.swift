@@ -10,7 +10,8 @@ extension ShennongServer {
     static func makeTrace(config: ServerConfig, store: Store, logger: Logger) throws -> ModuleWiring {
         var wiring = ModuleWiring()
         guard config.trace.enabled else { return wiring }
-        let trace = try makeTraceability(config: config, store: store, logger: logger)
+        let trace = try makeTraceability(
+            config: config, store: store, warnings: AlertWarningHistory(store: store), logger: logger)
         let templates = try TracePages.loadTemplates(directory: config.trace.templatesDir)
         wiring.routes = [
             TracePages(trace: trace, templates: templates, trustForwardedFor: config.trace.trustForwardedFor),
