@@ -94,10 +94,7 @@ public final class IngestPipeline: @unchecked Sendable {
         _ message: MQTTMessage, receivedAt: Int64, into batch: inout IngestBatch, registered: inout [Device]
     ) {
         func reject(_ code: RejectCode, _ reason: String, device: String?, field: String? = nil) {
-            batch.rejects.append(
-                RejectRecord(
-                    receivedAt: receivedAt, topic: message.topic, device: device, payload: message.payload,
-                    code: code, reason: reason, field: field))
+            batch.reject(message, receivedAt: receivedAt, code: code, reason: reason, device: device, field: field)
         }
         guard let (deviceID, kind) = topics.parse(message.topic) else {
             reject(.invalidTopic, "topic \(message.topic) is not \(topics.prefix)/{device}/telemetry or /status", device: nil)
@@ -165,10 +162,7 @@ public final class IngestPipeline: @unchecked Sendable {
         options: DecodeOptions, receivedAt: Int64, into batch: inout IngestBatch, registered: inout [Device]
     ) {
         func reject(_ code: RejectCode, _ reason: String, _ device: String?, _ field: String?) {
-            batch.rejects.append(
-                RejectRecord(
-                    receivedAt: receivedAt, topic: message.topic, device: device, payload: message.payload,
-                    code: code, reason: reason, field: field))
+            batch.reject(message, receivedAt: receivedAt, code: code, reason: reason, device: device, field: field)
         }
         let childDefault = self.profile(named: mapping.childProfile)
         let (result, _) = PayloadDecoder.decodeMessage(
@@ -260,4 +254,16 @@ struct IngestMetrics {
         })
 
     func rejected(_ code: RejectCode) -> Counter { rejectedByCode[code]! }
+}
+
+extension IngestBatch {
+    /// Records `message` (raw bytes, topic, time) as a reject with its reason.
+    mutating func reject(
+        _ message: MQTTMessage, receivedAt: Int64, code: RejectCode, reason: String, device: String?, field: String?
+    ) {
+        rejects.append(
+            RejectRecord(
+                receivedAt: receivedAt, topic: message.topic, device: device, payload: message.payload, code: code,
+                reason: reason, field: field))
+    }
 }

@@ -15,20 +15,19 @@ extension Store {
 
     /// Registers `device`, or updates its profile, domain and descriptive fields if it exists.
     public func upsertDevice(_ device: Device) throws {
-        try pool.write { db in
-            try db.execute(
-                sql: """
-                    INSERT INTO devices
-                        (id, profile, domain, site, name, latitude, longitude, area_code, owner, created_at, attributes)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    ON CONFLICT(id) DO UPDATE SET profile = excluded.profile, domain = excluded.domain,
-                        site = excluded.site, name = excluded.name, latitude = excluded.latitude,
-                        longitude = excluded.longitude, area_code = excluded.area_code, owner = excluded.owner,
-                        attributes = excluded.attributes
-                    """,
-                arguments: Self.arguments(of: device))
-        }
+        try upsertDevices([device])
     }
+
+    /// Insert or update of one device row (created_at kept from the first registration).
+    static let upsertDeviceSQL = """
+        INSERT INTO devices
+            (id, profile, domain, site, name, latitude, longitude, area_code, owner, created_at, attributes)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        ON CONFLICT(id) DO UPDATE SET profile = excluded.profile, domain = excluded.domain,
+            site = excluded.site, name = excluded.name, latitude = excluded.latitude,
+            longitude = excluded.longitude, area_code = excluded.area_code, owner = excluded.owner,
+            attributes = excluded.attributes
+        """
 
     /// Registers or updates every device of `devices` in one transaction (all or nothing):
     /// a bulk import. Returns how many were new.
@@ -39,17 +38,7 @@ extension Store {
             var created = 0
             for device in devices {
                 if try Bool.fetchOne(exists, arguments: [device.id]) != true { created += 1 }
-                try db.execute(
-                    sql: """
-                        INSERT INTO devices
-                            (id, profile, domain, site, name, latitude, longitude, area_code, owner, created_at, attributes)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                        ON CONFLICT(id) DO UPDATE SET profile = excluded.profile, domain = excluded.domain,
-                            site = excluded.site, name = excluded.name, latitude = excluded.latitude,
-                            longitude = excluded.longitude, area_code = excluded.area_code, owner = excluded.owner,
-                            attributes = excluded.attributes
-                        """,
-                    arguments: Self.arguments(of: device))
+                try db.execute(sql: Self.upsertDeviceSQL, arguments: Self.arguments(of: device))
             }
             return created
         }
