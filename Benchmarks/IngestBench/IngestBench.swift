@@ -5,7 +5,10 @@ import ShennongTestSupport
 /// `make bench`: how fast Shennong drains a broker's backlog, beside a bare libmosquitto
 /// subscriber on the same backlog (the ceiling), and the highest publish rate it holds.
 ///
-/// Usage: IngestBench --shennong PATH [--messages 200000] [--devices 1000]
+/// Shennong drains the backlog twice in the same run: with every rule preset in force
+/// (`--rules DIR`, default ./Config/rules) and with the rules stage off.
+///
+/// Usage: IngestBench --shennong PATH [--messages 200000] [--devices 1000] [--rules DIR]
 ///        [--rates 2000,5000,10000,20000] [--rate-seconds 60] [--skip-rate]
 /// Exits non-zero if Shennong stored fewer or more readings than were published.
 @main
@@ -17,6 +20,12 @@ struct IngestBench {
         var rates = [2_000, 5_000, 10_000, 20_000]
         var rateSeconds = 60
         var skipRate = false
+        /// The rule presets in force for the first Shennong run (the second runs without rules).
+        /// Only these drains: rules, norules (both by default).
+        var cases: Set<String> = ["rules", "norules"]
+        /// A command the timed Shennong runs under, e.g. `valgrind --tool=callgrind` (profiling only).
+        var wrapper: [String] = []
+        var rulesDirectory: String? = FileManager.default.currentDirectoryPath + "/Config/rules"
 
         init(_ arguments: [String]) throws {
             var i = 0
@@ -33,6 +42,9 @@ struct IngestBench {
                 case "--rates": rates = try value().split(separator: ",").compactMap { Int($0) }
                 case "--rate-seconds": rateSeconds = Int(try value()) ?? rateSeconds
                 case "--skip-rate": skipRate = true
+                case "--cases": cases = Set(try value().split(separator: ",").map(String.init))
+                case "--wrap": wrapper = try value().split(separator: " ").map(String.init)
+                case "--rules": rulesDirectory = URL(fileURLWithPath: try value()).path
                 default: throw BenchError("unknown argument \(arguments[i])")
                 }
                 i += 1
@@ -76,7 +88,7 @@ struct IngestBench {
     static func run(_ options: Options) async throws {
         let broker = try TestBroker(persistence: false)
         let messages = backlog(count: options.messages, devices: options.devices, startTS: 1_763_700_000_000)
-        print("ingest benchmark: \(options.messages) QoS 1 messages x \(valuesPerMessage) values, \(options.devices) devices, payload form 1, backlog queued for a persistent session on mosquitto (loopback)")
+        print("ingest benchmark (ack after commit): \(options.messages) QoS 1 messages x \(valuesPerMessage) values, \(options.devices) devices, payload form 1, backlog queued for a persistent session on mosquitto (loopback)")
 
         // The ceiling.
         let bare = BareSubscriber(port: broker.port, clientID: "bench-bare")
@@ -85,15 +97,74 @@ struct IngestBench {
         let bareSeconds = try bare.drain(topic: "agri/+/telemetry", count: options.messages, timeout: 600)
         let bareRate = Double(options.messages) / bareSeconds
 
-        // Shennong: create its session, queue the same backlog, then start it and time it.
-        let server = try ShennongUnderTest(binary: options.shennong, brokerPort: broker.port, clientID: "shennong-bench")
+        // Shennong twice on the same backlog: every rule preset in force, then no rules.
+        let expected = options.messages * valuesPerMessage
+        guard options.cases == ["rules", "norules"] else {
+            // Profiling one case (no ratios printed).
+            for label in options.cases.sorted() {
+                let run = try await drain(
+                    messages, options: options, broker: broker, label: label,
+                    rulesDirectory: label == "rules" ? options.rulesDirectory : nil)
+                print("  \(label): \(run.seconds) s, \(run.rate) msg/s, CPU \(run.cpuSeconds) s, mean batch \(run.meanBatch), stored \(run.stored) of \(expected)")
+            }
+            return
+        }
+        let withRules = try await drain(messages, options: options, broker: broker, label: "rules", rulesDirectory: options.rulesDirectory)
+        let noRules = try await drain(messages, options: options, broker: broker, label: "norules", rulesDirectory: nil)
+
+        func f(_ x: Double, _ digits: Int = 0) -> String { String(format: "%.\(digits)f", x) }
+        print("  bare libmosquitto subscriber (ceiling): \(f(bareSeconds, 2)) s, \(f(bareRate)) msg/s")
+        for (name, run) in [("every rule preset", withRules), ("no rules", noRules)] {
+            print("  shennong, \(name):".padding(toLength: 41, withPad: " ", startingAt: 0)
+                + "\(f(run.seconds, 2)) s, \(f(run.rate)) msg/s, ratio to bare \(f(run.rate / bareRate, 2))")
+            print("    CPU \(f(run.cpuSeconds, 2)) s (\(f(run.cpuSeconds * 1e6 / Double(options.messages), 1)) µs per message); peak RSS \(f(Double(run.rss) / 1_048_576, 1)) MiB; commits \(f(run.commits)) (\(f(run.commits / run.seconds)) /s), mean batch \(f(run.meanBatch, 1)) messages; rules loaded \(run.rulesLoaded), readings evaluated by rules \(f(run.ruleEvaluations)); stored \(run.stored) of \(expected)")
+        }
+        print("  ratio shennong / bare subscriber:       \(f(withRules.rate / bareRate, 2)) (every rule preset)")
+        print("  ratio every preset / no rules:          \(f(withRules.rate / noRules.rate, 2))")
+        print("  shennong peak RSS:                      \(f(Double(max(withRules.rss, noRules.rss)) / 1_048_576, 1)) MiB")
+        print("  stored readings:                        \(withRules.stored) of \(expected) published")
+        for run in [withRules, noRules] where run.stored != expected {
+            throw BenchError("\(run.label): stored \(run.stored) readings, published \(expected): the benchmark lost or duplicated work")
+        }
+        guard options.rulesDirectory == nil || withRules.rulesLoaded > 0 else {
+            throw BenchError("no rules loaded from \(options.rulesDirectory ?? "")")
+        }
+
+        if !options.skipRate {
+            try await rateCase(options, broker: broker)
+        }
+        print("ok: \(options.messages) messages published, \(expected) readings stored")
+    }
+
+    /// One timed drain: a Shennong session created, the backlog queued for it while it is
+    /// down, then Shennong started and timed until every reading is committed.
+    struct DrainResult {
+        var label: String
+        var seconds: Double
+        var rate: Double
+        var rss: Int
+        /// The server's CPU time (user + system) from its start to the last commit.
+        var cpuSeconds: Double
+        var commits: Double
+        var meanBatch: Double
+        var rulesLoaded: Int
+        var ruleEvaluations: Double
+        var stored: Int
+    }
+
+    static func drain(
+        _ messages: [(String, [UInt8])], options: Options, broker: TestBroker, label: String, rulesDirectory: String?
+    ) async throws -> DrainResult {
+        let server = try ShennongUnderTest(
+            binary: options.shennong, brokerPort: broker.port, clientID: "shennong-bench-\(label)", rulesDirectory: rulesDirectory)
         try await server.start()
         try await server.waitConnected()
+        let rulesLoaded = try await server.rulesLoaded()
         guard server.stop() == 0 else { throw BenchError("shennong did not stop cleanly: \(server.log())") }
         try publish(messages[...], port: broker.port)
-        let expected = Double(options.messages * valuesPerMessage)
+        let expected = Double(messages.count * valuesPerMessage)
         let start = DispatchTime.now().uptimeNanoseconds
-        try await server.start()
+        try await server.start(wrapper: options.wrapper)
         var metrics: [String: Double] = [:]
         let deadline = Date().addingTimeInterval(900)
         while Date() < deadline {
@@ -103,28 +174,15 @@ struct IngestBench {
         }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         let rss = server.peakRSS()
+        let cpu = server.cpuSeconds()
         guard server.stop() == 0 else { throw BenchError("shennong did not stop cleanly: \(server.log())") }
-        let stored = try server.storedReadings()
-        let rate = Double(options.messages) / seconds
-        let commits = metrics["shennong_commits_total"] ?? 0
         let batchSum = metrics["shennong_batch_messages_sum"] ?? 0
         let batchCount = metrics["shennong_batch_messages_count"] ?? 0
-
-        func f(_ x: Double, _ digits: Int = 0) -> String { String(format: "%.\(digits)f", x) }
-        print("  bare libmosquitto subscriber (ceiling): \(f(bareSeconds, 2)) s, \(f(bareRate)) msg/s")
-        print("  shennong (ack after commit):            \(f(seconds, 2)) s, \(f(rate)) msg/s")
-        print("  ratio shennong / bare subscriber:       \(f(rate / bareRate, 2))")
-        print("  shennong peak RSS:                      \(f(Double(rss) / 1_048_576, 1)) MiB")
-        print("  commits:                                \(f(commits)) (\(f(commits / seconds)) /s), mean batch \(f(batchCount > 0 ? batchSum / batchCount : 0, 1)) messages")
-        print("  stored readings:                        \(stored) of \(Int(expected)) published")
-        guard stored == Int(expected) else {
-            throw BenchError("stored \(stored) readings, published \(Int(expected)): the benchmark lost or duplicated work")
-        }
-
-        if !options.skipRate {
-            try await rateCase(options, broker: broker)
-        }
-        print("ok: \(options.messages) messages published, \(Int(expected)) readings stored")
+        return DrainResult(
+            label: label, seconds: seconds, rate: Double(messages.count) / seconds, rss: rss, cpuSeconds: cpu,
+            commits: metrics["shennong_commits_total"] ?? 0, meanBatch: batchCount > 0 ? batchSum / batchCount : 0,
+            rulesLoaded: rulesLoaded, ruleEvaluations: metrics["shennong_rules_readings_evaluated_total"] ?? 0,
+            stored: try server.storedReadings())
     }
 
     /// Publisher and Shennong together at fixed rates; the highest rate held for the whole

@@ -17,7 +17,9 @@ final class ShennongUnderTest: @unchecked Sendable {
     var databasePath: String { directory.appendingPathComponent("bench.db").path }
     private var portFile: String { directory.appendingPathComponent("http.port").path }
 
-    init(binary: String, brokerPort: Int, clientID: String) throws {
+    /// `rulesDirectory`: the warning rules in force (every preset in Config/rules), or nil
+    /// for a server with the rules stage switched off.
+    init(binary: String, brokerPort: Int, clientID: String, rulesDirectory: String? = nil) throws {
         self.binary = binary
         self.brokerPort = brokerPort
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("shennong-bench-\(UUID().uuidString)")
@@ -35,6 +37,8 @@ final class ShennongUnderTest: @unchecked Sendable {
             http:
               port: 0
               port_file: \(portFile)
+            rules:
+            \(rulesDirectory.map { "  enabled: true\n  directory: \($0)" } ?? "  enabled: false")
             """
         try config.write(to: directory.appendingPathComponent("bench.yaml"), atomically: true, encoding: .utf8)
     }
@@ -46,12 +50,14 @@ final class ShennongUnderTest: @unchecked Sendable {
     }
 
     /// Starts the server; returns once its HTTP port is known.
-    func start() async throws {
+    /// `wrapper`: a command the server runs under (a profiler: `valgrind --tool=callgrind`).
+    func start(wrapper: [String] = []) async throws {
         try? FileManager.default.removeItem(atPath: portFile)
+        let command = wrapper + [binary, "serve", "--config", directory.appendingPathComponent("bench.yaml").path, "--log-level", "warning"]
         process = try ChildProcess(
-            executable: binary, arguments: ["serve", "--config", directory.appendingPathComponent("bench.yaml").path, "--log-level", "warning"],
+            executable: command[0], arguments: Array(command.dropFirst()),
             outputPath: directory.appendingPathComponent("server.log").path)
-        let deadline = Date().addingTimeInterval(30)
+        let deadline = Date().addingTimeInterval(wrapper.isEmpty ? 30 : 300)
         while Date() < deadline {
             if let status = process?.exitStatus { throw BenchError("shennong exited with \(status): \(log())") }
             if let text = try? String(contentsOfFile: portFile, encoding: .utf8), let port = Int(text.trimmingCharacters(in: .whitespacesAndNewlines)) {
@@ -75,7 +81,7 @@ final class ShennongUnderTest: @unchecked Sendable {
     /// SIGTERM and the exit status.
     func stop() -> Int32? {
         process?.signal(SIGTERM)
-        return process?.wait(timeout: 60)
+        return process?.wait(timeout: 300)
     }
 
     /// Peak resident memory in bytes (VmHWM).
@@ -84,6 +90,18 @@ final class ShennongUnderTest: @unchecked Sendable {
             let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") })
         else { return 0 }
         return (Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0) * 1024
+    }
+
+    /// CPU time (user + system) the server has used so far, in seconds: a measure of its own
+    /// work that other load on the machine disturbs less than wall time.
+    func cpuSeconds() -> Double {
+        guard let pid = process?.pid, let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+            let close = stat.lastIndex(of: ")")
+        else { return 0 }
+        // Fields after "(comm)": state is field 3; utime and stime are fields 14 and 15.
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        guard fields.count > 13, let user = Double(fields[11]), let system = Double(fields[12]) else { return 0 }
+        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
     }
 
     /// Current values of the server's Prometheus metrics (name{labels} -> value).
@@ -95,6 +113,11 @@ final class ShennongUnderTest: @unchecked Sendable {
             values[String(line[..<space])] = value
         }
         return values
+    }
+
+    /// Rules in force, from `shennong_rules_loaded` (0 with the rules stage off).
+    func rulesLoaded() async throws -> Int {
+        Int(try await metrics()["shennong_rules_loaded"] ?? 0)
     }
 
     func log() -> String { (try? String(contentsOf: directory.appendingPathComponent("server.log"), encoding: .utf8)) ?? "" }

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Metrics
 import ServiceLifecycle
 import ShennongRules
 import ShennongStore
@@ -16,6 +17,8 @@ final class RulesService: Service, Sendable {
     private let notifier: AlertNotifier
     private let config: ServerConfig.Rules
     private let logger: Logger
+    /// Rules in force (`shennong_rules_loaded`), set at start and after each reload.
+    private let loaded = Gauge(label: "shennong_rules_loaded")
 
     init(stage: RulesStage, store: Store, catalog: RuleCatalog, notifier: AlertNotifier, config: ServerConfig.Rules, logger: Logger) {
         self.stage = stage
@@ -24,6 +27,7 @@ final class RulesService: Service, Sendable {
         self.notifier = notifier
         self.config = config
         self.logger = logger
+        loaded.record(catalog.rules.count)
     }
 
     func run() async throws {
@@ -62,6 +66,7 @@ final class RulesService: Service, Sendable {
         }
         catalog.replace(rules: rules, errors: [])
         stage.reload(rules: rules)
+        loaded.record(rules.count)
         logger.notice("rules reloaded", metadata: ["rules": "\(rules.count)", "directory": "\(config.directory)"])
     }
 

@@ -42,6 +42,8 @@ final class RulesStage: IngestObserver, @unchecked Sendable {
         defer { lock.unlock() }
         refreshDevicesIfStale()
         let started = DispatchTime.now().uptimeNanoseconds
+        defer { metrics.duration.recordNanoseconds(Int64(DispatchTime.now().uptimeNanoseconds - started)) }
+        metrics.evaluated.increment(by: batch.readings.count)
         var output = EvaluationOutput()
         do {
             output = try engine.evaluate(
@@ -60,7 +62,6 @@ final class RulesStage: IngestObserver, @unchecked Sendable {
             logger.error("rule evaluation failed; the burst will be redelivered", metadata: ["error": "\(error)"])
             throw error
         }
-        metrics.duration.recordNanoseconds(Int64(DispatchTime.now().uptimeNanoseconds - started))
     }
 
     /// Silence of every device at the wall clock (the periodic check).
@@ -118,7 +119,10 @@ final class RulesStage: IngestObserver, @unchecked Sendable {
 struct RulesMetrics {
     let failures = Counter(label: "shennong_rules_failures_total")
     let stateWrites = Counter(label: "shennong_rule_state_writes_total")
+    /// Time to evaluate one committed burst (recorded for every burst).
     let duration = Timer(label: "shennong_rules_evaluation_seconds")
+    /// Readings the rules evaluated.
+    let evaluated = Counter(label: "shennong_rules_readings_evaluated_total")
     private let byKind: [AlertTransitionKind: Counter] = Dictionary(
         uniqueKeysWithValues: AlertTransitionKind.allCases.map {
             ($0, Counter(label: "shennong_alert_transitions_total", dimensions: [("kind", $0.rawValue)]))

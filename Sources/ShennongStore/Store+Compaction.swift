@@ -53,6 +53,8 @@ extension Store {
         let budget = options.compactionBatchRows
         let grace = options.compactionGrace
         return try pool.write { db in
+            // Inside the transaction: no ingest burst can hold the cache meanwhile.
+            invalidateIngestCache()
             var report = CompactionReport()
             guard
                 var bucket = try Row.fetchOne(

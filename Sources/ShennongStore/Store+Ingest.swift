@@ -19,7 +19,8 @@ extension Store {
     public func commit(_ batch: IngestBatch) throws -> CommitResult {
         if batch.isEmpty { return CommitResult(inserted: 0, duplicates: 0, rejects: 0) }
         var created: [SeriesKey: Int64] = [:]
-        let result = try pool.write { db -> CommitResult in
+        let (result, cache) = try pool.write { db -> (CommitResult, IngestCache) in
+            var cache = try takeIngestCache(in: db)
             for device in batch.newDevices {
                 try insertDevice(device, in: db, ignoreExisting: true)
             }
@@ -38,7 +39,7 @@ extension Store {
                     if let known = newest[series], known.ts >= reading.timestamp { continue }
                     newest[series] = (reading.timestamp, reading.value)
                 }
-                try Self.applyRollups(&state, in: db)
+                try Self.applyRollups(&state, cache: &cache, in: db)
                 let upsert = try db.cachedStatement(
                     sql: """
                         INSERT INTO latest (series_id, ts, value) VALUES (?, ?, ?)
@@ -47,6 +48,7 @@ extension Store {
                         """)
                 for (series, point) in newest {
                     try upsert.execute(arguments: [series, point.ts, point.value])
+                    cache.newest[series] = max(cache.newest[series] ?? .min, point.ts)
                 }
             }
             if !batch.seen.isEmpty {
@@ -83,9 +85,12 @@ extension Store {
                     ])
                 }
             }
-            return CommitResult(
-                inserted: inserted, duplicates: batch.readings.count - inserted, rejects: batch.rejects.count)
+            return (
+                CommitResult(inserted: inserted, duplicates: batch.readings.count - inserted, rejects: batch.rejects.count),
+                cache
+            )
         }
+        returnIngestCache(cache)
         if !created.isEmpty {
             seriesIDsMerge(created)
         }

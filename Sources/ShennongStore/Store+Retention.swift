@@ -53,7 +53,11 @@ extension Store {
         guard !dryRun else { return RetentionReport(dryRun: true, now: now, cutoffs: cutoffs, items: plan) }
         var done: [RetentionItem] = []
         for item in plan {
-            let applied = try pool.write { db in try Self.apply(item, in: db) }
+            let applied = try pool.write { db in
+                // Inside the transaction: no ingest burst can hold the cache meanwhile.
+                invalidateIngestCache()
+                return try Self.apply(item, in: db)
+            }
             done.append(applied)
         }
         return RetentionReport(dryRun: false, now: now, cutoffs: cutoffs, items: done)

@@ -57,7 +57,7 @@ extension Store {
             first_ts = min(first_ts, excluded.first_ts),
             last = CASE WHEN excluded.last_ts > last_ts THEN excluded.last ELSE last END,
             last_ts = max(last_ts, excluded.last_ts)
-        RETURNING last_ts
+        RETURNING \(cellColumns)
         """
     }
 
@@ -92,7 +92,11 @@ extension Store {
     /// Applies the readings inserted in this transaction to the three rollup tiers, then
     /// recomputes the cells that out-of-order readings touched. Call before `latest` is
     /// updated: the series' newest stored reading tells which cells are new.
-    static func applyRollups(_ state: inout IngestState, in db: Database) throws {
+    ///
+    /// `cache` (see ``IngestCache``) spares the reads: the newest timestamp of a series it
+    /// knows, and a cell it holds is appended to in memory and written once. It comes out
+    /// describing the rows as this transaction leaves them.
+    static func applyRollups(_ state: inout IngestState, cache: inout IngestCache, in db: Database) throws {
         guard !state.inserted.isEmpty else { return }
         var rows = state.inserted
         rows.sort { $0.series != $1.series ? $0.series < $1.series : $0.ts < $1.ts }
@@ -102,11 +106,17 @@ extension Store {
         var previous: Int64?
         for r in rows where r.series != previous {
             previous = r.series
-            if let ts = try Int64.fetchOne(latest, arguments: [r.series]) { newest[r.series] = ts }
+            if let ts = cache.newest[r.series] {
+                newest[r.series] = ts
+            } else if let ts = try Int64.fetchOne(latest, arguments: [r.series]) {
+                newest[r.series] = ts
+                cache.newest[r.series] = ts
+            }
         }
         for (index, tier) in StorageTier.rollups.enumerated() {
             let insertNew = try db.cachedStatement(
                 sql: insertCellSQL(tier, orReplace: false) + " ON CONFLICT (series_id, start) DO NOTHING")
+            let replace = try db.cachedStatement(sql: insertCellSQL(tier, orReplace: true))
             var i = 0
             while i < rows.count {
                 let series = rows[i].series
@@ -116,28 +126,43 @@ extension Store {
                 let group = rows[i..<j]
                 i = j
                 let key = CellKey(tier: index, series: series, start: start)
+                let head = IngestCache.HeadKey(tier: index, series: series)
+                // The cell as the cache knows it, and every reading newer than it: append.
+                if var cell = cache.heads[head], cell.start == start, group.first!.ts > cell.lastTs {
+                    for r in group { cell.append(ts: r.ts, value: r.value) }
+                    try replace.execute(arguments: cellArguments(series, cell))
+                    cache.heads[head] = cell
+                    continue
+                }
                 // Newer than anything stored for the series: a new cell, in order.
                 if newest[series].map({ start > floorAlign($0, tier.width) }) ?? true {
                     var cell = RollupCell(start: start, ts: group.first!.ts, value: group.first!.value)
                     for r in group.dropFirst() { cell.append(ts: r.ts, value: r.value) }
                     try insertNew.execute(arguments: cellArguments(series, cell))
-                    if db.changesCount == 1 { continue }
+                    if db.changesCount == 1 {
+                        cache.heads[head] = cell
+                        continue
+                    }
                 }
-                try applyToExistingCell(group, key: key, tier: tier, state: &state, in: db)
+                let written = try applyToExistingCell(group, key: key, tier: tier, state: &state, in: db)
+                cache.heads[head] = state.recompute.contains(key) ? nil : written
             }
         }
         try recomputeCells(state.recompute, in: db)
     }
 
-    /// Adds readings (ascending, one cell) to a cell that may exist.
+    /// Adds readings (ascending, one cell) to a cell that may exist; returns the cell as
+    /// written (before any recompute the cell is queued for).
+    @discardableResult
     static func applyToExistingCell(
         _ group: ArraySlice<InsertedReading>, key: CellKey, tier: StorageTier, state: inout IngestState, in db: Database
-    ) throws {
+    ) throws -> RollupCell? {
         if group.count == 1, let r = group.first {
-            let lastTs = try Int64.fetchOne(
-                db.cachedStatement(sql: upsertCellSQL(tier)), arguments: [key.series, key.start, r.value, r.ts])
-            if lastTs != r.ts { state.recompute.insert(key) }
-            return
+            let written = try Row.fetchOne(
+                db.cachedStatement(sql: upsertCellSQL(tier)), arguments: [key.series, key.start, r.value, r.ts]
+            ).map(cell)
+            if written?.lastTs != r.ts { state.recompute.insert(key) }
+            return written
         }
         let existing = try Row.fetchOne(
             db.cachedStatement(sql: "SELECT \(cellColumns) FROM \(tier.liveTable) WHERE series_id = ? AND start = ?"),
@@ -157,6 +182,7 @@ extension Store {
             for r in group.dropFirst() { cell.append(ts: r.ts, value: r.value) }
         }
         try db.cachedStatement(sql: insertCellSQL(tier, orReplace: true)).execute(arguments: cellArguments(key.series, cell))
+        return cell
     }
 
     /// Recomputes, from their readings in timestamp order, the cells that out-of-order

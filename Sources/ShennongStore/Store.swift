@@ -24,6 +24,8 @@ public final class Store: Sendable {
     let layout: BucketLayout
     /// Series ids by (device, metric). Holds only ids of committed series rows.
     private let seriesIDs = Mutex<[SeriesKey: Int64]>([:])
+    /// The newest timestamp and rollup cells of each series, between ingest bursts.
+    let ingestCache = Mutex<IngestCache>(IngestCache())
 
     struct SeriesKey: Hashable, Sendable {
         var device: String

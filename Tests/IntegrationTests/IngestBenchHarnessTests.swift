@@ -7,6 +7,10 @@ import Testing
 /// harness cannot report speed for lost work.
 @Suite(.serialized, .timeLimit(.minutes(5)))
 struct IngestBenchHarnessTests {
+    /// Config/rules: every warning preset.
+    static let presets = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("Config/rules").path
+
     @Test("a small ingest benchmark run stores exactly what it published and reports its figures")
     func smallRun() throws {
         let bin = URL(fileURLWithPath: ShennongBinary.path).deletingLastPathComponent()
@@ -16,13 +20,20 @@ struct IngestBenchHarnessTests {
         defer { try? FileManager.default.removeItem(atPath: output) }
         let process = try ChildProcess(
             executable: bench,
-            arguments: ["--shennong", ShennongBinary.path, "--messages", "3000", "--devices", "30", "--rates", "500", "--rate-seconds", "3"],
+            arguments: ["--shennong", ShennongBinary.path, "--rules", Self.presets, "--messages", "3000", "--devices", "30", "--rates", "500", "--rate-seconds", "3"],
             outputPath: output)
         let status = process.wait(timeout: 240)
         let text = (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
         #expect(status == 0, "\(text)")
         #expect(text.contains("stored readings:                        12000 of 12000 published"), "\(text)")
         #expect(text.contains("ratio shennong / bare subscriber:"))
+        #expect(text.contains("ratio every preset / no rules:"), "\(text)")
+        // Both runs stored everything; the first had the presets in force, the second none.
+        #expect(text.components(separatedBy: "; stored 12000 of 12000").count == 3, "\(text)")
+        let loaded = text.components(separatedBy: "rules loaded ").dropFirst().compactMap { Int($0.prefix { $0.isNumber }) }
+        #expect(loaded.count == 2 && loaded[0] > 0 && loaded[1] == 0, "\(text)")
+        // The presets saw every reading of the first run.
+        #expect(text.contains("readings evaluated by rules 12000; stored 12000"), "\(text)")
         #expect(text.contains("500 msg/s: published"))
         #expect(text.contains("ok: 3000 messages published, 12000 readings stored"))
     }

@@ -161,6 +161,36 @@ struct StorageTests {
         }
     }
 
+    /// Ingest remembers the newest rollup cells between bursts; a second writer on the same
+    /// file (a `shennong db` command, another process) changes them behind its back. Bursts
+    /// from two stores on one file, alternating into the same cells, must leave every cell
+    /// equal to its raw readings.
+    @Test func anotherWriterBetweenBurstsDoesNotFoolTheRollupCache() throws {
+        let path = directory.appendingPathComponent("shared.db").path
+        let a = try Store(path: path, durable: false)
+        let b = try Store(path: path, durable: false)
+        defer {
+            try? a.close()
+            try? b.close()
+        }
+        try a.commit(batch([], devices: ["d1"]))
+        var expected: [Point] = []
+        var t = SeriesScenario.origin
+        for round in 0..<12 {
+            var readings: [Reading] = []
+            for _ in 0..<4 {
+                t += 7_000
+                let point = Point(ts: t, value: Double(round * 10 + readings.count) / 10)
+                expected.append(point)
+                readings.append(Reading(device: "d1", metric: "ph", timestamp: point.ts, value: point.value))
+            }
+            // a, a, b, a, b, b, ...: each store sometimes follows itself, sometimes the other.
+            try ([0, 1, 3, 6, 7, 9].contains(round) ? a : b).commit(batch(readings))
+        }
+        try check(a, "ph", expected)
+        try check(b, "ph", expected)
+    }
+
     @Test func readingsSpanBucketsAndTablesAreMadeOnDemand() throws {
         let store = try makeStore()
         let day: Int64 = 86_400_000
