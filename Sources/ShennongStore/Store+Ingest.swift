@@ -47,7 +47,11 @@ extension Store {
                         WHERE excluded.ts > latest.ts
                         """)
                 for (series, point) in newest {
-                    try upsert.execute(arguments: [series, point.ts, point.value])
+                    upsert.resetForBinding()
+                    try upsert.bind(1, series)
+                    try upsert.bind(2, point.ts)
+                    try upsert.bind(3, point.value)
+                    try upsert.stepOnce(in: db)
                     cache.newest[series] = max(cache.newest[series] ?? .min, point.ts)
                 }
             }

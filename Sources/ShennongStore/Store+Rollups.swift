@@ -82,8 +82,11 @@ extension Store {
             try reopen(series: series, bucket: bucket, in: db)
         }
         let insert = state.inserts[start]!
-        insert.setUncheckedArguments([series, ts, value])
-        try insert.execute()
+        insert.resetForBinding()
+        try insert.bind(1, series)
+        try insert.bind(2, ts)
+        try insert.bind(3, value)
+        try insert.stepOnce(in: db)
         guard db.changesCount == 1 else { return false }
         state.inserted.append(InsertedReading(series: series, ts: ts, value: value))
         return true
@@ -130,7 +133,7 @@ extension Store {
                 // The cell as the cache knows it, and every reading newer than it: append.
                 if var cell = cache.heads[head], cell.start == start, group.first!.ts > cell.lastTs {
                     for r in group { cell.append(ts: r.ts, value: r.value) }
-                    try replace.execute(arguments: cellArguments(series, cell))
+                    try replace.writeCell(series: series, cell, in: db)
                     cache.heads[head] = cell
                     continue
                 }
@@ -138,7 +141,7 @@ extension Store {
                 if newest[series].map({ start > floorAlign($0, tier.width) }) ?? true {
                     var cell = RollupCell(start: start, ts: group.first!.ts, value: group.first!.value)
                     for r in group.dropFirst() { cell.append(ts: r.ts, value: r.value) }
-                    try insertNew.execute(arguments: cellArguments(series, cell))
+                    try insertNew.writeCell(series: series, cell, in: db)
                     if db.changesCount == 1 {
                         cache.heads[head] = cell
                         continue

@@ -1,0 +1,63 @@
+import GRDB
+import GRDBSQLite
+
+/// Binding and stepping a prepared statement through SQLite's C API, for the few statements
+/// ingest runs once per reading or per series in a burst.
+///
+/// GRDB's `execute(arguments:)` boxes every value in an existential, builds an array of
+/// arguments and runs its execution hooks; for a 3- or 10-integer INSERT that costs more than
+/// SQLite's own work. These statements are INSERTs inside a transaction GRDB already opened
+/// (no BEGIN/COMMIT of their own, so GRDB's transaction bookkeeping has nothing to see), and
+/// the statement is reset after each step as GRDB would.
+extension Statement {
+    /// Resets the statement before binding: GRDB resets a statement before it runs it, not
+    /// after, and SQLite refuses bindings on a statement that has not been reset.
+    @inline(__always)
+    func resetForBinding() {
+        sqlite3_reset(sqliteStatement)
+    }
+
+    @inline(__always)
+    func bind(_ index: Int32, _ value: Int64) throws {
+        let code = sqlite3_bind_int64(sqliteStatement, index, value)
+        if code != SQLITE_OK { throw bindError(code, index) }
+    }
+
+    @inline(__always)
+    func bind(_ index: Int32, _ value: Double) throws {
+        let code = sqlite3_bind_double(sqliteStatement, index, value)
+        if code != SQLITE_OK { throw bindError(code, index) }
+    }
+
+    private func bindError(_ code: Int32, _ index: Int32) -> DatabaseError {
+        DatabaseError(
+            resultCode: ResultCode(rawValue: code), message: "cannot bind parameter \(index): \(String(cString: sqlite3_errstr(code)))",
+            sql: sql)
+    }
+
+    /// Steps a statement that returns no rows once, then resets it. Throws SQLite's error.
+    func stepOnce(in db: Database) throws {
+        let code = sqlite3_step(sqliteStatement)
+        sqlite3_reset(sqliteStatement)
+        guard code == SQLITE_DONE || code == SQLITE_ROW else {
+            throw DatabaseError(resultCode: ResultCode(rawValue: code), message: db.lastErrorMessage, sql: sql)
+        }
+    }
+
+    /// Binds a rollup cell's ten columns (series, start, count, min, max, sum, first, last,
+    /// first_ts, last_ts) and steps once.
+    func writeCell(series: Int64, _ c: RollupCell, in db: Database) throws {
+        resetForBinding()
+        try bind(1, series)
+        try bind(2, c.start)
+        try bind(3, Int64(c.count))
+        try bind(4, c.min)
+        try bind(5, c.max)
+        try bind(6, c.sum)
+        try bind(7, c.first)
+        try bind(8, c.last)
+        try bind(9, c.firstTs)
+        try bind(10, c.lastTs)
+        try stepOnce(in: db)
+    }
+}
