@@ -144,6 +144,16 @@ extension Store {
         """
     }
 
+    /// Overwrites an existing cell in place (the cell's row is known to exist): one seek, no
+    /// delete and insert as `INSERT OR REPLACE` does. Parameters as ``insertCellSQL(_:orReplace:)``.
+    static func updateCellSQL(_ tier: StorageTier) -> String {
+        """
+        UPDATE \(tier.liveTable) SET count = ?3, "min" = ?4, "max" = ?5, "sum" = ?6, first = ?7, last = ?8,
+            first_ts = ?9, last_ts = ?10
+        WHERE series_id = ?1 AND start = ?2
+        """
+    }
+
     static func cellArguments(_ series: Int64, _ c: RollupCell) -> StatementArguments {
         [series, c.start, c.count, c.min, c.max, c.sum, c.first, c.last, c.firstTs, c.lastTs]
     }

@@ -28,8 +28,17 @@ extension Store {
             var newest: [Int64: (ts: Int64, value: Double)] = [:]
             if !batch.readings.isEmpty {
                 var state = IngestState()
+                let known = seriesIDSnapshot()
+                // Readings of one message come together: look their device up once.
+                var device = ""
+                var metrics: [String: Int64] = [:]
                 for reading in batch.readings {
-                    let series = try seriesID(device: reading.device, metric: reading.metric, in: db, created: &created)
+                    if reading.device != device {
+                        device = reading.device
+                        metrics = known[device] ?? [:]
+                    }
+                    let series = try metrics[reading.metric]
+                        ?? seriesID(device: reading.device, metric: reading.metric, in: db, created: &created)
                     guard
                         try Self.insertReading(
                             series: series, ts: reading.timestamp, value: reading.value, layout: layout,
@@ -101,13 +110,14 @@ extension Store {
         return result
     }
 
-    /// The id of series (device, metric), creating it inside the current transaction if new.
+    /// The id of a series the committed snapshot does not hold, creating it inside the current
+    /// transaction if new.
     /// New ids go to `created`, not to the shared cache, until the transaction has committed.
     private func seriesID(device: String, metric: String, in db: Database, created: inout [SeriesKey: Int64]) throws
         -> Int64
     {
         let key = SeriesKey(device: device, metric: metric)
-        if let id = cachedSeriesID(key) ?? created[key] { return id }
+        if let id = created[key] { return id }
         try db.execute(
             sql: "INSERT OR IGNORE INTO series (device, metric) VALUES (?, ?)", arguments: [device, metric])
         guard

@@ -119,7 +119,7 @@ extension Store {
         for (index, tier) in StorageTier.rollups.enumerated() {
             let insertNew = try db.cachedStatement(
                 sql: insertCellSQL(tier, orReplace: false) + " ON CONFLICT (series_id, start) DO NOTHING")
-            let replace = try db.cachedStatement(sql: insertCellSQL(tier, orReplace: true))
+            let update = try db.cachedStatement(sql: updateCellSQL(tier))
             var i = 0
             while i < rows.count {
                 let series = rows[i].series
@@ -133,9 +133,13 @@ extension Store {
                 // The cell as the cache knows it, and every reading newer than it: append.
                 if var cell = cache.heads[head], cell.start == start, group.first!.ts > cell.lastTs {
                     for r in group { cell.append(ts: r.ts, value: r.value) }
-                    try replace.writeCell(series: series, cell, in: db)
-                    cache.heads[head] = cell
-                    continue
+                    try update.writeCell(series: series, cell, in: db)
+                    if db.changesCount == 1 {
+                        cache.heads[head] = cell
+                        continue
+                    }
+                    // The row is gone after all: forget it and take the general path.
+                    cache.heads[head] = nil
                 }
                 // Newer than anything stored for the series: a new cell, in order.
                 if newest[series].map({ start > floorAlign($0, tier.width) }) ?? true {

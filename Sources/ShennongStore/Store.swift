@@ -15,6 +15,8 @@ import Synchronization
 public final class Store: Sendable {
     /// `PRAGMA application_id` of a Shennong database ("SHNG").
     public static let applicationID: Int32 = 0x5348_4E47
+    /// WAL pages between automatic checkpoints on the writer (4 KiB pages: about 40 MiB).
+    static let walAutocheckpointPages = 10_000
 
     public let path: String
     let pool: DatabasePool
@@ -23,7 +25,8 @@ public final class Store: Sendable {
     public let options: StoreOptions
     let layout: BucketLayout
     /// Series ids by (device, metric). Holds only ids of committed series rows.
-    private let seriesIDs = Mutex<[SeriesKey: Int64]>([:])
+    /// Device -> metric -> id: a burst looks its device up once per message, not per reading.
+    private let seriesIDs = Mutex<[String: [String: Int64]]>([:])
     /// The newest timestamp and rollup cells of each series, between ingest bursts.
     let ingestCache = Mutex<IngestCache>(IngestCache())
 
@@ -63,6 +66,10 @@ public final class Store: Sendable {
             // the file for reads, instead of coming back through pread.
             if !db.configuration.readonly {
                 try db.execute(sql: "PRAGMA cache_size = -\(writerCache * 1024)")
+                // Checkpoint the WAL into the database every ~40 MiB instead of SQLite's 4 MiB:
+                // each burst rewrites the same hot pages (newest raw, rollup and latest rows),
+                // and a checkpoint copies a page once however often it was rewritten since.
+                try db.execute(sql: "PRAGMA wal_autocheckpoint = \(Store.walAutocheckpointPages)")
             }
             try db.execute(sql: "PRAGMA mmap_size = 268435456")
         }
@@ -103,12 +110,17 @@ public final class Store: Sendable {
         }
     }
 
-    func cachedSeriesID(_ key: SeriesKey) -> Int64? {
-        seriesIDs.withLock { $0[key] }
+    /// The committed series ids as they are now (a copy-on-write snapshot, taken once a burst).
+    func seriesIDSnapshot() -> [String: [String: Int64]] {
+        seriesIDs.withLock { $0 }
     }
 
     func seriesIDsMerge(_ created: [SeriesKey: Int64]) {
-        seriesIDs.withLock { $0.merge(created) { old, _ in old } }
+        seriesIDs.withLock { ids in
+            for (key, id) in created where ids[key.device]?[key.metric] == nil {
+                ids[key.device, default: [:]][key.metric] = id
+            }
+        }
     }
 
     func forgetSeriesIDs() {
