@@ -96,9 +96,8 @@ public final class Simulator: Service, Sendable {
         for message in script {
             if Task.isCancelled || Task.isShuttingDownGracefully { break }
             if let count = options.count, sent >= count { break }
-            try publisher.publish(
-                topic: topics.telemetry(message.device), payload: Self.payload(ts: message.ts, values: message.values), qos: 1,
-                retain: false)
+            let topic = message.topic == .status ? topics.status(message.device) : topics.telemetry(message.device)
+            try publisher.publish(topic: topic, payload: message.bytes, qos: 1, retain: message.retain)
             sent += 1
             let next = start + period * sent
             if next > clock.now { try? await Task.sleep(until: next, clock: clock) }
