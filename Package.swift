@@ -84,6 +84,7 @@ let package = Package(
                 "ShennongStore",
                 "ShennongRules",
                 "ShennongTrace",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "Logging", package: "swift-log"),

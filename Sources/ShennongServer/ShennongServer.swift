@@ -47,6 +47,8 @@ public enum ShennongServer {
                                     subscriptions: []),
             logger: logger)
         let trace = try makeTrace(config: config, store: store, logger: logger)
+        let dashboard = try makeDashboard(
+            config: config, store: store, profiles: profiles, notify: rules.alertNotify ?? { _ in }, logger: logger)
         let pipeline = IngestPipeline(
             store: store, profiles: profiles, topics: topics, config: config.ingest, observer: rules.ingestObserver,
             logger: logger)
@@ -63,7 +65,7 @@ public enum ShennongServer {
             host: config.http.host, port: config.http.port, store: store, registry: registry,
             profiles: { profiles },
             health: { HealthReport(mqttConnected: ingest.isConnected, details: ["broker": "\(host):\(port)"]) },
-            routes: rules.routes + trace.routes,
+            routes: rules.routes + trace.routes + dashboard.routes,
             logger: logger,
             onRunning: { bound in
                 logger.info("HTTP listening", metadata: ["address": "\(config.http.host):\(bound)"])
