@@ -129,6 +129,7 @@ let package = Package(
         ),
         .testTarget(name: "ShennongRulesTests", dependencies: ["ShennongRules", "ShennongCore", "ShennongStore"]),
         .testTarget(name: "ShennongTraceTests", dependencies: ["ShennongTrace", "ShennongCore", "ShennongStore"]),
+        .testTarget(name: "ShennongHTTPTests", dependencies: ["ShennongHTTP", "ShennongCore", "ShennongStore"]),
         // Benchmarks (`make bench`, release build): not part of `swift test`.
         .executableTarget(
             name: "StoreBench",

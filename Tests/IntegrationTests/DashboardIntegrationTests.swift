@@ -2,6 +2,7 @@ import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
+import MosquittoClient
 import ShennongCore
 import ShennongProcess
 import ShennongServer
@@ -40,15 +41,28 @@ struct DashboardIntegrationTests {
             "simulate", "--devices", "10", "--rate", "400", "--count", "30", "--port", "\(broker.port)", "--seed", "3",
         ])
         #expect(steady.status == 0, "\(steady.output)")
-        // 30 messages over 10 devices: each device's latest values are in.
+        // A device whose name is markup, with a reading from a year ago (its value is stale), and
+        // a reject whose payload is markup: the pages must show both as text.
+        let add = try server.cli(["devices", "add", "old-probe", "--profile", "generic", "--domain", "water", "--name", Self.nameMarkup])
+        #expect(add.status == 0, "\(add.output)")
+        let publisher = try MQTTPublisher(configuration: MQTTConfiguration(port: broker.port, clientID: "it-dash", cleanSession: true))
+        try publisher.connect()
+        try publisher.publish(topic: "agri/old-probe/telemetry", payload: Array(#"{"ts": 1763700000000, "values": {"water_temp": 21.5}}"#.utf8))
+        try publisher.publish(topic: "agri/xss-probe/telemetry", payload: Array(Self.markup.utf8))
+        #expect(publisher.waitUntilAcknowledged(timeout: .seconds(10)))
+        publisher.disconnect()
+        // 30 messages over 10 devices: each device's latest values are in, and the old probe's.
         let model = SimulationModel(seed: 3)
-        let series = SimulationModel.devices(count: 10).reduce(0) { $0 + model.values(for: $1, at: 0, interval: 1000).count }
+        let series = 1 + SimulationModel.devices(count: 10).reduce(0) { $0 + model.values(for: $1, at: 0, interval: 1000).count }
         let arrived = await eventually(timeout: 20) {
             ((try? await server.get("/api/v1/readings/latest").json["latest"]) as? [Any])?.count == series
         }
         #expect(arrived)
         return server
     }
+
+    static let markup = "<script>alert('x')</script>塘"
+    static let nameMarkup = "<img src=x onerror=alert(1)>塘口"
 
     /// Where Debian's chromium is, or a failure that says how to get it.
     static func chromium() throws -> String {
@@ -83,8 +97,8 @@ struct DashboardIntegrationTests {
         let server = try await Self.fedServer(broker: broker)
         let latest = try await server.get("/api/v1/readings/latest").json["latest"] as? [[String: Any]] ?? []
         let devices = Set(latest.compactMap { $0["device"] as? String })
-        // The steady model's ten devices; its pond sim-pond-001 is the do-crash pond too.
-        #expect(devices.count == 10 && devices.contains("sim-pond-001"), "\(devices)")
+        // The steady model's ten devices (its pond sim-pond-001 is the do-crash pond too) and the old probe.
+        #expect(devices.count == 11 && devices.contains("sim-pond-001") && devices.contains("old-probe"), "\(devices)")
 
         let link = try server.cli(["dashboard", "login-link"])
         #expect(link.status == 0, "\(link.output)")
@@ -116,6 +130,16 @@ struct DashboardIntegrationTests {
                     "\(entry["device"] ?? "") \(metric.name) = \(text) not shown")
         }
         #expect(dom.contains("溶解氧 · dissolved_oxygen"))
+        // Markup from a device name and a rejected payload is text, never an element.
+        #expect(!dom.contains("<script") && !dom.contains("<img"), "an injected element")
+        #expect(dom.contains("&lt;script&gt;alert('x')&lt;/script&gt;塘"))
+        #expect(dom.contains("&lt;img src=x onerror=alert(1)&gt;塘口"))
+        #expect(dom.contains("malformed_json") && dom.contains("agri/xss-probe/telemetry"))
+        // Freshness: the year-old reading is marked stale; the simulator's just-published ones are not.
+        let oldRow = try #require(dom.components(separatedBy: "id=\"device-old-probe\"").dropFirst().first?.components(separatedBy: "</tr>").first)
+        #expect(oldRow.contains("class=\"value stale\"") && oldRow.contains("<b>21.5</b> °C"))
+        let soilRow = try #require(dom.components(separatedBy: "id=\"device-sim-soil-001\"").dropFirst().first?.components(separatedBy: "</tr>").first)
+        #expect(!soilRow.contains("stale") && soilRow.contains("fresh"))
         // The red warning with its actions (the admin token may act).
         #expect(dom.contains("红色 red"))
         #expect(dom.contains("pond-do-low"))

@@ -97,8 +97,11 @@ struct DashboardView {
         ])
     }
 
+    /// `v` at `precision` decimals without trailing zeros (no "-0").
     static func format(_ v: Double, precision: Int) -> String {
-        var s = String(format: "%.\(max(0, min(precision, 4)))f", v)
+        let p = max(0, min(precision, 4))
+        var s = String(format: "%.\(p)f", v)
+        if s.hasPrefix("-"), s.dropFirst().allSatisfy({ $0 == "0" || $0 == "." }) { s.removeFirst() }
         if s.contains(".") {
             while s.hasSuffix("0") { s.removeLast() }
             if s.hasSuffix(".") { s.removeLast() }
