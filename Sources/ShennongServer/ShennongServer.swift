@@ -76,11 +76,20 @@ public enum ShennongServer {
         services.append(.init(service: app))
         services += rules.services + trace.services
 
+        if config.simulator.enabled, let scenario = config.simulator.scenario.flatMap(Scenario.init(rawValue:)) {
+            let now = Int64((Date().timeIntervalSince1970 * 1000).rounded())
+            for r in scenario.registrations where try store.device(id: r.id) == nil {
+                try store.addDevice(Device(id: r.id, profile: r.profile, domain: r.domain, createdAt: now))
+                logger.info("registered a scenario device", metadata: ["device": "\(r.id)", "profile": "\(r.profile)"])
+            }
+        }
         if config.simulator.enabled {
+            var options = Simulator.Options(
+                devices: config.simulator.devices, rate: config.simulator.rate, seed: config.simulator.seed,
+                topicPrefix: config.mqtt.topicPrefix, scenario: config.simulator.scenario.flatMap(Scenario.init(rawValue:)))
+            options.ready = { ingest.isSubscribed }
             let simulator = Simulator(
-                options: .init(
-                    devices: config.simulator.devices, rate: config.simulator.rate, seed: config.simulator.seed,
-                    topicPrefix: config.mqtt.topicPrefix, scenario: config.simulator.scenario.flatMap(Scenario.init(rawValue:))),
+                options: options,
                 mqtt: mqttConfiguration(config.mqtt, host: host, port: port, clientID: "shennong-simulator", subscriptions: []),
                 logger: logger)
             services.append(.init(service: simulator, successTerminationBehavior: .ignore))

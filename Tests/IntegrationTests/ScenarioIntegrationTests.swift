@@ -139,4 +139,28 @@ struct ScenarioIntegrationTests {
         #expect(calm?.isEmpty == true)
         #expect(server.terminate() == 0)
     }
+
+    @Test("serve --scenario backfill registers the gateway with its profile before playing: every child reading is stored")
+    func servePlaysBackfill() async throws {
+        let broker = try TestBroker(persistence: false)
+        let server = try ServerProcess(
+            brokerPort: broker.port,
+            extraYAML: """
+                rules:
+                  directory: \(Self.presets)
+                simulator:
+                  enabled: true
+                  rate: 500
+                  seed: 7
+                  scenario: backfill
+                """)
+        try await server.start()
+        let stored = await eventually(timeout: 20) { ((try? server.storedReadings()) ?? 0) == 73 * 2 * 3 }
+        #expect(stored, "\((try? server.storedReadings()) ?? -1) readings\n\(server.log().suffix(1500))")
+        let gateway = try await server.get("/api/v1/devices/sim-dtu-001").json
+        #expect(gateway["profile"] as? String == "dtu-gateway")
+        let rejects = try await server.get("/api/v1/rejects").json["rejects"] as? [Any]
+        #expect(rejects?.isEmpty == true)
+        #expect(server.terminate() == 0)
+    }
 }

@@ -167,6 +167,9 @@ struct ScenarioTests {
         let script = Scenario.backfill.messages(seed: 5, end: end)
         let profiles = try ProfileRegistry.load(directory: ShennongBinary.repositoryRoot.appendingPathComponent("devices").path)
         let gateway = try #require(profiles["dtu-gateway"])
+        // The gateway is registered with that profile before it plays (serve --scenario does it).
+        #expect(Scenario.backfill.registrations.map(\.profile) == ["dtu-gateway"])
+        #expect(Scenario.backfill.registrations.map(\.id) == ["sim-dtu-001"])
         #expect(script.allSatisfy { $0.device == "sim-dtu-001" && $0.topic == .telemetry && $0.payload != nil })
         // All but the last are arrays (the flush); the last is one live frame.
         #expect(script.dropLast().allSatisfy { $0.bytes.first == UInt8(ascii: "[") })

@@ -60,6 +60,14 @@ public enum Scenario: String, Sendable, CaseIterable {
         public var retain: Bool { topic == .status }
     }
 
+    /// Devices the scenario needs registered before it plays (a gateway is only split into
+    /// its children when registered with its gateway profile; unknown devices get the default
+    /// profile). `shennong serve --scenario` registers them; beside a running server, add them
+    /// with `shennong devices add`.
+    public var registrations: [(id: String, profile: String, domain: Domain)] {
+        self == .backfill ? [("sim-dtu-001", "dtu-gateway", .water)] : []
+    }
+
     /// The script, its last reading stamped `end` (ms), in publishing order.
     public func messages(seed: UInt64, end: Int64) -> [Message] {
         var rng = SplitMix(seed: seed ^ 0x5CE7_A210)

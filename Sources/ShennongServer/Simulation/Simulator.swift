@@ -18,6 +18,10 @@ public final class Simulator: Service, Sendable {
         public var topicPrefix: String
         /// Play this scripted episode (its own devices and timestamps) instead of the steady model.
         public var scenario: Scenario?
+        /// Publish nothing until this holds (checked every 50 ms, at most 30 s): inside `serve`,
+        /// until the server's own ingest is subscribed, so that the first messages of a fresh
+        /// broker are not published to nobody.
+        public var ready: (@Sendable () -> Bool)? = nil
 
         public init(
             devices: Int, rate: Double, seed: UInt64 = 1, count: Int? = nil, duration: Duration? = nil, topicPrefix: String = "agri",
@@ -46,6 +50,13 @@ public final class Simulator: Service, Sendable {
     /// Publishes until the count or duration is reached, or shutdown. Returns messages published.
     @discardableResult
     public func publishAll() async throws -> Int {
+        if let ready = options.ready {
+            let clock = ContinuousClock()
+            let deadline = clock.now + .seconds(30)
+            while !ready(), clock.now < deadline, !Task.isCancelled, !Task.isShuttingDownGracefully {
+                try? await Task.sleep(for: .milliseconds(50))
+            }
+        }
         if let scenario = options.scenario { return try await play(scenario) }
         let devices = SimulationModel.devices(count: options.devices)
         guard !devices.isEmpty, options.rate > 0 else { return 0 }
