@@ -342,3 +342,17 @@ final class NoRedirectClient: NSObject, URLSessionTaskDelegate, @unchecked Senda
         return Answer(status: http.statusCode, headers: headers, body: String(decoding: data, as: UTF8.self))
     }
 }
+
+struct DashboardConfigTests {
+    @Test("Config/shennong.yaml's dashboard section parses; durations are checked; defaults without it")
+    func config() throws {
+        let path = ShennongBinary.repositoryRoot.appendingPathComponent("Config/shennong.yaml").path
+        let shipped = try ServerConfig.load(path: path, requireFile: true)
+        #expect(shipped.dashboard.enabled && shipped.dashboard.templatesDir == "dashboards/staff")
+        #expect(shipped.dashboard.sessionLifetime == 12 * 3_600_000 && !shipped.dashboard.secureCookie)
+        let custom = try ServerConfig.parse(yaml: "dashboard: { session_lifetime: 30m, secure_cookie: true }", source: "test")
+        #expect(custom.dashboard.sessionLifetime == 1_800_000 && custom.dashboard.secureCookie)
+        #expect(throws: (any Error).self) { try ServerConfig.parse(yaml: "dashboard: { session_lifetime: 10s }", source: "test") }
+        #expect(try ServerConfig.parse(yaml: "http: { port: 1 }", source: "test").dashboard.sessionLifetime == 12 * 3_600_000)
+    }
+}
