@@ -3,11 +3,14 @@
 
 SWIFT        ?= swift
 APT_PACKAGES := mosquitto mosquitto-clients libmosquitto-dev libsqlite3-dev sqlite3 pkg-config libqrencode-dev
+## Only the tests need these: Debian's chromium drives the dashboard test headless (a CJK font so
+## its screenshots show the Chinese text).
+TEST_APT_PACKAGES := chromium fonts-wqy-microhei
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEMO_DEVICES ?= 25
 DEMO_RATE    ?= 10
 
-.PHONY: all deps build release test bench demo clean pytools
+.PHONY: all deps test-deps build release test bench demo clean pytools
 
 all: build
 
@@ -20,6 +23,15 @@ deps:
 	  || { $(SUDO) apt-get update -q && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing; }; \
 	fi
 
+## The test-only packages (headless chromium for the dashboard test), same way.
+test-deps:
+	@missing=""; for p in $(TEST_APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "==> installing (tests):$$missing"; \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing \
+	  || { $(SUDO) apt-get update -q && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing; }; \
+	fi
+
 build: deps
 	$(SWIFT) build
 
@@ -28,7 +40,7 @@ release: deps
 
 ## The whole suite: unit tests and integration tests against a real mosquitto, a real
 ## SQLite file and the real server binary on loopback ports.
-test: build pytools
+test: build pytools test-deps
 	SHENNONG_BIN="$$($(SWIFT) build --show-bin-path)/shennong" SHENNONG_PYTOOLS="$(PYTOOLS)" $(SWIFT) test
 
 ## Validators the tests run on exports (official schemas): jsonschema for EPCIS 2.0 JSON,

@@ -85,6 +85,7 @@ let package = Package(
                 "ShennongStore",
                 "ShennongRules",
                 "ShennongTrace",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "Logging", package: "swift-log"),
@@ -129,6 +130,7 @@ let package = Package(
         ),
         .testTarget(name: "ShennongRulesTests", dependencies: ["ShennongRules", "ShennongCore", "ShennongStore"]),
         .testTarget(name: "ShennongTraceTests", dependencies: ["ShennongTrace", "ShennongCore", "ShennongStore"]),
+        .testTarget(name: "ShennongHTTPTests", dependencies: ["ShennongHTTP", "ShennongCore", "ShennongStore"]),
         // Benchmarks (`make bench`, release build): not part of `swift test`.
         .executableTarget(
             name: "StoreBench",

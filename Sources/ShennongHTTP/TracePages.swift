@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import Metrics
 import Mustache
 import NIOCore
 import ShennongTrace
@@ -82,9 +83,15 @@ public struct TracePages: RouteGroup {
         return context.remoteAddress?.ipAddress ?? "unknown"
     }
 
+    /// `shennong_trace_scans_total{format="page|json"}`: found lookups answered (each one is
+    /// also a scan in the trace store's counters, written by the scan flush).
+    static let scanCounters = (page: Counter(label: "shennong_trace_scans_total", dimensions: [("format", "page")]),
+                               json: Counter(label: "shennong_trace_scans_total", dimensions: [("format", "json")]))
+
     func render(_ result: Traceability.Lookup, html: Bool) throws -> Response {
         switch result {
         case .found(let view):
+            (html ? Self.scanCounters.page : Self.scanCounters.json).increment()
             if html {
                 return Self.html(templates.render(mustacheTree(PageModel(view)), withTemplate: "page") ?? "", status: .ok)
             }

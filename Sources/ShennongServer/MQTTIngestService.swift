@@ -24,6 +24,10 @@ public final class MQTTIngestService: Service, @unchecked Sendable {
     /// Whether the broker connection is up.
     public var isConnected: Bool { connection.isConnected }
 
+    /// Whether the telemetry and status subscriptions are granted (messages published from
+    /// now on reach this server).
+    public var isSubscribed: Bool { connection.isSubscribed }
+
     public func run() async throws {
         let connection = self.connection
         let pipeline = self.pipeline

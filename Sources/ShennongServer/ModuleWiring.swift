@@ -1,5 +1,6 @@
 import ServiceLifecycle
 import ShennongHTTP
+import ShennongStore
 
 /// What a module (warnings, traceability) adds to `shennong serve`: services for the
 /// ServiceGroup, HTTP route groups, and a stage after each committed ingest burst.
@@ -7,6 +8,9 @@ public struct ModuleWiring: Sendable {
     public var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
     public var routes: [any RouteGroup] = []
     public var ingestObserver: (any IngestObserver)?
+    /// What to do with an alert transition people make (ack, resolve) outside the alerts
+    /// API, e.g. from the dashboard: notify and recount the open-alerts gauge.
+    public var alertNotify: (@Sendable (AlertNotice) -> Void)?
 
     public init() {}
 }

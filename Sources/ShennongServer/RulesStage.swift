@@ -92,6 +92,7 @@ final class RulesStage: IngestObserver, @unchecked Sendable {
     }
 
     private func record(_ notices: [AlertNotice]) {
+        if !notices.isEmpty { OpenAlertsGauge.update(store: store, logger: logger) }
         for notice in notices {
             metrics.transitions(notice.transition.kind).increment()
             let level = AlertLevel(stored: notice.alert.level)?.name ?? "none"

@@ -19,6 +19,8 @@ public struct ServerConfig: Sendable, Decodable {
     public var rules = Rules()
     /// Traceability (ServerConfig+Trace.swift).
     public var trace = Trace()
+    /// The staff dashboard (ServerConfig+Dashboard.swift).
+    public var dashboard = Dashboard()
 
     public init() {}
 
@@ -130,7 +132,7 @@ public struct ServerConfig: Sendable, Decodable {
         /// Messages per second, all devices together.
         public var rate = 5.0
         public var seed: UInt64 = 1
-        /// A scripted episode to play instead of the steady model (`rainstorm`, `do-crash`).
+        /// A scripted episode to play instead of the steady model (`rainstorm`, `do-crash`, `drought`, `fire`, `silent`, `backfill`).
         public var scenario: String?
         public init() {}
     }
@@ -179,7 +181,7 @@ public struct ConfigError: Error, CustomStringConvertible, Sendable {
 // Decoding with defaults: every key optional, snake_case in YAML.
 extension ServerConfig {
     enum CodingKeys: String, CodingKey {
-        case mqtt, ingest, database, storage, http, simulator, rules, trace
+        case mqtt, ingest, database, storage, http, simulator, rules, trace, dashboard
         case profilesDir = "profiles_dir"
     }
 
@@ -194,6 +196,7 @@ extension ServerConfig {
         simulator = try c.decodeIfPresent(Simulator.self, forKey: .simulator) ?? Simulator()
         rules = try c.decodeIfPresent(Rules.self, forKey: .rules) ?? Rules()
         trace = try c.decodeIfPresent(Trace.self, forKey: .trace) ?? Trace()
+        dashboard = try c.decodeIfPresent(Dashboard.self, forKey: .dashboard) ?? Dashboard()
     }
 }
 

@@ -21,7 +21,10 @@ extension ShennongServer {
         var wiring = ModuleWiring()
         guard settings.enabled else {
             logger.info("rules disabled (rules.enabled: false)")
-            wiring.routes = [AlertsAPI(store: store, catalog: RuleCatalog(rules: []), cap: settings.cap.options, notify: { _ in })]
+            OpenAlertsGauge.update(store: store, logger: logger)
+            let notify: @Sendable (AlertNotice) -> Void = { _ in OpenAlertsGauge.update(store: store, logger: logger) }
+            wiring.alertNotify = notify
+            wiring.routes = [AlertsAPI(store: store, catalog: RuleCatalog(rules: []), cap: settings.cap.options, notify: notify)]
             return wiring
         }
         var isDirectory: ObjCBool = false
@@ -38,6 +41,7 @@ extension ShennongServer {
             throw ConfigError("rule files have errors:\n" + errors.map { "  \($0)" }.joined(separator: "\n"))
         }
         let catalog = RuleCatalog(rules: rules)
+        OpenAlertsGauge.update(store: store, logger: logger)
         let notifier = AlertNotifier(
             config: settings, topicPrefix: TopicScheme(prefix: config.mqtt.topicPrefix).prefix,
             mqtt: settings.mqttPublish ? mqtt : nil, catalog: catalog, logger: logger)
@@ -48,9 +52,12 @@ extension ShennongServer {
         logger.info("rules loaded", metadata: ["rules": "\(rules.count)", "directory": "\(settings.directory)"])
         wiring.ingestObserver = stage
         wiring.services = [.init(service: service), .init(service: notifier)]
-        wiring.routes = [
-            AlertsAPI(store: store, catalog: catalog, cap: settings.cap.options, notify: { notifier.enqueue([$0]) })
-        ]
+        let notify: @Sendable (AlertNotice) -> Void = { notice in
+            OpenAlertsGauge.update(store: store, logger: logger)
+            notifier.enqueue([notice])
+        }
+        wiring.alertNotify = notify
+        wiring.routes = [AlertsAPI(store: store, catalog: catalog, cap: settings.cap.options, notify: notify)]
         return wiring
     }
 }

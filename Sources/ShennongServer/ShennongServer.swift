@@ -47,6 +47,8 @@ public enum ShennongServer {
                                     subscriptions: []),
             logger: logger)
         let trace = try makeTrace(config: config, store: store, logger: logger)
+        let dashboard = try makeDashboard(
+            config: config, store: store, profiles: profiles, notify: rules.alertNotify ?? { _ in }, logger: logger)
         let pipeline = IngestPipeline(
             store: store, profiles: profiles, topics: topics, config: config.ingest, observer: rules.ingestObserver,
             logger: logger)
@@ -63,7 +65,7 @@ public enum ShennongServer {
             host: config.http.host, port: config.http.port, store: store, registry: registry,
             profiles: { profiles },
             health: { HealthReport(mqttConnected: ingest.isConnected, details: ["broker": "\(host):\(port)"]) },
-            routes: rules.routes + trace.routes,
+            routes: rules.routes + trace.routes + dashboard.routes,
             logger: logger,
             onRunning: { bound in
                 logger.info("HTTP listening", metadata: ["address": "\(config.http.host):\(bound)"])
@@ -74,11 +76,20 @@ public enum ShennongServer {
         services.append(.init(service: app))
         services += rules.services + trace.services
 
+        if config.simulator.enabled, let scenario = config.simulator.scenario.flatMap(Scenario.init(rawValue:)) {
+            let now = Int64((Date().timeIntervalSince1970 * 1000).rounded())
+            for r in scenario.registrations where try store.device(id: r.id) == nil {
+                try store.addDevice(Device(id: r.id, profile: r.profile, domain: r.domain, createdAt: now))
+                logger.info("registered a scenario device", metadata: ["device": "\(r.id)", "profile": "\(r.profile)"])
+            }
+        }
         if config.simulator.enabled {
+            var options = Simulator.Options(
+                devices: config.simulator.devices, rate: config.simulator.rate, seed: config.simulator.seed,
+                topicPrefix: config.mqtt.topicPrefix, scenario: config.simulator.scenario.flatMap(Scenario.init(rawValue:)))
+            options.ready = { ingest.isSubscribed }
             let simulator = Simulator(
-                options: .init(
-                    devices: config.simulator.devices, rate: config.simulator.rate, seed: config.simulator.seed,
-                    topicPrefix: config.mqtt.topicPrefix, scenario: config.simulator.scenario.flatMap(Scenario.init(rawValue:))),
+                options: options,
                 mqtt: mqttConfiguration(config.mqtt, host: host, port: port, clientID: "shennong-simulator", subscriptions: []),
                 logger: logger)
             services.append(.init(service: simulator, successTerminationBehavior: .ignore))

@@ -103,6 +103,13 @@ public struct TokenInfo: Sendable, Hashable, Codable {
     public var name: String
     public var role: Role
     public var createdAt: Int64
+
+    public init(id: Int64, name: String, role: Role, createdAt: Int64) {
+        self.id = id
+        self.name = name
+        self.role = role
+        self.createdAt = createdAt
+    }
 }
 
 /// A registered device with what the store knows of its life: when it was last heard from,

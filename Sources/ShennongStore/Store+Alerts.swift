@@ -600,6 +600,21 @@ extension Store {
         }
     }
 
+    /// Live alerts (open or acknowledged) counted by stored level (1 blue … 4 red); levels
+    /// with none are absent.
+    public func liveAlertCounts() throws -> [Int: Int] {
+        try pool.read { db in
+            var counts: [Int: Int] = [:]
+            for row in try Row.fetchAll(
+                db, sql: "SELECT level, COUNT(*) AS n FROM alerts WHERE status IN (?, ?) GROUP BY level",
+                arguments: [AlertStatus.open.rawValue, AlertStatus.acknowledged.rawValue])
+            {
+                counts[row["level"], default: 0] += row["n"] as Int
+            }
+            return counts
+        }
+    }
+
     /// The alert with `id`, or `nil`.
     public func alert(id: Int64) throws -> AlertRecord? {
         try pool.read { db in

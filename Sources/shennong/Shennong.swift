@@ -13,7 +13,7 @@ struct Shennong: AsyncParsableCommand {
         abstract: "Shennong (神农): MQTT sensor ingest, early warnings and produce traceability for Guangdong's farms, ponds and villages.",
         subcommands: [
             Serve.self, Simulate.self, Devices.self, Readings.self, Alerts.self, Rules.self, Trace.self, Tokens.self,
-            DB.self,
+            DashboardCommand.self, DB.self,
         ])
 }
 
@@ -88,7 +88,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Simulator rate, messages per second (with --simulate).")
     var rate: Double?
 
-    @Option(help: "Play a scripted episode with the simulator: rainstorm or do-crash (implies --simulate).")
+    @Option(help: "Play a scripted episode with the simulator: rainstorm, do-crash, drought, fire, silent or backfill (implies --simulate).")
     var scenario: Scenario?
 
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
@@ -143,7 +143,7 @@ struct Simulate: AsyncParsableCommand {
     @Option(help: "Topic prefix.")
     var prefix: String = "agri"
 
-    @Option(help: "Play a scripted episode instead of the steady model: rainstorm or do-crash (timestamps end now).")
+    @Option(help: "Play a scripted episode instead of the steady model: rainstorm, do-crash, drought, fire, silent or backfill (timestamps end now; deterministic for --seed).")
     var scenario: Scenario?
 
     func run() async throws {

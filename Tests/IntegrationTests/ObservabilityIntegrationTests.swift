@@ -51,6 +51,80 @@ struct ObservabilityIntegrationTests {
         #expect(server.terminate() == 0)
     }
 
+    @Test("shennong_alerts_open{level} follows alerts raised, escalated, acknowledged and resolved; shennong_trace_scans_total counts found scans")
+    func alertAndScanMetrics() async throws {
+        let broker = try TestBroker(persistence: false)
+        let presets = ShennongBinary.repositoryRoot.appendingPathComponent("Config/rules").path
+        let server = try ServerProcess(
+            brokerPort: broker.port,
+            extraYAML: """
+                rules:
+                  directory: \(presets)
+                  late_after: 12h
+                trace:
+                  templates_dir: \(ShennongBinary.repositoryRoot.appendingPathComponent("dashboards/trace").path)
+                """)
+        try await server.start()
+        func scrape() async -> [PrometheusText.Sample] { (try? PrometheusText.parse(try await server.text("/metrics"))) ?? [] }
+        func open(_ samples: [PrometheusText.Sample], _ level: String) -> Double? { samples.value("shennong_alerts_open", ["level": level]) }
+
+        // Set at start from the (empty) alerts table: every level present, all zero.
+        let before = await scrape()
+        for level in ["blue", "yellow", "orange", "red"] { #expect(open(before, level) == 0, "\(level)") }
+
+        // The do-crash pond: pond-do-low raised orange, escalated red (one alert), plus the 16-of-24 h yellow.
+        let crash = try ShennongBinary.run(["simulate", "--scenario", "do-crash", "--rate", "400", "--port", "\(broker.port)", "--seed", "7"])
+        #expect(crash.status == 0, "\(crash.output)")
+        var alerts: [[String: Any]] = []
+        #expect(await eventually(timeout: 30) {
+            alerts = (try? await server.get("/api/v1/alerts?open=true").json["alerts"] as? [[String: Any]]) ?? []
+            return alerts.contains { $0["rule"] as? String == "pond-do-low" && $0["level"] as? String == "red" }
+        }, "\(alerts)")
+        // The gauge equals the API's count of live alerts at every level.
+        func expected(_ level: String) -> Double { Double(alerts.filter { $0["level"] as? String == level }.count) }
+        var samples = await scrape()
+        #expect(await eventually(timeout: 10) {
+            alerts = (try? await server.get("/api/v1/alerts?open=true").json["alerts"] as? [[String: Any]]) ?? []
+            samples = await scrape()
+            return ["blue", "yellow", "orange", "red"].allSatisfy { open(samples, $0) == expected($0) }
+        }, "\(samples.filter { $0.name == "shennong_alerts_open" })")
+        #expect(open(samples, "red") == 1)
+        #expect(open(samples, "orange") == 0, "escalated from orange: not counted twice")
+
+        // Acknowledged is still open; resolved is not.
+        let red = try #require(alerts.first { $0["level"] as? String == "red" })
+        let id = try #require((red["id"] as? NSNumber)?.int64Value)
+        #expect(try server.cli(["alerts", "ack", "\(id)", "--note", "aerator on"]).status == 0)
+        #expect(open(await scrape(), "red") == 1)
+        #expect(try server.cli(["alerts", "resolve", "\(id)", "--note", "recovered"]).status == 0)
+        #expect(open(await scrape(), "red") == 0)
+
+        // Trace scans: one code, two page views and one JSON lookup; a forged code is no scan.
+        for args in [
+            ["trace", "producer", "add", "--id", "P1", "--name", "连州蔬菜合作社", "--credit-code", "91350100M000100Y43", "--area-code", "441882"],
+            ["trace", "plot", "add", "--id", "PLOT1", "--producer", "P1", "--name", "3号地", "--location", "连州市保安镇", "--area-code", "441882"],
+            ["trace", "batch", "create", "--id", "B1", "--plot", "PLOT1", "--product", "菜心", "--quantity", "10", "--unit", "kg", "--planted", "2025-09-01"],
+        ] {
+            let run = try server.cli(args)
+            #expect(run.status == 0, "\(args.prefix(3)): \(run.output)")
+        }
+        let csv = server.directory.appendingPathComponent("codes.csv").path
+        #expect(try server.cli(["trace", "issue", "--batch", "B1", "--count", "1", "--out", csv]).status == 0)
+        let code = try #require(try String(contentsOfFile: csv, encoding: .utf8).split(separator: "\n").dropFirst().first?
+            .split(separator: ",").first.map(String.init))
+        let scans0 = await scrape()
+        let page0 = scans0.value("shennong_trace_scans_total", ["format": "page"]) ?? 0
+        let json0 = scans0.value("shennong_trace_scans_total", ["format": "json"]) ?? 0
+        _ = try await server.text("/t/\(code)")
+        _ = try await server.text("/t/\(code)")
+        _ = try await server.text("/api/v1/trace/\(code)")
+        _ = try await server.text("/t/ABCD-EFGH-JKMN-PQRS")
+        let scans = await scrape()
+        #expect((scans.value("shennong_trace_scans_total", ["format": "page"]) ?? 0) - page0 == 2)
+        #expect((scans.value("shennong_trace_scans_total", ["format": "json"]) ?? 0) - json0 == 1)
+        #expect(server.terminate() == 0)
+    }
+
     @Test("--log-format json writes one JSON object per line with level, label, message and metadata")
     func jsonLogLines() throws {
         let lines = LockedLines()

@@ -18,6 +18,10 @@ public final class Simulator: Service, Sendable {
         public var topicPrefix: String
         /// Play this scripted episode (its own devices and timestamps) instead of the steady model.
         public var scenario: Scenario?
+        /// Publish nothing until this holds (checked every 50 ms, at most 30 s): inside `serve`,
+        /// until the server's own ingest is subscribed, so that the first messages of a fresh
+        /// broker are not published to nobody.
+        public var ready: (@Sendable () -> Bool)? = nil
 
         public init(
             devices: Int, rate: Double, seed: UInt64 = 1, count: Int? = nil, duration: Duration? = nil, topicPrefix: String = "agri",
@@ -46,6 +50,13 @@ public final class Simulator: Service, Sendable {
     /// Publishes until the count or duration is reached, or shutdown. Returns messages published.
     @discardableResult
     public func publishAll() async throws -> Int {
+        if let ready = options.ready {
+            let clock = ContinuousClock()
+            let deadline = clock.now + .seconds(30)
+            while !ready(), clock.now < deadline, !Task.isCancelled, !Task.isShuttingDownGracefully {
+                try? await Task.sleep(for: .milliseconds(50))
+            }
+        }
         if let scenario = options.scenario { return try await play(scenario) }
         let devices = SimulationModel.devices(count: options.devices)
         guard !devices.isEmpty, options.rate > 0 else { return 0 }
@@ -96,9 +107,8 @@ public final class Simulator: Service, Sendable {
         for message in script {
             if Task.isCancelled || Task.isShuttingDownGracefully { break }
             if let count = options.count, sent >= count { break }
-            try publisher.publish(
-                topic: topics.telemetry(message.device), payload: Self.payload(ts: message.ts, values: message.values), qos: 1,
-                retain: false)
+            let topic = message.topic == .status ? topics.status(message.device) : topics.telemetry(message.device)
+            try publisher.publish(topic: topic, payload: message.bytes, qos: 1, retain: message.retain)
             sent += 1
             let next = start + period * sent
             if next > clock.now { try? await Task.sleep(until: next, clock: clock) }

@@ -1,0 +1,332 @@
+import Foundation
+import Hummingbird
+import Logging
+import Mustache
+import NIOCore
+import ShennongCore
+import ShennongRules
+import ShennongStore
+
+/// The staff dashboard under `/dashboard`: server-rendered HTML (Mustache templates in
+/// dashboards/staff), no script, no external asset.
+///
+/// - `GET /dashboard/login`: the token form; with `?code=` a one-time login code is redeemed
+///   (cookie set, 303 to `/dashboard`).
+/// - `POST /dashboard/login` (`token=snk_…`): checks the staff token, opens a session.
+/// - `GET /dashboard`: sites and devices with their latest values and freshness, open
+///   warnings by level with acknowledge/resolve forms, recent rejects.
+/// - `GET /dashboard/chart?device=&metric=&hours=24`: one series as an inline SVG line.
+/// - `POST /dashboard/alerts/{id}/ack|resolve` (operator; form `csrf`, `note`), calling the
+///   same alerts-store functions as the API.
+/// - `POST /dashboard/logout` (form `csrf`).
+/// - `POST /api/v1/dashboard/login-code` (bearer token, any role): a single-use code valid
+///   60 s for the caller's own token, and the login URL path.
+///
+/// The cookie `shennong_session` (HttpOnly, SameSite=Strict, Path=/dashboard) holds a random
+/// session id, never the token; every form carries the session's CSRF token (an HMAC of the
+/// session id), checked in constant time; a POST without it gets 403.
+public struct DashboardPages: RouteGroup {
+    public static let cookieName = "shennong_session"
+
+    let store: Store
+    let sessions: DashboardSessions
+    let templates: MustacheLibrary
+    let profiles: @Sendable () -> [String: DeviceProfile]
+    let notify: @Sendable (AlertNotice) -> Void
+    let offsetMinutes: Int
+    let secureCookie: Bool
+    let logger: Logger
+
+    /// - Parameters:
+    ///   - notify: called with each transition made from the dashboard (the same hook the
+    ///     alerts API calls: notifiers, the open-alerts gauge).
+    ///   - offsetMinutes: local time of the pages (+08:00: 480).
+    public init(
+        store: Store, sessions: DashboardSessions, templates: MustacheLibrary,
+        profiles: @escaping @Sendable () -> [String: DeviceProfile], notify: @escaping @Sendable (AlertNotice) -> Void,
+        offsetMinutes: Int = 480, secureCookie: Bool = false, logger: Logger
+    ) {
+        self.store = store
+        self.sessions = sessions
+        self.templates = templates
+        self.profiles = profiles
+        self.notify = notify
+        self.offsetMinutes = offsetMinutes
+        self.secureCookie = secureCookie
+        self.logger = logger
+    }
+
+    /// Loads `*.mustache` from `directory` and checks the pages' templates are there.
+    public static func loadTemplates(directory: String) throws -> MustacheLibrary {
+        var library = MustacheLibrary()
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        for name in names where name.hasSuffix(".mustache") {
+            let text = try String(contentsOfFile: (directory as NSString).appendingPathComponent(name), encoding: .utf8)
+            try library.register(text, named: String(name.dropLast(".mustache".count)))
+        }
+        for needed in ["dashboard", "login", "chart", "message", "style", "header"] where library.getTemplate(named: needed) == nil {
+            throw DashboardError(.templateMissing, "dashboard template \(needed).mustache is missing from \(directory) (dashboard.templates_dir)")
+        }
+        return library
+    }
+
+    public func register(on router: Router<StaffContext>) {
+        router.get("dashboard") { request, _ in try self.home(request) }
+        router.get("dashboard/login") { request, _ in self.loginPage(request) }
+        router.post("dashboard/login") { request, context in try await self.login(request, context) }
+        router.post("dashboard/logout") { request, context in try await self.logout(request, context) }
+        router.get("dashboard/chart") { request, _ in try self.chart(request) }
+        for action in ["ack", "resolve"] {
+            router.post("dashboard/alerts/{id}/\(action)") { request, context in
+                try await self.act(action, request, context)
+            }
+        }
+        let api = router.group("api/v1").add(middleware: BearerAuthMiddleware(store: store))
+        api.post("dashboard/login-code") { _, context in try self.loginCode(context) }
+    }
+
+    // MARK: login
+
+    private func loginPage(_ request: Request) -> Response {
+        if let code = request.uri.queryParameters["code"] {
+            guard let token = sessions.redeem(code: String(code)) else {
+                logger.notice("dashboard login code refused (unknown, used or expired)")
+                return page("login", ["error": "This login link is invalid, used or expired. 登录链接无效或已过期。"], status: .unauthorized)
+            }
+            return startSession(token)
+        }
+        if session(request) != nil { return Self.redirect("/dashboard") }
+        return page("login", [:], status: .ok)
+    }
+
+    private func login(_ request: Request, _ context: StaffContext) async throws -> Response {
+        let form = try await Self.form(request, context)
+        let secret = (form["token"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+        guard let token = try store.authenticate(token: secret) else {
+            logger.notice("dashboard login refused (unknown token)")
+            return page("login", ["error": "Unknown or revoked token. 令牌无效。"], status: .unauthorized)
+        }
+        return startSession(token)
+    }
+
+    private func startSession(_ token: TokenInfo) -> Response {
+        let id = sessions.open(for: token)
+        logger.info("dashboard login", metadata: ["token": "\(token.name)", "role": "\(token.role.rawValue)"])
+        var response = Self.redirect("/dashboard")
+        response.headers[.setCookie] = cookie(id, maxAge: Int(sessions.sessionLifetime / 1000))
+        return response
+    }
+
+    private func logout(_ request: Request, _ context: StaffContext) async throws -> Response {
+        let form = try await Self.form(request, context)
+        if let (id, _) = session(request) {
+            guard sessions.checkCSRF(form["csrf"] ?? "", session: id) else { return forbidden("Missing or wrong CSRF token.") }
+            sessions.close(id)
+        }
+        var response = Self.redirect("/dashboard/login")
+        response.headers[.setCookie] = cookie("", maxAge: 0)
+        return response
+    }
+
+    private func loginCode(_ context: StaffContext) throws -> Response {
+        try context.require(.viewer)
+        guard let token = context.token else { throw APIError(.unauthorized, "missing bearer token") }
+        let code = sessions.issueCode(for: token)
+        return try JSONResponse.make(
+            LoginCodeDTO(code: code, path: "/dashboard/login?code=\(code)", expiresIn: Int(sessions.codeLifetime / 1000)))
+    }
+
+    private struct LoginCodeDTO: Encodable {
+        var code: String
+        var path: String
+        var expiresIn: Int
+        enum CodingKeys: String, CodingKey {
+            case code, path
+            case expiresIn = "expires_in"
+        }
+    }
+
+    func cookie(_ value: String, maxAge: Int) -> String {
+        "\(Self.cookieName)=\(value); Path=/dashboard; Max-Age=\(maxAge); HttpOnly; SameSite=Strict" + (secureCookie ? "; Secure" : "")
+    }
+
+    /// The session of the request's cookie, with its id.
+    func session(_ request: Request) -> (String, DashboardSessions.Session)? {
+        for header in request.headers[values: .cookie] {
+            for part in header.split(separator: ";") {
+                let pair = part.trimmingCharacters(in: .whitespaces)
+                guard pair.hasPrefix(Self.cookieName + "=") else { continue }
+                let id = String(pair.dropFirst(Self.cookieName.count + 1))
+                if let session = sessions.session(id) { return (id, session) }
+            }
+        }
+        return nil
+    }
+
+    // MARK: pages
+
+    private func home(_ request: Request) throws -> Response {
+        guard let (id, session) = session(request) else { return Self.redirect("/dashboard/login") }
+        let now = Self.now()
+        let view = try DashboardView.build(
+            store: store, profiles: profiles(), now: now, offsetMinutes: offsetMinutes,
+            canAct: session.token.role >= .operator)
+        var model = view.model
+        model["user"] = ["name": session.token.name, "role": session.token.role.rawValue]
+        model["csrf"] = sessions.csrfToken(id)
+        model["generated"] = LocalTime.format(now, offsetMinutes: offsetMinutes)
+        return page("dashboard", model, status: .ok)
+    }
+
+    private func chart(_ request: Request) throws -> Response {
+        guard let (id, session) = session(request) else { return Self.redirect("/dashboard/login") }
+        let q = request.uri.queryParameters
+        guard let device = q["device"].map(String.init), Device.isValidID(device),
+            let metric = q["metric"].map(String.init), !metric.isEmpty, metric.count <= 64
+        else { return message("Bad request", "device and metric are required. 请指定设备和指标。", status: .badRequest) }
+        let hours = Int(q["hours"] ?? "24").flatMap { [24, 168, 720].contains($0) ? $0 : nil } ?? 24
+        guard try store.deviceRecords(id: device).first != nil else {
+            return message("Not found", "No device \(device). 未找到设备。", status: .notFound)
+        }
+        let now = Self.now()
+        let from = now - Int64(hours) * 3_600_000
+        let info = MetricCatalogue.metric(named: metric)
+        var points: [SVGChart.Point]
+        var source: String
+        if hours == 24 {
+            let raw = try store.readings(device: device, metric: metric, from: from, to: now + 1, limit: 20_000)
+            if raw.count < 20_000 {
+                points = raw.map { SVGChart.Point(t: $0.timestamp, v: $0.value) }
+                source = "\(raw.count) readings 原始数据"
+            } else {
+                points = try store.aggregates(device: device, metric: metric, from: from, to: now + 1, every: 300_000)
+                    .map { SVGChart.Point(t: $0.start, v: $0.mean) }
+                source = "5-minute means 5分钟均值"
+            }
+        } else {
+            points = try store.aggregates(device: device, metric: metric, from: from, to: now + 1, every: 3_600_000)
+                .map { SVGChart.Point(t: $0.start, v: $0.mean) }
+            source = "hourly means 小时均值"
+        }
+        points.sort { $0.t < $1.t }
+        let svg = SVGChart(
+            points: points, from: from, to: now, unit: info?.unit ?? "", precision: info?.precision ?? 2,
+            offsetMinutes: offsetMinutes
+        ).render()
+        let values = points.map(\.v)
+        var model: [String: Any] = [
+            "device": device, "metric": metric, "chinese": info?.chineseName ?? metric, "unit": info?.unit ?? "",
+            "svg": svg, "source": source, "count": points.count,
+            "base": "/dashboard/chart?device=\(DashboardView.query(device))&metric=\(DashboardView.query(metric))",
+            "ranges": [24, 168, 720].map { h -> [String: Any] in
+                ["hours": h, "label": h == 24 ? "24 h" : h == 168 ? "7 d" : "30 d", "current": h == hours]
+            },
+            "user": ["name": session.token.name, "role": session.token.role.rawValue], "csrf": sessions.csrfToken(id),
+        ]
+        if let lo = values.min(), let hi = values.max(), let last = points.last {
+            let p = info?.precision ?? 2
+            model["stats"] = [
+                "min": SVGChart.number(lo, p), "max": SVGChart.number(hi, p),
+                "last": SVGChart.number(last.v, p), "lastAt": LocalTime.format(last.t, offsetMinutes: offsetMinutes),
+            ]
+        }
+        return page("chart", model, status: .ok)
+    }
+
+    // MARK: actions
+
+    private func act(_ action: String, _ request: Request, _ context: StaffContext) async throws -> Response {
+        guard let (sessionID, session) = session(request) else {
+            return message("Not logged in", "Log in first. 请先登录。", status: .unauthorized)
+        }
+        let form = try await Self.form(request, context)
+        guard sessions.checkCSRF(form["csrf"] ?? "", session: sessionID) else {
+            logger.notice("dashboard action refused: CSRF token missing or wrong", metadata: ["token": "\(session.token.name)"])
+            return forbidden("Missing or wrong CSRF token. Reload the dashboard and try again.")
+        }
+        guard session.token.role >= .operator else {
+            return forbidden("Acknowledging and resolving warnings needs the operator role. 需要 operator 权限。")
+        }
+        let text = try context.parameters.require("id")
+        guard let id = Int64(text), id > 0 else {
+            return message("Bad request", "Alert id must be a number. 预警编号无效。", status: .badRequest)
+        }
+        let note = form["note"].map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.flatMap { $0.isEmpty ? nil : String($0.prefix(1000)) }
+        let by = "\(session.token.name) (dashboard)"
+        let notice: AlertNotice
+        do {
+            notice = action == "ack"
+                ? try store.acknowledgeAlert(id: id, by: by, note: note) : try store.resolveAlert(id: id, by: by, note: note)
+        } catch let error as StoreError {
+            let status: HTTPResponse.Status = error.code == .notFound ? .notFound : error.code == .conflict ? .conflict : .badRequest
+            return message("Not done 未完成", error.message, status: status)
+        }
+        notify(notice)
+        logger.info("dashboard \(action)", metadata: ["alert": "\(id)", "by": "\(by)"])
+        return Self.redirect("/dashboard#alerts")
+    }
+
+    private func forbidden(_ text: String) -> Response { message("Forbidden 禁止", text, status: .forbidden) }
+
+    private func message(_ title: String, _ text: String, status: HTTPResponse.Status) -> Response {
+        page("message", ["title": title, "message": text], status: status)
+    }
+
+    // MARK: helpers
+
+    private func page(_ template: String, _ model: [String: Any], status: HTTPResponse.Status) -> Response {
+        Self.html(templates.render(model, withTemplate: template) ?? "", status: status)
+    }
+
+    static func html(_ text: String, status: HTTPResponse.Status) -> Response {
+        Response(
+            status: status,
+            headers: [
+                .contentType: "text/html; charset=utf-8", .cacheControl: "no-store",
+                .contentSecurityPolicy:
+                    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+            ],
+            body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+
+    static func redirect(_ location: String) -> Response {
+        Response(status: .seeOther, headers: [.location: location, .cacheControl: "no-store"])
+    }
+
+    /// An `application/x-www-form-urlencoded` body (at most 64 KiB) as a dictionary (the first
+    /// value of a repeated key wins).
+    static func form(_ request: Request, _ context: StaffContext) async throws -> [String: String] {
+        let buffer = try await request.body.collect(upTo: 64 * 1024)
+        return parseForm(String(decoding: buffer.readableBytesView, as: UTF8.self))
+    }
+
+    static func parseForm(_ text: String) -> [String: String] {
+        var result: [String: String] = [:]
+        for pair in text.split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            func decode(_ s: Substring) -> String {
+                String(s).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? ""
+            }
+            let key = decode(parts[0])
+            if result[key] == nil { result[key] = parts.count > 1 ? decode(parts[1]) : "" }
+        }
+        return result
+    }
+
+    static func now() -> Int64 { Int64((Date().timeIntervalSince1970 * 1000).rounded()) }
+}
+
+/// A dashboard set-up problem.
+public struct DashboardError: Error, CustomStringConvertible, Sendable {
+    public enum Code: String, Sendable {
+        /// A template the pages need is not in `dashboard.templates_dir`.
+        case templateMissing = "template_missing"
+    }
+    public var code: Code
+    public var message: String
+    public var description: String { "\(code.rawValue): \(message)" }
+    init(_ code: Code, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+}

@@ -1,0 +1,155 @@
+import Crypto
+import Foundation
+import ShennongStore
+
+/// Dashboard sessions and one-time login codes, held in memory (a restart logs everyone
+/// out, which is the safe direction).
+///
+/// - A session id is 32 bytes from the system CSPRNG, sent as the cookie value; the table is
+///   keyed by its SHA-256, so the ids themselves are not kept and a lookup compares hashes.
+///   A session carries the token it was opened with (id, name, role), never the token secret.
+/// - The CSRF token of a session is HMAC-SHA256(process key, session id), checked in
+///   constant time (`HMAC.isValidAuthenticationCode`).
+/// - A login code is 32 random bytes, valid for `codeLifetime` and removed on first use
+///   (redeemed or expired); it is only issued to the holder of a valid staff token, for that
+///   token's own identity and role.
+///
+/// Invariant for @unchecked Sendable: `sessions` and `codes` are only touched with `lock`
+/// held; `key`, the lifetimes and `clock` are immutable.
+public final class DashboardSessions: @unchecked Sendable {
+    /// What a logged-in request knows about its staff member.
+    public struct Session: Sendable, Hashable {
+        public var token: TokenInfo
+        public var createdAt: Int64
+        public var expiresAt: Int64
+    }
+
+    private struct Code {
+        var token: TokenInfo
+        var expiresAt: Int64
+    }
+
+    /// How long a session lasts after login (ms).
+    public let sessionLifetime: Int64
+    /// How long a login code stays valid (ms).
+    public let codeLifetime: Int64
+    /// Most sessions (and most codes) held at once; the oldest are dropped beyond it.
+    public let capacity: Int
+    private let key = SymmetricKey(size: .bits256)
+    private let clock: @Sendable () -> Int64
+    private let lock = NSLock()
+    private var sessions: [Data: Session] = [:]
+    private var codes: [Data: Code] = [:]
+
+    public init(
+        sessionLifetime: Int64 = 12 * 3_600_000, codeLifetime: Int64 = 60_000, capacity: Int = 10_000,
+        clock: @escaping @Sendable () -> Int64 = { Int64((Date().timeIntervalSince1970 * 1000).rounded()) }
+    ) {
+        self.sessionLifetime = sessionLifetime
+        self.codeLifetime = codeLifetime
+        self.capacity = max(1, capacity)
+        self.clock = clock
+    }
+
+    /// A new session for `token`; returns the session id for the cookie.
+    public func open(for token: TokenInfo) -> String {
+        let id = Self.randomHex()
+        let now = clock()
+        lock.withLock {
+            Self.prune(&sessions, now: now, capacity: capacity) { $0.expiresAt }
+            sessions[Self.digest(id)] = Session(token: token, createdAt: now, expiresAt: now + sessionLifetime)
+        }
+        return id
+    }
+
+    /// The live session of cookie value `id`, or `nil` (unknown, malformed or expired).
+    public func session(_ id: String) -> Session? {
+        guard Self.isWellFormed(id) else { return nil }
+        let now = clock()
+        return lock.withLock {
+            let digest = Self.digest(id)
+            guard let session = sessions[digest] else { return nil }
+            guard session.expiresAt > now else {
+                sessions[digest] = nil
+                return nil
+            }
+            return session
+        }
+    }
+
+    /// Ends the session of `id` (logout); unknown ids are ignored.
+    public func close(_ id: String) {
+        guard Self.isWellFormed(id) else { return }
+        _ = lock.withLock { sessions.removeValue(forKey: Self.digest(id)) }
+    }
+
+    /// The CSRF token of session `id`: hex HMAC-SHA256 under this process's key.
+    public func csrfToken(_ id: String) -> String {
+        HMAC<SHA256>.authenticationCode(for: Data(id.utf8), using: key).map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// Whether `given` is the CSRF token of session `id` (constant-time comparison).
+    public func checkCSRF(_ given: String, session id: String) -> Bool {
+        guard let bytes = Self.bytes(hex: given), bytes.count == SHA256.byteCount else { return false }
+        return HMAC<SHA256>.isValidAuthenticationCode(bytes, authenticating: Data(id.utf8), using: key)
+    }
+
+    /// A single-use login code for `token`, valid for `codeLifetime`.
+    public func issueCode(for token: TokenInfo) -> String {
+        let code = Self.randomHex()
+        let now = clock()
+        lock.withLock {
+            Self.prune(&codes, now: now, capacity: capacity) { $0.expiresAt }
+            codes[Self.digest(code)] = Code(token: token, expiresAt: now + codeLifetime)
+        }
+        return code
+    }
+
+    /// Redeems a login code: the token it was issued for, or `nil` if unknown, used or
+    /// expired. The code is gone afterwards either way.
+    public func redeem(code: String) -> TokenInfo? {
+        guard Self.isWellFormed(code) else { return nil }
+        let now = clock()
+        return lock.withLock {
+            guard let entry = codes.removeValue(forKey: Self.digest(code)), entry.expiresAt > now else { return nil }
+            return entry.token
+        }
+    }
+
+    /// Sessions currently held (expired ones included until pruned); for tests and metrics.
+    public var count: Int { lock.withLock { sessions.count } }
+
+    // MARK: helpers
+
+    private static func prune<V>(_ table: inout [Data: V], now: Int64, capacity: Int, expiry: (V) -> Int64) {
+        table = table.filter { expiry($0.value) > now }
+        guard table.count >= capacity else { return }
+        // Drop the entries closest to expiry (the oldest) until there is room for one more.
+        let drop = table.count - capacity + 1
+        for key in table.sorted(by: { expiry($0.value) < expiry($1.value) }).prefix(drop).map(\.key) { table[key] = nil }
+    }
+
+    private static func randomHex() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<32).map { _ in String(format: "%02x", UInt8.random(in: .min ... .max, using: &generator)) }.joined()
+    }
+
+    private static func digest(_ text: String) -> Data { Data(SHA256.hash(data: Data(text.utf8))) }
+
+    /// 64 lower-case hex digits.
+    static func isWellFormed(_ id: String) -> Bool {
+        id.utf8.count == 64 && id.utf8.allSatisfy { (48...57).contains($0) || (97...102).contains($0) }
+    }
+
+    private static func bytes(hex: String) -> [UInt8]? {
+        let utf8 = Array(hex.utf8)
+        guard utf8.count % 2 == 0 else { return nil }
+        var out: [UInt8] = []
+        out.reserveCapacity(utf8.count / 2)
+        for i in stride(from: 0, to: utf8.count, by: 2) {
+            guard let byte = UInt8(String(decoding: utf8[i..<i + 2], as: UTF8.self), radix: 16) else { return nil }
+            out.append(byte)
+        }
+        return out
+    }
+}

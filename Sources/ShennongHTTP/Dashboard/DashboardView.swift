@@ -1,0 +1,133 @@
+import Foundation
+import ShennongCore
+import ShennongRules
+import ShennongStore
+
+/// What the dashboard's main page shows, as a Mustache model (dictionaries and arrays;
+/// every string is escaped by the template's `{{ }}`).
+struct DashboardView {
+    var model: [String: Any]
+
+    /// A value or device is stale when its age exceeds this many expected intervals (the
+    /// device-silence preset's blue level).
+    static let staleFactor: Int64 = 3
+
+    static func build(store: Store, profiles: [String: DeviceProfile], now: Int64, offsetMinutes: Int, canAct: Bool) throws
+        -> DashboardView
+    {
+        let records = try store.deviceRecords()
+        let latest = try store.latest()
+        let byDevice = Dictionary(grouping: latest, by: \.device)
+        let live = try store.alerts(AlertQuery(statuses: [.open, .acknowledged], limit: 500))
+        let rejects = try store.rejects(limit: 20)
+
+        // Sites → devices → latest values.
+        var sites: [String: [[String: Any]]] = [:]
+        var staleDevices = 0
+        for record in records {
+            let device = record.device
+            let interval = Int64(profiles[device.profile]?.expectedInterval ?? 300) * 1000
+            let limit = interval * staleFactor
+            let seenAge = record.lastSeen.map { now - $0 }
+            let deviceStale = seenAge.map { $0 > limit } ?? true
+            if deviceStale { staleDevices += 1 }
+            let values: [[String: Any]] = (byDevice[device.id] ?? []).map { v in
+                let metric = MetricCatalogue.metric(named: v.metric)
+                let age = now - v.timestamp
+                return [
+                    "metric": v.metric, "chinese": metric?.chineseName ?? v.metric,
+                    "value": format(v.value, precision: metric?.precision ?? 2), "unit": v.unit,
+                    "age": ageText(age), "at": LocalTime.format(v.timestamp, offsetMinutes: offsetMinutes),
+                    "stale": age > limit,
+                    "chart": "/dashboard/chart?device=\(query(device.id))&metric=\(query(v.metric))",
+                ]
+            }
+            var row: [String: Any] = [
+                "id": device.id, "profile": device.profile, "domain": device.domain.rawValue,
+                "domainChinese": device.domain.chineseName, "values": values, "hasValues": !values.isEmpty,
+                "interval": durationText(interval), "stale": deviceStale,
+                "seen": seenAge.map { ageText($0) + " ago" } ?? "never 从未",
+                "offline": record.presence == "offline",
+            ]
+            if let name = device.name { row["deviceName"] = name }
+            sites[device.site ?? "", default: []].append(row)
+        }
+        let siteList: [[String: Any]] = sites.keys.sorted { a, b in
+            // Named sites first, alphabetically; devices without a site last.
+            a.isEmpty != b.isEmpty ? !a.isEmpty : a < b
+        }.map { key in
+            ["name": key.isEmpty ? "No site 未分配站点" : key, "devices": sites[key]!, "count": sites[key]!.count]
+        }
+
+        // Open warnings by level, red first.
+        let grouped = Dictionary(grouping: live, by: \.level)
+        let levels: [[String: Any]] = AlertLevel.allCases.reversed().map { level in
+            let alerts: [[String: Any]] = (grouped[level.rawValue] ?? []).map { a in
+                var row: [String: Any] = [
+                    "id": a.id, "rule": a.rule, "device": a.device, "title": a.title, "message": a.message,
+                    "raised": LocalTime.format(a.raisedAt, offsetMinutes: offsetMinutes), "late": a.late,
+                    "status": a.status == .open ? "open 未确认" : "acknowledged 已确认",
+                    "canAck": canAct && a.status == .open, "canResolve": canAct,
+                ]
+                if let v = a.value { row["value"] = format(v, precision: 2) }
+                if let t = a.threshold { row["threshold"] = format(t, precision: 2) }
+                if let by = a.acknowledgedBy { row["acknowledgedBy"] = by }
+                return row
+            }
+            return [
+                "name": level.name, "chinese": level.chineseName, "roman": level.roman, "gravity": level.gravity,
+                "count": alerts.count, "alerts": alerts, "hasAlerts": !alerts.isEmpty,
+            ]
+        }
+
+        let rejectRows: [[String: Any]] = rejects.map { r in
+            var preview = String(decoding: r.payload.prefix(160), as: UTF8.self)
+            if r.payload.count > 160 { preview += "…" }
+            return [
+                "at": LocalTime.format(r.receivedAt, offsetMinutes: offsetMinutes), "topic": r.topic,
+                "code": r.code.rawValue, "reason": r.reason, "payload": preview,
+            ]
+        }
+
+        return DashboardView(model: [
+            "sites": siteList, "levels": levels, "rejects": rejectRows, "hasRejects": !rejectRows.isEmpty,
+            "deviceCount": records.count, "staleCount": staleDevices, "seriesCount": latest.count,
+            "openCount": live.count, "hasOpen": !live.isEmpty, "canAct": canAct,
+            "staleFactor": Int(staleFactor),
+        ])
+    }
+
+    /// `v` at `precision` decimals without trailing zeros (no "-0").
+    static func format(_ v: Double, precision: Int) -> String {
+        let p = max(0, min(precision, 4))
+        var s = String(format: "%.\(p)f", v)
+        if s.hasPrefix("-"), s.dropFirst().allSatisfy({ $0 == "0" || $0 == "." }) { s.removeFirst() }
+        if s.contains(".") {
+            while s.hasSuffix("0") { s.removeLast() }
+            if s.hasSuffix(".") { s.removeLast() }
+        }
+        return s
+    }
+
+    /// `42 s`, `5 min`, `3 h 10 min`, `2 d 4 h`.
+    static func ageText(_ ms: Int64) -> String {
+        let s = max(0, ms / 1000)
+        if s < 60 { return "\(s) s" }
+        if s < 3600 { return "\(s / 60) min" }
+        if s < 86_400 { return "\(s / 3600) h" + (s % 3600 >= 60 ? " \(s % 3600 / 60) min" : "") }
+        return "\(s / 86_400) d" + (s % 86_400 >= 3600 ? " \(s % 86_400 / 3600) h" : "")
+    }
+
+    static func durationText(_ ms: Int64) -> String {
+        let s = ms / 1000
+        if s % 3600 == 0 { return "\(s / 3600) h" }
+        if s % 60 == 0 { return "\(s / 60) min" }
+        return "\(s) s"
+    }
+
+    static func query(_ text: String) -> String {
+        var allowed = CharacterSet.alphanumerics
+        allowed.insert(charactersIn: "-._~")
+        return text.addingPercentEncoding(withAllowedCharacters: allowed) ?? ""
+    }
+}

@@ -1,0 +1,25 @@
+import Logging
+import ShennongCore
+import ShennongHTTP
+import ShennongStore
+
+extension ShennongServer {
+    /// The staff dashboard in `shennong serve`: its pages under `/dashboard` and the
+    /// login-code route. Sessions live in this process's memory.
+    static func makeDashboard(
+        config: ServerConfig, store: Store, profiles: [String: DeviceProfile],
+        notify: @escaping @Sendable (AlertNotice) -> Void, logger: Logger
+    ) throws -> ModuleWiring {
+        var wiring = ModuleWiring()
+        guard config.dashboard.enabled else { return wiring }
+        let templates = try DashboardPages.loadTemplates(directory: config.dashboard.templatesDir)
+        wiring.routes = [
+            DashboardPages(
+                store: store, sessions: DashboardSessions(sessionLifetime: config.dashboard.sessionLifetime),
+                templates: templates, profiles: { profiles }, notify: notify,
+                offsetMinutes: config.rules.cap.options.offsetMinutes, secureCookie: config.dashboard.secureCookie,
+                logger: logger)
+        ]
+        return wiring
+    }
+}
