@@ -188,7 +188,8 @@ struct IngestBench {
     /// Publisher and Shennong together at fixed rates; the highest rate held for the whole
     /// window with the backlog (published minus committed) under one second of messages.
     static func rateCase(_ options: Options, broker: TestBroker) async throws {
-        let server = try ShennongUnderTest(binary: options.shennong, brokerPort: broker.port, clientID: "shennong-bench-rate")
+        let server = try ShennongUnderTest(
+            binary: options.shennong, brokerPort: broker.port, clientID: "shennong-bench-rate", rulesDirectory: options.rulesDirectory)
         try await server.start()
         try await server.waitConnected()
         defer { _ = server.stop() }
@@ -197,7 +198,7 @@ struct IngestBench {
             maxUnacknowledged: 5000)
         try publisher.connect()
         defer { publisher.disconnect() }
-        print("rate case: \(options.rateSeconds) s per rate")
+        print("rate case (every rule preset): \(options.rateSeconds) s per rate")
         var best = 0
         var sequence = 0
         for rate in options.rates {
