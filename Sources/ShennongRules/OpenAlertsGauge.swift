@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import Metrics
 import ShennongStore
@@ -10,12 +11,17 @@ import ShennongStore
 /// It recounts from the database rather than adding deltas, so concurrent writers cannot
 /// make it drift: the last recount wins and reflects a committed state.
 public enum OpenAlertsGauge {
+    private static let lock = NSLock()
     private static let gauges: [AlertLevel: Gauge] = Dictionary(
         uniqueKeysWithValues: AlertLevel.allCases.map { ($0, Gauge(label: "shennong_alerts_open", dimensions: [("level", $0.name)])) })
 
     /// Recounts the live alerts and sets every level's gauge (0 for levels with none).
     /// A failed read is logged and leaves the gauges as they were.
     public static func update(store: Store, logger: Logger) {
+        // Read and record under one lock, so that two recounts cannot finish in the other
+        // order and leave the older count showing.
+        lock.lock()
+        defer { lock.unlock() }
         do {
             let counts = try store.liveAlertCounts()
             for (level, gauge) in gauges { gauge.record(counts[level.rawValue] ?? 0) }

@@ -213,7 +213,18 @@ struct DashboardIntegrationTests {
         let setCookie = try #require(login.header("Set-Cookie"))
         #expect(setCookie.contains("HttpOnly") && setCookie.contains("SameSite=Strict") && setCookie.contains("Path=/dashboard"))
         #expect(!setCookie.contains(server.token) && !setCookie.contains(String(server.token.dropFirst(4).prefix(16))))
-        let cookie = String(setCookie.split(separator: ";")[0])
+        let firstCookie = String(setCookie.split(separator: ";")[0])
+        // Login CSRF: a form posted from another site is refused, whatever token it carries.
+        for header in [["Sec-Fetch-Site": "cross-site"], ["Origin": "https://evil.example"]] {
+            let crossSite = try await http.send(
+                "POST", server.baseURL + "/dashboard/login", form: ["token": server.token], headers: header)
+            #expect(crossSite.status == 403 && crossSite.header("Set-Cookie") == nil, "\(header)")
+        }
+        // Logging in again from a browser with a session ends that session.
+        let again = try await http.send("POST", server.baseURL + "/dashboard/login", cookie: firstCookie, form: ["token": server.token])
+        let cookie = String(try #require(again.header("Set-Cookie")).split(separator: ";")[0])
+        #expect(cookie != firstCookie)
+        #expect(try await http.send("GET", server.baseURL + "/dashboard", cookie: firstCookie).status == 303)
         let page = try await http.send("GET", server.baseURL + "/dashboard", cookie: cookie)
         #expect(page.status == 200)
         #expect(page.header("Content-Security-Policy")?.contains("default-src 'none'") == true)
@@ -319,12 +330,14 @@ final class NoRedirectClient: NSObject, URLSessionTaskDelegate, @unchecked Senda
         completionHandler(nil)
     }
 
-    func send(_ method: String, _ url: String, cookie: String? = nil, form: [String: String]? = nil, bearer: String? = nil)
-        async throws -> Answer
-    {
+    func send(
+        _ method: String, _ url: String, cookie: String? = nil, form: [String: String]? = nil, bearer: String? = nil,
+        headers extra: [String: String] = [:]
+    ) async throws -> Answer {
         var request = URLRequest(url: URL(string: url)!)
         request.httpMethod = method
         request.timeoutInterval = 10
+        for (name, value) in extra { request.setValue(value, forHTTPHeaderField: name) }
         if let cookie { request.setValue(cookie, forHTTPHeaderField: "Cookie") }
         if let bearer { request.setValue("Bearer \(bearer)", forHTTPHeaderField: "Authorization") }
         if method == "POST" {

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import Hummingbird
 import Logging
 import Mustache
@@ -93,23 +94,43 @@ public struct DashboardPages: RouteGroup {
                 logger.notice("dashboard login code refused (unknown, used or expired)")
                 return page("login", ["error": "This login link is invalid, used or expired. 登录链接无效或已过期。"], status: .unauthorized)
             }
-            return startSession(token)
+            return startSession(token, replacing: request)
         }
         if session(request) != nil { return Self.redirect("/dashboard") }
         return page("login", [:], status: .ok)
     }
 
     private func login(_ request: Request, _ context: StaffContext) async throws -> Response {
+        // Login CSRF: another site must not log a browser in with the other site's token.
+        if Self.isCrossSite(request) {
+            logger.notice("dashboard login refused (cross-site form)")
+            return forbidden("Cross-site login refused.")
+        }
         let form = try await Self.form(request, context)
         let secret = (form["token"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
         guard let token = try store.authenticate(token: secret) else {
             logger.notice("dashboard login refused (unknown token)")
             return page("login", ["error": "Unknown or revoked token. 令牌无效。"], status: .unauthorized)
         }
-        return startSession(token)
+        return startSession(token, replacing: request)
     }
 
-    private func startSession(_ token: TokenInfo) -> Response {
+    /// Whether the browser says the form came from another site (`Sec-Fetch-Site`, or an
+    /// `Origin` whose host is not this request's `Host`). Clients that send neither pass.
+    static func isCrossSite(_ request: Request) -> Bool {
+        if let site = request.headers[HTTPField.Name("Sec-Fetch-Site")!] {
+            return site != "same-origin" && site != "none"
+        }
+        if let origin = request.headers[.origin], origin != "null", let host = request.head.authority {
+            let originHost = origin.split(separator: "/", omittingEmptySubsequences: true).dropFirst().first.map(String.init)
+            return originHost != host
+        }
+        return false
+    }
+
+    private func startSession(_ token: TokenInfo, replacing request: Request) -> Response {
+        // A new login ends the session the browser had (no two live sessions per browser).
+        if let (old, _) = session(request) { sessions.close(old) }
         let id = sessions.open(for: token)
         logger.info("dashboard login", metadata: ["token": "\(token.name)", "role": "\(token.role.rawValue)"])
         var response = Self.redirect("/dashboard")

@@ -18,7 +18,9 @@ struct DashboardView {
         let records = try store.deviceRecords()
         let latest = try store.latest()
         let byDevice = Dictionary(grouping: latest, by: \.device)
+        // The 500 newest live warnings are listed; the counts are the store's, all of them.
         let live = try store.alerts(AlertQuery(statuses: [.open, .acknowledged], limit: 500))
+        let liveCounts = try store.liveAlertCounts()
         let rejects = try store.rejects(limit: 20)
 
         // Sites → devices → latest values.
@@ -76,7 +78,7 @@ struct DashboardView {
             }
             return [
                 "name": level.name, "chinese": level.chineseName, "roman": level.roman, "gravity": level.gravity,
-                "count": alerts.count, "alerts": alerts, "hasAlerts": !alerts.isEmpty,
+                "count": liveCounts[level.rawValue] ?? alerts.count, "alerts": alerts, "hasAlerts": !alerts.isEmpty,
             ]
         }
 
@@ -92,7 +94,7 @@ struct DashboardView {
         return DashboardView(model: [
             "sites": siteList, "levels": levels, "rejects": rejectRows, "hasRejects": !rejectRows.isEmpty,
             "deviceCount": records.count, "staleCount": staleDevices, "seriesCount": latest.count,
-            "openCount": live.count, "hasOpen": !live.isEmpty, "canAct": canAct,
+            "openCount": liveCounts.values.reduce(0, +), "hasOpen": !live.isEmpty, "canAct": canAct,
             "staleFactor": Int(staleFactor),
         ])
     }
