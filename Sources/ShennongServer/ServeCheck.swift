@@ -41,9 +41,7 @@ public enum ServeCheck {
     /// Decodes the configuration, turning a YAML or decoding error into `file:line: message`.
     static func parseConfig(_ text: String, source: String, into report: inout Report) -> ServerConfig? {
         if text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { return ServerConfig() }
-        do {
-            return try YAMLDecoder().decode(ServerConfig.self, from: text)
-        } catch let error as YamlError {
+        func yaml(_ error: YamlError) {
             switch error {
             case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _),
                 .composer(_, let problem, let mark, _):
@@ -51,6 +49,13 @@ public enum ServeCheck {
             default:
                 report.errors.append("\(source): YAML: \(error)")
             }
+        }
+        do {
+            return try YAMLDecoder().decode(ServerConfig.self, from: text)
+        } catch let error as YamlError {
+            yaml(error)
+        } catch DecodingError.dataCorrupted(let context) where context.underlyingError is YamlError {
+            yaml(context.underlyingError as! YamlError)
         } catch let error as DecodingError {
             let keys: [any CodingKey]
             switch error {

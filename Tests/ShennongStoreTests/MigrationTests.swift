@@ -129,7 +129,7 @@ import Testing
         // The readings of v1 moved into buckets with their values; the rest survived row for row.
         let readings = try store.readings(device: "pond-1", metric: "dissolved_oxygen", from: 0, to: .max, limit: .max)
         #expect(readings.count == 2880)
-        #expect(readings.first?.value == 5.0 && readings.last?.value == (500 + 2879 % 100) / 100.0)
+        #expect(readings.first?.value == 5.0 && readings.last?.value == Double(500 + 2879 % 100) / 100)
         #expect(try store.rollups(device: "pond-1", metric: "dissolved_oxygen", tier: .day, from: 0, to: .max).map(\.count) == [1440, 1440])
         #expect(try store.latest(device: "pond-1").first?.value == readings.last?.value)
         let expected = Self.expectedCounts(upTo: index)
