@@ -10,7 +10,7 @@ SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEMO_DEVICES ?= 25
 DEMO_RATE    ?= 10
 
-.PHONY: all deps test-deps build release test bench demo clean pytools
+.PHONY: all deps test-deps build release test bench demo clean pytools fuzz
 
 all: build
 
@@ -71,6 +71,21 @@ bench: deps
 	  --rates $(BENCH_RATES) --rate-seconds $(BENCH_RATE_SECONDS) && \
 	$$BIN/StoreBench && \
 	$$BIN/TraceBench --shennong $$BIN/shennong --clients $(TRACE_BENCH_CLIENTS) --seconds $(TRACE_BENCH_SECONDS) --codes $(TRACE_BENCH_CODES)
+
+## Fuzz the device-data decoders (JSON, SenML, gateway and profile mapping, device CSV) with
+## libFuzzer + AddressSanitizer for FUZZ_SECONDS over the committed seeds (Tests/FuzzCorpus/seeds);
+## new coverage goes to .build-fuzz/corpus, crash inputs to .build-fuzz/crashes. A crash input
+## belongs in Tests/FuzzCorpus/regressions/ (replayed by FuzzCorpusTests in `make test`).
+FUZZ_SECONDS ?= 300
+fuzz: deps
+	$(SWIFT) build -c debug --product ShennongFuzz --scratch-path .build-fuzz \
+	  -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library -Xswiftc -DSHENNONG_LIBFUZZER
+	@mkdir -p .build-fuzz/corpus .build-fuzz/crashes
+	SHENNONG_FUZZ_PROFILES=devices "$$($(SWIFT) build -c debug --scratch-path .build-fuzz --show-bin-path)/ShennongFuzz" \
+	  .build-fuzz/corpus Tests/FuzzCorpus/seeds Tests/FuzzCorpus/regressions \
+	  -dict=Tests/FuzzCorpus/shennong.dict -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -timeout=10 \
+	  -rss_limit_mb=2048 -print_final_stats=1 \
+	  -artifact_prefix=.build-fuzz/crashes/
 
 ## Start the server on its embedded broker with the simulator feeding it.
 demo: build

@@ -147,6 +147,9 @@ let package = Package(
             dependencies: ["ShennongProcess", "ShennongTestSupport"],
             path: "Benchmarks/TraceBench"
         ),
+        // Fuzz target for device-data decoding: a replay tool in `swift build`, a libFuzzer
+        // binary under `make fuzz` (-sanitize=fuzzer,address -D SHENNONG_LIBFUZZER, own scratch path).
+        .executableTarget(name: "ShennongFuzz", dependencies: ["ShennongCore"]),
         .testTarget(
             name: "IntegrationTests",
             dependencies: [

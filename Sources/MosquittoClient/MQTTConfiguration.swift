@@ -23,12 +23,18 @@ public struct MQTTConfiguration: Sendable {
         public var keyFile: String?
         /// Skip the host-name check of the broker certificate. Only for testing.
         public var insecure: Bool
+        /// The TLS version to use, `tlsv1.2` or `tlsv1.3` (`mosquitto_tls_opts_set`); `nil`
+        /// keeps libmosquitto's default (TLS 1.2 or later).
+        public var version: String?
 
-        public init(caFile: String, certFile: String? = nil, keyFile: String? = nil, insecure: Bool = false) {
+        public init(
+            caFile: String, certFile: String? = nil, keyFile: String? = nil, insecure: Bool = false, version: String? = nil
+        ) {
             self.caFile = caFile
             self.certFile = certFile
             self.keyFile = keyFile
             self.insecure = insecure
+            self.version = version
         }
     }
 
@@ -167,6 +173,9 @@ extension MQTTConfiguration {
         if let tls {
             try MQTTError.check(mosquitto_tls_set(mosq, tls.caFile, nil, tls.certFile, tls.keyFile, nil),
                                 "configure TLS (ca \(tls.caFile))")
+            // Always verify the broker's certificate (SSL_VERIFY_PEER); optionally pin the version.
+            try MQTTError.check(mosquitto_tls_opts_set(mosq, 1, tls.version, nil),
+                                "configure TLS options (version \(tls.version ?? "default"))")
             if tls.insecure {
                 try MQTTError.check(mosquitto_tls_insecure_set(mosq, true), "configure TLS insecure mode")
             }

@@ -9,10 +9,13 @@ import ShennongStore
 /// What `/healthz` reports beside the database check.
 public struct HealthReport: Sendable {
     public var mqttConnected: Bool
+    /// Why the last commit of readings failed (a full disk, say); `nil` while commits succeed.
+    public var storageError: String?
     public var details: [String: String]
 
-    public init(mqttConnected: Bool, details: [String: String] = [:]) {
+    public init(mqttConnected: Bool, storageError: String? = nil, details: [String: String] = [:]) {
         self.mqttConnected = mqttConnected
+        self.storageError = storageError
         self.details = details
     }
 }
@@ -26,12 +29,14 @@ public enum ShennongHTTPServer {
         profiles: @escaping @Sendable () -> [String: DeviceProfile],
         health: @escaping @Sendable () -> HealthReport,
         routes: [any RouteGroup] = [],
+        rateLimit: PublicRateLimit = PublicRateLimit(),
         logger: Logger,
         onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
         let router = Router(context: StaffContext.self)
         router.add(middleware: MetricsMiddleware())
         router.add(middleware: SecurityHeadersMiddleware())
+        router.add(middleware: PublicRateLimitMiddleware(limit: rateLimit, logger: logger))
         router.get("healthz") { _, _ -> Response in
             var body: [String: String] = ["status": "ok", "database": "ok"]
             var status = HTTPResponse.Status.ok
@@ -45,6 +50,9 @@ public enum ShennongHTTPServer {
             let report = health()
             body["mqtt"] = report.mqttConnected ? "connected" : "disconnected"
             if !report.mqttConnected && status == .ok { body["status"] = "degraded" }
+            // Ingest commits failing (full disk, I/O error): readings wait unacknowledged in the broker.
+            body["storage"] = report.storageError.map { "degraded: \($0)" } ?? "ok"
+            if report.storageError != nil && status == .ok { body["status"] = "degraded" }
             body.merge(report.details) { a, _ in a }
             return try JSONResponse.make(body, status: status)
         }

@@ -4,6 +4,7 @@ import Metrics
 import MosquittoClient
 import ShennongCore
 import ShennongStore
+import Synchronization
 
 /// A stage that runs after each committed burst, before it is acknowledged (the rules).
 ///
@@ -63,8 +64,10 @@ public final class IngestPipeline: @unchecked Sendable {
         } catch {
             for device in registered { devices[device.id] = nil }
             metrics.commitFailures.increment()
+            noteCommitFailure(error, messages: messages.count)
             throw error
         }
+        noteCommitSuccess()
         let committed = DispatchTime.now().uptimeNanoseconds
         metrics.commitDuration.recordNanoseconds(Int64(committed - started))
         metrics.ingestLag.recordNanoseconds(Int64(committed - burstStarted))
@@ -88,6 +91,33 @@ public final class IngestPipeline: @unchecked Sendable {
         // the broker redeliver the burst (its readings are then duplicates, stored once).
         try observer?.committed(batch, result: result)
         return result
+    }
+
+    /// Why the last commit failed (a full disk, say), `nil` after a successful one; any thread.
+    public var storageError: String? { storageFailure.withLock { $0 } }
+    private let storageFailure = Mutex<String?>(nil)
+
+    private func noteCommitFailure(_ error: any Error, messages: Int) {
+        let reason = "\(error)"
+        let first = storageFailure.withLock { failure in
+            defer { failure = reason }
+            return failure == nil
+        }
+        if first {
+            logger.error(
+                "storage: commit failed; not acknowledging, the broker keeps the messages and redelivers them",
+                metadata: ["error": "\(reason)", "messages": "\(messages)", "database": "\(store.path)"])
+        }
+    }
+
+    private func noteCommitSuccess() {
+        let recovered = storageFailure.withLock { failure in
+            defer { failure = nil }
+            return failure
+        }
+        if let recovered {
+            logger.notice("storage: commits succeed again; ingest resumed", metadata: ["previous_error": "\(recovered)"])
+        }
     }
 
     private func process(

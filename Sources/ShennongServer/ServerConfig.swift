@@ -1,4 +1,5 @@
 import Foundation
+import ShennongHTTP
 import ShennongStore
 import Yams
 
@@ -21,6 +22,8 @@ public struct ServerConfig: Sendable, Decodable {
     public var trace = Trace()
     /// The staff dashboard (ServerConfig+Dashboard.swift).
     public var dashboard = Dashboard()
+    /// On SIGTERM/SIGINT, how long the drain may take before the services are cancelled.
+    public var shutdownTimeoutSeconds = 30
 
     public init() {}
 
@@ -30,6 +33,9 @@ public struct ServerConfig: Sendable, Decodable {
         public var host = "127.0.0.1"
         public var port = 1883
         public var username: String?
+        /// The broker password: from `password`, else the file `password_file` (first line),
+        /// else the environment variable `password_env` (default `SHENNONG_MQTT_PASSWORD`).
+        /// Never logged.
         public var password: String?
         public var clientID = "shennong-ingest"
         public var topicPrefix = "agri"
@@ -44,6 +50,9 @@ public struct ServerConfig: Sendable, Decodable {
             public var caFile: String
             public var certFile: String?
             public var keyFile: String?
+            /// `tlsv1.2` or `tlsv1.3` (the least version accepted); `nil` keeps libmosquitto's default.
+            public var version: String?
+            /// Skips the broker host-name check; for testing only, off by default.
             public var insecure = false
         }
 
@@ -123,6 +132,8 @@ public struct ServerConfig: Sendable, Decodable {
         public var port = 8080
         /// If set, the bound port is written here once the server listens (useful with port 0).
         public var portFile: String?
+        /// Per-client limit on the public routes (`http.rate_limit.burst`, `per_minute`; 0 = off).
+        public var rateLimit = PublicRateLimit()
         public init() {}
     }
 
@@ -183,6 +194,7 @@ extension ServerConfig {
     enum CodingKeys: String, CodingKey {
         case mqtt, ingest, database, storage, http, simulator, rules, trace, dashboard
         case profilesDir = "profiles_dir"
+        case shutdownTimeoutSeconds = "shutdown_timeout_seconds"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -197,12 +209,19 @@ extension ServerConfig {
         rules = try c.decodeIfPresent(Rules.self, forKey: .rules) ?? Rules()
         trace = try c.decodeIfPresent(Trace.self, forKey: .trace) ?? Trace()
         dashboard = try c.decodeIfPresent(Dashboard.self, forKey: .dashboard) ?? Dashboard()
+        shutdownTimeoutSeconds = try c.decodeIfPresent(Int.self, forKey: .shutdownTimeoutSeconds) ?? shutdownTimeoutSeconds
+        guard shutdownTimeoutSeconds > 0 else {
+            throw DecodingError.dataCorruptedError(
+                forKey: .shutdownTimeoutSeconds, in: c, debugDescription: "must be a positive number of seconds")
+        }
     }
 }
 
 extension ServerConfig.MQTT {
     enum CodingKeys: String, CodingKey {
         case broker, host, port, username, password, tls, embedded
+        case passwordFile = "password_file"
+        case passwordEnv = "password_env"
         case clientID = "client_id"
         case topicPrefix = "topic_prefix"
         case keepAlive = "keep_alive"
@@ -219,6 +238,17 @@ extension ServerConfig.MQTT {
         port = try c.decodeIfPresent(Int.self, forKey: .port) ?? port
         username = try c.decodeIfPresent(String.self, forKey: .username)
         password = try c.decodeIfPresent(String.self, forKey: .password)
+        if password == nil, let file = try c.decodeIfPresent(String.self, forKey: .passwordFile) {
+            guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
+                throw DecodingError.dataCorruptedError(
+                    forKey: .passwordFile, in: c, debugDescription: "cannot read the password file \(file)")
+            }
+            password = text.split(whereSeparator: \.isNewline).first.map(String.init) ?? ""
+        }
+        let passwordEnv = try c.decodeIfPresent(String.self, forKey: .passwordEnv) ?? "SHENNONG_MQTT_PASSWORD"
+        if password == nil, let value = ProcessInfo.processInfo.environment[passwordEnv], !value.isEmpty {
+            password = value
+        }
         clientID = try c.decodeIfPresent(String.self, forKey: .clientID) ?? clientID
         topicPrefix = try c.decodeIfPresent(String.self, forKey: .topicPrefix) ?? topicPrefix
         keepAlive = try c.decodeIfPresent(Int.self, forKey: .keepAlive) ?? keepAlive
@@ -229,7 +259,7 @@ extension ServerConfig.MQTT {
 
 extension ServerConfig.MQTT.TLS {
     enum CodingKeys: String, CodingKey {
-        case insecure
+        case insecure, version
         case caFile = "ca_file"
         case certFile = "cert_file"
         case keyFile = "key_file"
@@ -241,6 +271,14 @@ extension ServerConfig.MQTT.TLS {
         certFile = try c.decodeIfPresent(String.self, forKey: .certFile)
         keyFile = try c.decodeIfPresent(String.self, forKey: .keyFile)
         insecure = try c.decodeIfPresent(Bool.self, forKey: .insecure) ?? false
+        version = try c.decodeIfPresent(String.self, forKey: .version)
+        if let version, !["tlsv1.2", "tlsv1.3"].contains(version) {
+            throw DecodingError.dataCorruptedError(forKey: .version, in: c, debugDescription: "must be tlsv1.2 or tlsv1.3, not \(version)")
+        }
+        if (certFile == nil) != (keyFile == nil) {
+            throw DecodingError.dataCorruptedError(
+                forKey: .certFile, in: c, debugDescription: "cert_file and key_file go together (a client certificate needs its key)")
+        }
     }
 }
 
@@ -341,6 +379,12 @@ extension ServerConfig.HTTP {
     enum CodingKeys: String, CodingKey {
         case host, port
         case portFile = "port_file"
+        case rateLimit = "rate_limit"
+    }
+
+    enum RateLimitKeys: String, CodingKey {
+        case burst
+        case perMinute = "per_minute"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -348,6 +392,14 @@ extension ServerConfig.HTTP {
         host = try c.decodeIfPresent(String.self, forKey: .host) ?? host
         port = try c.decodeIfPresent(Int.self, forKey: .port) ?? port
         portFile = try c.decodeIfPresent(String.self, forKey: .portFile)
+        if c.contains(.rateLimit) {
+            let r = try c.nestedContainer(keyedBy: RateLimitKeys.self, forKey: .rateLimit)
+            rateLimit.burst = try r.decodeIfPresent(Int.self, forKey: .burst) ?? rateLimit.burst
+            rateLimit.perMinute = try r.decodeIfPresent(Double.self, forKey: .perMinute) ?? rateLimit.perMinute
+            guard rateLimit.burst >= 0, rateLimit.perMinute >= 0 else {
+                throw DecodingError.dataCorruptedError(forKey: .burst, in: r, debugDescription: "must not be negative")
+            }
+        }
     }
 }
 

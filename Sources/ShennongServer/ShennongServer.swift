@@ -64,8 +64,13 @@ public enum ShennongServer {
         let app = ShennongHTTPServer.makeApplication(
             host: config.http.host, port: config.http.port, store: store, registry: registry,
             profiles: { profiles },
-            health: { HealthReport(mqttConnected: ingest.isConnected, details: ["broker": "\(host):\(port)"]) },
+            health: {
+                HealthReport(
+                    mqttConnected: ingest.isConnected, storageError: pipeline.storageError,
+                    details: ["broker": "\(host):\(port)"])
+            },
             routes: rules.routes + trace.routes + dashboard.routes,
+            rateLimit: config.http.rateLimit,
             logger: logger,
             onRunning: { bound in
                 logger.info("HTTP listening", metadata: ["address": "\(config.http.host):\(bound)"])
@@ -95,8 +100,13 @@ public enum ShennongServer {
             services.append(.init(service: simulator, successTerminationBehavior: .ignore))
         }
 
-        let group = ServiceGroup(
-            configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        var groupConfiguration = ServiceGroupConfiguration(
+            services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        // A bounded drain: past shutdown_timeout_seconds the services are cancelled (ingest
+        // then stops after the burst in hand), and a cancellation that hangs ends the process.
+        groupConfiguration.maximumGracefulShutdownDuration = .seconds(config.shutdownTimeoutSeconds)
+        groupConfiguration.maximumCancellationDuration = .seconds(max(5, config.shutdownTimeoutSeconds / 2))
+        let group = ServiceGroup(configuration: groupConfiguration)
         try await group.run()
         try? store.close()
     }
@@ -111,7 +121,7 @@ public enum ShennongServer {
             host: host, port: port, clientID: clientID, username: external ? mqtt.username : nil,
             password: external ? mqtt.password : nil,
             tls: mqtt.tls.flatMap { external ? $0 : nil }.map {
-                .init(caFile: $0.caFile, certFile: $0.certFile, keyFile: $0.keyFile, insecure: $0.insecure)
+                .init(caFile: $0.caFile, certFile: $0.certFile, keyFile: $0.keyFile, insecure: $0.insecure, version: $0.version)
             },
             keepAlive: mqtt.keepAlive, cleanSession: false,
             subscriptions: subscriptions.map { .init(topic: $0, qos: 1) },

@@ -156,3 +156,14 @@ extension Store {
             metadata: ["readings": "\(moved)", "buckets": "\(inserts.count)", "bucket_width_ms": "\(width)"])
     }
 }
+
+extension Store {
+    /// Test hook: brings the database at `path` up to and including the migration named
+    /// `last` only (a file "as an earlier release left it"), without opening a ``Store``.
+    /// `last` must be one of ``migrationNames``.
+    package static func migrate(path: String, upTo last: String, options: StoreOptions = StoreOptions()) throws {
+        let queue = try DatabaseQueue(path: path)
+        try migrator(options: options, logger: Logger(label: "shennong.store")).migrate(queue, upTo: last)
+        try queue.close()
+    }
+}

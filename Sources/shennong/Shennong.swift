@@ -97,7 +97,20 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Log format: text or json (one JSON object per line; env SHENNONG_LOG_FORMAT).")
     var logFormat: LogFormat = LogFormat(rawValue: ProcessInfo.processInfo.environment["SHENNONG_LOG_FORMAT"] ?? "") ?? .text
 
+    @Flag(help: "Validate the configuration, device profiles and rule files, print every error (file:line) and exit.")
+    var check = false
+
     func run() async throws {
+        if check {
+            let report = ServeCheck.run(configPath: config, requireFile: config != "Config/shennong.yaml")
+            for error in report.errors { print("error: \(error)") }
+            if report.isValid {
+                print("ok: " + report.checked.joined(separator: "; "))
+                return
+            }
+            print("\(report.errors.count) error\(report.errors.count == 1 ? "" : "s") found")
+            throw ExitCode(1)
+        }
         bootstrapLogging(level: logLevel, format: logFormat)
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))

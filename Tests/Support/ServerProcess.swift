@@ -15,7 +15,7 @@ public final class ServerProcess: @unchecked Sendable {
     public private(set) var httpPort = 0
     private var process: ChildProcess?
 
-    public var databasePath: String { directory.appendingPathComponent("shennong.db").path }
+    public let databasePath: String
     public var configPath: String { directory.appendingPathComponent("shennong.yaml").path }
     public var logPath: String { directory.appendingPathComponent("server.log").path }
     private var portFile: String { directory.appendingPathComponent("http.port").path }
@@ -26,15 +26,20 @@ public final class ServerProcess: @unchecked Sendable {
     /// With `embedded: true` the server starts its own mosquitto on `brokerPort`, with its data
     /// under this server's directory.
     /// With `database` the server starts on a copy of that file (a backup, say).
-    /// `extraYAML` is appended at the top level (a `rules:` or `trace:` section, say).
+    /// `extraYAML` is appended at the top level (a `rules:` or `trace:` section, say);
+    /// `mqttYAML` under `mqtt:` (credentials and TLS, say).
+    /// `databasePath` puts the database elsewhere than this server's directory (a small file system, say).
     public init(
-        brokerPort: Int, ingestYAML: String = "", embedded: Bool = false, database: String? = nil, extraYAML: String = ""
+        brokerPort: Int, ingestYAML: String = "", embedded: Bool = false, database: String? = nil, extraYAML: String = "",
+        mqttYAML: String = "", databasePath: String? = nil
     ) throws {
         directory = FileManager.default.temporaryDirectory
             .appendingPathComponent("shennong-server-\(UUID().uuidString)", isDirectory: true)
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let dbPath = databasePath ?? directory.appendingPathComponent("shennong.db").path
+        self.databasePath = dbPath
         if let database {
-            try FileManager.default.copyItem(atPath: database, toPath: directory.appendingPathComponent("shennong.db").path)
+            try FileManager.default.copyItem(atPath: database, toPath: dbPath)
         }
         self.brokerPort = brokerPort
         let config = """
@@ -43,6 +48,7 @@ public final class ServerProcess: @unchecked Sendable {
               host: 127.0.0.1
               port: \(brokerPort)
               client_id: shennong-test-ingest
+            \(mqttYAML.split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
               embedded:
                 port: \(brokerPort)
                 data_dir: \(directory.appendingPathComponent("mosquitto").path)
@@ -50,7 +56,7 @@ public final class ServerProcess: @unchecked Sendable {
             \(ingestYAML.split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
               max_batch: 5000
             database:
-              path: \(directory.appendingPathComponent("shennong.db").path)
+              path: \(dbPath)
             storage:
               # Test data carries 2025 timestamps: no retention pass may run under a test.
               maintenance_interval: "off"
@@ -64,7 +70,7 @@ public final class ServerProcess: @unchecked Sendable {
         try config.write(toFile: directory.appendingPathComponent("shennong.yaml").path, atomically: true, encoding: .utf8)
         let created = try ShennongBinary.run([
             "tokens", "create", "--role", "admin", "--name", "integration-test", "--db",
-            directory.appendingPathComponent("shennong.db").path,
+            dbPath,
         ])
         guard created.status == 0, let line = created.output.split(separator: "\n").last(where: { $0.hasPrefix("snk_") }) else {
             throw TestBrokerError("tokens create failed: \(created.output)")
@@ -78,8 +84,8 @@ public final class ServerProcess: @unchecked Sendable {
         try? FileManager.default.removeItem(at: directory)
     }
 
-    /// Starts the server and waits until HTTP answers and MQTT is connected.
-    public func start(timeout: TimeInterval = 30) async throws {
+    /// Starts the server and waits until HTTP answers and (with `requireMQTT`) MQTT is connected.
+    public func start(timeout: TimeInterval = 30, requireMQTT: Bool = true) async throws {
         try? FileManager.default.removeItem(atPath: portFile)
         process = try ChildProcess(executable: ShennongBinary.path, arguments: ["serve", "--config", configPath], outputPath: logPath)
         let deadline = Date().addingTimeInterval(timeout)
@@ -91,7 +97,7 @@ public final class ServerProcess: @unchecked Sendable {
                 let port = Int(text.trimmingCharacters(in: .whitespacesAndNewlines)), port > 0
             {
                 httpPort = port
-                if let health = try? await get("/healthz"), health.json["mqtt"] as? String == "connected" {
+                if let health = try? await get("/healthz"), !requireMQTT || health.json["mqtt"] as? String == "connected" {
                     return
                 }
             }
