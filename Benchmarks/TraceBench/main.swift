@@ -213,7 +213,9 @@ func run() async throws {
     let templates = ShennongBinary.repositoryRoot.appendingPathComponent("dashboards/trace").path
     let server = try ServerProcess(
         brokerPort: broker.port,
-        extraYAML: "trace:\n  public_base_url: https://trace.example.cn\n  templates_dir: \(templates)\n  clone_scan_limit: 1000000000")
+        extraYAML: "trace:\n  public_base_url: https://trace.example.cn\n  templates_dir: \(templates)\n  clone_scan_limit: 1000000000",
+        // The bench is one client hammering the public pages: no per-client rate limit.
+        httpYAML: "rate_limit:\n  per_minute: 0")
     try await server.start()
 
     func cli(_ arguments: [String]) throws {

@@ -74,6 +74,15 @@ public final class Store: Sendable {
             try db.execute(sql: "PRAGMA mmap_size = 268435456")
         }
         do {
+            // Refuse a file that is not ours before the pool touches it (opening a pool switches
+            // the file to WAL, which rewrites its header).
+            if let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int, size > 0 {
+                var readOnly = Configuration()
+                readOnly.readonly = true
+                let probe = try DatabaseQueue(path: path, configuration: readOnly)
+                defer { try? probe.close() }
+                try Self.checkOwnership(probe, path: path)
+            }
             pool = try DatabasePool(path: path, configuration: configuration)
             try Self.checkOwnership(pool, path: path)
             try Self.migrator(options: options, logger: logger).migrate(pool)
@@ -97,7 +106,7 @@ public final class Store: Sendable {
         }
     }
 
-    private static func checkOwnership(_ pool: DatabasePool, path: String) throws {
+    private static func checkOwnership(_ pool: some DatabaseReader, path: String) throws {
         try pool.read { db in
             let appID = try Int32.fetchOne(db, sql: "PRAGMA application_id") ?? 0
             let tables = try Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_master WHERE type = 'table'") ?? 0

@@ -30,7 +30,9 @@ struct RateLimitTests {
         guard bound == 0 else { throw TestBrokerError("bind \(source) failed: errno \(errno)") }
         let connected = withUnsafePointer(to: &remote) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
         guard connected == 0 else { throw TestBrokerError("connect failed: errno \(errno)") }
-        let request = "GET \(path) HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n"
+        var timeout = timeval(tv_sec: 10, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        let request = "GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
         _ = request.withCString { send(fd, $0, strlen($0), 0) }
         var answer = [UInt8]()
         var buffer = [UInt8](repeating: 0, count: 65536)

@@ -27,11 +27,11 @@ public final class ServerProcess: @unchecked Sendable {
     /// under this server's directory.
     /// With `database` the server starts on a copy of that file (a backup, say).
     /// `extraYAML` is appended at the top level (a `rules:` or `trace:` section, say);
-    /// `mqttYAML` under `mqtt:` (credentials and TLS, say).
+    /// `mqttYAML` under `mqtt:` (credentials and TLS, say), `httpYAML` under `http:`.
     /// `databasePath` puts the database elsewhere than this server's directory (a small file system, say).
     public init(
         brokerPort: Int, ingestYAML: String = "", embedded: Bool = false, database: String? = nil, extraYAML: String = "",
-        mqttYAML: String = "", databasePath: String? = nil
+        mqttYAML: String = "", databasePath: String? = nil, httpYAML: String = ""
     ) throws {
         directory = FileManager.default.temporaryDirectory
             .appendingPathComponent("shennong-server-\(UUID().uuidString)", isDirectory: true)
@@ -64,6 +64,7 @@ public final class ServerProcess: @unchecked Sendable {
               host: 127.0.0.1
               port: 0
               port_file: \(directory.appendingPathComponent("http.port").path)
+            \(httpYAML.split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
             profiles_dir: \(ShennongBinary.repositoryRoot.appendingPathComponent("devices").path)
             \(extraYAML)
             """
