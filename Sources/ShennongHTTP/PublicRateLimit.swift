@@ -4,6 +4,7 @@ import Hummingbird
 import Logging
 import Metrics
 import NIOCore
+import ShennongCore
 import Synchronization
 
 /// Per-client request limits of the public routes: a token bucket per client address.
@@ -31,48 +32,11 @@ public struct PublicRateLimit: Sendable, Hashable {
     public var isEnabled: Bool { perMinute > 0 && burst > 0 }
 }
 
-/// The token buckets, one per client address. Thread-safe (a `Mutex`).
-final class TokenBuckets: Sendable {
-    struct Bucket {
-        var tokens: Double
-        var at: Int64
-    }
-
-    private let buckets = Mutex<[String: Bucket]>([:])
-    let burst: Double
-    let perMillisecond: Double
-    /// Above this many tracked clients, clients whose bucket is full again are forgotten.
-    let maxClients: Int
-
-    init(burst: Int, perMinute: Double, maxClients: Int = 50_000) {
-        self.burst = Double(max(burst, 1))
-        self.perMillisecond = max(perMinute, 0) / 60_000
-        self.maxClients = maxClients
-    }
-
-    /// Takes a token from `client`'s bucket: `nil` when allowed, else the milliseconds until
-    /// the next token.
-    func take(_ client: String, now: Int64) -> Int64? {
-        buckets.withLock { buckets in
-            var b = buckets[client].map { refill($0, now: now) } ?? Bucket(tokens: burst, at: now)
-            defer {
-                buckets[client] = b
-                if buckets.count > maxClients {
-                    for (key, value) in buckets where refill(value, now: now).tokens >= burst { buckets[key] = nil }
-                }
-            }
-            if b.tokens >= 1 {
-                b.tokens -= 1
-                return nil
-            }
-            guard perMillisecond > 0 else { return 60_000 }
-            return Int64(((1 - b.tokens) / perMillisecond).rounded(.up))
-        }
-    }
-
+/// Which refusals of the public limit get logged: the first of each client in a minute.
+final class RefusalLog: Sendable {
     private let lastRefused = Mutex<[String: Int64]>([:])
 
-    /// True for the first refusal of `client` in a minute (what gets logged).
+    /// True for the first refusal of `client` in a minute.
     func isFirstRefusal(_ client: String, now: Int64) -> Bool {
         lastRefused.withLock { seen in
             if let at = seen[client], now - at < 60_000 { return false }
@@ -80,10 +44,6 @@ final class TokenBuckets: Sendable {
             if seen.count > 10_000 { seen = seen.filter { now - $0.value < 60_000 } }
             return true
         }
-    }
-
-    private func refill(_ b: Bucket, now: Int64) -> Bucket {
-        Bucket(tokens: min(burst, b.tokens + Double(max(now - b.at, 0)) * perMillisecond), at: now)
     }
 }
 
@@ -94,6 +54,7 @@ final class TokenBuckets: Sendable {
 struct PublicRateLimitMiddleware<Context: RemoteAddressRequestContext>: RouterMiddleware {
     let limit: PublicRateLimit
     let buckets: TokenBuckets
+    let refusals = RefusalLog()
     let logger: Logger
     let refused = Counter(label: "shennong_http_rate_limited_total")
     let clock: @Sendable () -> Int64
@@ -119,7 +80,7 @@ struct PublicRateLimitMiddleware<Context: RemoteAddressRequestContext>: RouterMi
         let now = clock()
         guard let wait = buckets.take(client, now: now) else { return try await next(request, context) }
         refused.increment()
-        if buckets.isFirstRefusal(client, now: now) {
+        if refusals.isFirstRefusal(client, now: now) {
             logger.notice("public rate limit reached; answering 429", metadata: ["client": "\(client)"])
         }
         let retryAfter = max(1, (wait + 999) / 1000)

@@ -27,14 +27,9 @@ public struct TracePages: RouteGroup {
     /// Loads `*.mustache` from `directory` (synchronously, at start-up) and checks that the
     /// templates the pages need are there.
     public static func loadTemplates(directory: String) throws -> MustacheLibrary {
-        var library = MustacheLibrary()
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
-        for name in names where name.hasSuffix(".mustache") {
-            let text = try String(contentsOfFile: (directory as NSString).appendingPathComponent(name), encoding: .utf8)
-            try library.register(text, named: String(name.dropLast(".mustache".count)))
-        }
-        for needed in ["page", "notfound", "style"] where library.getTemplate(named: needed) == nil {
-            throw TraceError(.notFound, "trace template \(needed).mustache is missing from \(directory) (trace.templates_dir)")
+        let (library, missing) = try MustacheLibrary.load(directory: directory, needed: ["page", "notfound", "style"])
+        if let missing {
+            throw TraceError(.notFound, "trace template \(missing).mustache is missing from \(directory) (trace.templates_dir)")
         }
         return library
     }

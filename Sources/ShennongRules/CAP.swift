@@ -97,24 +97,6 @@ public enum CAPDocument {
     }
 
     static func element(_ name: String, _ text: String, _ depth: Int) -> String {
-        String(repeating: "  ", count: depth) + "<\(name)>\(escape(text))</\(name)>\n"
-    }
-
-    /// XML character data: `&`, `<`, `>` escaped, control characters dropped.
-    static func escape(_ s: String) -> String {
-        var out = ""
-        out.reserveCapacity(s.utf8.count)
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\n", "\t": out.unicodeScalars.append(scalar)
-            default:
-                if scalar.value < 0x20 || (0xFFFE...0xFFFF).contains(scalar.value) { continue }
-                out.unicodeScalars.append(scalar)
-            }
-        }
-        return out
+        String(repeating: "  ", count: depth) + "<\(name)>\(XMLText.escape(text))</\(name)>\n"
     }
 }

@@ -160,7 +160,6 @@ extension Store {
 
     /// Adds readings (ascending, one cell) to a cell that may exist; returns the cell as
     /// written (before any recompute the cell is queued for).
-    @discardableResult
     static func applyToExistingCell(
         _ group: ArraySlice<InsertedReading>, key: CellKey, tier: StorageTier, state: inout IngestState, in db: Database
     ) throws -> RollupCell? {

@@ -1,5 +1,6 @@
 import CQRencode
 import Foundation
+import ShennongCore
 
 /// QR codes (libqrencode) drawn as SVG, and A4 label sheets.
 public enum QRCodeSVG {
@@ -79,8 +80,8 @@ public enum QRCodeSVG {
                 body += """
                     <g transform="translate(\(fmt(x)) \(fmt(y)))"><rect x="0.5" y="0.5" width="\(fmt(width - 1))" height="\(fmt(height - 1))" rx="2" fill="none" stroke="#bbb" stroke-width="0.2"/>\
                     <g transform="translate(1.5 1.5) scale(\(fmt(scale)))"><path d="\(path(m, quiet: 1))"/></g>\
-                    <text x="\(fmt(width / 2))" y="31" font-size="3" text-anchor="middle" font-family="monospace">\(escape(label.code))</text>\
-                    <text x="30" y="8" font-size="3" font-family="sans-serif">\(escape(String(label.caption.prefix(8))))</text>\
+                    <text x="\(fmt(width / 2))" y="31" font-size="3" text-anchor="middle" font-family="monospace">\(XMLText.escape(label.code))</text>\
+                    <text x="30" y="8" font-size="3" font-family="sans-serif">\(XMLText.escape(String(label.caption.prefix(8))))</text>\
                     <text x="30" y="13" font-size="2.4" font-family="sans-serif">扫码查询</text>\
                     <text x="30" y="17" font-size="2.4" font-family="sans-serif">一物一码</text></g>
 
@@ -101,21 +102,5 @@ public enum QRCodeSVG {
     static func fmt(_ v: Double) -> String {
         let r = (v * 1000).rounded() / 1000
         return r == r.rounded() ? String(Int(r)) : String(r)
-    }
-
-    /// XML text escaping.
-    public static func escape(_ s: String) -> String {
-        var out = ""
-        for c in s {
-            switch c {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            default: out.append(c)
-            }
-        }
-        return out
     }
 }

@@ -1,3 +1,4 @@
+import ShennongCore
 import ShennongStore
 import Synchronization
 
@@ -107,43 +108,20 @@ public final class ScanTracker: Sendable {
 /// `burst` misses at once, refilled at `perMinute`. An empty bucket refuses every lookup
 /// from that address (429) until it refills.
 public final class MissLimiter: Sendable {
-    struct Bucket {
-        var tokens: Double
-        var at: Int64
-    }
-
-    private let buckets = Mutex<[String: Bucket]>([:])
-    let burst: Double
-    let perMillisecond: Double
+    private let buckets: TokenBuckets
 
     public init(burst: Int, perMinute: Double) {
-        self.burst = Double(max(burst, 1))
-        self.perMillisecond = max(perMinute, 0) / 60_000
-    }
-
-    private func refill(_ b: Bucket, now: Int64) -> Bucket {
-        Bucket(tokens: min(burst, b.tokens + Double(max(now - b.at, 0)) * perMillisecond), at: now)
+        buckets = TokenBuckets(burst: burst, perMinute: perMinute)
     }
 
     /// True when `client` may look up a code now.
     public func allows(_ client: String, now: Int64) -> Bool {
-        buckets.withLock { buckets in
-            guard let b = buckets[client] else { return true }
-            return refill(b, now: now).tokens >= 1
-        }
+        buckets.tokens(client, now: now) >= 1
     }
 
     /// Takes one token from `client`'s bucket for a miss.
     public func miss(_ client: String, now: Int64) {
-        buckets.withLock { buckets in
-            var b = buckets[client].map { refill($0, now: now) } ?? Bucket(tokens: burst, at: now)
-            b.tokens = max(b.tokens - 1, 0)
-            buckets[client] = b
-            if buckets.count > 50_000 {
-                // Forget clients whose bucket has refilled: they would start full anyway.
-                for (key, value) in buckets where refill(value, now: now).tokens >= burst { buckets[key] = nil }
-            }
-        }
+        buckets.spend(client, now: now)
     }
 }
 

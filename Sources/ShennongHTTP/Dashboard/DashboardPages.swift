@@ -59,14 +59,10 @@ public struct DashboardPages: RouteGroup {
 
     /// Loads `*.mustache` from `directory` and checks the pages' templates are there.
     public static func loadTemplates(directory: String) throws -> MustacheLibrary {
-        var library = MustacheLibrary()
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
-        for name in names where name.hasSuffix(".mustache") {
-            let text = try String(contentsOfFile: (directory as NSString).appendingPathComponent(name), encoding: .utf8)
-            try library.register(text, named: String(name.dropLast(".mustache".count)))
-        }
-        for needed in ["dashboard", "login", "chart", "message", "style", "header"] where library.getTemplate(named: needed) == nil {
-            throw DashboardError(.templateMissing, "dashboard template \(needed).mustache is missing from \(directory) (dashboard.templates_dir)")
+        let (library, missing) = try MustacheLibrary.load(
+            directory: directory, needed: ["dashboard", "login", "chart", "message", "style", "header"])
+        if let missing {
+            throw DashboardError(.templateMissing, "dashboard template \(missing).mustache is missing from \(directory) (dashboard.templates_dir)")
         }
         return library
     }

@@ -1,4 +1,5 @@
 import Foundation
+import ShennongCore
 import ShennongRules
 
 /// A server-rendered line chart of one series as inline SVG: no script, no external asset,
@@ -34,22 +35,22 @@ struct SVGChart {
         func x(_ t: Int64) -> Double { left + Double(t - from) / span * plotW }
         func y(_ v: Double) -> Double { top + (hi - v) / (hi - lo) * plotH }
         var svg = """
-            <svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 \(width) \(height)" width="\(width)" height="\(height)" role="img" aria-label="\(Self.escape(label))">
+            <svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 \(width) \(height)" width="\(width)" height="\(height)" role="img" aria-label="\(XMLText.escape(label))">
             <rect x="\(f(left))" y="\(f(top))" width="\(f(plotW))" height="\(f(plotH))" fill="#fbfcfa" stroke="#c9d3c7"/>
 
             """
         // Axes labels: min and max of the values, start and end of the time range.
-        let maxLabel = Self.escape(Self.number(dataHi, precision) + (unit.isEmpty ? "" : " " + unit))
-        let minLabel = Self.escape(Self.number(dataLo, precision) + (unit.isEmpty ? "" : " " + unit))
+        let maxLabel = XMLText.escape(Self.number(dataHi, precision) + (unit.isEmpty ? "" : " " + unit))
+        let minLabel = XMLText.escape(Self.number(dataLo, precision) + (unit.isEmpty ? "" : " " + unit))
         let yMax = y(dataHi), yMin = y(dataLo)
         svg += """
             <line x1="\(f(left))" y1="\(f(yMax))" x2="\(f(left + plotW))" y2="\(f(yMax))" stroke="#d5ddd3" stroke-dasharray="4 3"/>
             <line x1="\(f(left))" y1="\(f(yMin))" x2="\(f(left + plotW))" y2="\(f(yMin))" stroke="#d5ddd3" stroke-dasharray="4 3"/>
             <text x="\(f(left - 8))" y="\(f(yMax + 4))" text-anchor="end" class="axis">max \(maxLabel)</text>
             <text x="\(f(left - 8))" y="\(f(yMin + 4))" text-anchor="end" class="axis">min \(minLabel)</text>
-            <text x="\(f(left))" y="\(f(h - 10))" class="axis">\(Self.escape(Self.time(from, offsetMinutes)))</text>
-            <text x="\(f(left + plotW / 2))" y="\(f(h - 10))" text-anchor="middle" class="axis">\(Self.escape(Self.time((from + to) / 2, offsetMinutes)))</text>
-            <text x="\(f(left + plotW))" y="\(f(h - 10))" text-anchor="end" class="axis">\(Self.escape(Self.time(to, offsetMinutes)))</text>
+            <text x="\(f(left))" y="\(f(h - 10))" class="axis">\(XMLText.escape(Self.time(from, offsetMinutes)))</text>
+            <text x="\(f(left + plotW / 2))" y="\(f(h - 10))" text-anchor="middle" class="axis">\(XMLText.escape(Self.time((from + to) / 2, offsetMinutes)))</text>
+            <text x="\(f(left + plotW))" y="\(f(h - 10))" text-anchor="end" class="axis">\(XMLText.escape(Self.time(to, offsetMinutes)))</text>
 
             """
         if points.isEmpty {
@@ -97,22 +98,5 @@ struct SVGChart {
     static func time(_ ms: Int64, _ offsetMinutes: Int) -> String {
         let text = LocalTime.format(ms, offsetMinutes: offsetMinutes)  // 2025-11-21T14:40:00+08:00
         return String(text.dropFirst(5).prefix(11)).replacingOccurrences(of: "T", with: " ")
-    }
-
-    /// XML text/attribute escaping.
-    static func escape(_ text: String) -> String {
-        var out = ""
-        out.reserveCapacity(text.count)
-        for c in text {
-            switch c {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            default: out.append(c)
-            }
-        }
-        return out
     }
 }
