@@ -27,9 +27,11 @@ let package = Package(
             pkgConfig: "libmosquitto",
             providers: [.apt(["libmosquitto-dev"])]
         ),
+        .target(name: "CShennongIO"),
         .target(
             name: "MosquittoClient",
             dependencies: [
+                "CShennongIO",
                 "CMosquitto",
                 .product(name: "Logging", package: "swift-log"),
             ]

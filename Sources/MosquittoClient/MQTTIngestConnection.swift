@@ -1,31 +1,44 @@
 import CMosquitto
+import CShennongIO
 import Foundation
 import Logging
 
 /// Consumes MQTT messages and acknowledges each one only after the caller has committed it.
 ///
-/// Call ``run(maxBatch:handle:)`` on a thread of your own: it connects (retrying with back-off
-/// until the broker is up), reads bursts of messages, hands each burst to `handle`, and only when
-/// `handle` returns normally lets the PUBACKs of that burst leave. If `handle` throws, the
-/// connection is dropped without acknowledging, so the broker redelivers the burst after the
-/// reconnect (the session must be persistent: fixed `clientID`, `cleanSession = false`, QoS 1
-/// subscriptions). Redelivery makes duplicates: storage must be idempotent.
+/// Call ``run(maxBatch:prepare:)`` (or ``run(maxBatch:handle:)``) on a thread of your own: it
+/// connects (retrying with back-off until the broker is up), reads bursts of messages, hands
+/// each burst to the caller, and only when the burst's commit returns normally lets the
+/// PUBACKs of that burst leave. If the commit throws, the connection is dropped without
+/// acknowledging, so the broker redelivers the burst after the reconnect (the session must be
+/// persistent: fixed `clientID`, `cleanSession = false`, QoS 1 subscriptions). Redelivery
+/// makes duplicates: storage must be idempotent.
+///
+/// Pipelining: commits run on a worker thread of their own, and while burst N is being
+/// committed the run thread reads and prepares burst N+1 (at most one burst commits and one
+/// waits). The PUBACKs of N+1 are held until N+1 is committed, even though libmosquitto has
+/// already "written" them: the `CShennongIO` shim captures libmosquitto's writes to this
+/// socket (and buffers its many small reads into one), and ``HeldOutput`` sends each captured
+/// segment only when every burst before it is committed. Without the shim (it is not linked
+/// in, or the connection uses TLS) bursts are committed one at a time and acknowledged by
+/// libmosquitto itself, as below.
 ///
 /// How it works with libmosquitto 2.0: the handle is put in threaded mode
 /// (`mosquitto_threaded_set`) so that a received QoS 1 PUBLISH only *queues* its PUBACK; the
 /// loop is driven here by hand (`poll`, `mosquitto_loop_read`, `mosquitto_loop_write`,
-/// `mosquitto_loop_misc`) and `mosquitto_loop_write` is never called while a read message is
-/// uncommitted. Dropping the connection after a failed commit shuts the socket down at once and
-/// reconnects with `mosquitto_reconnect`, which discards every queued packet
-/// (`packet__cleanup_all`) before it opens the new socket.
+/// `mosquitto_loop_misc`) and, without the shim, `mosquitto_loop_write` is never called while a
+/// read message is uncommitted. Dropping the connection after a failed commit shuts the socket
+/// down at once, forgets what the shim holds, and reconnects with `mosquitto_reconnect`, which
+/// discards every queued packet (`packet__cleanup_all`) before it opens the new socket.
 ///
 /// Thread-safety invariant (why `@unchecked Sendable` is sound): the libmosquitto handle is only
 /// driven — connect, reconnect, loop read/write/misc, disconnect — from the one thread inside
 /// `run`, so every libmosquitto callback also runs on that thread and the callback state needs no
-/// lock. The other methods only call libmosquitto functions that lock internally in threaded
-/// mode (`mosquitto_publish`), serialised against the first `mosquitto_connect` by `connectLock`
-/// (that call recreates libmosquitto's internal wake-up socket pair), or touch state behind
-/// `control` (an `NSCondition`) and `LockedBox`.
+/// lock; the shim state `io` is attached to that thread only. The other methods only call
+/// libmosquitto functions that lock internally in threaded mode (`mosquitto_publish`),
+/// serialised against the first `mosquitto_connect` by `connectLock` (that call recreates
+/// libmosquitto's internal wake-up socket pair), or touch state behind `control` (an
+/// `NSCondition`) and `LockedBox`. Commit jobs run on the ``CommitWorker`` thread and touch
+/// nothing of this object.
 public final class MQTTIngestConnection: @unchecked Sendable {
     /// The configuration this connection was created with.
     public let configuration: MQTTConfiguration
@@ -33,6 +46,8 @@ public final class MQTTIngestConnection: @unchecked Sendable {
     private let logger: Logger
     private let session: IngestSession
     private let mosq: OpaquePointer
+    /// The shim state (buffered reads, captured writes) when bursts are pipelined; run thread only.
+    private var io: OpaquePointer?
 
     /// Guards `stopRequested` and `running`; signalled by `stop()` to cut back-off waits short.
     private let control = NSCondition()
@@ -47,11 +62,17 @@ public final class MQTTIngestConnection: @unchecked Sendable {
     /// How long one `poll` waits for data; bounds how quickly `stop()` is noticed.
     private let pollTimeoutMilliseconds: Int32 = 100
 
-    /// Creates the client; it connects only when ``run(maxBatch:handle:)`` is called.
+    /// Creates the client; it connects only when ``run(maxBatch:prepare:)`` is called.
     ///
+    /// - Parameter pipelined: commit on a worker thread while the next burst is read (when the
+    ///   `CShennongIO` shim is in effect and the connection is not TLS); `false` commits one
+    ///   burst at a time.
     /// - Throws: ``MQTTError`` when libmosquitto rejects the configuration (for example a TLS file
     ///   that cannot be read, an empty client id with a persistent session, keep-alive below 5 s).
-    public init(configuration: MQTTConfiguration, logger: Logger = Logger(label: "shennong.mqtt.ingest")) throws {
+    public init(
+        configuration: MQTTConfiguration, pipelined: Bool = true,
+        logger: Logger = Logger(label: "shennong.mqtt.ingest")
+    ) throws {
         var logger = logger
         logger[metadataKey: "mqtt.broker"] = "\(configuration.host):\(configuration.port)"
         logger[metadataKey: "mqtt.client_id"] = "\(configuration.clientID)"
@@ -65,13 +86,24 @@ public final class MQTTIngestConnection: @unchecked Sendable {
         _ = mosquitto_threaded_set(mosq, true)
         IngestSession.installCallbacks(on: mosq, forwardLog: MosquittoLog.wanted(by: logger))
         self.mosq = mosq
+        if pipelined && configuration.tls == nil {
+            if shennong_io_interposed() == 1 {
+                io = shennong_io_create(256 * 1024)
+            } else {
+                logger.warning("CShennongIO shim not in effect (read/write not interposed); committing one burst at a time")
+            }
+        }
     }
 
     deinit {
         // The session object outlives this call (stored property), so callbacks fired by
         // mosquitto_destroy, if any, still find it.
         mosquitto_destroy(mosq)
+        if let io { shennong_io_destroy(io) }
     }
+
+    /// Whether bursts are read while the previous one commits (see the type's documentation).
+    public var isPipelined: Bool { io != nil }
 
     /// Whether the broker has accepted the connection (CONNACK received) and the socket is open.
     public var isConnected: Bool {
@@ -83,9 +115,9 @@ public final class MQTTIngestConnection: @unchecked Sendable {
         session.status.withLock { $0.connected && $0.subscribed }
     }
 
-    /// Asks ``run(maxBatch:handle:)`` to finish; returns at once and may be called from any thread.
+    /// Asks ``run(maxBatch:prepare:)`` to finish; returns at once and may be called from any thread.
     ///
-    /// `run` then finishes its current step — the burst it has read is handed to `handle` and, if
+    /// `run` then finishes its current step — the bursts it has read are committed and, if
     /// that succeeds, acknowledged — sends DISCONNECT and returns. A `stop()` before `run` makes
     /// `run` return immediately; a stopped connection cannot be run again.
     public func stop() {
@@ -118,30 +150,44 @@ public final class MQTTIngestConnection: @unchecked Sendable {
         try MQTTError.check(rc, "publish to '\(topic)'")
     }
 
+    /// Runs the ack-after-commit loop, committing each burst with `handle`; blocks until ``stop()``.
+    ///
+    /// The same as ``run(maxBatch:prepare:)`` with nothing to prepare: `handle` runs on the
+    /// commit thread.
+    public func run(maxBatch: Int = 5000, handle: @escaping @Sendable ([MQTTMessage]) throws -> Void) {
+        run(maxBatch: maxBatch) { batch in { try handle(batch) } }
+    }
+
     /// Runs the ack-after-commit loop on the calling thread until ``stop()``; blocks.
     ///
     /// - Parameters:
-    ///   - maxBatch: the most messages read before `handle` is called (a burst stops earlier
+    ///   - maxBatch: the most messages read before a burst is handed over (a burst stops earlier
     ///     when the socket has nothing more to read; QoS 1/2 `publish` traffic on this connection
     ///     may add a few). Do not rely on the broker's `max_inflight_messages` to bound a batch:
     ///     mosquitto 2.0.11 was seen sending over 3,000 unacknowledged messages with it at 1000.
-    ///   - handle: commits a batch (for example, one SQLite transaction). Return normally only once
-    ///     the batch is durable: its PUBACKs are sent right after. Throw to refuse the batch: the
-    ///     connection is dropped unacknowledged and the broker redelivers it after a back-off.
-    ///     Messages read just before a connection loss are still handed over (without an ack),
-    ///     so a message may be handed over more than once. `handle` must return well within
-    ///     1.5 × keep-alive, or the broker drops the connection (and redelivers the batch).
+    ///   - prepare: called on this thread with each burst (decode it here); returns the commit
+    ///     job, which runs on the commit thread once the previous burst's job has returned. The
+    ///     job returns normally only once the burst is durable: its PUBACKs are sent right after.
+    ///     It throws to refuse the burst: the connection is dropped unacknowledged (a burst
+    ///     prepared meanwhile is dropped too, its job never runs) and the broker redelivers
+    ///     after a back-off. Messages read just before a connection loss are still handed over
+    ///     (without an ack), so a message may be handed over more than once. A job must return
+    ///     well within 1.5 × keep-alive, or the broker drops the connection (and redelivers).
     ///
     /// Never returns on connection problems: a failed connect, a lost connection or a refused
     /// CONNACK is logged at `warning` once per outage and retried with exponential back-off
     /// (``MQTTConfiguration/reconnectDelay``) until `stop()`.
-    public func run(maxBatch: Int = 5000, handle: ([MQTTMessage]) throws -> Void) {
+    public func run(maxBatch: Int = 5000, prepare: ([MQTTMessage]) -> CommitJob) {
         precondition(maxBatch > 0, "maxBatch must be positive")
         control.lock()
-        precondition(!running, "MQTTIngestConnection.run(maxBatch:handle:) is already running")
+        precondition(!running, "MQTTIngestConnection.run(maxBatch:prepare:) is already running")
         running = true
         control.unlock()
+        let worker = CommitWorker(name: "shennong-commit")
+        if let io { shennong_io_attach(io) }
         defer {
+            worker.shutdown()
+            if io != nil { shennong_io_attach(nil) }
             control.lock()
             running = false
             control.broadcast()
@@ -149,15 +195,17 @@ public final class MQTTIngestConnection: @unchecked Sendable {
         }
 
         var link = Link(configuration.reconnectDelay)
+        var flow = Flow()
         while !isStopRequested {
             if link.mustReconnect || mosquitto_socket(mosq) < 0 {
+                settle(worker, &flow)
                 if let failure = openConnection(&link) {
                     noteOutage(failure, &link)
                     sleepUnlessStopped(link.connectBackoff.next())
                     continue
                 }
             }
-            switch serviceConnection(maxBatch: maxBatch, handle: handle, link: &link) {
+            switch serviceConnection(maxBatch: maxBatch, prepare: prepare, worker: worker, flow: &flow, link: &link) {
             case .healthy:
                 break
             case .lost(let failure):
@@ -165,11 +213,11 @@ public final class MQTTIngestConnection: @unchecked Sendable {
                 noteOutage(failure, &link)
                 sleepUnlessStopped(link.connectBackoff.next())
             case .commitFailed:
-                abandonConnection(&link)
+                abandonConnection(&link, &flow)
                 sleepUnlessStopped(link.commitBackoff.next())
             }
         }
-        finish(&link)
+        finish(&link, worker, &flow)
     }
 
     // MARK: - Loop steps (run thread only)
@@ -192,6 +240,18 @@ public final class MQTTIngestConnection: @unchecked Sendable {
         }
     }
 
+    /// Bursts handed to the commit worker and what waits for them.
+    private struct Flow {
+        /// Number of the last burst handed to the worker (bursts count from 1).
+        var submitted: UInt64 = 0
+        /// Every burst up to this one is committed.
+        var committedThrough: UInt64 = 0
+        /// Messages in the burst the worker has (for the failure log).
+        var inFlightMessages = 0
+        /// Captured output waiting for commits (pipelined mode).
+        var held = HeldOutput()
+    }
+
     private enum StepOutcome {
         case healthy
         case lost(MQTTError)
@@ -206,6 +266,8 @@ public final class MQTTIngestConnection: @unchecked Sendable {
 
     /// Starts a TCP connection and queues CONNECT; `nil` on success (CONNACK still to come).
     private func openConnection(_ link: inout Link) -> MQTTError? {
+        // Whatever the shim holds belongs to the old socket, whose number the new one may reuse.
+        if let io { shennong_io_set_socket(io, -1) }
         let rc: Int32
         let savedErrno: Int32
         if hostConfigured {
@@ -224,33 +286,80 @@ public final class MQTTIngestConnection: @unchecked Sendable {
             link.mustReconnect = false
         }
         if rc == MosqCode.success {
+            if let io { shennong_io_set_socket(io, mosquitto_socket(mosq)) }
             return nil
         }
         return MQTTError(mosquittoCode: rc, operation: "connect", systemErrno: savedErrno)
     }
 
-    /// One poll, read burst, commit and write round on an open socket.
+    /// Before a reconnect: lets a commit still running end (its PUBACKs die with the old
+    /// connection; the broker redelivers those messages) and forgets held output.
+    private func settle(_ worker: CommitWorker, _ flow: inout Flow) {
+        if case .failure(let error) = worker.waitOutcome() {
+            logCommitFailure(error, messages: flow.inFlightMessages)
+        }
+        flow.committedThrough = flow.submitted
+        flow.held.discard()
+    }
+
+    /// The outcome of the burst the worker had, if it has ended: `false` when its commit failed.
+    private func collect(_ outcome: Result<Void, any Error>?, _ flow: inout Flow, _ link: inout Link) -> Bool {
+        switch outcome {
+        case nil:
+            return true
+        case .success:
+            flow.committedThrough = flow.submitted
+            link.commitBackoff.reset()
+            return true
+        case .failure(let error):
+            logCommitFailure(error, messages: flow.inFlightMessages)
+            return false
+        }
+    }
+
+    private func logCommitFailure(_ error: any Error, messages: Int) {
+        logger.error(
+            "Batch handler failed; dropping the connection without acknowledging so the broker redelivers",
+            metadata: ["mqtt.batch": "\(messages)", "error": "\(error)"]
+        )
+    }
+
+    /// One poll, read burst, hand-over and write round on an open socket.
     private func serviceConnection(
         maxBatch: Int,
-        handle: ([MQTTMessage]) throws -> Void,
+        prepare: ([MQTTMessage]) -> CommitJob,
+        worker: CommitWorker,
+        flow: inout Flow,
         link: inout Link
     ) -> StepOutcome {
         let fd = mosquitto_socket(mosq)
         guard fd >= 0 else {
             return .lost(MQTTError(mosquittoCode: MosqCode.noConnection, operation: "poll"))
         }
+        let buffered = io.map { shennong_io_buffered_input($0) > 0 } ?? false
         var events = Int16(POLLIN)
-        if mosquitto_want_write(mosq) {
+        if io == nil ? mosquitto_want_write(mosq) : flow.held.hasSendable(committedThrough: flow.committedThrough) {
             events |= Int16(POLLOUT)
         }
-        var descriptor = pollfd(fd: fd, events: events, revents: 0)
-        let ready = poll(&descriptor, 1, pollTimeoutMilliseconds)
-
-        var readFailure: MQTTError?
-        if ready > 0, descriptor.revents & Int16(POLLNVAL) != 0 {
+        var descriptors = [
+            pollfd(fd: fd, events: events, revents: 0),
+            pollfd(fd: worker.eventFD, events: Int16(POLLIN), revents: 0),
+        ]
+        let ready = poll(&descriptors, 2, buffered ? 0 : pollTimeoutMilliseconds)
+        if ready > 0, descriptors[1].revents & Int16(POLLIN) != 0 {
+            worker.drainEvent()
+        }
+        guard collect(worker.takeOutcome(), &flow, &link) else { return .commitFailed }
+        let socket = descriptors[0].revents
+        if ready > 0, socket & Int16(POLLNVAL) != 0 {
             return .lost(MQTTError(mosquittoCode: MosqCode.connectionLost, operation: "poll"))
         }
-        if ready > 0, descriptor.revents & Int16(POLLIN | POLLERR | POLLHUP) != 0 {
+
+        var readFailure: MQTTError?
+        // Without the shim a burst read now would queue its PUBACKs behind the committing
+        // burst's, and libmosquitto writes its whole queue: read only when nothing commits.
+        let readable = buffered || (ready > 0 && socket & Int16(POLLIN | POLLERR | POLLHUP) != 0)
+        if readable && (io != nil || !worker.isBusy) {
             readFailure = readBurst(fd: fd, maxBatch: maxBatch)
         }
         if session.connackAccepted {
@@ -261,26 +370,40 @@ public final class MQTTIngestConnection: @unchecked Sendable {
         if !session.pending.isEmpty {
             let batch = session.pending
             session.pending.removeAll(keepingCapacity: true)
-            do {
-                try handle(batch)
-            } catch {
-                logger.error(
-                    "Batch handler failed; dropping the connection without acknowledging so the broker redelivers",
-                    metadata: ["mqtt.batch": "\(batch.count)", "error": "\(error)"]
-                )
-                return .commitFailed
+            let job = prepare(batch)
+            let burst = flow.submitted + 1
+            if let io {
+                // Capture this burst's PUBACKs (and whatever was queued before them) now,
+                // before anything else can be queued behind them.
+                _ = mosquitto_loop_write(mosq, 1)
+                flow.held.capture(from: io, waitingFor: burst)
             }
-            link.commitBackoff.reset()
-            if readFailure == nil, let failure = writeQueued() {
-                return .lost(failure)
+            // The burst before must be committed before this one starts.
+            guard collect(worker.waitOutcome(), &flow, &link) else { return .commitFailed }
+            worker.submit(job)
+            flow.submitted = burst
+            flow.inFlightMessages = batch.count
+            if io == nil {
+                guard collect(worker.waitOutcome(), &flow, &link) else { return .commitFailed }
+                if readFailure == nil, let failure = writeQueued() {
+                    return .lost(failure)
+                }
             }
         }
         if let readFailure {
             return .lost(readFailure)
         }
-        // Nothing uncommitted is pending here: whatever is queued (PUBACKs of committed
-        // batches, PINGREQ, SUBSCRIBE, CONNECT, publish()) may leave.
-        if mosquitto_want_write(mosq), let failure = writeQueued() {
+        if let io {
+            if mosquitto_want_write(mosq) {
+                _ = mosquitto_loop_write(mosq, 1)
+                flow.held.capture(from: io, waitingFor: flow.submitted)
+            }
+            if let error = flow.held.send(to: fd, committedThrough: flow.committedThrough) {
+                return .lost(MQTTError(mosquittoCode: MosqCode.errno, operation: "write", systemErrno: error))
+            }
+        } else if mosquitto_want_write(mosq), let failure = writeQueued() {
+            // Nothing uncommitted is pending here: whatever is queued (PUBACKs of committed
+            // batches, PINGREQ, SUBSCRIBE, CONNECT, publish()) may leave.
             return .lost(failure)
         }
         _ = mosquitto_loop_misc(mosq)
@@ -291,7 +414,8 @@ public final class MQTTIngestConnection: @unchecked Sendable {
         return .healthy
     }
 
-    /// Reads packets while the socket stays readable and fewer than `maxBatch` messages are pending.
+    /// Reads packets while the socket (or the shim's buffer) stays readable and fewer than
+    /// `maxBatch` messages are pending.
     private func readBurst(fd: Int32, maxBatch: Int) -> MQTTError? {
         while true {
             let rc = mosquitto_loop_read(mosq, 1)
@@ -305,6 +429,9 @@ public final class MQTTIngestConnection: @unchecked Sendable {
             if session.pending.count >= maxBatch {
                 return nil
             }
+            if let io, shennong_io_buffered_input(io) > 0 {
+                continue
+            }
             var descriptor = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
             if poll(&descriptor, 1, 0) <= 0 || descriptor.revents & Int16(POLLIN | POLLERR | POLLHUP) == 0 {
                 return nil
@@ -312,7 +439,7 @@ public final class MQTTIngestConnection: @unchecked Sendable {
         }
     }
 
-    /// Writes queued packets; only called when nothing uncommitted is pending.
+    /// Writes queued packets; only called when nothing uncommitted is pending (no shim).
     private func writeQueued() -> MQTTError? {
         let rc = mosquitto_loop_write(mosq, 1)
         let savedErrno = errno
@@ -330,13 +457,15 @@ public final class MQTTIngestConnection: @unchecked Sendable {
         return MQTTError(mosquittoCode: rc, operation: operation, systemErrno: savedErrno)
     }
 
-    /// Shuts the socket down without writing anything; the queued PUBACKs are discarded by the
-    /// `mosquitto_reconnect` that follows the back-off.
-    private func abandonConnection(_ link: inout Link) {
+    /// Shuts the socket down without writing anything; what the shim holds is forgotten and
+    /// the queued PUBACKs are discarded by the `mosquitto_reconnect` that follows the back-off.
+    private func abandonConnection(_ link: inout Link, _ flow: inout Flow) {
         let fd = mosquitto_socket(mosq)
         if fd >= 0 {
             _ = shutdown(fd, Int32(SHUT_RDWR))
         }
+        flow.held.discard()
+        if let io { shennong_io_set_socket(io, -1) }
         link.mustReconnect = true
         session.markDisconnected()
         if link.outageStart == nil {
@@ -351,7 +480,7 @@ public final class MQTTIngestConnection: @unchecked Sendable {
             let seconds = (ContinuousClock.now - start).inSeconds
             logger.info("MQTT connection restored", metadata: ["mqtt.outage_seconds": "\(String(format: "%.1f", seconds))"])
         } else {
-            logger.info("MQTT connected")
+            logger.info("MQTT connected", metadata: ["mqtt.pipelined": "\(io != nil)"])
         }
         link.everConnected = true
         link.outageStart = nil
@@ -387,18 +516,37 @@ public final class MQTTIngestConnection: @unchecked Sendable {
         }
     }
 
-    /// After `stop()`: every read batch has been handled and its PUBACKs queued or written, so
-    /// flush the queue, send DISCONNECT and close.
-    private func finish(_ link: inout Link) {
+    /// After `stop()`: waits for the burst being committed; if it succeeded, sends everything
+    /// held, then DISCONNECT, and closes.
+    private func finish(_ link: inout Link, _ worker: CommitWorker, _ flow: inout Flow) {
         defer {
             session.markDisconnected()
             logger.info("MQTT ingest stopped")
         }
+        guard collect(worker.waitOutcome(), &flow, &link) else {
+            abandonConnection(&link, &flow)
+            return
+        }
         guard !link.mustReconnect, mosquitto_socket(mosq) >= 0 else {
             return
         }
-        _ = mosquitto_disconnect(mosq)
         let deadline = ContinuousClock.now + .seconds(2)
+        if let io {
+            // Everything is committed: send what is held, then stop capturing, because
+            // libmosquitto closes the socket as soon as it has written DISCONNECT.
+            if mosquitto_want_write(mosq) {
+                _ = mosquitto_loop_write(mosq, 1)
+                flow.held.capture(from: io, waitingFor: flow.submitted)
+            }
+            while !flow.held.isEmpty, ContinuousClock.now < deadline {
+                let fd = mosquitto_socket(mosq)
+                guard fd >= 0, flow.held.send(to: fd, committedThrough: flow.committedThrough) == nil else { break }
+                var descriptor = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
+                _ = poll(&descriptor, 1, 50)
+            }
+            shennong_io_set_socket(io, -1)
+        }
+        _ = mosquitto_disconnect(mosq)
         while mosquitto_want_write(mosq), mosquitto_socket(mosq) >= 0, ContinuousClock.now < deadline {
             var descriptor = pollfd(fd: mosquitto_socket(mosq), events: Int16(POLLOUT), revents: 0)
             if poll(&descriptor, 1, 50) > 0 {

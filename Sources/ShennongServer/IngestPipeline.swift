@@ -21,8 +21,10 @@ public protocol IngestObserver: Sendable {
 /// the commit, so the caller may then acknowledge the messages; it throws when the commit
 /// failed, and then nothing of the burst is stored or acknowledged.
 public final class IngestPipeline: @unchecked Sendable {
-    // Invariant for @unchecked Sendable: all mutable state is touched only by the single
-    // ingest thread that calls handle(_:).
+    // Invariant for @unchecked Sendable: the decoding state (`devices`, `devicesLoadedAt`,
+    // `warnedProfiles`, `lastRegistered`) is touched only by the single ingest thread that calls
+    // prepare(_:); commit(_:) touches only the store, the metrics and the Mutex-guarded
+    // `reloadDevices` and `storageFailure`.
     private let store: Store
     private let profiles: [String: DeviceProfile]
     private let topics: TopicScheme
@@ -31,6 +33,10 @@ public final class IngestPipeline: @unchecked Sendable {
     private var devices: [String: Device] = [:]
     private var devicesLoadedAt: Date = .distantPast
     private var warnedProfiles: Set<String> = []
+    /// Devices the last prepared burst registered (perhaps not committed yet).
+    private var lastRegistered: [Device] = []
+    /// Set by a failed commit: the registry cache may hold devices that were never stored.
+    private let reloadDevices = Mutex(false)
     private let metrics = IngestMetrics()
     private let observer: (any IngestObserver)?
 
@@ -46,10 +52,25 @@ public final class IngestPipeline: @unchecked Sendable {
         self.logger = logger
     }
 
+    /// A burst decoded on the ingest thread, waiting for its commit.
+    public struct PreparedBurst: Sendable {
+        let batch: IngestBatch
+        let registered: [Device]
+        let messages: Int
+        let started: UInt64
+    }
+
     /// Decodes and commits `messages`. Throws only if the commit failed.
     @discardableResult
     public func handle(_ messages: [MQTTMessage]) throws -> CommitResult {
-        let burstStarted = DispatchTime.now().uptimeNanoseconds
+        try commit(prepare(messages))
+    }
+
+    /// Decodes `messages` (topic to device, device to profile, payload to readings, unusable
+    /// parts to rejects); nothing is written. Called from the ingest thread only, one burst at
+    /// a time, possibly while the previous burst is being committed.
+    public func prepare(_ messages: [MQTTMessage]) -> PreparedBurst {
+        let started = DispatchTime.now().uptimeNanoseconds
         refreshDevicesIfStale()
         let receivedAt = Int64((Date().timeIntervalSince1970 * 1000).rounded())
         var batch = IngestBatch()
@@ -57,39 +78,55 @@ public final class IngestPipeline: @unchecked Sendable {
         for message in messages {
             process(message, receivedAt: receivedAt, into: &batch, registered: &registered)
         }
+        lastRegistered = registered
+        return PreparedBurst(batch: batch, registered: registered, messages: messages.count, started: started)
+    }
+
+    /// Commits a prepared burst and runs the observer (the rules). Called from one thread at a
+    /// time (the commit thread), bursts in the order they were prepared. Throws when the commit
+    /// or the observer failed: then the burst must not be acknowledged, and the devices this
+    /// burst registered are forgotten by the next ``prepare(_:)`` (it reloads the registry).
+    @discardableResult
+    public func commit(_ prepared: PreparedBurst) throws -> CommitResult {
+        let batch = prepared.batch
         let started = DispatchTime.now().uptimeNanoseconds
         let result: CommitResult
         do {
             result = try store.commit(batch)
         } catch {
-            for device in registered { devices[device.id] = nil }
+            reloadDevices.withLock { $0 = true }
             metrics.commitFailures.increment()
-            noteCommitFailure(error, messages: messages.count)
+            noteCommitFailure(error, messages: prepared.messages)
             throw error
         }
         noteCommitSuccess()
         let committed = DispatchTime.now().uptimeNanoseconds
         metrics.commitDuration.recordNanoseconds(Int64(committed - started))
-        metrics.ingestLag.recordNanoseconds(Int64(committed - burstStarted))
+        metrics.ingestLag.recordNanoseconds(Int64(committed - prepared.started))
         let nowSeconds = Date().timeIntervalSince1970
         metrics.lastCommit.record(nowSeconds)
         if let newest = batch.readings.lazy.map(\.timestamp).max() {
             metrics.readingAge.record(max(0, nowSeconds - Double(newest) / 1000))
         }
         metrics.commits.increment()
-        metrics.batchSize.record(messages.count)
-        metrics.received.increment(by: messages.count)
+        metrics.batchSize.record(prepared.messages)
+        metrics.received.increment(by: prepared.messages)
         metrics.stored.increment(by: result.inserted)
         metrics.duplicates.increment(by: result.duplicates)
         for reject in batch.rejects {
             metrics.rejected(reject.code).increment()
         }
-        for device in registered {
+        for device in prepared.registered {
             logger.info("registered new device", metadata: ["device": "\(device.id)", "domain": "\(device.domain.rawValue)"])
         }
         // After the commit and before the acknowledgement: a stage that throws here makes
         // the broker redeliver the burst (its readings are then duplicates, stored once).
-        try observer?.committed(batch, result: result)
+        do {
+            try observer?.committed(batch, result: result)
+        } catch {
+            reloadDevices.withLock { $0 = true }
+            throw error
+        }
         return result
     }
 
@@ -253,12 +290,28 @@ public final class IngestPipeline: @unchecked Sendable {
         return .generic
     }
 
-    /// Reloads the device registry every 30 s so profile changes made through the API apply.
+    /// Reloads the device registry every 30 s so profile changes made through the API apply,
+    /// and at once after a failed commit (devices registered by the failed or a dropped burst
+    /// were never stored). Devices the previous burst registered stay: it may still be committing.
     private func refreshDevicesIfStale() {
-        guard Date().timeIntervalSince(devicesLoadedAt) > 30 else { return }
+        let failed = reloadDevices.withLock { flag in
+            defer { flag = false }
+            return flag
+        }
+        if failed {
+            lastRegistered = []
+        } else if Date().timeIntervalSince(devicesLoadedAt) <= 30 {
+            return
+        }
         if let all = try? store.devices() {
             devices = Dictionary(all.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+            for device in lastRegistered where devices[device.id] == nil {
+                devices[device.id] = device
+            }
             devicesLoadedAt = Date()
+        } else if failed {
+            devices = [:]
+            devicesLoadedAt = .distantPast
         }
     }
 }

@@ -8,7 +8,8 @@ import ShennongStore
 /// graceful shutdown: the burst in hand is committed and acknowledged, then the connection closes.
 public final class MQTTIngestService: Service, @unchecked Sendable {
     // Invariant for @unchecked Sendable: `connection` is itself thread-safe for isConnected and
-    // stop(); `pipeline` is used only by the ingest thread.
+    // stop(); `pipeline` is prepared on the ingest thread and committed on the commit thread
+    // (see IngestPipeline's invariant).
     private let connection: MQTTIngestConnection
     private let pipeline: IngestPipeline
     private let maxBatch: Int
@@ -33,11 +34,14 @@ public final class MQTTIngestService: Service, @unchecked Sendable {
         let pipeline = self.pipeline
         let maxBatch = self.maxBatch
         let logger = self.logger
-        try await withTaskCancellationOrGracefulShutdownHandler {
+        await withTaskCancellationOrGracefulShutdownHandler {
             await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
                 let thread = Thread {
                     connection.run(maxBatch: maxBatch) { messages in
-                        try pipeline.handle(messages)
+                        // Decoded here on the ingest thread; committed on the commit thread
+                        // while the next burst is read.
+                        let prepared = pipeline.prepare(messages)
+                        return { try pipeline.commit(prepared) }
                     }
                     done.resume()
                 }

@@ -6,7 +6,8 @@ import ShennongTestSupport
 final class ConsumerHarness: @unchecked Sendable {
     // Invariant: the recorded arrays and flags are only touched with `lock` held.
 
-    /// Called with each batch and its index before it counts as committed; throw to refuse it.
+    /// Called on the commit thread with each batch and its index before it counts as committed;
+    /// throw to refuse it.
     typealias Hook = @Sendable (_ batch: [MQTTMessage], _ index: Int) throws -> Void
 
     let connection: MQTTIngestConnection
@@ -46,13 +47,17 @@ final class ConsumerHarness: @unchecked Sendable {
         running = true
         lock.unlock()
         let thread = Thread { [self] in
-            connection.run(maxBatch: maxBatch) { batch in
+            // Bursts are recorded as they are read (run thread); the hook and the commit
+            // run on the connection's commit thread.
+            connection.run(maxBatch: maxBatch) { [self] batch in
                 let index: Int = lock.withLock {
                     handed.append(batch)
                     return handed.count - 1
                 }
-                try hook?(batch, index)
-                lock.withLock { committedMessages.append(contentsOf: batch) }
+                return { [self] in
+                    try hook?(batch, index)
+                    lock.withLock { committedMessages.append(contentsOf: batch) }
+                }
             }
             lock.withLock { done = true }
         }
