@@ -145,22 +145,36 @@ public final class AlertEngine {
     ) throws -> EvaluationOutput {
         for device in newDevices where devices[device.id] == nil { devices[device.id] = device }
         var output = EvaluationOutput()
-        var order: [String] = []
-        var groups: [String: [Int]] = [:]
+        // Readings grouped by device, in order of first appearance. A message's readings come
+        // together, so the device's group is looked up once per run of equal devices.
+        var groupOf: [String: Int] = [:]
+        var groups: [(device: String, indices: [Int])] = []
+        var current = -1
         for (i, r) in readings.enumerated() where byMetric[r.metric] != nil {
-            if groups[r.device] == nil { order.append(r.device) }
-            groups[r.device, default: []].append(i)
+            if current < 0 || groups[current].device != r.device {
+                if let known = groupOf[r.device] {
+                    current = known
+                } else {
+                    current = groups.count
+                    groupOf[r.device] = current
+                    groups.append((r.device, []))
+                }
+            }
+            groups[current].indices.append(i)
         }
         var touched: [RuleRuntime] = []
         // Windows to rebuild: for each runtime not ready, stored readings before its first new reading.
         var rebuild: [(RuleRuntime, [HistoryRequest])] = []
         var work: [(DeviceSlot, [Int])] = []
-        for id in order {
-            guard let slot = slot(id, lookup: lookup), var indices = groups[id] else { continue }
+        for (id, grouped) in groups {
+            guard let slot = slot(id, lookup: lookup) else { continue }
+            var indices = grouped
             if !zip(indices, indices.dropFirst()).allSatisfy({ readings[$0].timestamp <= readings[$1].timestamp }) {
                 indices.sort { readings[$0].timestamp < readings[$1].timestamp }
             }
             work.append((slot, indices))
+            // Windows to rebuild exist only while some runtime of the device is not ready.
+            guard slot.all.contains(where: { !$0.ready }) else { continue }
             var first: [ObjectIdentifier: Int64] = [:]
             for i in indices {
                 let r = readings[i]
