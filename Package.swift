@@ -125,7 +125,7 @@ let package = Package(
             path: "Tests/Support"
         ),
         .testTarget(name: "ShennongCoreTests", dependencies: ["ShennongCore"]),
-        .testTarget(name: "MosquittoClientTests", dependencies: ["MosquittoClient", "ShennongTestSupport"]),
+        .testTarget(name: "MosquittoClientTests", dependencies: ["MosquittoClient", "CShennongIO", "ShennongTestSupport"]),
         .testTarget(
             name: "ShennongStoreTests",
             dependencies: ["ShennongStore", .product(name: "PropertyBased", package: "swift-property-based")]

@@ -19,6 +19,7 @@ final class ConsumerHarness: @unchecked Sendable {
     private var running = false
     private var done = false
 
+    /// `pipelined` is passed to ``MQTTIngestConnection``: `false` commits one burst at a time.
     init(
         broker: TestBroker,
         port: Int? = nil,
@@ -26,6 +27,7 @@ final class ConsumerHarness: @unchecked Sendable {
         topics: [String] = ["t/#"],
         keepAlive: Int = 10,
         maxBatch: Int = 5000,
+        pipelined: Bool = true,
         hook: Hook? = nil
     ) throws {
         let configuration = MQTTConfiguration(
@@ -36,7 +38,7 @@ final class ConsumerHarness: @unchecked Sendable {
             cleanSession: false,
             subscriptions: topics.map { MQTTConfiguration.Subscription(topic: $0, qos: 1) }
         )
-        connection = try MQTTIngestConnection(configuration: configuration)
+        connection = try MQTTIngestConnection(configuration: configuration, pipelined: pipelined)
         self.hook = hook
         self.maxBatch = maxBatch
     }
