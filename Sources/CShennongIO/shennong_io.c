@@ -36,7 +36,8 @@ struct shennong_io {
     size_t output_count;
 };
 
-static __thread shennong_io *attached;
+// initial-exec: no lazy TLS allocation (malloc) inside read/write, wherever this is linked.
+static __thread shennong_io *attached __attribute__((tls_model("initial-exec")));
 
 static ssize_t system_read(int fd, void *bytes, size_t count) {
     return (ssize_t)syscall(SYS_read, fd, bytes, count);

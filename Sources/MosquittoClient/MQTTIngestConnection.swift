@@ -232,6 +232,9 @@ public final class MQTTIngestConnection: @unchecked Sendable {
         /// The connection was lost or shut down after a failed commit: nothing queued on it may
         /// be written, so the next step is `mosquitto_reconnect` (which discards the queue).
         var mustReconnect = false
+        /// A connection was just opened: the first capture must hold its CONNECT (proof that
+        /// libmosquitto writes through the shim).
+        var verifyCapture = false
 
         init(_ delay: MQTTConfiguration.ReconnectDelay) {
             connectBackoff = Backoff(delay)
@@ -286,7 +289,10 @@ public final class MQTTIngestConnection: @unchecked Sendable {
             link.mustReconnect = false
         }
         if rc == MosqCode.success {
-            if let io { shennong_io_set_socket(io, mosquitto_socket(mosq)) }
+            if let io {
+                shennong_io_set_socket(io, mosquitto_socket(mosq))
+                link.verifyCapture = true
+            }
             return nil
         }
         return MQTTError(mosquittoCode: rc, operation: "connect", systemErrno: savedErrno)
@@ -336,6 +342,12 @@ public final class MQTTIngestConnection: @unchecked Sendable {
         guard fd >= 0 else {
             return .lost(MQTTError(mosquittoCode: MosqCode.noConnection, operation: "poll"))
         }
+        if let io, shennong_io_socket(io) != fd {
+            // The shim is not on this socket (a reconnect failed after opening it): never
+            // service a socket whose writes would not be held.
+            forgetShim(&flow)
+            return .lost(MQTTError(mosquittoCode: MosqCode.connectionLost, operation: "poll"))
+        }
         let buffered = io.map { shennong_io_buffered_input($0) > 0 } ?? false
         var events = Int16(POLLIN)
         if io == nil ? mosquitto_want_write(mosq) : flow.held.hasSendable(committedThrough: flow.committedThrough) {
@@ -361,6 +373,14 @@ public final class MQTTIngestConnection: @unchecked Sendable {
         let readable = buffered || (ready > 0 && socket & Int16(POLLIN | POLLERR | POLLHUP) != 0)
         if readable && (io != nil || !worker.isBusy) {
             readFailure = readBurst(fd: fd, maxBatch: maxBatch)
+            if io != nil && readFailure == nil && !shimOnSocket() {
+                readFailure = MQTTError(mosquittoCode: MosqCode.connectionLost, operation: "read")
+            }
+            if readFailure != nil {
+                // libmosquitto may have closed the socket: its number can be reused by the next
+                // open() on this thread (a SQLite file in prepare), which the shim must not touch.
+                forgetShim(&flow)
+            }
         }
         if session.connackAccepted {
             session.connackAccepted = false
@@ -372,11 +392,16 @@ public final class MQTTIngestConnection: @unchecked Sendable {
             session.pending.removeAll(keepingCapacity: true)
             let job = prepare(batch)
             let burst = flow.submitted + 1
-            if let io {
+            if let io, readFailure == nil {
                 // Capture this burst's PUBACKs (and whatever was queued before them) now,
                 // before anything else can be queued behind them.
                 _ = mosquitto_loop_write(mosq, 1)
-                flow.held.capture(from: io, waitingFor: burst)
+                if shimOnSocket() {
+                    flow.held.capture(from: io, waitingFor: burst)
+                } else {
+                    forgetShim(&flow)
+                    readFailure = MQTTError(mosquittoCode: MosqCode.connectionLost, operation: "write")
+                }
             }
             // The burst before must be committed before this one starts.
             guard collect(worker.waitOutcome(), &flow, &link) else { return .commitFailed }
@@ -396,6 +421,24 @@ public final class MQTTIngestConnection: @unchecked Sendable {
         if let io {
             if mosquitto_want_write(mosq) {
                 _ = mosquitto_loop_write(mosq, 1)
+                guard shimOnSocket() else {
+                    forgetShim(&flow)
+                    return .lost(MQTTError(mosquittoCode: MosqCode.connectionLost, operation: "write"))
+                }
+                if link.verifyCapture {
+                    link.verifyCapture = false
+                    if shennong_io_captured_count(io) == 0 {
+                        // CONNECT was queued, yet nothing was captured: libmosquitto does not
+                        // write through the shim. It wrote CONNECT itself (harmless); from now
+                        // on commit one burst at a time and let libmosquitto write.
+                        logger.error("CShennongIO shim did not capture libmosquitto's CONNECT; committing one burst at a time")
+                        shennong_io_set_socket(io, -1)
+                        shennong_io_attach(nil)
+                        shennong_io_destroy(io)
+                        self.io = nil
+                        return .healthy
+                    }
+                }
                 flow.held.capture(from: io, waitingFor: flow.submitted)
             }
             if let error = flow.held.send(to: fd, committedThrough: flow.committedThrough) {
@@ -409,9 +452,24 @@ public final class MQTTIngestConnection: @unchecked Sendable {
         _ = mosquitto_loop_misc(mosq)
         if mosquitto_socket(mosq) < 0 {
             // mosquitto_loop_misc closes the socket when the broker missed a keep-alive PINGRESP.
+            forgetShim(&flow)
             return .lost(MQTTError(mosquittoCode: MosqCode.keepalive, operation: "keep-alive"))
         }
         return .healthy
+    }
+
+    /// Whether the shim still buffers and captures the socket libmosquitto has open.
+    private func shimOnSocket() -> Bool {
+        guard let io else { return true }
+        let fd = mosquitto_socket(mosq)
+        return fd >= 0 && shennong_io_socket(io) == fd
+    }
+
+    /// The connection is gone or unusable: the shim lets go of its socket number (which the
+    /// next open() may reuse) and nothing held is ever sent.
+    private func forgetShim(_ flow: inout Flow) {
+        flow.held.discard()
+        if let io { shennong_io_set_socket(io, -1) }
     }
 
     /// Reads packets while the socket (or the shim's buffer) stays readable and fewer than
@@ -531,7 +589,9 @@ public final class MQTTIngestConnection: @unchecked Sendable {
             return
         }
         let deadline = ContinuousClock.now + .seconds(2)
-        if let io {
+        if io != nil, !shimOnSocket() {
+            forgetShim(&flow)
+        } else if let io {
             // Everything is committed: send what is held, then stop capturing, because
             // libmosquitto closes the socket as soon as it has written DISCONNECT.
             if mosquitto_want_write(mosq) {

@@ -37,6 +37,10 @@ public final class IngestPipeline: @unchecked Sendable {
     private var lastRegistered: [Device] = []
     /// Set by a failed commit: the registry cache may hold devices that were never stored.
     private let reloadDevices = Mutex(false)
+    /// Bursts prepared (ingest thread) and the newest one committed: a burst older than the
+    /// previous one that never committed was dropped (after a failure), devices and all.
+    private var preparedSequence: UInt64 = 0
+    private let committedSequence = Mutex<UInt64>(0)
     private let metrics = IngestMetrics()
     private let observer: (any IngestObserver)?
 
@@ -54,6 +58,7 @@ public final class IngestPipeline: @unchecked Sendable {
 
     /// A burst decoded on the ingest thread, waiting for its commit.
     public struct PreparedBurst: Sendable {
+        let sequence: UInt64
         let batch: IngestBatch
         let registered: [Device]
         let messages: Int
@@ -79,7 +84,9 @@ public final class IngestPipeline: @unchecked Sendable {
             process(message, receivedAt: receivedAt, into: &batch, registered: &registered)
         }
         lastRegistered = registered
-        return PreparedBurst(batch: batch, registered: registered, messages: messages.count, started: started)
+        preparedSequence += 1
+        return PreparedBurst(
+            sequence: preparedSequence, batch: batch, registered: registered, messages: messages.count, started: started)
     }
 
     /// Commits a prepared burst and runs the observer (the rules). Called from one thread at a
@@ -100,6 +107,7 @@ public final class IngestPipeline: @unchecked Sendable {
             throw error
         }
         noteCommitSuccess()
+        committedSequence.withLock { $0 = max($0, prepared.sequence) }
         let committed = DispatchTime.now().uptimeNanoseconds
         metrics.commitDuration.recordNanoseconds(Int64(committed - started))
         metrics.ingestLag.recordNanoseconds(Int64(committed - prepared.started))
@@ -297,7 +305,7 @@ public final class IngestPipeline: @unchecked Sendable {
         let failed = reloadDevices.withLock { flag in
             defer { flag = false }
             return flag
-        }
+        } || committedSequence.withLock { $0 } + 1 < preparedSequence
         if failed {
             lastRegistered = []
         } else if Date().timeIntervalSince(devicesLoadedAt) <= 30 {
