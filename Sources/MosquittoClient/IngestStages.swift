@@ -16,10 +16,8 @@ public typealias CommitJob = @Sendable () throws -> Void
 /// `stopping` are only touched with `condition` locked; `eventFD` is written by the worker
 /// thread and read by the run thread (an eventfd counter, safe across threads).
 final class CommitWorker: @unchecked Sendable {
-    typealias Job = CommitJob
-
     private let condition = NSCondition()
-    private var job: Job?
+    private var job: CommitJob?
     private var outcome: Result<Void, any Error>?
     private var busy = false
     private var stopping = false
@@ -46,7 +44,7 @@ final class CommitWorker: @unchecked Sendable {
     }
 
     /// Starts `job` on the worker; the worker must be idle (outcome of the last job taken).
-    func submit(_ job: @escaping Job) {
+    func submit(_ job: @escaping CommitJob) {
         condition.lock()
         precondition(!busy && outcome == nil, "CommitWorker.submit while a job is running")
         self.job = job
@@ -129,9 +127,11 @@ struct HeldOutput {
     var isEmpty: Bool { segments.isEmpty }
 
     /// Moves everything captured so far into a segment that waits for `burst`.
-    mutating func capture(from io: OpaquePointer, waitingFor burst: UInt64) {
+    /// Returns how many bytes were captured.
+    @discardableResult
+    mutating func capture(from io: OpaquePointer, waitingFor burst: UInt64) -> Int {
         let count = shennong_io_captured_count(io)
-        guard count > 0 else { return }
+        guard count > 0 else { return 0 }
         let bytes = [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
             initialized = shennong_io_take_captured(io, buffer.baseAddress, count)
         }
@@ -140,6 +140,7 @@ struct HeldOutput {
         } else {
             segments.append((burst, bytes))
         }
+        return count
     }
 
     /// Whether the first segment may leave now (so the caller should poll for POLLOUT).

@@ -395,11 +395,7 @@ public final class MQTTIngestConnection: @unchecked Sendable {
             if let io, readFailure == nil {
                 // Capture this burst's PUBACKs (and whatever was queued before them) now,
                 // before anything else can be queued behind them.
-                _ = mosquitto_loop_write(mosq, 1)
-                if shimOnSocket() {
-                    flow.held.capture(from: io, waitingFor: burst)
-                } else {
-                    forgetShim(&flow)
+                if captureQueued(io, waitingFor: burst, &flow) == nil {
                     readFailure = MQTTError(mosquittoCode: MosqCode.connectionLost, operation: "write")
                 }
             }
@@ -420,14 +416,12 @@ public final class MQTTIngestConnection: @unchecked Sendable {
         }
         if let io {
             if mosquitto_want_write(mosq) {
-                _ = mosquitto_loop_write(mosq, 1)
-                guard shimOnSocket() else {
-                    forgetShim(&flow)
+                guard let captured = captureQueued(io, waitingFor: flow.submitted, &flow) else {
                     return .lost(MQTTError(mosquittoCode: MosqCode.connectionLost, operation: "write"))
                 }
                 if link.verifyCapture {
                     link.verifyCapture = false
-                    if shennong_io_captured_count(io) == 0 {
+                    if captured == 0 {
                         // CONNECT was queued, yet nothing was captured: libmosquitto does not
                         // write through the shim. It wrote CONNECT itself (harmless); from now
                         // on commit one burst at a time and let libmosquitto write.
@@ -439,7 +433,6 @@ public final class MQTTIngestConnection: @unchecked Sendable {
                         return .healthy
                     }
                 }
-                flow.held.capture(from: io, waitingFor: flow.submitted)
             }
             if let error = flow.held.send(to: fd, committedThrough: flow.committedThrough) {
                 return .lost(MQTTError(mosquittoCode: MosqCode.errno, operation: "write", systemErrno: error))
@@ -456,6 +449,18 @@ public final class MQTTIngestConnection: @unchecked Sendable {
             return .lost(MQTTError(mosquittoCode: MosqCode.keepalive, operation: "keep-alive"))
         }
         return .healthy
+    }
+
+    /// Lets libmosquitto write its queue — into the shim — and holds the bytes until `burst`
+    /// is committed. Returns how many bytes were captured, or `nil` when libmosquitto closed
+    /// the socket meanwhile (the shim has then let go of it and nothing held will be sent).
+    private func captureQueued(_ io: OpaquePointer, waitingFor burst: UInt64, _ flow: inout Flow) -> Int? {
+        _ = mosquitto_loop_write(mosq, 1)
+        guard shimOnSocket() else {
+            forgetShim(&flow)
+            return nil
+        }
+        return flow.held.capture(from: io, waitingFor: burst)
     }
 
     /// Whether the shim still buffers and captures the socket libmosquitto has open.
@@ -589,14 +594,13 @@ public final class MQTTIngestConnection: @unchecked Sendable {
             return
         }
         let deadline = ContinuousClock.now + .seconds(2)
-        if io != nil, !shimOnSocket() {
-            forgetShim(&flow)
-        } else if let io {
+        if let io {
             // Everything is committed: send what is held, then stop capturing, because
             // libmosquitto closes the socket as soon as it has written DISCONNECT.
-            if mosquitto_want_write(mosq) {
-                _ = mosquitto_loop_write(mosq, 1)
-                flow.held.capture(from: io, waitingFor: flow.submitted)
+            if !shimOnSocket() {
+                forgetShim(&flow)
+            } else if mosquitto_want_write(mosq) {
+                _ = captureQueued(io, waitingFor: flow.submitted, &flow)
             }
             while !flow.held.isEmpty, ContinuousClock.now < deadline {
                 let fd = mosquitto_socket(mosq)

@@ -17,9 +17,10 @@ public protocol IngestObserver: Sendable {
 /// Turns a burst of MQTT messages into one committed ``IngestBatch``: topic to device,
 /// device to profile, payload to readings, and every unusable part to a reject with its reason.
 ///
-/// Used from the ingest thread only (one burst at a time). ``handle(_:)`` returns only after
-/// the commit, so the caller may then acknowledge the messages; it throws when the commit
-/// failed, and then nothing of the burst is stored or acknowledged.
+/// ``prepare(_:)`` decodes a burst on the ingest thread; ``commit(_:)`` writes it on the
+/// commit thread (possibly while the next burst is prepared) and returns only after the commit
+/// and the observer, so the caller may then acknowledge the messages; it throws when the commit
+/// failed, and then nothing of the burst is stored or acknowledged. ``handle(_:)`` does both.
 public final class IngestPipeline: @unchecked Sendable {
     // Invariant for @unchecked Sendable: the decoding state (`devices`, `devicesLoadedAt`,
     // `warnedProfiles`, `lastRegistered`) is touched only by the single ingest thread that calls
