@@ -1,7 +1,7 @@
 import CShennongIO
 import Foundation
 
-/// Commits one burst (see ``MQTTIngestConnection/run(maxBatch:prepare:)``): returns once the
+/// Commits one burst (see ``MQTTIngestConnection/run(maxBatch:dropped:prepare:)``): returns once the
 /// burst is durable, throws to refuse it.
 public typealias CommitJob = @Sendable () throws -> Void
 

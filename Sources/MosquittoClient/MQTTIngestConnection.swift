@@ -5,7 +5,7 @@ import Logging
 
 /// Consumes MQTT messages and acknowledges each one only after the caller has committed it.
 ///
-/// Call ``run(maxBatch:prepare:)`` (or ``run(maxBatch:handle:)``) on a thread of your own: it
+/// Call ``run(maxBatch:dropped:prepare:)`` (or ``run(maxBatch:handle:)``) on a thread of your own: it
 /// connects (retrying with back-off until the broker is up), reads bursts of messages, hands
 /// each burst to the caller, and only when the burst's commit returns normally lets the
 /// PUBACKs of that burst leave. If the commit throws, the connection is dropped without
@@ -62,7 +62,7 @@ public final class MQTTIngestConnection: @unchecked Sendable {
     /// How long one `poll` waits for data; bounds how quickly `stop()` is noticed.
     private let pollTimeoutMilliseconds: Int32 = 100
 
-    /// Creates the client; it connects only when ``run(maxBatch:prepare:)`` is called.
+    /// Creates the client; it connects only when ``run(maxBatch:dropped:prepare:)`` is called.
     ///
     /// - Parameter pipelined: commit on a worker thread while the next burst is read (when the
     ///   `CShennongIO` shim is in effect and the connection is not TLS); `false` commits one
@@ -115,7 +115,7 @@ public final class MQTTIngestConnection: @unchecked Sendable {
         session.status.withLock { $0.connected && $0.subscribed }
     }
 
-    /// Asks ``run(maxBatch:prepare:)`` to finish; returns at once and may be called from any thread.
+    /// Asks ``run(maxBatch:dropped:prepare:)`` to finish; returns at once and may be called from any thread.
     ///
     /// `run` then finishes its current step — the bursts it has read are committed and, if
     /// that succeeds, acknowledged — sends DISCONNECT and returns. A `stop()` before `run` makes
@@ -152,7 +152,7 @@ public final class MQTTIngestConnection: @unchecked Sendable {
 
     /// Runs the ack-after-commit loop, committing each burst with `handle`; blocks until ``stop()``.
     ///
-    /// The same as ``run(maxBatch:prepare:)`` with nothing to prepare: `handle` runs on the
+    /// The same as ``run(maxBatch:dropped:prepare:)`` with nothing to prepare: `handle` runs on the
     /// commit thread.
     public func run(maxBatch: Int = 5000, handle: @escaping @Sendable ([MQTTMessage]) throws -> Void) {
         run(maxBatch: maxBatch) { batch in { try handle(batch) } }
@@ -173,14 +173,16 @@ public final class MQTTIngestConnection: @unchecked Sendable {
     ///     after a back-off. Messages read just before a connection loss are still handed over
     ///     (without an ack), so a message may be handed over more than once. A job must return
     ///     well within 1.5 × keep-alive, or the broker drops the connection (and redelivers).
+    ///   - dropped: called on this thread when the job of a prepared burst is dropped (the
+    ///     burst before it failed); whatever `prepare` set up for it must be undone.
     ///
     /// Never returns on connection problems: a failed connect, a lost connection or a refused
     /// CONNACK is logged at `warning` once per outage and retried with exponential back-off
     /// (``MQTTConfiguration/reconnectDelay``) until `stop()`.
-    public func run(maxBatch: Int = 5000, prepare: ([MQTTMessage]) -> CommitJob) {
+    public func run(maxBatch: Int = 5000, dropped: () -> Void = {}, prepare: ([MQTTMessage]) -> CommitJob) {
         precondition(maxBatch > 0, "maxBatch must be positive")
         control.lock()
-        precondition(!running, "MQTTIngestConnection.run(maxBatch:prepare:) is already running")
+        precondition(!running, "MQTTIngestConnection.run(maxBatch:dropped:prepare:) is already running")
         running = true
         control.unlock()
         let worker = CommitWorker(name: "shennong-commit")
@@ -205,7 +207,9 @@ public final class MQTTIngestConnection: @unchecked Sendable {
                     continue
                 }
             }
-            switch serviceConnection(maxBatch: maxBatch, prepare: prepare, worker: worker, flow: &flow, link: &link) {
+            switch serviceConnection(
+                maxBatch: maxBatch, prepare: prepare, dropped: dropped, worker: worker, flow: &flow, link: &link)
+            {
             case .healthy:
                 break
             case .lost(let failure):
@@ -334,6 +338,7 @@ public final class MQTTIngestConnection: @unchecked Sendable {
     private func serviceConnection(
         maxBatch: Int,
         prepare: ([MQTTMessage]) -> CommitJob,
+        dropped: () -> Void,
         worker: CommitWorker,
         flow: inout Flow,
         link: inout Link
@@ -400,7 +405,10 @@ public final class MQTTIngestConnection: @unchecked Sendable {
                 }
             }
             // The burst before must be committed before this one starts.
-            guard collect(worker.waitOutcome(), &flow, &link) else { return .commitFailed }
+            guard collect(worker.waitOutcome(), &flow, &link) else {
+                dropped()
+                return .commitFailed
+            }
             worker.submit(job)
             flow.submitted = burst
             flow.inFlightMessages = batch.count

@@ -45,6 +45,9 @@ public final class AlertEngine {
     private let expectedInterval: (Device) -> Int64?
     /// Persisted states as last written (or loaded).
     private var persisted: [Key: RuleStateRecord] = [:]
+    /// States evaluated but not yet written (``committed(_:)``) or dropped (``discard(_:)``):
+    /// a runtime created meanwhile (after a reload, a device change) starts from these.
+    private var unwritten: [Key: RuleStateRecord] = [:]
     private var devices: [String: Device] = [:]
     private var slots: [String: DeviceSlot] = [:]
     private var lastHeard: [String: Int64] = [:]
@@ -116,7 +119,8 @@ public final class AlertEngine {
         devices[id] = device
         let slot = DeviceSlot(device: device)
         for rule in rules where rule.applies(to: device) {
-            let runtime = RuleRuntime(rule: rule, device: device, persisted: persisted[Key(rule: rule.id, device: id)])
+            let key = Key(rule: rule.id, device: id)
+            let runtime = RuleRuntime(rule: rule, device: device, persisted: unwritten[key] ?? persisted[key])
             slot.all.append(runtime)
             if case .silence(let interval, _) = rule.condition {
                 runtime.interval = interval ?? expectedInterval(device) ?? options.defaultInterval
@@ -247,12 +251,16 @@ public final class AlertEngine {
         return output
     }
 
-    /// Silence at `now` for every known device that a silence rule selects.
-    public func checkSilence(now: Int64, lookup: (String) -> Device? = { _ in nil }) -> EvaluationOutput {
+    /// Silence at `now` for every known device that a silence rule selects, except `skipping`
+    /// (devices whose evaluated output is not yet written: they were just heard, and a state
+    /// written now would carry readings that may yet be dropped).
+    public func checkSilence(
+        now: Int64, skipping: Set<String> = [], lookup: (String) -> Device? = { _ in nil }
+    ) -> EvaluationOutput {
         var output = EvaluationOutput()
         guard !silenceRules.isEmpty else { return output }
         var touched: [RuleRuntime] = []
-        for id in devices.keys.sorted() {
+        for id in devices.keys.sorted() where !skipping.contains(id) {
             guard let slot = slot(id, lookup: lookup), !slot.silence.isEmpty else { continue }
             for runtime in slot.silence {
                 touched.append(runtime)
@@ -270,7 +278,9 @@ public final class AlertEngine {
         var done = Set<ObjectIdentifier>()
         for runtime in touched where runtime.dirty && done.insert(ObjectIdentifier(runtime)).inserted {
             runtime.dirty = false
-            output.states.append(runtime.record(now: now))
+            let record = runtime.record(now: now)
+            output.states.append(record)
+            unwritten[Key(rule: record.rule, device: record.device)] = record
             output.devices.insert(runtime.device.id)
         }
     }
@@ -292,15 +302,22 @@ public final class AlertEngine {
             message: AlertText.message(rule: runtime.rule, device: runtime.device, level: c.to, value: value, spec: spec))
     }
 
-    /// The write of `output` succeeded: it is now the persisted state.
+    /// The write of `output` succeeded: it is now the persisted state. Outputs are written in
+    /// the order they were evaluated (a later one may be evaluated before an earlier is written).
     public func committed(_ output: EvaluationOutput) {
-        for record in output.states { persisted[Key(rule: record.rule, device: record.device)] = record }
+        for record in output.states {
+            let key = Key(rule: record.rule, device: record.device)
+            persisted[key] = record
+            if unwritten[key] == record { unwritten[key] = nil }
+        }
     }
 
     /// The write of `output` failed: forget what memory holds for its devices, so that the
-    /// redelivered burst is evaluated again from the persisted states.
+    /// redelivered burst is evaluated again from the persisted states. Every output evaluated
+    /// after it (built on it) must be discarded too.
     public func discard(_ output: EvaluationOutput) {
         for id in output.devices { slots[id] = nil }
+        for record in output.states { unwritten[Key(rule: record.rule, device: record.device)] = nil }
     }
 
     /// The pending (not yet raised) levels and the level in force of (rule, device), for people.

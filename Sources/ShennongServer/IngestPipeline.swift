@@ -6,26 +6,42 @@ import ShennongCore
 import ShennongStore
 import Synchronization
 
-/// A stage that runs after each committed burst, before it is acknowledged (the rules).
+/// A stage that runs with each burst (the rules), in two steps: ``prepare(_:previousStored:)``
+/// on the ingest thread once the burst is decoded (the burst before may still be committing),
+/// and the ``IngestObservation`` it returns on the commit thread after the burst's commit and
+/// before its acknowledgement.
 ///
-/// It sees every reading of the burst, duplicates from redelivery included, so that a
-/// burst committed before a crash but not yet observed is observed after the restart.
+/// It sees every reading of the burst, duplicates from redelivery included, so that a burst
+/// committed before a crash but not yet observed is observed after the restart.
 public protocol IngestObserver: Sendable {
-    func committed(_ batch: IngestBatch, result: CommitResult) throws
+    /// Works out what the burst changes without writing anything; bursts come in order, each
+    /// prepared on top of the ones before (applied or not). `previousStored` returns once the
+    /// burst before this one has been committed or has failed: call it before reading stored
+    /// readings. Returns what to write after this burst's commit.
+    func prepare(_ batch: IngestBatch, previousStored: () -> Void) -> IngestObservation
+    /// A commit failed or a prepared burst was dropped: every observation prepared and not yet
+    /// applied is void (its burst comes again) and must be forgotten, with what it changed.
+    func abandonPending()
 }
+
+/// Writes what ``IngestObserver/prepare(_:previousStored:)`` worked out, after the burst's
+/// commit (the commit thread); throws to refuse the burst, which is then redelivered.
+public typealias IngestObservation = @Sendable (CommitResult) throws -> Void
 
 /// Turns a burst of MQTT messages into one committed ``IngestBatch``: topic to device,
 /// device to profile, payload to readings, and every unusable part to a reject with its reason.
 ///
-/// ``prepare(_:)`` decodes a burst on the ingest thread; ``commit(_:)`` writes it on the
-/// commit thread (possibly while the next burst is prepared) and returns only after the commit
-/// and the observer, so the caller may then acknowledge the messages; it throws when the commit
-/// failed, and then nothing of the burst is stored or acknowledged. ``handle(_:)`` does both.
+/// ``prepare(_:)`` decodes a burst on the ingest thread and prepares the observer (the rules);
+/// ``commit(_:)`` writes it on the commit thread (possibly while the next burst is prepared)
+/// and returns only after the commit and the observer's writes, so the caller may then
+/// acknowledge the messages; it throws when the commit failed, and then nothing of the burst is
+/// stored or acknowledged. ``dropped()`` undoes a prepared burst whose commit will never run.
+/// ``handle(_:)`` prepares and commits.
 public final class IngestPipeline: @unchecked Sendable {
     // Invariant for @unchecked Sendable: the decoding state (`devices`, `devicesLoadedAt`,
-    // `warnedProfiles`, `lastRegistered`) is touched only by the single ingest thread that calls
-    // prepare(_:); commit(_:) touches only the store, the metrics and the Mutex-guarded
-    // `reloadDevices` and `storageFailure`.
+    // `warnedProfiles`, `lastRegistered`, `preparedSequence`) is touched only by the single
+    // ingest thread that calls prepare(_:) and dropped(); commit(_:) touches only the store, the
+    // metrics, the observer and the lock-guarded `reloadDevices`, `storageFailure` and `stored`.
     private let store: Store
     private let profiles: [String: DeviceProfile]
     private let topics: TopicScheme
@@ -36,12 +52,13 @@ public final class IngestPipeline: @unchecked Sendable {
     private var warnedProfiles: Set<String> = []
     /// Devices the last prepared burst registered (perhaps not committed yet).
     private var lastRegistered: [Device] = []
-    /// Set by a failed commit: the registry cache may hold devices that were never stored.
+    /// Set by a failed commit or a dropped burst: the registry cache may hold devices that
+    /// were never stored.
     private let reloadDevices = Mutex(false)
-    /// Bursts prepared (ingest thread) and the newest one committed: a burst older than the
-    /// previous one that never committed was dropped (after a failure), devices and all.
+    /// Bursts prepared (ingest thread), counted from 1.
     private var preparedSequence: UInt64 = 0
-    private let committedSequence = Mutex<UInt64>(0)
+    /// Every burst up to this one has been committed, has failed or was dropped.
+    private let stored = SequenceBarrier()
     private let metrics = IngestMetrics()
     private let observer: (any IngestObserver)?
 
@@ -64,6 +81,7 @@ public final class IngestPipeline: @unchecked Sendable {
         let registered: [Device]
         let messages: Int
         let started: UInt64
+        let observation: IngestObservation?
     }
 
     /// Decodes and commits `messages`. Throws only if the commit failed.
@@ -73,8 +91,8 @@ public final class IngestPipeline: @unchecked Sendable {
     }
 
     /// Decodes `messages` (topic to device, device to profile, payload to readings, unusable
-    /// parts to rejects); nothing is written. Called from the ingest thread only, one burst at
-    /// a time, possibly while the previous burst is being committed.
+    /// parts to rejects) and prepares the observer; nothing is written. Called from the ingest
+    /// thread only, one burst at a time, possibly while the previous burst is being committed.
     public func prepare(_ messages: [MQTTMessage]) -> PreparedBurst {
         let started = DispatchTime.now().uptimeNanoseconds
         refreshDevicesIfStale()
@@ -86,14 +104,27 @@ public final class IngestPipeline: @unchecked Sendable {
         }
         lastRegistered = registered
         preparedSequence += 1
+        let previous = preparedSequence - 1
+        let observation = observer?.prepare(batch, previousStored: { [stored] in stored.wait(through: previous) })
         return PreparedBurst(
-            sequence: preparedSequence, batch: batch, registered: registered, messages: messages.count, started: started)
+            sequence: preparedSequence, batch: batch, registered: registered, messages: messages.count, started: started,
+            observation: observation)
     }
 
-    /// Commits a prepared burst and runs the observer (the rules). Called from one thread at a
-    /// time (the commit thread), bursts in the order they were prepared. Throws when the commit
-    /// or the observer failed: then the burst must not be acknowledged, and the devices this
-    /// burst registered are forgotten by the next ``prepare(_:)`` (it reloads the registry).
+    /// The last prepared burst will never be committed (the one before it failed): the
+    /// observer forgets what it prepared, the next ``prepare(_:)`` reloads the device registry.
+    /// Called from the ingest thread.
+    public func dropped() {
+        reloadDevices.withLock { $0 = true }
+        stored.advance(to: preparedSequence)
+        observer?.abandonPending()
+    }
+
+    /// Commits a prepared burst and applies its observation (the rules). Called from one thread
+    /// at a time (the commit thread), bursts in the order they were prepared. Throws when the
+    /// commit or the observation failed: then the burst must not be acknowledged, the observer
+    /// forgets every observation not yet applied, and the devices this burst registered are
+    /// forgotten by the next ``prepare(_:)`` (it reloads the registry).
     @discardableResult
     public func commit(_ prepared: PreparedBurst) throws -> CommitResult {
         let batch = prepared.batch
@@ -102,13 +133,14 @@ public final class IngestPipeline: @unchecked Sendable {
         do {
             result = try store.commit(batch)
         } catch {
-            reloadDevices.withLock { $0 = true }
+            stored.advance(to: prepared.sequence)
+            failed()
             metrics.commitFailures.increment()
             noteCommitFailure(error, messages: prepared.messages)
             throw error
         }
+        stored.advance(to: prepared.sequence)
         noteCommitSuccess()
-        committedSequence.withLock { $0 = max($0, prepared.sequence) }
         let committed = DispatchTime.now().uptimeNanoseconds
         metrics.commitDuration.recordNanoseconds(Int64(committed - started))
         metrics.ingestLag.recordNanoseconds(Int64(committed - prepared.started))
@@ -131,12 +163,17 @@ public final class IngestPipeline: @unchecked Sendable {
         // After the commit and before the acknowledgement: a stage that throws here makes
         // the broker redeliver the burst (its readings are then duplicates, stored once).
         do {
-            try observer?.committed(batch, result: result)
+            try prepared.observation?(result)
         } catch {
-            reloadDevices.withLock { $0 = true }
+            failed()
             throw error
         }
         return result
+    }
+
+    private func failed() {
+        reloadDevices.withLock { $0 = true }
+        observer?.abandonPending()
     }
 
     /// Why the last commit failed (a full disk, say), `nil` after a successful one; any thread.
@@ -300,13 +337,13 @@ public final class IngestPipeline: @unchecked Sendable {
     }
 
     /// Reloads the device registry every 30 s so profile changes made through the API apply,
-    /// and at once after a failed commit (devices registered by the failed or a dropped burst
-    /// were never stored). Devices the previous burst registered stay: it may still be committing.
+    /// and at once after a failed commit or a dropped burst (devices either registered were
+    /// never stored). Devices the previous burst registered stay: it may still be committing.
     private func refreshDevicesIfStale() {
         let failed = reloadDevices.withLock { flag in
             defer { flag = false }
             return flag
-        } || committedSequence.withLock { $0 } + 1 < preparedSequence
+        }
         if failed {
             lastRegistered = []
         } else if Date().timeIntervalSince(devicesLoadedAt) <= 30 {
@@ -322,6 +359,27 @@ public final class IngestPipeline: @unchecked Sendable {
             devices = [:]
             devicesLoadedAt = .distantPast
         }
+    }
+}
+
+/// The number of the newest burst resolved (committed, failed or dropped), and a wait for it.
+final class SequenceBarrier: @unchecked Sendable {
+    // Invariant for @unchecked Sendable: `resolved` is only touched with `condition` locked.
+    private let condition = NSCondition()
+    private var resolved: UInt64 = 0
+
+    func advance(to sequence: UInt64) {
+        condition.lock()
+        resolved = max(resolved, sequence)
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// Returns once every burst up to `sequence` is resolved.
+    func wait(through sequence: UInt64) {
+        condition.lock()
+        while resolved < sequence { condition.wait() }
+        condition.unlock()
     }
 }
 

@@ -37,7 +37,7 @@ public final class MQTTIngestService: Service, @unchecked Sendable {
         await withTaskCancellationOrGracefulShutdownHandler {
             await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
                 let thread = Thread {
-                    connection.run(maxBatch: maxBatch) { messages in
+                    connection.run(maxBatch: maxBatch, dropped: pipeline.dropped) { messages in
                         // Decoded here on the ingest thread; committed on the commit thread
                         // while the next burst is read.
                         let prepared = pipeline.prepare(messages)

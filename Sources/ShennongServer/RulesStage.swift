@@ -5,22 +5,31 @@ import ShennongCore
 import ShennongRules
 import ShennongStore
 
-/// The warnings stage after each committed ingest burst: evaluates the rules over the
-/// burst's readings (duplicates included; the engine's watermarks skip what it has already
-/// evaluated), writes the changed rule states and the alert transitions in one transaction,
-/// then hands the transitions to the notifier (which never blocks ingest).
+/// The warnings stage of each ingest burst. On the ingest thread, once the burst is decoded,
+/// it evaluates the rules over the burst's readings (duplicates included; the engine's
+/// watermarks skip what it has already evaluated) while the burst before may still be
+/// committing. On the commit thread, after the burst's commit, it writes the changed rule
+/// states and the alert transitions in one transaction, then hands the transitions to the
+/// notifier (which never blocks ingest).
 ///
-/// A failed write throws, so the burst is redelivered; the engine then forgets what memory
-/// holds for the burst's devices and evaluates the redelivered readings again.
+/// Each burst is evaluated on top of the ones before, written or not. A failed commit or write
+/// throws, so the burst is redelivered; the pipeline then abandons every evaluation not yet
+/// written (the failed burst's and the one prepared behind it, which is dropped): the engine
+/// forgets what memory holds for their devices and evaluates the redelivered readings again.
 ///
-/// Invariant for @unchecked Sendable: `engine`, `devicesLoadedAt` are only touched with
-/// `lock` held (the ingest thread, the periodic checks and SIGHUP reloads take it).
+/// Invariant for @unchecked Sendable: `engine`, `pending` and `devicesLoadedAt` are only
+/// touched with `lock` held (the ingest and commit threads, the periodic checks and SIGHUP
+/// reloads take it). No store write is made with the lock held, except the silence check's.
 final class RulesStage: IngestObserver, @unchecked Sendable {
     private let store: Store
     private let notifier: AlertNotifier
     private let logger: Logger
     private let lock = NSLock()
     private let engine: AlertEngine
+    /// Evaluations not yet written nor abandoned, oldest first (at most two: the burst
+    /// committing and the one prepared behind it).
+    private var pending: [(id: UInt64, output: EvaluationOutput)] = []
+    private var evaluations: UInt64 = 0
     private var devicesLoadedAt = Date()
     private let metrics = RulesMetrics()
 
@@ -36,7 +45,7 @@ final class RulesStage: IngestObserver, @unchecked Sendable {
         engine.setDevices(try store.deviceRecords().map { ($0.device, $0.lastSeen) })
     }
 
-    func committed(_ batch: IngestBatch, result: CommitResult) throws {
+    func prepare(_ batch: IngestBatch, previousStored: () -> Void) -> IngestObservation {
         let now = Self.now()
         lock.lock()
         defer { lock.unlock() }
@@ -44,33 +53,69 @@ final class RulesStage: IngestObserver, @unchecked Sendable {
         let started = DispatchTime.now().uptimeNanoseconds
         defer { metrics.duration.recordNanoseconds(Int64(DispatchTime.now().uptimeNanoseconds - started)) }
         metrics.evaluated.increment(by: batch.readings.count)
-        var output = EvaluationOutput()
+        let output: EvaluationOutput
         do {
             output = try engine.evaluate(
                 readings: batch.readings, newDevices: batch.newDevices, seen: batch.seen,
                 presence: batch.presence.mapValues { (offline: $0.state == "offline", at: $0.at) }, now: now,
-                history: store.history, lookup: { [store] in try? store.device(id: $0) })
-            guard !output.isEmpty else { return }
-            let notices = try store.applyRuleEvaluation(states: output.states, changes: output.changes, now: now)
-            engine.committed(output)
-            metrics.stateWrites.increment(by: output.states.count)
-            record(notices)
-            notifier.enqueue(notices)
+                history: { [store] requests in
+                    // Windows rebuilt from stored readings must hold the burst before this one.
+                    previousStored()
+                    return try store.history(requests)
+                },
+                lookup: { [store] in try? store.device(id: $0) })
         } catch {
-            engine.discard(output)
-            metrics.failures.increment()
-            logger.error("rule evaluation failed; the burst will be redelivered", metadata: ["error": "\(error)"])
-            throw error
+            // Only the history read throws, before any runtime changed: nothing to forget.
+            return { [self] _ in try refuse(error) }
         }
+        evaluations += 1
+        let id = evaluations
+        pending.append((id, output))
+        return { [self] _ in try write(output, id: id, now: now) }
     }
 
-    /// Silence of every device at the wall clock (the periodic check).
+    /// After the burst's commit (commit thread): writes the evaluation; it is then the engine's
+    /// persisted state. Throws when the write failed (the pipeline then abandons it).
+    private func write(_ output: EvaluationOutput, id: UInt64, now: Int64) throws {
+        var notices: [AlertNotice] = []
+        if !output.isEmpty {
+            do {
+                notices = try store.applyRuleEvaluation(states: output.states, changes: output.changes, now: now)
+            } catch {
+                try refuse(error)
+            }
+        }
+        lock.lock()
+        if !output.isEmpty { engine.committed(output) }
+        pending.removeAll { $0.id == id }
+        lock.unlock()
+        guard !output.isEmpty else { return }
+        metrics.stateWrites.increment(by: output.states.count)
+        record(notices)
+        notifier.enqueue(notices)
+    }
+
+    private func refuse(_ error: any Error) throws -> Never {
+        metrics.failures.increment()
+        logger.error("rule evaluation failed; the burst will be redelivered", metadata: ["error": "\(error)"])
+        throw error
+    }
+
+    func abandonPending() {
+        lock.lock()
+        defer { lock.unlock() }
+        for (_, output) in pending { engine.discard(output) }
+        pending.removeAll()
+    }
+
+    /// Silence of every device at the wall clock (the periodic check). Devices with an
+    /// evaluation not yet written were just heard: they are left for the next check.
     func checkSilence() {
         let now = Self.now()
         lock.lock()
         defer { lock.unlock() }
         refreshDevicesIfStale()
-        let output = engine.checkSilence(now: now)
+        let output = engine.checkSilence(now: now, skipping: Set(pending.flatMap(\.output.devices)))
         guard !output.isEmpty else { return }
         do {
             let notices = try store.applyRuleEvaluation(states: output.states, changes: output.changes, now: now)
@@ -120,7 +165,7 @@ final class RulesStage: IngestObserver, @unchecked Sendable {
 struct RulesMetrics {
     let failures = Counter(label: "shennong_rules_failures_total")
     let stateWrites = Counter(label: "shennong_rule_state_writes_total")
-    /// Time to evaluate one committed burst (recorded for every burst).
+    /// Time to evaluate one burst (recorded for every burst).
     let duration = Timer(label: "shennong_rules_evaluation_seconds")
     /// Readings the rules evaluated.
     let evaluated = Counter(label: "shennong_rules_readings_evaluated_total")
