@@ -36,6 +36,34 @@ struct StoreTests {
         #expect(try store.readings(device: "p1", from: 0, to: 10_000).map(\.value) == [7.1])
     }
 
+    @Test("a burst in any order: every reading stored once, the first of two with one key kept, latest the newest")
+    func burstInAnyOrderKeepsTheFirstOfEachKey() throws {
+        // 6 devices x 3 metrics x 20 timestamps, scrambled; every key comes twice, the
+        // second time with another value (a redelivered, edited message).
+        let metrics = ["ph", "water_temp", "dissolved_oxygen"]
+        var readings: [Reading] = []
+        for d in 0..<6 {
+            for m in metrics {
+                for t in 0..<20 {
+                    readings.append(Reading(device: "q\(d)", metric: m, timestamp: 1_000_000 + Int64(t) * 1000, value: Double(d * 100 + t)))
+                }
+            }
+        }
+        var generator = SeededGenerator(seed: 7)
+        let first = readings.shuffled(using: &generator)
+        let again = first.shuffled(using: &generator).map { Reading(device: $0.device, metric: $0.metric, timestamp: $0.timestamp, value: -$0.value - 1) }
+        let result = try store.commit(batch(first + again, devices: (0..<6).map { device("q\($0)") }))
+        #expect(result.inserted == readings.count && result.duplicates == readings.count)
+        for d in 0..<6 {
+            for m in metrics {
+                let stored = try store.readings(device: "q\(d)", metric: m, from: 0, to: 2_000_000)
+                #expect(stored.map(\.value) == (0..<20).map { Double(d * 100 + $0) }, "q\(d)/\(m)")
+            }
+            let latest = try store.latest(device: "q\(d)")
+            #expect(latest.count == 3 && latest.allSatisfy { $0.value == Double(d * 100 + 19) }, "q\(d)")
+        }
+    }
+
     @Test func latestIsTheNewestTimestampNotTheLastArrival() throws {
         try store.commit(batch([Reading(device: "p1", metric: "ph", timestamp: 5000, value: 7.5)], devices: [device("p1", site: "s")]))
         // A backfilled older reading arrives later.
@@ -151,5 +179,20 @@ struct StoreTests {
         #expect(try again.appliedMigrations() == Store.migrationNames)
         #expect(Store.migrationNames.prefix(3) == [Store.v1Name, Store.v2Name, Store.v3Name])
         #expect(try again.readings(device: "p1", from: 0, to: 10).count == 1)
+    }
+}
+
+/// SplitMix64: a repeatable shuffle for tests.
+struct SeededGenerator: RandomNumberGenerator {
+    var state: UInt64
+
+    init(seed: UInt64) { state = seed }
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
     }
 }
