@@ -42,9 +42,20 @@ public struct Device: Sendable, Hashable, Codable {
     public static func isValidID(_ id: some StringProtocol) -> Bool {
         let utf8 = id.utf8
         guard !utf8.isEmpty, utf8.count <= 64 else { return false }
-        return utf8.allSatisfy { b in
-            (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A)
-                || b == 0x5F || b == 0x2E || b == 0x2D
+        return utf8.allSatisfy(isIDByte)
+    }
+
+    /// The same for a `String` (once per ingested message: no generic call per byte).
+    public static func isValidID(_ id: String) -> Bool {
+        var id = id
+        return id.withUTF8 { bytes in
+            !bytes.isEmpty && bytes.count <= 64 && bytes.allSatisfy(isIDByte)
         }
+    }
+
+    @inline(__always)
+    private static func isIDByte(_ b: UInt8) -> Bool {
+        (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A)
+            || b == 0x5F || b == 0x2E || b == 0x2D
     }
 }

@@ -9,11 +9,14 @@ public struct TopicScheme: Sendable, Hashable {
     }
 
     public let prefix: String
+    /// `prefix` and a slash, as bytes (topics are matched byte for byte).
+    private let head: [UInt8]
 
     public init(prefix: String) {
         var p = prefix
         while p.hasSuffix("/") { p.removeLast() }
         self.prefix = p
+        head = Array(p.utf8) + [UInt8(ascii: "/")]
     }
 
     /// The subscriptions the ingest needs.
@@ -25,16 +28,21 @@ public struct TopicScheme: Sendable, Hashable {
     /// The device and kind of `topic`, or `nil` if it is not one of ours.
     /// The device part is returned even when it is not a valid id, so that the reject can name it.
     public func parse(_ topic: String) -> (device: String, kind: Kind)? {
-        guard topic.hasPrefix(prefix + "/") else { return nil }
-        let rest = topic.dropFirst(prefix.count + 1)
-        guard let slash = rest.lastIndex(of: "/") else { return nil }
-        let device = String(rest[..<slash])
-        let kind: Kind
-        switch rest[rest.index(after: slash)...] {
-        case "telemetry": kind = .telemetry
-        case "status": kind = .status
-        default: return nil
+        var topic = topic
+        return topic.withUTF8 { bytes in
+            guard bytes.count > head.count, bytes.starts(with: head) else { return nil }
+            let rest = bytes[head.count...]
+            guard let slash = rest.lastIndex(of: UInt8(ascii: "/")) else { return nil }
+            let kind: Kind
+            let tail = rest[(slash + 1)...]
+            if tail.elementsEqual("telemetry".utf8) {
+                kind = .telemetry
+            } else if tail.elementsEqual("status".utf8) {
+                kind = .status
+            } else {
+                return nil
+            }
+            return (String(decoding: rest[..<slash], as: UTF8.self), kind)
         }
-        return (device, kind)
     }
 }
