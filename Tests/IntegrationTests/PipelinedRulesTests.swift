@@ -25,7 +25,8 @@ struct PipelinedRulesTests {
         let stage: RulesStage
         let pipeline: IngestPipeline
 
-        init(rulesYAML: String) throws {
+        /// `databaseDirectory`: where the SQLite file goes (a small file system, say); else a temporary directory.
+        init(rulesYAML: String, databaseDirectory: URL? = nil) throws {
             directory = FileManager.default.temporaryDirectory.appendingPathComponent("shennong-pipelined-\(UUID().uuidString)")
             let rulesDirectory = directory.appendingPathComponent("rules")
             try FileManager.default.createDirectory(at: rulesDirectory, withIntermediateDirectories: true)
@@ -34,7 +35,8 @@ struct PipelinedRulesTests {
             guard errors.isEmpty, !rules.isEmpty else { throw FixtureError(description: "rules did not load: \(errors)") }
             self.rules = rules
             let logger = Logger(label: "shennong.test", factory: { _ in SwiftLogNoOpLogHandler() })
-            store = try Store(path: directory.appendingPathComponent("shennong.db").path, durable: false, logger: logger)
+            store = try Store(
+                path: (databaseDirectory ?? directory).appendingPathComponent("shennong.db").path, durable: false, logger: logger)
             let settings = ServerConfig.Rules()
             let notifier = AlertNotifier(
                 config: settings, topicPrefix: "agri", mqtt: nil, catalog: RuleCatalog(rules: rules), logger: logger)
@@ -131,6 +133,31 @@ struct PipelinedRulesTests {
         #expect(alerts.first?.level == AlertLevel.yellow.rawValue)
         #expect(try f.store.alertTransitions(id: try #require(alerts.first).id).map(\.kind) == [.raised])
         #expect(try f.store.ruleStates().map(\.watermark) == [Self.base])
+    }
+
+    @Test("a burst whose commit fails (a full disk) is evaluated again when redelivered: one alert")
+    func failedCommitIsEvaluatedAgain() throws {
+        if let reason = DiskFullTests.cannotMount() {
+            print("PipelinedRulesTests.failedCommitIsEvaluatedAgain skipped: \(reason)")
+            Issue.record("skipped: \(reason)", severity: .warning)
+            return
+        }
+        let fs = try DiskFullTests.SmallFileSystem(megabytes: 4)
+        defer { fs.unmount() }
+        let f = try Fixture(rulesYAML: Self.stageRules, databaseDirectory: fs.mountPoint)
+        let burst = [Self.message("gauge-f", minute: 0, ["water_level": 3.5])]
+        // Evaluated on the ingest thread (the engine raises yellow in memory), then the disk is full.
+        let prepared = f.pipeline.prepare(burst)
+        #expect(fs.fill("filler") > 0)
+        #expect(throws: (any Error).self, "the commit must fail on a full disk") { try f.pipeline.commit(prepared) }
+        #expect(f.pipeline.storageError != nil)
+        // Space returns; the broker redelivers the burst (nothing was prepared behind it).
+        try FileManager.default.removeItem(at: fs.mountPoint.appendingPathComponent("filler"))
+        try f.pipeline.commit(f.pipeline.prepare(burst))
+        let alerts = try f.alerts("gauge-f")
+        #expect(alerts.count == 1, "the failed burst's evaluation must be forgotten, else its reading is skipped")
+        #expect(alerts.first?.level == AlertLevel.yellow.rawValue)
+        #expect(try f.store.alertTransitions(id: try #require(alerts.first).id).map(\.kind) == [.raised])
     }
 
     @Test("a window rebuilt while burst 1 is still committing waits for burst 1's commit and sums its readings")
