@@ -57,7 +57,7 @@ $(PYTOOLS)/.installed-v2:
 ## the trace page.
 ## BENCH_MESSAGES, BENCH_RATES and BENCH_RATE_SECONDS scale it.
 BENCH_MESSAGES     ?= 200000
-BENCH_RATES        ?= 2000,5000,10000,20000
+BENCH_RATES        ?= 2000,10000,20000,40000
 BENCH_RATE_SECONDS ?= 60
 ## TraceBench: the consumer trace page (and its JSON) beside /healthz under concurrent
 ## keep-alive clients on loopback; TRACE_BENCH_* scale it (default run under a minute).

@@ -9,6 +9,10 @@ public struct EvaluationOutput: Sendable {
     public var changes: [AlertLevelChange] = []
     /// The devices whose evaluation this covers (dropped from memory if the write fails).
     public var devices: Set<String> = []
+    /// What ``AlertEngine/discard(_:)`` puts back outside the runtimes: when each device seen
+    /// was last heard before, and the devices this evaluation made known.
+    var heardBefore: [String: Int64?] = [:]
+    var added: [String] = []
 
     public init() {}
 
@@ -133,7 +137,7 @@ public final class AlertEngine {
         return slot
     }
 
-    /// Evaluates one committed burst.
+    /// Evaluates one burst (perhaps not yet committed: see ``discard(_:)``).
     ///
     /// - Parameters:
     ///   - readings: every reading of the burst, duplicates included, in any order.
@@ -147,8 +151,11 @@ public final class AlertEngine {
         presence: [String: (offline: Bool, at: Int64)] = [:], now: Int64,
         history: ([HistoryRequest]) throws -> [[Reading]], lookup: (String) -> Device? = { _ in nil }
     ) throws -> EvaluationOutput {
-        for device in newDevices where devices[device.id] == nil { devices[device.id] = device }
         var output = EvaluationOutput()
+        for device in newDevices where devices[device.id] == nil {
+            devices[device.id] = device
+            output.added.append(device.id)
+        }
         // Readings grouped by device, in order of first appearance. A message's readings come
         // together, so the device's group is looked up once per run of equal devices.
         var groupOf: [String: Int] = [:]
@@ -226,6 +233,7 @@ public final class AlertEngine {
         }
         if !silenceRules.isEmpty {
             for (id, at) in seen {
+                output.heardBefore.updateValue(lastHeard[id], forKey: id)
                 lastHeard[id] = max(lastHeard[id] ?? at, at)
                 guard let slot = slot(id, lookup: lookup), !slot.silence.isEmpty else { continue }
                 output.devices.insert(id)
@@ -312,12 +320,18 @@ public final class AlertEngine {
         }
     }
 
-    /// The write of `output` failed: forget what memory holds for its devices, so that the
-    /// redelivered burst is evaluated again from the persisted states. Every output evaluated
-    /// after it (built on it) must be discarded too.
+    /// The write of `output` failed (or its burst was dropped): forget what memory holds for
+    /// its devices, so that the redelivered burst is evaluated again from the persisted states,
+    /// and put back when they were last heard and which devices were known. Every output
+    /// evaluated after it (built on it) must be discarded too, newest first.
     public func discard(_ output: EvaluationOutput) {
         for id in output.devices { slots[id] = nil }
         for record in output.states { unwritten[Key(rule: record.rule, device: record.device)] = nil }
+        for (id, before) in output.heardBefore { lastHeard[id] = before }
+        for id in output.added {
+            devices[id] = nil
+            slots[id] = nil
+        }
     }
 
     /// The pending (not yet raised) levels and the level in force of (rule, device), for people.

@@ -84,7 +84,7 @@ public final class IngestPipeline: @unchecked Sendable {
         let observation: IngestObservation?
     }
 
-    /// Decodes and commits `messages`. Throws only if the commit failed.
+    /// Decodes and commits `messages`. Throws if the commit or the observation failed.
     @discardableResult
     public func handle(_ messages: [MQTTMessage]) throws -> CommitResult {
         try commit(prepare(messages))

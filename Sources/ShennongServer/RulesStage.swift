@@ -15,7 +15,8 @@ import ShennongStore
 /// Each burst is evaluated on top of the ones before, written or not. A failed commit or write
 /// throws, so the burst is redelivered; the pipeline then abandons every evaluation not yet
 /// written (the failed burst's and the one prepared behind it, which is dropped): the engine
-/// forgets what memory holds for their devices and evaluates the redelivered readings again.
+/// forgets what memory holds for their devices (runtimes, when last heard, devices they made
+/// known) and evaluates the redelivered readings again.
 ///
 /// Invariant for @unchecked Sendable: `engine`, `pending` and `devicesLoadedAt` are only
 /// touched with `lock` held (the ingest and commit threads, the periodic checks and SIGHUP
@@ -51,7 +52,11 @@ final class RulesStage: IngestObserver, @unchecked Sendable {
         defer { lock.unlock() }
         refreshDevicesIfStale()
         let started = DispatchTime.now().uptimeNanoseconds
-        defer { metrics.duration.recordNanoseconds(Int64(DispatchTime.now().uptimeNanoseconds - started)) }
+        var waited: UInt64 = 0
+        defer {
+            // Evaluation time, without the wait for the burst before.
+            metrics.duration.recordNanoseconds(Int64(DispatchTime.now().uptimeNanoseconds - started - waited))
+        }
         metrics.evaluated.increment(by: batch.readings.count)
         let output: EvaluationOutput
         do {
@@ -60,7 +65,9 @@ final class RulesStage: IngestObserver, @unchecked Sendable {
                 presence: batch.presence.mapValues { (offline: $0.state == "offline", at: $0.at) }, now: now,
                 history: { [store] requests in
                     // Windows rebuilt from stored readings must hold the burst before this one.
+                    let wait = DispatchTime.now().uptimeNanoseconds
                     previousStored()
+                    waited = DispatchTime.now().uptimeNanoseconds - wait
                     return try store.history(requests)
                 },
                 lookup: { [store] in try? store.device(id: $0) })
@@ -104,7 +111,8 @@ final class RulesStage: IngestObserver, @unchecked Sendable {
     func abandonPending() {
         lock.lock()
         defer { lock.unlock() }
-        for (_, output) in pending { engine.discard(output) }
+        // Newest first: each puts back what memory held before it.
+        for (_, output) in pending.reversed() { engine.discard(output) }
         pending.removeAll()
     }
 

@@ -148,4 +148,37 @@ struct PipelinedEvaluationTests {
         let later = engine.checkSilence(now: t0 + 16 * minute)
         #expect(later.changes.map(\.device) == [a.id])
     }
+
+    @Test("a discarded evaluation puts back when its devices were last heard and forgets the devices it made known")
+    func discardRestoresHeardAndDevices() throws {
+        let r = try rule("""
+            - id: silent
+              condition: { kind: silence, interval: 5m }
+              levels:
+                blue: { at_least: 3 }
+            """)
+        let a = device("logger-a", domain: .water)
+        let fresh = device("logger-new", domain: .water)
+        let engine = AlertEngine(rules: [r])
+        engine.setDevices([(a, t0)])
+        // Burst N: logger-a heard at +14 min, logger-new registered and heard; never written.
+        let n = try engine.evaluate(
+            readings: [], newDevices: [fresh], seen: [a.id: t0 + 14 * minute, fresh.id: t0 + 14 * minute],
+            now: t0 + 14 * minute, history: { $0.map { _ in [] } })
+        engine.discard(n)
+        // At +15 min logger-a has been silent since t0 (3 intervals): the dropped message does
+        // not count. logger-new was never stored: the silence check does not know it.
+        let out = engine.checkSilence(now: t0 + 15 * minute)
+        #expect(out.changes.map(\.device) == [a.id])
+        #expect(steps(out.changes) == [Step(15, nil, .blue)])
+        #expect(!out.devices.contains(fresh.id) && !out.states.contains { $0.device == fresh.id })
+        // Written instead, the same burst keeps logger-a heard at +14 min.
+        let kept = AlertEngine(rules: [r])
+        kept.setDevices([(a, t0)])
+        let written = try kept.evaluate(
+            readings: [], newDevices: [fresh], seen: [a.id: t0 + 14 * minute, fresh.id: t0 + 14 * minute], now: t0 + 14 * minute,
+            history: { $0.map { _ in [] } })
+        kept.committed(written)
+        #expect(kept.checkSilence(now: t0 + 15 * minute).changes.isEmpty)
+    }
 }
