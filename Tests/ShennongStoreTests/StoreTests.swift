@@ -49,9 +49,12 @@ struct StoreTests {
                 }
             }
         }
-        var generator = SeededGenerator(seed: 7)
-        let first = readings.shuffled(using: &generator)
-        let again = first.shuffled(using: &generator).map { Reading(device: $0.device, metric: $0.metric, timestamp: $0.timestamp, value: -$0.value - 1) }
+        // Two scrambled orders: i -> i * p mod n is a permutation for a prime p that does not divide n.
+        let n = readings.count
+        let first = (0..<n).map { readings[($0 * 7873) % n] }
+        let again = (0..<n).map { readings[($0 * 7907) % n] }.map {
+            Reading(device: $0.device, metric: $0.metric, timestamp: $0.timestamp, value: -$0.value - 1)
+        }
         let result = try store.commit(batch(first + again, devices: (0..<6).map { device("q\($0)") }))
         #expect(result.inserted == readings.count && result.duplicates == readings.count)
         for d in 0..<6 {
@@ -179,20 +182,5 @@ struct StoreTests {
         #expect(try again.appliedMigrations() == Store.migrationNames)
         #expect(Store.migrationNames.prefix(3) == [Store.v1Name, Store.v2Name, Store.v3Name])
         #expect(try again.readings(device: "p1", from: 0, to: 10).count == 1)
-    }
-}
-
-/// SplitMix64: a repeatable shuffle for tests.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
