@@ -26,7 +26,7 @@ public protocol IngestObserver: Sendable {
 
 /// Writes what ``IngestObserver/prepare(_:previousStored:)`` worked out, after the burst's
 /// commit (the commit thread); throws to refuse the burst, which is then redelivered.
-public typealias IngestObservation = @Sendable (CommitResult) throws -> Void
+public typealias IngestObservation = @Sendable () throws -> Void
 
 /// Turns a burst of MQTT messages into one committed ``IngestBatch``: topic to device,
 /// device to profile, payload to readings, and every unusable part to a reject with its reason.
@@ -115,9 +115,8 @@ public final class IngestPipeline: @unchecked Sendable {
     /// observer forgets what it prepared, the next ``prepare(_:)`` reloads the device registry.
     /// Called from the ingest thread.
     public func dropped() {
-        reloadDevices.withLock { $0 = true }
         stored.advance(to: preparedSequence)
-        observer?.abandonPending()
+        failed()
     }
 
     /// Commits a prepared burst and applies its observation (the rules). Called from one thread
@@ -133,6 +132,8 @@ public final class IngestPipeline: @unchecked Sendable {
         do {
             result = try store.commit(batch)
         } catch {
+            // The barrier first: the next burst's prepare may be waiting on it while it holds
+            // what abandonPending() needs.
             stored.advance(to: prepared.sequence)
             failed()
             metrics.commitFailures.increment()
@@ -163,7 +164,7 @@ public final class IngestPipeline: @unchecked Sendable {
         // After the commit and before the acknowledgement: a stage that throws here makes
         // the broker redeliver the burst (its readings are then duplicates, stored once).
         do {
-            try prepared.observation?(result)
+            try prepared.observation?()
         } catch {
             failed()
             throw error

@@ -73,12 +73,12 @@ final class RulesStage: IngestObserver, @unchecked Sendable {
                 lookup: { [store] in try? store.device(id: $0) })
         } catch {
             // Only the history read throws, before any runtime changed: nothing to forget.
-            return { [self] _ in try refuse(error) }
+            return { [self] in try refuse(error) }
         }
         evaluations += 1
         let id = evaluations
         pending.append((id, output))
-        return { [self] _ in try write(output, id: id, now: now) }
+        return { [self] in try write(output, id: id, now: now) }
     }
 
     /// After the burst's commit (commit thread): writes the evaluation; it is then the engine's

@@ -28,6 +28,13 @@ struct PipelinedEvaluationTests {
             orange: { at_least: 5 }
         """
 
+    static let silenceRule = """
+        - id: silent
+          condition: { kind: silence, interval: 5m }
+          levels:
+            blue: { at_least: 3 }
+        """
+
     static func level(_ m: Int64, _ value: Double, device: String = "gauge-1") -> Reading {
         Reading(device: device, metric: "water_level", timestamp: t0 + m * minute, value: value)
     }
@@ -127,12 +134,7 @@ struct PipelinedEvaluationTests {
 
     @Test("the silence check skips the devices given: only the other silent device gets a change")
     func silenceSkipping() throws {
-        let r = try rule("""
-            - id: silent
-              condition: { kind: silence, interval: 5m }
-              levels:
-                blue: { at_least: 3 }
-            """)
+        let r = try rule(Self.silenceRule)
         let a = device("logger-a", domain: .water)
         let b = device("logger-b", domain: .water)
         let engine = AlertEngine(rules: [r])
@@ -151,12 +153,7 @@ struct PipelinedEvaluationTests {
 
     @Test("a discarded evaluation puts back when its devices were last heard and forgets the devices it made known")
     func discardRestoresHeardAndDevices() throws {
-        let r = try rule("""
-            - id: silent
-              condition: { kind: silence, interval: 5m }
-              levels:
-                blue: { at_least: 3 }
-            """)
+        let r = try rule(Self.silenceRule)
         let a = device("logger-a", domain: .water)
         let fresh = device("logger-new", domain: .water)
         let engine = AlertEngine(rules: [r])
