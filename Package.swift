@@ -74,7 +74,6 @@ let package = Package(
             name: "ShennongTrace",
             dependencies: [
                 "ShennongCore",
-                "ShennongStore",
                 "CQRencode",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),

@@ -25,7 +25,7 @@ public enum ShennongHTTPServer {
     /// The application, a swift-service-lifecycle `Service`; `onRunning` receives the bound
     /// port (useful with port 0).
     public static func makeApplication(
-        host: String, port: Int, store: Store, registry: PrometheusCollectorRegistry?,
+        host: String, port: Int, store: any StaffStore, registry: PrometheusCollectorRegistry?,
         profiles: @escaping @Sendable () -> [String: DeviceProfile],
         health: @escaping @Sendable () -> HealthReport,
         routes: [any RouteGroup] = [],
@@ -41,7 +41,7 @@ public enum ShennongHTTPServer {
             var body: [String: String] = ["status": "ok", "database": "ok"]
             var status = HTTPResponse.Status.ok
             do {
-                _ = try store.appliedMigrations()
+                try store.checkHealth()
             } catch {
                 body["database"] = "error: \(error)"
                 body["status"] = "unavailable"

@@ -1,3 +1,4 @@
+import ShennongCore
 import ShennongRules
 import ShennongStore
 import ShennongTrace

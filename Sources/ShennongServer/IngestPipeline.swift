@@ -42,7 +42,7 @@ public final class IngestPipeline: @unchecked Sendable {
     // `warnedProfiles`, `lastRegistered`, `preparedSequence`) is touched only by the single
     // ingest thread that calls prepare(_:) and dropped(); commit(_:) touches only the store, the
     // metrics, the observer and the lock-guarded `reloadDevices`, `storageFailure` and `stored`.
-    private let store: Store
+    private let store: any ReadingIngest & DeviceRegistry
     private let profiles: [String: DeviceProfile]
     private let topics: TopicScheme
     private let config: ServerConfig.Ingest
@@ -63,7 +63,7 @@ public final class IngestPipeline: @unchecked Sendable {
     private let observer: (any IngestObserver)?
 
     public init(
-        store: Store, profiles: [String: DeviceProfile], topics: TopicScheme, config: ServerConfig.Ingest,
+        store: any ReadingIngest & DeviceRegistry, profiles: [String: DeviceProfile], topics: TopicScheme, config: ServerConfig.Ingest,
         observer: (any IngestObserver)? = nil, logger: Logger
     ) {
         self.observer = observer
@@ -190,7 +190,7 @@ public final class IngestPipeline: @unchecked Sendable {
         if first {
             logger.error(
                 "storage: commit failed; not acknowledging, the broker keeps the messages and redelivers them",
-                metadata: ["error": "\(reason)", "messages": "\(messages)", "database": "\(store.path)"])
+                metadata: ["error": "\(reason)", "messages": "\(messages)", "database": "\(store.location)"])
         }
     }
 

@@ -1,3 +1,4 @@
+import ShennongCore
 import ServiceLifecycle
 import ShennongHTTP
 import ShennongStore

@@ -1,76 +1,11 @@
+import ShennongCore
 import GRDB
 
-/// A record of a trace chain as stored: the canonical JSON payload, the SHA-256 of it, the
-/// hash of the record before it in the chain and the record's own link hash.
-///
-/// The store keeps and returns rows; what a payload means, and how hashes are computed and
-/// checked, is ShennongTrace's business.
-public struct TraceRecordRow: Sendable, Hashable, Codable {
-    /// `registry` for producers and plots, `batch:{id}` for a batch.
-    public var chain: String
-    /// Position in the chain, from 0.
-    public var seq: Int64
-    public var kind: String
-    /// The id of what the record is about (producer, plot, batch id).
-    public var subject: String
-    public var batch: String?
-    /// The item code (canonical) of a per-item event.
-    public var item: String?
-    public var payload: String
-    public var contentHash: String
-    public var prevHash: String
-    public var hash: String
-    public var recordedAt: Int64
-
-    public init(
-        chain: String, seq: Int64, kind: String, subject: String, batch: String?, item: String?, payload: String,
-        contentHash: String, prevHash: String, hash: String, recordedAt: Int64
-    ) {
-        self.chain = chain
-        self.seq = seq
-        self.kind = kind
-        self.subject = subject
-        self.batch = batch
-        self.item = item
-        self.payload = payload
-        self.contentHash = contentHash
-        self.prevHash = prevHash
-        self.hash = hash
-        self.recordedAt = recordedAt
-    }
-}
-
-/// Where an issued code belongs.
-public struct TraceCodeRow: Sendable, Hashable {
-    public var code: String
-    public var batch: String
-    /// The seq of the `codes` record that issued it.
-    public var issueSeq: Int64
-    public var issuedAt: Int64
-}
-
-/// Scan counters of one code.
-public struct TraceScanRow: Sendable, Hashable {
-    public var code: String
-    public var count: Int64
-    public var firstAt: Int64
-    public var lastAt: Int64
-    /// Distinct client networks seen (at most as many as the caller keeps).
-    public var networks: [String]
-
-    public init(code: String, count: Int64, firstAt: Int64, lastAt: Int64, networks: [String]) {
-        self.code = code
-        self.count = count
-        self.firstAt = firstAt
-        self.lastAt = lastAt
-        self.networks = networks
-    }
-}
 
 /// Tables of traceability (ShennongTrace): records (hash-chained), codes, scans.
 extension Store {
     /// The hash before the first record of every chain.
-    public static let traceGenesisHash = String(repeating: "0", count: 64)
+    public static let traceGenesisHash = ShennongCore.traceGenesisHash
 
     static func registerTraceMigrations(_ migrator: inout DatabaseMigrator) {
         // Add migrations here ("v3-trace: ..."); never edit one once registered.

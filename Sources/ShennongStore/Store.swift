@@ -149,3 +149,16 @@ public final class Store: Sendable {
 
 /// Milliseconds since the epoch, now.
 func nowMillis() -> Int64 { Int64((Date().timeIntervalSince1970 * 1000).rounded()) }
+
+/// The SQLite engine behind every store door of ShennongCore.
+extension Store: ReadingIngest, ReadingQueries, DeviceRegistry, TokenStore, RejectLog, TraceLedger, StoreMaintenance,
+    StoreHealth
+{
+    /// The database file.
+    public var location: String { path }
+
+    /// Reads the schema version (one small query).
+    public func checkHealth() throws {
+        _ = try appliedMigrations()
+    }
+}
