@@ -106,8 +106,8 @@ public protocol TraceLedger: Sendable {
     func traceOrphanCodes() throws -> [(batch: String, issueSeq: Int64, count: Int)]
     /// The scan counters of a code (with at most `maxNetworks` networks), or `nil` if never scanned.
     func traceScan(code: String, maxNetworks: Int) throws -> TraceScanRow?
-    /// Adds the counts of `rows` to the stored counters (count summed, first/last widened,
-    /// networks united), in one transaction.
+    /// Writes the scan counters of `rows` in one transaction: count, first and last scan as
+    /// given (absolute values), networks added to those stored.
     func saveTraceScans(_ rows: [TraceScanRow]) throws
 }
 
