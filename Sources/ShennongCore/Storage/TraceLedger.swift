@@ -41,7 +41,7 @@ public struct TraceRecordRow: Sendable, Hashable, Codable {
 }
 
 /// Where an issued code belongs.
-public struct TraceCodeRow: Sendable, Hashable {
+public struct TraceCodeRow: Sendable, Hashable, Codable {
     public var code: String
     public var batch: String
     /// The seq of the `codes` record that issued it.
@@ -92,7 +92,7 @@ public protocol TraceLedger: Sendable {
     ) throws -> TraceRecordRow
     /// The records of `chain`, in order.
     func traceRecords(chain: String) throws -> [TraceRecordRow]
-    /// The records of a kind (and subject), in insertion order.
+    /// The records of a kind (and subject), in chain order (chain name, then seq).
     func traceRecords(kind: String, subject: String?) throws -> [TraceRecordRow]
     /// Every chain name, sorted.
     func traceChains() throws -> [String]
