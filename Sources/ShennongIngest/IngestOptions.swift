@@ -25,6 +25,7 @@ public struct IngestOptions: Sendable, Hashable {
     /// once: one committing, one read.
     public var maxBatch: Int
 
+    /// Options with the server's defaults unless given.
     public init(
         unknownDevices: UnknownDevices = .register, defaultProfile: String = "generic", maxPayloadBytes: Int = 262_144,
         maxFutureSkewSeconds: Int = 3600, maxBatch: Int = 20_000

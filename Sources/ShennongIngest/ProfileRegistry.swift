@@ -28,17 +28,20 @@ public enum ProfileRegistry {
 
 /// Why the profiles of a directory could not be loaded, beyond a single file's parse error.
 public struct ProfileRegistryError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// What went wrong, stable for scripts and tests.
     public enum Code: String, Sendable, Hashable {
         /// Two files define a profile of the same name.
         case duplicateName = "duplicate_name"
     }
 
+    /// What went wrong.
     public var code: Code
     /// The file at fault.
     public var path: String
     /// A sentence saying what is wrong, without the file.
     public var message: String
 
+    /// An error about the file at `path`.
     public init(code: Code, path: String, message: String) {
         self.code = code
         self.path = path
