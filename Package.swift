@@ -152,6 +152,8 @@ let package = Package(
             name: "ShennongStoreTests",
             dependencies: ["ShennongStore", .product(name: "PropertyBased", package: "swift-property-based")]
         ),
+        // The store contract: every test runs on every storage engine (StoreEngine.all).
+        .testTarget(name: "StoreContractTests", dependencies: ["ShennongCore", "ShennongStore"]),
         .testTarget(name: "ShennongRulesTests", dependencies: ["ShennongRules", "ShennongCore", "ShennongStore"]),
         .testTarget(name: "ShennongTraceTests", dependencies: ["ShennongTrace", "ShennongCore", "ShennongStore"]),
         .testTarget(name: "ShennongHTTPTests", dependencies: ["ShennongHTTP", "ShennongCore", "ShennongStore"]),
