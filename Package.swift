@@ -95,12 +95,34 @@ let package = Package(
             ]
         ),
         .target(
+            name: "ShennongIngest",
+            dependencies: [
+                "ShennongCore",
+                "MosquittoClient",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .target(
+            name: "ShennongSimulator",
+            dependencies: [
+                "ShennongCore",
+                "ShennongIngest",
+                "MosquittoClient",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .target(
             name: "ShennongServer",
             dependencies: [
                 "ShennongCore",
                 "ShennongStore",
                 "ShennongHTTP",
+                "ShennongIngest",
                 "ShennongRules",
+                "ShennongSimulator",
                 "ShennongTrace",
                 "MosquittoClient",
                 "ShennongProcess",
@@ -115,6 +137,7 @@ let package = Package(
             name: "shennong",
             dependencies: [
                 "ShennongServer",
+                "ShennongSimulator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -134,6 +157,13 @@ let package = Package(
         .testTarget(name: "ShennongRulesTests", dependencies: ["ShennongRules", "ShennongCore", "ShennongStore"]),
         .testTarget(name: "ShennongTraceTests", dependencies: ["ShennongTrace", "ShennongCore", "ShennongStore"]),
         .testTarget(name: "ShennongHTTPTests", dependencies: ["ShennongHTTP", "ShennongCore", "ShennongStore"]),
+        .testTarget(
+            name: "ShennongIngestTests",
+            dependencies: [
+                "ShennongIngest", "ShennongCore", "ShennongStore", "MosquittoClient",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // Benchmarks (`make bench`, release build): not part of `swift test`.
         .executableTarget(
             name: "StoreBench",
@@ -157,7 +187,7 @@ let package = Package(
             name: "IntegrationTests",
             dependencies: [
                 "ShennongCore", "ShennongStore", "ShennongRules", "ShennongTrace", "ShennongServer", "MosquittoClient",
-                "ShennongTestSupport",
+                "ShennongIngest", "ShennongSimulator", "ShennongTestSupport",
             ]
         ),
     ]

@@ -3,6 +3,7 @@ import Logging
 import MosquittoClient
 import ShennongCore
 import ShennongHTTP
+import ShennongIngest
 import ShennongRules
 import ShennongStore
 

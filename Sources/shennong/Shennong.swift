@@ -5,6 +5,7 @@ import Metrics
 import Prometheus
 import ShennongCore
 import ShennongServer
+import ShennongSimulator
 
 @main
 struct Shennong: AsyncParsableCommand {

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import MosquittoClient
 import ShennongCore
+import ShennongIngest
 import ShennongRules
 import ShennongStore
 import Synchronization
@@ -45,7 +46,7 @@ struct PipelinedRulesTests {
                 store: store, rules: rules, options: EngineOptions(lateAfter: settings.lateAfter), profiles: profiles,
                 notifier: notifier, logger: logger)
             pipeline = IngestPipeline(
-                store: store, profiles: profiles, topics: TopicScheme(prefix: "agri"), config: ServerConfig.Ingest(),
+                store: store, profiles: profiles, topics: TopicScheme(prefix: "agri"), options: IngestOptions(),
                 observer: stage, logger: logger)
         }
 

@@ -44,11 +44,13 @@ public enum Scenario: String, Sendable, CaseIterable {
             case status
         }
 
+        /// The publishing device's id.
         public var device: String
         /// The message's time (the newest reading it carries).
         public var ts: Int64
         /// Canonical values (payload form 1); empty when `payload` is given.
         public var values: [String: Double]
+        /// Telemetry or presence.
         public var topic: Topic = .telemetry
         /// The exact payload, when it is not form 1 of `values` (a gateway's frames, a
         /// presence message).

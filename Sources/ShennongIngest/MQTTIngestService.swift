@@ -1,25 +1,26 @@
-import ShennongCore
 import Foundation
 import Logging
 import MosquittoClient
 import ServiceLifecycle
-import ShennongStore
+import ShennongCore
 
 /// Runs the MQTT ingest on a thread of its own (libmosquitto's loop blocks) and stops it on
 /// graceful shutdown: the burst in hand is committed and acknowledged, then the connection closes.
-public final class MQTTIngestService: Service, @unchecked Sendable {
-    // Invariant for @unchecked Sendable: `connection` is itself thread-safe for isConnected and
-    // stop(); `pipeline` is prepared on the ingest thread and committed on the commit thread
-    // (see IngestPipeline's invariant).
+///
+/// Bursts are read up to ``IngestOptions/maxBatch`` messages (the pipeline's options), decoded
+/// on the ingest thread and committed on the commit thread while the next burst is read; a
+/// burst is acknowledged only after its commit.
+public final class MQTTIngestService: Service, Sendable {
     private let connection: MQTTIngestConnection
     private let pipeline: IngestPipeline
-    private let maxBatch: Int
     private let logger: Logger
 
-    public init(configuration: MQTTConfiguration, pipeline: IngestPipeline, maxBatch: Int, logger: Logger) throws {
+    /// A service for a connection with `configuration` (its subscriptions are the topics to
+    /// ingest) feeding `pipeline`. Throws when libmosquitto cannot create the client; it does
+    /// not connect until ``run()``.
+    public init(configuration: MQTTConfiguration, pipeline: IngestPipeline, logger: Logger) throws {
         self.connection = try MQTTIngestConnection(configuration: configuration, logger: logger)
         self.pipeline = pipeline
-        self.maxBatch = maxBatch
         self.logger = logger
     }
 
@@ -30,10 +31,12 @@ public final class MQTTIngestService: Service, @unchecked Sendable {
     /// now on reach this server).
     public var isSubscribed: Bool { connection.isSubscribed }
 
+    /// Connects and ingests until cancelled or gracefully shut down; then the burst in hand is
+    /// committed and acknowledged before the connection closes.
     public func run() async throws {
         let connection = self.connection
         let pipeline = self.pipeline
-        let maxBatch = self.maxBatch
+        let maxBatch = pipeline.options.maxBatch
         let logger = self.logger
         await withTaskCancellationOrGracefulShutdownHandler {
             await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in

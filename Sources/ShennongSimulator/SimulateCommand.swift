@@ -5,6 +5,8 @@ import MosquittoClient
 
 /// `shennong simulate`: the simulator against any broker.
 public enum SimulateCommand {
+    /// Publishes what `options` describe to the broker at `host`:`port` (clean session, no
+    /// credentials) and prints how many messages were published.
     public static func run(options: Simulator.Options, host: String, port: Int) async throws {
         MosquittoLibrary.initialize()
         let logger = Logger(label: "shennong.simulate")

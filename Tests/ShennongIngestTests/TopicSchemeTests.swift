@@ -1,4 +1,4 @@
-import ShennongServer
+import ShennongIngest
 import Testing
 
 /// Topic parsing on the ingest hot path (byte for byte).

@@ -3,8 +3,11 @@ import ShennongCore
 
 /// A simulated field device: its id, domain and site.
 public struct SimulatedDevice: Sendable, Hashable {
+    /// The device id (`sim-pond-001`, …).
     public var id: String
+    /// The domain whose metrics it reports.
     public var domain: Domain
+    /// The site it belongs to (five devices to a site).
     public var site: String
     /// Index within its domain, to vary the readings between devices of one kind.
     public var index: Int
@@ -18,8 +21,10 @@ public struct SimulatedDevice: Sendable, Hashable {
 /// and river levels, and soil dries between rains; water temperature and dissolved oxygen
 /// follow the sun, with oxygen sagging at dawn.
 public struct SimulationModel: Sendable {
+    /// The seed every value is a function of.
     public let seed: UInt64
 
+    /// The model for `seed`.
     public init(seed: UInt64) { self.seed = seed }
 
     /// `count` devices spread round-robin over the five domains, five devices to a site.

@@ -3,18 +3,24 @@ import Logging
 import MosquittoClient
 import ServiceLifecycle
 import ShennongCore
+import ShennongIngest
 
 /// Publishes simulated telemetry for N devices at R messages per second (all devices
 /// together), QoS 1, payload form 1, through libmosquitto.
 public final class Simulator: Service, Sendable {
+    /// What to publish and how fast.
     public struct Options: Sendable {
+        /// Simulated devices (steady model; ignored by a scenario).
         public var devices: Int
+        /// Messages per second, all devices together.
         public var rate: Double
+        /// The seed of the ``SimulationModel`` or the scenario.
         public var seed: UInt64
         /// Stop after this many messages (nil: until shutdown).
         public var count: Int?
         /// Stop after this long (nil: until shutdown).
         public var duration: Duration?
+        /// The MQTT topic prefix (`agri`).
         public var topicPrefix: String
         /// Play this scripted episode (its own devices and timestamps) instead of the steady model.
         public var scenario: Scenario?
@@ -23,6 +29,7 @@ public final class Simulator: Service, Sendable {
         /// broker are not published to nobody.
         public var ready: (@Sendable () -> Bool)? = nil
 
+        /// Options for `devices` devices at `rate` messages per second.
         public init(
             devices: Int, rate: Double, seed: UInt64 = 1, count: Int? = nil, duration: Duration? = nil, topicPrefix: String = "agri",
             scenario: Scenario? = nil
@@ -41,6 +48,7 @@ public final class Simulator: Service, Sendable {
     private let mqtt: MQTTConfiguration
     private let logger: Logger
 
+    /// A simulator publishing through a libmosquitto client configured by `mqtt`.
     public init(options: Options, mqtt: MQTTConfiguration, logger: Logger) {
         self.options = options
         self.mqtt = mqtt
@@ -118,6 +126,7 @@ public final class Simulator: Service, Sendable {
         return sent
     }
 
+    /// ``publishAll()`` as a service: ends when the count or duration is reached, or at shutdown.
     public func run() async throws {
         try await publishAll()
     }
