@@ -49,9 +49,14 @@ let package = Package(
             ]
         ),
         .target(
+            name: "ShennongAlerts",
+            dependencies: ["ShennongCore"]
+        ),
+        .target(
             name: "ShennongStore",
             dependencies: [
                 "ShennongCore",
+                "ShennongAlerts",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -62,8 +67,9 @@ let package = Package(
             name: "ShennongRules",
             dependencies: [
                 "ShennongCore",
-                "ShennongStore",
+                "ShennongAlerts",
                 "MosquittoClient",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -84,6 +90,7 @@ let package = Package(
             dependencies: [
                 "ShennongCore",
                 "ShennongStore",
+                "ShennongAlerts",
                 "ShennongRules",
                 "ShennongTrace",
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -99,6 +106,7 @@ let package = Package(
             dependencies: [
                 "ShennongCore",
                 "ShennongStore",
+                "ShennongAlerts",
                 "ShennongHTTP",
                 "ShennongRules",
                 "ShennongTrace",
@@ -129,9 +137,10 @@ let package = Package(
             name: "ShennongStoreTests",
             dependencies: ["ShennongStore", .product(name: "PropertyBased", package: "swift-property-based")]
         ),
-        .testTarget(name: "ShennongRulesTests", dependencies: ["ShennongRules", "ShennongCore", "ShennongStore"]),
+        .testTarget(name: "ShennongAlertsTests", dependencies: ["ShennongAlerts", "ShennongCore"]),
+        .testTarget(name: "ShennongRulesTests", dependencies: ["ShennongRules", "ShennongAlerts", "ShennongCore", "ShennongStore"]),
         .testTarget(name: "ShennongTraceTests", dependencies: ["ShennongTrace", "ShennongCore", "ShennongStore"]),
-        .testTarget(name: "ShennongHTTPTests", dependencies: ["ShennongHTTP", "ShennongCore", "ShennongStore"]),
+        .testTarget(name: "ShennongHTTPTests", dependencies: ["ShennongHTTP", "ShennongAlerts", "ShennongCore", "ShennongStore"]),
         // Benchmarks (`make bench`, release build): not part of `swift test`.
         .executableTarget(
             name: "StoreBench",
@@ -154,7 +163,7 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "ShennongCore", "ShennongStore", "ShennongRules", "ShennongTrace", "ShennongServer", "MosquittoClient",
+                "ShennongCore", "ShennongStore", "ShennongAlerts", "ShennongRules", "ShennongTrace", "ShennongServer", "MosquittoClient",
                 "ShennongTestSupport",
             ]
         ),
