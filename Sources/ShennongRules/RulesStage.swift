@@ -61,13 +61,14 @@ public final class RulesStage: IngestObserver, Sendable {
     public func prepare(_ batch: IngestBatch, previousStored: () -> Void) -> IngestObservation {
         let now = Self.now()
         let store = store
-        // The engine calls its history function within `evaluate`, on this thread, and keeps
-        // nothing of it: the function and what it captures never leave this call.
+        // The history function below is @Sendable so that region checking does not bind the
+        // engine (in the mutex) to this caller's `previousStored`. Sound because the engine
+        // calls it only within `evaluate`, on this thread, and keeps nothing of it; `waited`
+        // is set by it and read after `evaluate`, on this thread too.
         nonisolated(unsafe) let previousStored = previousStored
         let evaluated: Result<(EvaluationOutput, UInt64), any Error> = state.withLock { state in
             refreshDevicesIfStale(&state)
             let started = DispatchTime.now().uptimeNanoseconds
-            // Set by the history function (within `evaluate`, on this thread), read after it.
             nonisolated(unsafe) var waited: UInt64 = 0
             let history: @Sendable ([HistoryRequest]) throws -> [[Reading]] = { requests in
                 // Windows rebuilt from stored readings must hold the burst before this one.
