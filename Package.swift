@@ -138,6 +138,8 @@ let package = Package(
             dependencies: ["ShennongStore", .product(name: "PropertyBased", package: "swift-property-based")]
         ),
         .testTarget(name: "ShennongAlertsTests", dependencies: ["ShennongAlerts", "ShennongCore"]),
+        // The store contract: every test runs on every storage engine (StoreEngine.all).
+        .testTarget(name: "StoreContractTests", dependencies: ["ShennongCore", "ShennongStore"]),
         .testTarget(name: "ShennongRulesTests", dependencies: ["ShennongRules", "ShennongAlerts", "ShennongCore", "ShennongStore"]),
         .testTarget(name: "ShennongTraceTests", dependencies: ["ShennongTrace", "ShennongCore", "ShennongStore"]),
         .testTarget(name: "ShennongHTTPTests", dependencies: ["ShennongHTTP", "ShennongAlerts", "ShennongCore", "ShennongStore"]),

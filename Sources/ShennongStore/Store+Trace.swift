@@ -79,16 +79,7 @@ extension Store {
             guard row.chain == chain, row.seq == seq, row.prevHash == prev else {
                 throw StoreError(.invalidArgument, "record does not continue chain \(chain) at \(seq)")
             }
-            try db.execute(
-                sql: """
-                    INSERT INTO trace_records
-                        (chain, seq, kind, subject, batch, item, payload, content_hash, prev_hash, hash, recorded_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """,
-                arguments: [
-                    row.chain, row.seq, row.kind, row.subject, row.batch, row.item, row.payload, row.contentHash,
-                    row.prevHash, row.hash, row.recordedAt,
-                ])
+            try CoreRecord(row).insert(db)
             if !codes.isEmpty {
                 guard let batch = row.batch else { throw StoreError(.invalidArgument, "codes need a batch") }
                 let insert = try db.makeStatement(
@@ -108,19 +99,16 @@ extension Store {
     /// The records of `chain`, in order.
     public func traceRecords(chain: String) throws -> [TraceRecordRow] {
         try pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM trace_records WHERE chain = ? ORDER BY seq", arguments: [chain])
-                .map(Self.traceRecord(from:))
+            try CoreRecord<TraceRecordRow>.filter(Column("chain") == chain).order(Column("seq")).fetchAll(db).map(\.value)
         }
     }
 
     /// Records of one kind (every subject, or one), in chain order.
     public func traceRecords(kind: String, subject: String? = nil) throws -> [TraceRecordRow] {
         try pool.read { db in
-            try Row.fetchAll(
-                db,
-                sql: "SELECT * FROM trace_records WHERE kind = ?1 AND (?2 IS NULL OR subject = ?2) ORDER BY chain, seq",
-                arguments: [kind, subject]
-            ).map(Self.traceRecord(from:))
+            var request = CoreRecord<TraceRecordRow>.filter(Column("kind") == kind)
+            if let subject { request = request.filter(Column("subject") == subject) }
+            return try request.order(Column("chain"), Column("seq")).fetchAll(db).map(\.value)
         }
     }
 
@@ -131,11 +119,7 @@ extension Store {
 
     /// The issued code `code` (canonical), or `nil`.
     public func traceCode(_ code: String) throws -> TraceCodeRow? {
-        try pool.read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM trace_codes WHERE code = ?", arguments: [code]).map {
-                TraceCodeRow(code: $0["code"], batch: $0["batch"], issueSeq: $0["issue_seq"], issuedAt: $0["issued_at"])
-            }
-        }
+        try pool.read { db in try CoreRecord<TraceCodeRow>.fetchOne(db, key: code)?.value }
     }
 
     /// Codes of `batch` (of one issue, or all), sorted.
@@ -208,12 +192,5 @@ extension Store {
                 for network in row.networks { try networks.execute(arguments: [row.code, network]) }
             }
         }
-    }
-
-    static func traceRecord(from row: Row) -> TraceRecordRow {
-        TraceRecordRow(
-            chain: row["chain"], seq: row["seq"], kind: row["kind"], subject: row["subject"], batch: row["batch"],
-            item: row["item"], payload: row["payload"], contentHash: row["content_hash"], prevHash: row["prev_hash"],
-            hash: row["hash"], recordedAt: row["recorded_at"])
     }
 }

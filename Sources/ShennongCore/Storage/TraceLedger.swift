@@ -41,7 +41,7 @@ public struct TraceRecordRow: Sendable, Hashable, Codable {
 }
 
 /// Where an issued code belongs.
-public struct TraceCodeRow: Sendable, Hashable {
+public struct TraceCodeRow: Sendable, Hashable, Codable {
     public var code: String
     public var batch: String
     /// The seq of the `codes` record that issued it.
@@ -92,7 +92,7 @@ public protocol TraceLedger: Sendable {
     ) throws -> TraceRecordRow
     /// The records of `chain`, in order.
     func traceRecords(chain: String) throws -> [TraceRecordRow]
-    /// The records of a kind (and subject), in insertion order.
+    /// The records of a kind (and subject), in chain order (chain name, then seq).
     func traceRecords(kind: String, subject: String?) throws -> [TraceRecordRow]
     /// Every chain name, sorted.
     func traceChains() throws -> [String]
@@ -106,8 +106,8 @@ public protocol TraceLedger: Sendable {
     func traceOrphanCodes() throws -> [(batch: String, issueSeq: Int64, count: Int)]
     /// The scan counters of a code (with at most `maxNetworks` networks), or `nil` if never scanned.
     func traceScan(code: String, maxNetworks: Int) throws -> TraceScanRow?
-    /// Adds the counts of `rows` to the stored counters (count summed, first/last widened,
-    /// networks united), in one transaction.
+    /// Writes the scan counters of `rows` in one transaction: count, first and last scan as
+    /// given (absolute values), networks added to those stored.
     func saveTraceScans(_ rows: [TraceScanRow]) throws
 }
 
