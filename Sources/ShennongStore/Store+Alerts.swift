@@ -79,13 +79,7 @@ extension Store: AlertStore {
     // MARK: Rule state
 
     public func ruleStates() throws -> [RuleStateRecord] {
-        try pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT rule, device, level, watermark, state, updated_at FROM rule_state").map {
-                RuleStateRecord(
-                    rule: $0[0], device: $0[1], level: AlertLevel(stored: $0[2] as Int), watermark: $0[3], state: $0[4],
-                    updatedAt: $0[5])
-            }
-        }
+        try pool.read { db in try RuleStateRow.fetchAll(db).map(\.record) }
     }
 
     public func history(_ requests: [HistoryRequest]) throws -> [[Reading]] {
@@ -110,6 +104,7 @@ extension Store: AlertStore {
         let now = now ?? nowMillis()
         return try pool.write { db in
             if !states.isEmpty {
+                // Written after every burst that changed them: one cached statement.
                 let upsert = try db.cachedStatement(
                     sql: """
                         INSERT INTO rule_state (rule, device, level, watermark, state, updated_at) VALUES (?, ?, ?, ?, ?, ?)
@@ -122,11 +117,10 @@ extension Store: AlertStore {
             }
             var notices: [AlertNotice] = []
             for change in changes {
-                let live = try Row.fetchOne(
-                    db.cachedStatement(
-                        sql: "SELECT * FROM alerts WHERE rule = ? AND device = ? AND status IN ('open', 'acknowledged')"),
-                    arguments: [change.rule, change.device]
-                ).map(Self.alert(from:))
+                let live = try AlertRow.filter(
+                    Column("rule") == change.rule && Column("device") == change.device
+                        && [AlertStatus.open.rawValue, AlertStatus.acknowledged.rawValue].contains(Column("status"))
+                ).fetchOne(db)?.alert
                 if let decision = AlertLifecycle.apply(change, to: live, now: now) {
                     notices.append(try Self.write(decision, in: db))
                 }
@@ -135,51 +129,25 @@ extension Store: AlertStore {
         }
     }
 
-    /// Writes what the lifecycle decided: the alert (inserted when new, else every column that
-    /// can change) and its transition; returns both with the ids the database gave them.
+    /// Writes what the lifecycle decided: the alert (inserted when new, else updated) and its
+    /// transition; returns both with the ids the database gave them.
     private static func write(_ decision: AlertDecision, in db: Database) throws -> AlertNotice {
-        var alert = decision.alert
-        let a = alert
+        var row = AlertRow(decision.alert)
         if decision.isNew {
-            try db.execute(
-                sql: """
-                    INSERT INTO alerts (rule, device, domain, metric, level, peak_level, status, value, threshold,
-                        raised_at, updated_at, late, title, message, acknowledged_by, acknowledged_at, resolved_by,
-                        resolved_at, closed_by, closed_at, contact_tier, notified_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """,
-                arguments: [
-                    a.rule, a.device, a.domain, a.metric, a.level.rawValue, a.peakLevel.rawValue, a.status.rawValue,
-                    a.value, a.threshold, a.raisedAt, a.updatedAt, a.late, a.title, a.message, a.acknowledgedBy,
-                    a.acknowledgedAt, a.resolvedBy, a.resolvedAt, a.closedBy, a.closedAt, a.contactTier, a.notifiedAt,
-                ])
-            alert.id = db.lastInsertedRowID
+            row.id = nil
+            try row.insert(db)
         } else {
-            try db.cachedStatement(
-                sql: """
-                    UPDATE alerts SET level = ?, peak_level = ?, status = ?, value = ?, threshold = ?, updated_at = ?,
-                        title = ?, message = ?, acknowledged_by = ?, acknowledged_at = ?, resolved_by = ?, resolved_at = ?,
-                        closed_by = ?, closed_at = ?, contact_tier = ?, notified_at = ? WHERE id = ?
-                    """
-            ).execute(arguments: [
-                a.level.rawValue, a.peakLevel.rawValue, a.status.rawValue, a.value, a.threshold, a.updatedAt, a.title,
-                a.message, a.acknowledgedBy, a.acknowledgedAt, a.resolvedBy, a.resolvedAt, a.closedBy, a.closedAt,
-                a.contactTier, a.notifiedAt, a.id,
-            ])
+            try row.update(db)
         }
-        var t = decision.transition
-        t.alertID = alert.id
-        try db.cachedStatement(
-            sql: """
-                INSERT INTO alert_transitions (alert_id, kind, from_level, to_level, status, value, at, recorded_at, by, note, late)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """
-        ).execute(arguments: [
-            t.alertID, t.kind.rawValue, t.fromLevel.map(Self.stored), t.toLevel.map(Self.stored), t.status.rawValue,
-            t.value, t.at, t.recordedAt, t.by, t.note, t.late,
-        ])
-        t.id = db.lastInsertedRowID
-        return AlertNotice(alert: alert, transition: t)
+        var alert = decision.alert
+        alert.id = row.id ?? 0
+        var transition = decision.transition
+        transition.alertID = alert.id
+        var transitionRow = AlertTransitionRow(transition)
+        transitionRow.id = nil
+        try transitionRow.insert(db)
+        transition.id = transitionRow.id ?? 0
+        return AlertNotice(alert: alert, transition: transition)
     }
 
     // MARK: People's actions
@@ -187,7 +155,7 @@ extension Store: AlertStore {
     public func act(_ action: PersonAction, id: Int64, by: String, note: String?, now: Int64?) throws -> AlertNotice {
         let now = now ?? nowMillis()
         return try pool.write { db in
-            let alert = try Row.fetchOne(db, sql: "SELECT * FROM alerts WHERE id = ?", arguments: [id]).map(Self.alert(from:))
+            let alert = try AlertRow.fetchOne(db, key: id)?.alert
             let decision: AlertDecision
             do {
                 decision = try AlertLifecycle.act(action, on: alert, id: id, by: by, note: note, now: now)
@@ -204,21 +172,17 @@ extension Store: AlertStore {
         -> [AlertRecord]
     {
         try pool.read { db in
-            try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT * FROM alerts WHERE status = 'open' AND level >= ? AND notified_at < ? AND contact_tier < ?
-                    ORDER BY id
-                    """,
-                arguments: [minLevel.rawValue, notifiedBefore, maxTier]
-            ).map(Self.alert(from:))
+            try AlertRow.filter(
+                Column("status") == AlertStatus.open.rawValue && Column("level") >= minLevel.rawValue
+                    && Column("notified_at") < notifiedBefore && Column("contact_tier") < maxTier
+            ).order(Column("id")).fetchAll(db).map(\.alert)
         }
     }
 
     public func recordContactEscalation(id: Int64, tier: Int, note: String, now: Int64?) throws -> AlertNotice? {
         let now = now ?? nowMillis()
         return try pool.write { db in
-            guard let alert = try Row.fetchOne(db, sql: "SELECT * FROM alerts WHERE id = ?", arguments: [id]).map(Self.alert(from:)),
+            guard let alert = try AlertRow.fetchOne(db, key: id)?.alert,
                 let decision = AlertLifecycle.escalateContacts(alert, to: tier, note: note, now: now)
             else { return nil }
             return try Self.write(decision, in: db)
@@ -229,37 +193,15 @@ extension Store: AlertStore {
 
     public func alerts(_ query: AlertQuery) throws -> [AlertRecord] {
         try pool.read { db in
-            var conditions: [String] = []
-            var arguments: StatementArguments = []
+            var request = AlertRow.all()
             if let statuses = query.statuses, !statuses.isEmpty {
-                conditions.append("status IN (\(statuses.map { _ in "?" }.joined(separator: ",")))")
-                for s in statuses { arguments += [s.rawValue] }
+                request = request.filter(statuses.map(\.rawValue).contains(Column("status")))
             }
-            if let level = query.level {
-                conditions.append("level = ?")
-                arguments += [level.rawValue]
-            }
-            if let domain = query.domain {
-                conditions.append("domain = ?")
-                arguments += [domain]
-            }
-            if let device = query.device {
-                conditions.append("device = ?")
-                arguments += [device]
-            }
-            if let rule = query.rule {
-                conditions.append("rule = ?")
-                arguments += [rule]
-            }
-            arguments += [max(1, query.limit)]
-            return try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT * FROM alerts \(conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND "))
-                    ORDER BY id DESC LIMIT ?
-                    """,
-                arguments: arguments
-            ).map(Self.alert(from:))
+            if let level = query.level { request = request.filter(Column("level") == level.rawValue) }
+            if let domain = query.domain { request = request.filter(Column("domain") == domain) }
+            if let device = query.device { request = request.filter(Column("device") == device) }
+            if let rule = query.rule { request = request.filter(Column("rule") == rule) }
+            return try request.order(Column("id").desc).limit(max(1, query.limit)).fetchAll(db).map(\.alert)
         }
     }
 
@@ -278,50 +220,12 @@ extension Store: AlertStore {
     }
 
     public func alert(id: Int64) throws -> AlertRecord? {
-        try pool.read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM alerts WHERE id = ?", arguments: [id]).map(Self.alert(from:))
-        }
+        try pool.read { db in try AlertRow.fetchOne(db, key: id)?.alert }
     }
 
     public func alertTransitions(id: Int64) throws -> [AlertTransition] {
         try pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM alert_transitions WHERE alert_id = ? ORDER BY id", arguments: [id]).map {
-                row in
-                let kind: String = row["kind"]
-                let status: String = row["status"]
-                return AlertTransition(
-                    id: row["id"], alertID: row["alert_id"], kind: AlertTransitionKind(rawValue: kind) ?? .raised,
-                    fromLevel: (row["from_level"] as Int?).map(Self.transitionLevel),
-                    toLevel: (row["to_level"] as Int?).map(Self.transitionLevel), status: AlertStatus(rawValue: status) ?? .open,
-                    value: row["value"], at: row["at"], recordedAt: row["recorded_at"], by: row["by"], note: row["note"],
-                    late: row["late"])
-            }
+            try AlertTransitionRow.filter(Column("alert_id") == id).order(Column("id")).fetchAll(db).map(\.transition)
         }
-    }
-
-    // MARK: Levels at the edge: integer columns, 1 blue … 4 red, 0 none
-
-    /// A transition level as its column stores it (0: none).
-    static func stored(_ level: TransitionLevel) -> Int {
-        level.alertLevel?.rawValue ?? 0
-    }
-
-    /// A transition level column's value (0 and unknown values: none).
-    static func transitionLevel(_ stored: Int) -> TransitionLevel {
-        TransitionLevel(AlertLevel(stored: stored))
-    }
-
-    /// An alert row. A level column outside 1…4 (never written by Shennong) reads as blue.
-    static func alert(from row: Row) -> AlertRecord {
-        let status: String = row["status"]
-        let level = AlertLevel(stored: row["level"] as Int) ?? .blue
-        return AlertRecord(
-            id: row["id"], rule: row["rule"], device: row["device"], domain: row["domain"], metric: row["metric"],
-            level: level, peakLevel: AlertLevel(stored: row["peak_level"] as Int) ?? level,
-            status: AlertStatus(rawValue: status) ?? .open, value: row["value"], threshold: row["threshold"],
-            raisedAt: row["raised_at"], updatedAt: row["updated_at"], late: row["late"], title: row["title"],
-            message: row["message"], acknowledgedBy: row["acknowledged_by"], acknowledgedAt: row["acknowledged_at"],
-            resolvedBy: row["resolved_by"], resolvedAt: row["resolved_at"], closedBy: row["closed_by"],
-            closedAt: row["closed_at"], contactTier: row["contact_tier"], notifiedAt: row["notified_at"])
     }
 }
