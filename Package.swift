@@ -139,7 +139,7 @@ let package = Package(
         ),
         .testTarget(name: "ShennongAlertsTests", dependencies: ["ShennongAlerts", "ShennongCore"]),
         // The store contract: every test runs on every storage engine (StoreEngine.all).
-        .testTarget(name: "StoreContractTests", dependencies: ["ShennongCore", "ShennongStore"]),
+        .testTarget(name: "StoreContractTests", dependencies: ["ShennongAlerts", "ShennongCore", "ShennongStore"]),
         .testTarget(name: "ShennongRulesTests", dependencies: ["ShennongRules", "ShennongAlerts", "ShennongCore", "ShennongStore"]),
         .testTarget(name: "ShennongTraceTests", dependencies: ["ShennongTrace", "ShennongCore", "ShennongStore"]),
         .testTarget(name: "ShennongHTTPTests", dependencies: ["ShennongHTTP", "ShennongAlerts", "ShennongCore", "ShennongStore"]),
