@@ -49,9 +49,14 @@ let package = Package(
             ]
         ),
         .target(
+            name: "ShennongAlerts",
+            dependencies: ["ShennongCore"]
+        ),
+        .target(
             name: "ShennongStore",
             dependencies: [
                 "ShennongCore",
+                "ShennongAlerts",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -62,8 +67,9 @@ let package = Package(
             name: "ShennongRules",
             dependencies: [
                 "ShennongCore",
-                "ShennongStore",
+                "ShennongAlerts",
                 "MosquittoClient",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -84,6 +90,7 @@ let package = Package(
             dependencies: [
                 "ShennongCore",
                 "ShennongStore",
+                "ShennongAlerts",
                 "ShennongRules",
                 "ShennongTrace",
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -119,6 +126,7 @@ let package = Package(
             dependencies: [
                 "ShennongCore",
                 "ShennongStore",
+                "ShennongAlerts",
                 "ShennongHTTP",
                 "ShennongIngest",
                 "ShennongRules",
@@ -152,11 +160,12 @@ let package = Package(
             name: "ShennongStoreTests",
             dependencies: ["ShennongStore", .product(name: "PropertyBased", package: "swift-property-based")]
         ),
+        .testTarget(name: "ShennongAlertsTests", dependencies: ["ShennongAlerts", "ShennongCore"]),
         // The store contract: every test runs on every storage engine (StoreEngine.all).
-        .testTarget(name: "StoreContractTests", dependencies: ["ShennongCore", "ShennongStore"]),
-        .testTarget(name: "ShennongRulesTests", dependencies: ["ShennongRules", "ShennongCore", "ShennongStore"]),
+        .testTarget(name: "StoreContractTests", dependencies: ["ShennongAlerts", "ShennongCore", "ShennongStore"]),
+        .testTarget(name: "ShennongRulesTests", dependencies: ["ShennongRules", "ShennongAlerts", "ShennongCore", "ShennongStore"]),
         .testTarget(name: "ShennongTraceTests", dependencies: ["ShennongTrace", "ShennongCore", "ShennongStore"]),
-        .testTarget(name: "ShennongHTTPTests", dependencies: ["ShennongHTTP", "ShennongCore", "ShennongStore"]),
+        .testTarget(name: "ShennongHTTPTests", dependencies: ["ShennongHTTP", "ShennongAlerts", "ShennongCore", "ShennongStore"]),
         .testTarget(
             name: "ShennongIngestTests",
             dependencies: [
@@ -186,8 +195,8 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "ShennongCore", "ShennongStore", "ShennongRules", "ShennongTrace", "ShennongServer", "MosquittoClient",
-                "ShennongIngest", "ShennongSimulator", "ShennongTestSupport",
+                "ShennongCore", "ShennongStore", "ShennongAlerts", "ShennongRules", "ShennongTrace", "ShennongServer",
+                "MosquittoClient", "ShennongIngest", "ShennongSimulator", "ShennongTestSupport",
             ]
         ),
     ]

@@ -1,8 +1,8 @@
 import Foundation
 import Hummingbird
+import ShennongAlerts
 import ShennongCore
 import ShennongRules
-import ShennongStore
 
 /// The warnings API under `/api/v1` (bearer token; reads need viewer, actions operator):
 ///
@@ -15,13 +15,13 @@ import ShennongStore
 /// - `GET /api/v1/rules/replay?device=&from=&to=`: the level changes the rules would have
 ///   made over the stored history, writing nothing
 public struct AlertsAPI: RouteGroup {
-    let store: Store
+    let store: any AlertStore & DeviceRegistry & ReadingQueries & TokenStore
     let catalog: RuleCatalog
     let cap: CAPOptions
     let notify: @Sendable (AlertNotice) -> Void
 
     /// - Parameter notify: called with each transition people make (ack, resolve, close).
-    public init(store: Store, catalog: RuleCatalog, cap: CAPOptions, notify: @escaping @Sendable (AlertNotice) -> Void) {
+    public init(store: any AlertStore & DeviceRegistry & ReadingQueries & TokenStore, catalog: RuleCatalog, cap: CAPOptions, notify: @escaping @Sendable (AlertNotice) -> Void) {
         self.store = store
         self.catalog = catalog
         self.cap = cap
@@ -56,7 +56,7 @@ public struct AlertsAPI: RouteGroup {
         }
         if let level = q["level"] {
             guard let l = AlertLevel(name: String(level)) else { throw APIError(.badRequest, "level must be blue, yellow, orange or red") }
-            query.level = l.rawValue
+            query.level = l
         }
         if let domain = q["domain"] {
             guard Domain(rawValue: String(domain)) != nil else { throw APIError(.badRequest, "unknown domain \(domain)") }

@@ -1,6 +1,6 @@
 import Foundation
+import ShennongAlerts
 import ShennongCore
-import ShennongStore
 
 /// Local time as staff and CAP see it: RFC 3339 with a numeric offset (never `Z`).
 public enum LocalTime {

@@ -1,5 +1,6 @@
-import ShennongCore
 import ServiceLifecycle
+import ShennongAlerts
+import ShennongCore
 import ShennongHTTP
 import ShennongStore
 

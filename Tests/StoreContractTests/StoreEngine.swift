@@ -1,10 +1,11 @@
 import Foundation
+import ShennongAlerts
 import ShennongCore
 import ShennongStore
 
 /// Every door a storage engine must open; the contract suite holds each engine to it.
 typealias ContractStore = ReadingIngest & ReadingQueries & DeviceRegistry & TokenStore & RejectLog & TraceLedger
-    & StoreMaintenance & StoreHealth
+    & StoreMaintenance & StoreHealth & AlertStore
 
 /// A storage engine under contract: a name and how to open a fresh, empty store of it.
 ///

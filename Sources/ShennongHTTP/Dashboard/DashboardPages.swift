@@ -4,9 +4,9 @@ import Hummingbird
 import Logging
 import Mustache
 import NIOCore
+import ShennongAlerts
 import ShennongCore
 import ShennongRules
-import ShennongStore
 
 /// The staff dashboard under `/dashboard`: server-rendered HTML (Mustache templates in
 /// dashboards/staff), no script, no external asset.
@@ -29,7 +29,7 @@ import ShennongStore
 public struct DashboardPages: RouteGroup {
     public static let cookieName = "shennong_session"
 
-    let store: Store
+    let store: any AlertStore & StaffStore
     let sessions: DashboardSessions
     let templates: MustacheLibrary
     let profiles: @Sendable () -> [String: DeviceProfile]
@@ -43,7 +43,7 @@ public struct DashboardPages: RouteGroup {
     ///     alerts API calls: notifiers, the open-alerts gauge).
     ///   - offsetMinutes: local time of the pages (+08:00: 480).
     public init(
-        store: Store, sessions: DashboardSessions, templates: MustacheLibrary,
+        store: any AlertStore & StaffStore, sessions: DashboardSessions, templates: MustacheLibrary,
         profiles: @escaping @Sendable () -> [String: DeviceProfile], notify: @escaping @Sendable (AlertNotice) -> Void,
         offsetMinutes: Int = 480, secureCookie: Bool = false, logger: Logger
     ) {

@@ -1,7 +1,7 @@
 import Foundation
+import ShennongAlerts
 import ShennongCore
 import ShennongRules
-import ShennongStore
 
 /// What the dashboard's main page shows, as a Mustache model (dictionaries and arrays;
 /// every string is escaped by the template's `{{ }}`).
@@ -12,7 +12,7 @@ struct DashboardView {
     /// device-silence preset's blue level).
     static let staleFactor: Int64 = 3
 
-    static func build(store: Store, profiles: [String: DeviceProfile], now: Int64, offsetMinutes: Int, canAct: Bool) throws
+    static func build(store: any AlertStore & StaffStore, profiles: [String: DeviceProfile], now: Int64, offsetMinutes: Int, canAct: Bool) throws
         -> DashboardView
     {
         let records = try store.deviceRecords()
@@ -64,7 +64,7 @@ struct DashboardView {
         // Open warnings by level, red first.
         let grouped = Dictionary(grouping: live, by: \.level)
         let levels: [[String: Any]] = AlertLevel.allCases.reversed().map { level in
-            let alerts: [[String: Any]] = (grouped[level.rawValue] ?? []).map { a in
+            let alerts: [[String: Any]] = (grouped[level] ?? []).map { a in
                 var row: [String: Any] = [
                     "id": a.id, "rule": a.rule, "device": a.device, "title": a.title, "message": a.message,
                     "raised": LocalTime.format(a.raisedAt, offsetMinutes: offsetMinutes), "late": a.late,
@@ -78,7 +78,7 @@ struct DashboardView {
             }
             return [
                 "name": level.name, "chinese": level.chineseName, "roman": level.roman, "gravity": level.gravity,
-                "count": liveCounts[level.rawValue] ?? alerts.count, "alerts": alerts, "hasAlerts": !alerts.isEmpty,
+                "count": liveCounts[level] ?? alerts.count, "alerts": alerts, "hasAlerts": !alerts.isEmpty,
             ]
         }
 

@@ -73,4 +73,20 @@ public enum AlertLevel: Int, Sendable, Codable, CaseIterable, Comparable, Hashab
     public init?(stored: Int) {
         self.init(rawValue: stored)
     }
+
+    /// `level` itself (`nil`: none).
+    ///
+    /// Levels were stored integers before they were typed; this lets code written then
+    /// (`AlertLevel(stored: alert.level)?.name ?? "none"`) read typed levels unchanged.
+    /// New code uses the level directly.
+    public init?(stored level: AlertLevel?) {
+        guard let level else { return nil }
+        self = level
+    }
+
+    /// The level a transition recorded (`nil` for none); for code written when levels were stored integers, as above.
+    public init?(stored level: TransitionLevel) {
+        guard case .level(let level) = level else { return nil }
+        self = level
+    }
 }
