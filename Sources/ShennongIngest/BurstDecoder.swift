@@ -17,7 +17,9 @@ struct BurstDecoder {
     let logger: Logger
     /// The registry cache: registered devices by id, and devices registered by bursts decoded since.
     private var devices: [String: Device] = [:]
-    private var devicesLoadedAt: Date = .distantPast
+    /// When the registry cache was last loaded (epoch ms; 0: never).
+    private var devicesLoadedAt: Int64 = 0
+    private let clock: WallClock
     private var warnedProfiles: Set<String> = []
     /// Devices the last decoded burst registered (perhaps not committed yet).
     private(set) var lastRegistered: [Device] = []
@@ -26,8 +28,9 @@ struct BurstDecoder {
 
     init(
         store: any ReadingIngest & DeviceRegistry, profiles: [String: DeviceProfile], topics: TopicScheme,
-        options: IngestOptions, logger: Logger
+        options: IngestOptions, clock: WallClock, logger: Logger
     ) {
+        self.clock = clock
         self.store = store
         self.profiles = profiles
         self.topics = topics
@@ -187,7 +190,7 @@ struct BurstDecoder {
     mutating func refreshDevicesIfStale(failed: Bool) {
         if failed {
             lastRegistered = []
-        } else if Date().timeIntervalSince(devicesLoadedAt) <= 30 {
+        } else if clock.now() - devicesLoadedAt <= 30_000 {
             return
         }
         if let all = try? store.devices() {
@@ -195,10 +198,10 @@ struct BurstDecoder {
             for device in lastRegistered where devices[device.id] == nil {
                 devices[device.id] = device
             }
-            devicesLoadedAt = Date()
+            devicesLoadedAt = clock.now()
         } else if failed {
             devices = [:]
-            devicesLoadedAt = .distantPast
+            devicesLoadedAt = 0
         }
     }
 }

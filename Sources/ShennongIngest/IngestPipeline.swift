@@ -30,19 +30,24 @@ public final class IngestPipeline: Sendable {
     private let stored = SequenceBarrier()
     private let metrics = IngestMetrics()
     private let observer: (any IngestObserver)?
+    /// Receive times, the age of the newest reading, the last commit's time.
+    private let clock: WallClock
 
     /// A pipeline writing to `store`, decoding topics of `topics` with `profiles` (by name;
     /// `options.defaultProfile` should be one of them, else new devices decode with the
-    /// canonical names), and preparing `observer` (the rules) for every burst.
+    /// canonical names), and preparing `observer` (the rules) for every burst. Messages are
+    /// stamped with `clock`'s time when they carry none.
     public init(
         store: any ReadingIngest & DeviceRegistry, profiles: [String: DeviceProfile], topics: TopicScheme, options: IngestOptions,
-        observer: (any IngestObserver)? = nil, logger: Logger
+        observer: (any IngestObserver)? = nil, clock: WallClock = .system, logger: Logger
     ) {
         self.observer = observer
+        self.clock = clock
         self.store = store
         self.options = options
         self.logger = logger
-        decoder = Mutex(BurstDecoder(store: store, profiles: profiles, topics: topics, options: options, logger: logger))
+        decoder = Mutex(
+            BurstDecoder(store: store, profiles: profiles, topics: topics, options: options, clock: clock, logger: logger))
     }
 
     /// A burst decoded on the ingest thread, waiting for its commit.
@@ -72,7 +77,7 @@ public final class IngestPipeline: Sendable {
         }
         let (batch, registered, sequence) = decoder.withLock { decoder in
             decoder.refreshDevicesIfStale(failed: failed)
-            let receivedAt = Int64((Date().timeIntervalSince1970 * 1000).rounded())
+            let receivedAt = clock.now()
             let (batch, registered) = decoder.decode(messages, receivedAt: receivedAt)
             return (batch, registered, decoder.sequence)
         }
@@ -117,7 +122,7 @@ public final class IngestPipeline: Sendable {
         let committed = DispatchTime.now().uptimeNanoseconds
         metrics.commitDuration.recordNanoseconds(Int64(committed - started))
         metrics.ingestLag.recordNanoseconds(Int64(committed - prepared.started))
-        let nowSeconds = Date().timeIntervalSince1970
+        let nowSeconds = clock.nowSeconds()
         metrics.lastCommit.record(nowSeconds)
         if let newest = batch.readings.lazy.map(\.timestamp).max() {
             metrics.readingAge.record(max(0, nowSeconds - Double(newest) / 1000))

@@ -21,9 +21,11 @@ public enum ShennongServer {
         guard profiles[config.ingest.defaultProfile] != nil else {
             throw ConfigError("ingest.default_profile \(config.ingest.defaultProfile) is not a profile in \(config.profilesDir)")
         }
+        // The one clock of the server, handed to whatever reads the time.
+        let clock = WallClock.system
         let store = try Store(
             path: config.database.path, durable: config.database.durable, options: config.storage.storeOptions,
-            logger: logger)
+            clock: clock, logger: logger)
         logger.info("database open", metadata: ["path": "\(config.database.path)", "profiles": "\(profiles.count)"])
 
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
@@ -53,7 +55,7 @@ public enum ShennongServer {
             config: config, store: store, profiles: profiles, notify: rules.alertNotify ?? { _ in }, logger: logger)
         let pipeline = IngestPipeline(
             store: store, profiles: profiles, topics: topics, options: config.ingest.options,
-            observer: rules.ingestObserver, logger: logger)
+            observer: rules.ingestObserver, clock: clock, logger: logger)
         let ingest = try MQTTIngestService(configuration: mqtt, pipeline: pipeline, logger: logger)
         services.append(.init(service: ingest))
         if let interval = config.storage.maintenanceInterval {
@@ -83,7 +85,7 @@ public enum ShennongServer {
         services += rules.services + trace.services
 
         if config.simulator.enabled, let scenario = config.simulator.scenario.flatMap(Scenario.init(rawValue:)) {
-            let now = Int64((Date().timeIntervalSince1970 * 1000).rounded())
+            let now = clock.now()
             for r in scenario.registrations where try store.device(id: r.id) == nil {
                 try store.addDevice(Device(id: r.id, profile: r.profile, domain: r.domain, createdAt: now))
                 logger.info("registered a scenario device", metadata: ["device": "\(r.id)", "profile": "\(r.profile)"])
@@ -97,7 +99,7 @@ public enum ShennongServer {
             let simulator = Simulator(
                 options: options,
                 mqtt: mqttConfiguration(config.mqtt, host: host, port: port, clientID: "shennong-simulator", subscriptions: []),
-                logger: logger)
+                clock: clock, logger: logger)
             services.append(.init(service: simulator, successTerminationBehavior: .ignore))
         }
 

@@ -47,9 +47,13 @@ public final class Simulator: Service, Sendable {
     private let options: Options
     private let mqtt: MQTTConfiguration
     private let logger: Logger
+    /// Stamps the readings (a scenario's last reading is now).
+    private let clock: WallClock
 
-    /// A simulator publishing through a libmosquitto client configured by `mqtt`.
-    public init(options: Options, mqtt: MQTTConfiguration, logger: Logger) {
+    /// A simulator publishing through a libmosquitto client configured by `mqtt`, stamping
+    /// readings with `clock`'s time.
+    public init(options: Options, mqtt: MQTTConfiguration, clock: WallClock = .system, logger: Logger) {
+        self.clock = clock
         self.options = options
         self.mqtt = mqtt
         self.logger = logger
@@ -85,7 +89,7 @@ public final class Simulator: Service, Sendable {
             if let count = options.count, sent >= count { break }
             if let duration = options.duration, clock.now - start >= duration { break }
             let device = devices[sent % devices.count]
-            let now = Int64((Date().timeIntervalSince1970 * 1000).rounded())
+            let now = self.clock.now()
             let values = model.values(for: device, at: now, interval: interval)
             try publisher.publish(
                 topic: topics.telemetry(device.id), payload: Self.payload(ts: now, values: values), qos: 1, retain: false)
@@ -101,7 +105,7 @@ public final class Simulator: Service, Sendable {
     /// Publishes the scenario's script at `rate` messages per second; its last reading is
     /// stamped with the time the playing starts.
     private func play(_ scenario: Scenario) async throws -> Int {
-        let now = Int64((Date().timeIntervalSince1970 * 1000).rounded())
+        let now = self.clock.now()
         let script = scenario.messages(seed: options.seed, end: now)
         let topics = TopicScheme(prefix: options.topicPrefix)
         let publisher = try MQTTPublisher(configuration: mqtt, logger: logger)

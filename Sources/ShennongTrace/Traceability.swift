@@ -38,7 +38,7 @@ public final class Traceability: Sendable {
     let signingKey: Curve25519.Signing.PrivateKey
     let warnings: any WarningHistory
     let logger: Logger
-    let clock: @Sendable () -> Int64
+    let clock: WallClock
     /// Decoded dossiers by batch id, for the page path. Every append through this object
     /// bumps `generation` and drops the cache; a dossier read before a bump is not cached.
     private let cache = Mutex<(generation: UInt64, dossiers: [String: BatchDossier])>((0, [:]))
@@ -51,7 +51,7 @@ public final class Traceability: Sendable {
     public init(
         store: any TraceStore, secret: [UInt8], signingKey: [UInt8], settings: TraceSettings = TraceSettings(),
         warnings: any WarningHistory = NoWarningHistory(), logger: Logger,
-        clock: @escaping @Sendable () -> Int64 = { Int64((Date().timeIntervalSince1970 * 1000).rounded()) }
+        clock: WallClock = .system
     ) throws {
         self.store = store
         self.settings = settings
@@ -157,7 +157,7 @@ public final class Traceability: Sendable {
             product: d.batch.product + (d.batch.variety.map { "（\($0)）" } ?? ""),
             quantity: quantity ?? d.batch.quantity, unit: unit ?? d.batch.unit, producerName: d.producer.name,
             origin: d.plot.location, contact: d.producer.phone ?? d.producer.contact ?? "",
-            issueDate: issueDate ?? clock(), commitment: commitment ?? Certificate.standardCommitment, basis: basis)
+            issueDate: issueDate ?? clock.now(), commitment: commitment ?? Certificate.standardCommitment, basis: basis)
         try append(chain: Self.batchChain(id), kind: .certificate, subject: id, batch: id, by: by, data: certificate)
         return certificate
     }
@@ -251,7 +251,7 @@ public final class Traceability: Sendable {
         try refuseIfRecalled(d)
         let codes = codec.generate(count: count)
         let compact = codes.map(\.compact)
-        let issue = CodeIssue(count: count, digest: TraceHashing.codesDigest(compact), at: clock())
+        let issue = CodeIssue(count: count, digest: TraceHashing.codesDigest(compact), at: clock.now())
         do {
             try append(chain: Self.batchChain(id), kind: .codes, subject: id, batch: id, by: by, data: issue, codes: compact)
         } catch let error as TraceError where error.code == .conflict {
@@ -270,7 +270,7 @@ public final class Traceability: Sendable {
             throw TraceError(.invalidArgument, "a recall needs a reason (召回原因)")
         }
         if d.recall != nil { throw TraceError(.conflict, "batch \(id) is already recalled") }
-        let recall = Recall(reason: reason, at: clock(), by: by)
+        let recall = Recall(reason: reason, at: clock.now(), by: by)
         try append(chain: Self.batchChain(id), kind: .recall, subject: id, batch: id, by: by, data: recall)
         logger.notice("trace batch recalled", metadata: ["batch": "\(id)"])
         return recall
@@ -281,7 +281,7 @@ public final class Traceability: Sendable {
     public func seal(batch id: String, by: String) throws -> Seal {
         let rows = try store.traceRecords(chain: Self.batchChain(id))
         guard let head = rows.last else { throw TraceError(.notFound, "no batch \(id)") }
-        let at = clock()
+        let at = clock.now()
         let message = Seal.message(batch: id, headSeq: head.seq, head: head.hash, sealedAt: at)
         let signature = try signingKey.signature(for: message)
         let seal = Seal(
@@ -300,7 +300,7 @@ public final class Traceability: Sendable {
         chain: String, kind: TraceRecordKind, subject: String, batch: String? = nil, item: String? = nil,
         unique: Bool = false, by: String, data: D, codes: [String] = []
     ) throws -> TraceRecordRow {
-        let at = clock()
+        let at = clock.now()
         defer { cache.withLock { $0 = ($0.generation &+ 1, [:]) } }
         do {
             return try store.appendTraceRecord(
@@ -408,7 +408,7 @@ public final class Traceability: Sendable {
     /// before any lookup if forged, rate-limited per client after too many misses, counted
     /// when found.
     public func lookup(_ text: some StringProtocol, client: String) throws -> Lookup {
-        let now = clock()
+        let now = clock.now()
         guard misses.allows(client, now: now) else { return .rateLimited }
         guard let code = codec.parse(text) else {
             misses.miss(client, now: now)
@@ -428,7 +428,7 @@ public final class Traceability: Sendable {
         let result = try lookup(serial, client: client)
         guard case .found(let view) = result else { return result }
         guard let g = GTIN.gtin14(gtin), view.dossier.batch.gtin == g, view.dossier.batch.id == lot else {
-            misses.miss(client, now: clock())
+            misses.miss(client, now: clock.now())
             return .unknown
         }
         return result

@@ -26,7 +26,7 @@ final class TraceFixture: @unchecked Sendable {
         let clock = self.clock
         trace = try Traceability(
             store: store, secret: secret, signingKey: signing, settings: settings, warnings: warnings,
-            logger: Logger(label: "test"), clock: { clock.now })
+            logger: Logger(label: "test"), clock: WallClock { clock.now })
     }
 
     var databasePath: String { directory.appendingPathComponent("shennong.db").path }
