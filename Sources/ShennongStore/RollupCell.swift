@@ -16,26 +16,6 @@ struct RollupCell: Sendable, Hashable {
     var firstTs: Int64
     var lastTs: Int64
 
-    init(
-        start: Int64, count: Int, min: Double, max: Double, sum: Double, first: Double, last: Double,
-        firstTs: Int64, lastTs: Int64
-    ) {
-        self.start = start
-        self.count = count
-        self.min = min
-        self.max = max
-        self.sum = sum
-        self.first = first
-        self.last = last
-        self.firstTs = firstTs
-        self.lastTs = lastTs
-    }
-
-    /// A cell holding one reading.
-    init(start: Int64, ts: Int64, value: Double) {
-        self.init(start: start, count: 1, min: value, max: value, sum: value, first: value, last: value, firstTs: ts, lastTs: ts)
-    }
-
     /// Adds a reading newer than every reading in the cell.
     mutating func append(ts: Int64, value: Double) {
         count += 1
@@ -91,6 +71,13 @@ struct RollupCell: Sendable, Hashable {
             }
         }
         return cells
+    }
+}
+
+extension RollupCell {
+    /// A cell holding one reading.
+    init(start: Int64, ts: Int64, value: Double) {
+        self.init(start: start, count: 1, min: value, max: value, sum: value, first: value, last: value, firstTs: ts, lastTs: ts)
     }
 }
 

@@ -69,18 +69,18 @@ extension Store {
         """
     }
 
+    /// The aggregate columns a block row and a rollup cell share (count, min, max, sum, first,
+    /// last and the times of the first and last reading), each followed by a comma.
+    static let aggregateColumnsSQL = """
+        count INTEGER NOT NULL, "min" REAL NOT NULL, "max" REAL NOT NULL, "sum" REAL NOT NULL,
+                    first REAL NOT NULL, last REAL NOT NULL, first_ts INTEGER NOT NULL, last_ts INTEGER NOT NULL,
+        """
+
     static func createBlockSQL(_ table: String) -> String {
         """
         CREATE TABLE IF NOT EXISTS \(table) (
             series_id INTEGER PRIMARY KEY,
-            count INTEGER NOT NULL,
-            "min" REAL NOT NULL,
-            "max" REAL NOT NULL,
-            "sum" REAL NOT NULL,
-            first REAL NOT NULL,
-            last REAL NOT NULL,
-            first_ts INTEGER NOT NULL,
-            last_ts INTEGER NOT NULL,
+            \(aggregateColumnsSQL)
             data BLOB NOT NULL
         )
         """
@@ -95,14 +95,7 @@ extension Store {
         CREATE TABLE \(tier.liveTable) (
             series_id INTEGER NOT NULL,
             start INTEGER NOT NULL,
-            count INTEGER NOT NULL,
-            "min" REAL NOT NULL,
-            "max" REAL NOT NULL,
-            "sum" REAL NOT NULL,
-            first REAL NOT NULL,
-            last REAL NOT NULL,
-            first_ts INTEGER NOT NULL,
-            last_ts INTEGER NOT NULL,
+            \(aggregateColumnsSQL)
             PRIMARY KEY (series_id, start)
         ) WITHOUT ROWID
         """
