@@ -21,7 +21,7 @@ struct DashboardSessionTests {
     @Test("a session id is 64 random hex digits, finds its token, and ends at its lifetime or at logout")
     func sessions() {
         let clock = TestClock()
-        let table = DashboardSessions(sessionLifetime: 3_600_000, clock: { clock.now })
+        let table = DashboardSessions(sessionLifetime: 3_600_000, clock: WallClock { clock.now })
         let a = table.open(for: operatorToken), b = table.open(for: operatorToken)
         #expect(a != b && DashboardSessions.isWellFormed(a) && DashboardSessions.isWellFormed(b))
         #expect(table.session(a)?.token == operatorToken)
@@ -57,7 +57,7 @@ struct DashboardSessionTests {
     @Test("a login code works once, within its lifetime, for the token it was issued to")
     func loginCodes() {
         let clock = TestClock()
-        let table = DashboardSessions(codeLifetime: 60_000, clock: { clock.now })
+        let table = DashboardSessions(codeLifetime: 60_000, clock: WallClock { clock.now })
         let code = table.issueCode(for: viewerToken)
         #expect(table.redeem(code: code) == viewerToken)
         #expect(table.redeem(code: code) == nil, "single use")
@@ -73,7 +73,7 @@ struct DashboardSessionTests {
     @Test("the table is bounded: beyond its capacity the oldest sessions are dropped")
     func capacity() {
         let clock = TestClock()
-        let table = DashboardSessions(capacity: 3, clock: { clock.now })
+        let table = DashboardSessions(capacity: 3, clock: WallClock { clock.now })
         var ids: [String] = []
         for _ in 0..<5 {
             ids.append(table.open(for: viewerToken))

@@ -1,6 +1,7 @@
 import ShennongCore
 import Crypto
 import Foundation
+import Synchronization
 import ShennongStore
 
 /// Dashboard sessions and one-time login codes, held in memory (a restart logs everyone
@@ -14,10 +15,7 @@ import ShennongStore
 /// - A login code is 32 random bytes, valid for `codeLifetime` and removed on first use
 ///   (redeemed or expired); it is only issued to the holder of a valid staff token, for that
 ///   token's own identity and role.
-///
-/// Invariant for @unchecked Sendable: `sessions` and `codes` are only touched with `lock`
-/// held; `key`, the lifetimes and `clock` are immutable.
-public final class DashboardSessions: @unchecked Sendable {
+public final class DashboardSessions: Sendable {
     /// What a logged-in request knows about its staff member.
     public struct Session: Sendable, Hashable {
         public var token: TokenInfo
@@ -37,14 +35,18 @@ public final class DashboardSessions: @unchecked Sendable {
     /// Most sessions (and most codes) held at once; the oldest are dropped beyond it.
     public let capacity: Int
     private let key = SymmetricKey(size: .bits256)
-    private let clock: @Sendable () -> Int64
-    private let lock = NSLock()
-    private var sessions: [Data: Session] = [:]
-    private var codes: [Data: Code] = [:]
+    private let clock: WallClock
+    /// Sessions and login codes by the SHA-256 of their ids.
+    private let tables = Mutex(Tables())
+
+    private struct Tables {
+        var sessions: [Data: Session] = [:]
+        var codes: [Data: Code] = [:]
+    }
 
     public init(
         sessionLifetime: Int64 = 12 * 3_600_000, codeLifetime: Int64 = 60_000, capacity: Int = 10_000,
-        clock: @escaping @Sendable () -> Int64 = { Int64((Date().timeIntervalSince1970 * 1000).rounded()) }
+        clock: WallClock = .system
     ) {
         self.sessionLifetime = sessionLifetime
         self.codeLifetime = codeLifetime
@@ -55,10 +57,10 @@ public final class DashboardSessions: @unchecked Sendable {
     /// A new session for `token`; returns the session id for the cookie.
     public func open(for token: TokenInfo) -> String {
         let id = Self.randomHex()
-        let now = clock()
-        lock.withLock {
-            Self.prune(&sessions, now: now, capacity: capacity) { $0.expiresAt }
-            sessions[Self.digest(id)] = Session(token: token, createdAt: now, expiresAt: now + sessionLifetime)
+        let now = clock.now()
+        tables.withLock {
+            Self.prune(&$0.sessions, now: now, capacity: capacity) { $0.expiresAt }
+            $0.sessions[Self.digest(id)] = Session(token: token, createdAt: now, expiresAt: now + sessionLifetime)
         }
         return id
     }
@@ -66,12 +68,12 @@ public final class DashboardSessions: @unchecked Sendable {
     /// The live session of cookie value `id`, or `nil` (unknown, malformed or expired).
     public func session(_ id: String) -> Session? {
         guard Self.isWellFormed(id) else { return nil }
-        let now = clock()
-        return lock.withLock {
+        let now = clock.now()
+        return tables.withLock { tables in
             let digest = Self.digest(id)
-            guard let session = sessions[digest] else { return nil }
+            guard let session = tables.sessions[digest] else { return nil }
             guard session.expiresAt > now else {
-                sessions[digest] = nil
+                tables.sessions[digest] = nil
                 return nil
             }
             return session
@@ -81,7 +83,7 @@ public final class DashboardSessions: @unchecked Sendable {
     /// Ends the session of `id` (logout); unknown ids are ignored.
     public func close(_ id: String) {
         guard Self.isWellFormed(id) else { return }
-        _ = lock.withLock { sessions.removeValue(forKey: Self.digest(id)) }
+        _ = tables.withLock { $0.sessions.removeValue(forKey: Self.digest(id)) }
     }
 
     /// The CSRF token of session `id`: hex HMAC-SHA256 under this process's key.
@@ -98,10 +100,10 @@ public final class DashboardSessions: @unchecked Sendable {
     /// A single-use login code for `token`, valid for `codeLifetime`.
     public func issueCode(for token: TokenInfo) -> String {
         let code = Self.randomHex()
-        let now = clock()
-        lock.withLock {
-            Self.prune(&codes, now: now, capacity: capacity) { $0.expiresAt }
-            codes[Self.digest(code)] = Code(token: token, expiresAt: now + codeLifetime)
+        let now = clock.now()
+        tables.withLock {
+            Self.prune(&$0.codes, now: now, capacity: capacity) { $0.expiresAt }
+            $0.codes[Self.digest(code)] = Code(token: token, expiresAt: now + codeLifetime)
         }
         return code
     }
@@ -110,15 +112,15 @@ public final class DashboardSessions: @unchecked Sendable {
     /// expired. The code is gone afterwards either way.
     public func redeem(code: String) -> TokenInfo? {
         guard Self.isWellFormed(code) else { return nil }
-        let now = clock()
-        return lock.withLock {
-            guard let entry = codes.removeValue(forKey: Self.digest(code)), entry.expiresAt > now else { return nil }
+        let now = clock.now()
+        return tables.withLock {
+            guard let entry = $0.codes.removeValue(forKey: Self.digest(code)), entry.expiresAt > now else { return nil }
             return entry.token
         }
     }
 
     /// Sessions currently held (expired ones included until pruned); for tests and metrics.
-    public var count: Int { lock.withLock { sessions.count } }
+    public var count: Int { tables.withLock { $0.sessions.count } }
 
     // MARK: helpers
 
