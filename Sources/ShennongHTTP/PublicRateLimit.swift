@@ -57,11 +57,9 @@ struct PublicRateLimitMiddleware<Context: RemoteAddressRequestContext>: RouterMi
     let refusals = RefusalLog()
     let logger: Logger
     let refused = Counter(label: "shennong_http_rate_limited_total")
-    let clock: @Sendable () -> Int64
+    let clock: WallClock
 
-    init(limit: PublicRateLimit, logger: Logger, clock: @escaping @Sendable () -> Int64 = {
-        Int64((Date().timeIntervalSince1970 * 1000).rounded())
-    }) {
+    init(limit: PublicRateLimit, logger: Logger, clock: WallClock = .system) {
         self.limit = limit
         self.buckets = TokenBuckets(burst: limit.burst, perMinute: limit.perMinute)
         self.logger = logger
@@ -77,7 +75,7 @@ struct PublicRateLimitMiddleware<Context: RemoteAddressRequestContext>: RouterMi
         let path = request.uri.path
         guard limit.prefixes.contains(where: { path.hasPrefix($0) }) else { return try await next(request, context) }
         let client = Self.clientKey(context.remoteAddress)
-        let now = clock()
+        let now = clock.now()
         guard let wait = buckets.take(client, now: now) else { return try await next(request, context) }
         refused.increment()
         if refusals.isFirstRefusal(client, now: now) {
