@@ -49,6 +49,11 @@ let package = Package(
             ]
         ),
         .target(
+            name: "ShennongAPI",
+            dependencies: ["ShennongCore"],
+            resources: [.embedInCode("Resources/openapi.yaml")]
+        ),
+        .target(
             name: "ShennongStore",
             dependencies: [
                 "ShennongCore",
@@ -62,6 +67,7 @@ let package = Package(
             name: "ShennongRules",
             dependencies: [
                 "ShennongCore",
+                "ShennongAPI",
                 "ShennongStore",
                 "MosquittoClient",
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -84,6 +90,7 @@ let package = Package(
             name: "ShennongHTTP",
             dependencies: [
                 "ShennongCore",
+                "ShennongAPI",
                 "ShennongStore",
                 "ShennongRules",
                 "ShennongTrace",
@@ -132,7 +139,14 @@ let package = Package(
         ),
         .testTarget(name: "ShennongRulesTests", dependencies: ["ShennongRules", "ShennongCore", "ShennongStore"]),
         .testTarget(name: "ShennongTraceTests", dependencies: ["ShennongTrace", "ShennongCore", "ShennongStore"]),
-        .testTarget(name: "ShennongHTTPTests", dependencies: ["ShennongHTTP", "ShennongCore", "ShennongStore"]),
+        .testTarget(
+            name: "ShennongHTTPTests",
+            dependencies: [
+                "ShennongHTTP", "ShennongAPI", "ShennongCore", "ShennongStore", "ShennongRules", "ShennongTrace",
+                "ShennongTestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
+        ),
         // Benchmarks (`make bench`, release build): not part of `swift test`.
         .executableTarget(
             name: "StoreBench",

@@ -3,6 +3,7 @@ import Hummingbird
 import Metrics
 import Mustache
 import NIOCore
+import ShennongAPI
 import ShennongTrace
 
 /// Public traceability routes (no token): the consumer page `/t/{code}`, its JSON
@@ -90,7 +91,7 @@ public struct TracePages: RouteGroup {
             if html {
                 return Self.html(templates.render(mustacheTree(PageModel(view)), withTemplate: "page") ?? "", status: .ok)
             }
-            return try Self.publicJSON(PublicTraceDTO(view), status: .ok)
+            return try APIResponseEncoder.response(API.PublicTrace(view), status: .ok)
         case .unknown:
             if html {
                 return Self.html(
@@ -121,19 +122,6 @@ public struct TracePages: RouteGroup {
                 .init("X-Content-Type-Options")!: "nosniff",
             ],
             body: .init(byteBuffer: ByteBuffer(string: text)))
-    }
-
-    static let encoder: JSONEncoder = {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        encoder.keyEncodingStrategy = .convertToSnakeCase
-        return encoder
-    }()
-
-    static func publicJSON(_ value: some Encodable, status: HTTPResponse.Status) throws -> Response {
-        Response(
-            status: status, headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store"],
-            body: .init(byteBuffer: ByteBuffer(bytes: try encoder.encode(value))))
     }
 }
 
@@ -343,73 +331,5 @@ struct PageModel {
         records = d.records
         head = String(d.head.prefix(16))
         sealed = d.seal.map { ChinaTime.format($0.sealedAt) }
-    }
-}
-
-/// The JSON of `/api/v1/trace/{code}` (snake_case keys; times in ms since the epoch).
-struct PublicTraceDTO: Encodable {
-    struct ProducerDTO: Encodable {
-        var name: String
-        var creditCode: String
-        var contact: String?
-        /// Masked: 138****1234.
-        var phone: String?
-        var address: String?
-        var areaCode: String
-    }
-    struct ScansDTO: Encodable {
-        var count: Int64
-        var firstAt: Int64
-        var networks: Int
-    }
-    struct ChainDTO: Encodable {
-        var records: Int
-        var head: String
-        var seal: Seal?
-        var publicKey: String
-    }
-
-    var code: String
-    /// `ok`, `suspect` or `recalled`.
-    var status: String
-    var recalled: Bool
-    var recall: Recall?
-    var suspect: Bool
-    var scans: ScansDTO
-    var batch: Batch
-    var producer: ProducerDTO
-    var plot: Plot
-    var environment: EnvironmentSummary?
-    var events: [TraceEvent]
-    var certificate: Certificate?
-    var inspections: [Inspection]
-    var chain: ChainDTO
-    var url: String
-    var digitalLink: String?
-
-    init(_ v: TraceView) {
-        let d = v.dossier
-        code = v.code.grouped
-        recalled = d.recall != nil
-        status = recalled ? "recalled" : v.suspect ? "suspect" : "ok"
-        recall = d.recall.map { Recall(reason: $0.reason, at: $0.at, by: "") }
-        suspect = v.suspect
-        scans = ScansDTO(count: v.scans.count, firstAt: v.scans.firstAt, networks: v.scans.networks)
-        batch = d.batch
-        producer = ProducerDTO(
-            name: d.producer.name, creditCode: d.producer.creditCode, contact: d.producer.contact,
-            phone: d.producer.phone.map(maskPhone), address: d.producer.address, areaCode: d.producer.areaCode)
-        var plot = d.plot
-        plot.devices = []
-        self.plot = plot
-        environment = d.environment
-        events = d.events.map(\.event)
-        var certificate = d.certificate
-        if let contact = certificate?.contact, maskPhone(contact) != "****" { certificate?.contact = maskPhone(contact) }
-        self.certificate = certificate
-        inspections = d.inspections
-        chain = ChainDTO(records: d.records, head: d.head, seal: d.seal, publicKey: "/.well-known/shennong-trace-key")
-        url = v.pageURL
-        digitalLink = v.digitalLink
     }
 }

@@ -4,6 +4,7 @@ import Hummingbird
 import Logging
 import Mustache
 import NIOCore
+import ShennongAPI
 import ShennongCore
 import ShennongRules
 import ShennongStore
@@ -145,22 +146,11 @@ public struct DashboardPages: RouteGroup {
         return response
     }
 
-    private func loginCode(_ context: StaffContext) throws -> Response {
+    private func loginCode(_ context: StaffContext) throws -> API.LoginCode {
         try context.require(.viewer)
         guard let token = context.token else { throw APIError(.unauthorized, "missing bearer token") }
         let code = sessions.issueCode(for: token)
-        return try JSONResponse.make(
-            LoginCodeDTO(code: code, path: "/dashboard/login?code=\(code)", expiresIn: Int(sessions.codeLifetime / 1000)))
-    }
-
-    private struct LoginCodeDTO: Encodable {
-        var code: String
-        var path: String
-        var expiresIn: Int
-        enum CodingKeys: String, CodingKey {
-            case code, path
-            case expiresIn = "expires_in"
-        }
+        return API.LoginCode(code: code, path: "/dashboard/login?code=\(code)", expiresIn: Int(sessions.codeLifetime / 1000))
     }
 
     func cookie(_ value: String, maxAge: Int) -> String {
