@@ -3,7 +3,15 @@ import ShennongStore
 import ShennongTrace
 
 // The contract's traceability bodies: from the trace module's values (answers), and to them
-// (request bodies, checked: a stage or input kind the module does not know is a 400).
+// (request bodies, checked: a stage or input kind the module does not know, a time outside
+// years 1–9999 or a withdrawal period over 100 years is a 400).
+
+/// Throws a 400 naming `field` unless `ms` is absent or within ``TimeExpression/range``.
+func checkTime(_ ms: Int64?, _ field: String) throws {
+    if let ms, !TimeExpression.range.contains(ms) {
+        throw APIError(.badRequest, "body \(field): \(ms) is not a time between years 1 and 9999 (epoch ms)")
+    }
+}
 
 extension API.Producer {
     init(_ p: Producer) {
@@ -39,8 +47,10 @@ extension API.Batch {
             plantingDate: b.plantingDate, harvestDate: b.harvestDate, gtin: b.gtin)
     }
 
-    var value: Batch {
-        Batch(
+    func value() throws -> Batch {
+        try checkTime(plantingDate, "planting_date")
+        try checkTime(harvestDate, "harvest_date")
+        return Batch(
             id: id, plot: plot, product: product, variety: variety, quantity: quantity, unit: unit,
             plantingDate: plantingDate, harvestDate: harvestDate, gtin: gtin)
     }
@@ -59,8 +69,9 @@ extension API.Inspection {
         self.init(sample: i.sample, item: i.item, result: i.result, passed: i.passed, lab: i.lab, date: i.date)
     }
 
-    var value: Inspection {
-        Inspection(sample: sample, item: item, result: result, passed: passed, lab: lab, date: date)
+    func value() throws -> Inspection {
+        try checkTime(date, "date")
+        return Inspection(sample: sample, item: item, result: result, passed: passed, lab: lab, date: date)
     }
 }
 
@@ -75,6 +86,10 @@ extension API.ProductionInput {
         guard let kind = ProductionInput.Kind(rawValue: kind) else {
             let known = ProductionInput.Kind.allCases.map(\.rawValue).joined(separator: ", ")
             throw APIError(.badRequest, "body \(path).kind: unknown kind \(self.kind); use \(known)")
+        }
+        try checkTime(appliedAt, "\(path).applied_at")
+        if let days = withdrawalDays, !(0...36_500).contains(days) {
+            throw APIError(.badRequest, "body \(path).withdrawal_days: \(days) is not between 0 and 36500")
         }
         return ProductionInput(kind: kind, name: name, amount: amount, appliedAt: appliedAt, withdrawalDays: withdrawalDays)
     }
@@ -93,6 +108,7 @@ extension API.TraceEvent {
             let known = TraceStage.allCases.map(\.rawValue).joined(separator: ", ")
             throw APIError(.badRequest, "body stage: unknown stage \(self.stage); use \(known)")
         }
+        try checkTime(time, "time")
         return TraceEvent(
             stage: stage, action: action, party: party, time: time, place: place, note: note,
             inputs: try inputs.enumerated().map { i, input in try input.value(at: "inputs.\(i)") }, item: item,

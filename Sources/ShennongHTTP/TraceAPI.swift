@@ -39,7 +39,8 @@ public struct TraceAPI: RouteGroup {
         api.post("batches") { request, context -> EditedResponse<API.TraceRecord> in
             try context.require(.operator)
             let batch = try await request.decode(as: API.Batch.self, context: context)
-            let row = try self.mapped { try self.trace.createBatch(batch.value, by: Self.who(context)) }
+            let value = try batch.value()
+            let row = try self.mapped { try self.trace.createBatch(value, by: Self.who(context)) }
             return EditedResponse(status: .created, response: API.TraceRecord(row))
         }
         api.get("batches/{id}") { _, context -> API.BatchDossier in
@@ -51,6 +52,7 @@ public struct TraceAPI: RouteGroup {
             try context.require(.operator)
             let id = try context.parameters.require("id")
             let body = try await request.decode(as: API.CertificateRequest.self, context: context)
+            try checkTime(body.issueDate, "issue_date")
             var basis: [Certificate.Basis] = []
             for text in body.basis {
                 guard let b = Certificate.Basis(rawValue: text) ?? Self.basisAliases[text] else {
@@ -71,8 +73,8 @@ public struct TraceAPI: RouteGroup {
         api.post("batches/{id}/inspections") { request, context -> EditedResponse<API.TraceRecord> in
             try context.require(.operator)
             let id = try context.parameters.require("id")
-            let inspection = try await request.decode(as: API.Inspection.self, context: context)
-            let row = try self.mapped { try self.trace.addInspection(batch: id, inspection.value, by: Self.who(context)) }
+            let inspection = try await request.decode(as: API.Inspection.self, context: context).value()
+            let row = try self.mapped { try self.trace.addInspection(batch: id, inspection, by: Self.who(context)) }
             return EditedResponse(status: .created, response: API.TraceRecord(row))
         }
         api.post("batches/{id}/events") { request, context -> EditedResponse<API.TraceRecord> in
