@@ -55,3 +55,23 @@ public enum APIContract {
     /// `openapi.yaml` as built into the binary (served at `/openapi.yaml`).
     public static var openAPIYAML: [UInt8] { PackageResources.openapi_yaml }
 }
+
+extension API {
+    /// Every body type of the contract, one per object schema of `openapi.yaml` (the tests
+    /// check each one against its schema, both ways).
+    public static var objectTypes: [any APIObject.Type] {
+        [
+            ErrorBody.self, Health.self,
+            Device.self, DeviceList.self, NewDevice.self, DeviceImport.self,
+            Latest.self, LatestList.self, Reading.self, ReadingList.self, Aggregate.self, AggregateList.self, Reject.self,
+            RejectList.self,
+            Alert.self, AlertList.self, Transition.self, AlertDetail.self, AlertAction.self,
+            Rule.self, RuleList.self, RuleState.self, RuleDetail.self, LevelChange.self, LevelChangeList.self, LoginCode.self,
+            Producer.self, Plot.self, Batch.self, BatchList.self, Certificate.self, CertificateRequest.self, Inspection.self,
+            ProductionInput.self, TraceEvent.self, StageEntry.self, Range.self, Warning.self, EnvironmentSummary.self,
+            Recall.self, RecallRequest.self, Seal.self, BatchDossier.self, TraceRecord.self, CodesRequest.self,
+            IssuedCode.self, IssuedCodes.self, ChainBreak.self, VerifyReport.self, PublicProducer.self, Scans.self,
+            Chain.self, PublicTrace.self,
+        ]
+    }
+}
