@@ -119,10 +119,16 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
+        .target(
+            name: "ShennongClient",
+            dependencies: ["ShennongAPI", "ShennongCore", "ShennongTrace"]
+        ),
         .executableTarget(
             name: "shennong",
             dependencies: [
                 "ShennongServer",
+                "ShennongClient",
+                "ShennongAPI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -139,6 +145,7 @@ let package = Package(
         ),
         .testTarget(name: "ShennongRulesTests", dependencies: ["ShennongRules", "ShennongCore", "ShennongStore"]),
         .testTarget(name: "ShennongTraceTests", dependencies: ["ShennongTrace", "ShennongCore", "ShennongStore"]),
+        .testTarget(name: "ShennongClientTests", dependencies: ["ShennongClient", "ShennongAPI", "ShennongCore"]),
         .testTarget(
             name: "ShennongHTTPTests",
             dependencies: [
