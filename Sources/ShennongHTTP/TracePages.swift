@@ -96,7 +96,7 @@ public struct TracePages: RouteGroup {
             if html {
                 return Self.html(
                     templates.render(
-                        ["title": "未找到此追溯码", "message": "此码无效，或不是本平台发放的追溯码。请核对后重试，谨防假冒。"],
+                        MessagePage(title: "未找到此追溯码", message: "此码无效，或不是本平台发放的追溯码。请核对后重试，谨防假冒。"),
                         withTemplate: "notfound") ?? "", status: .notFound)
             }
             throw APIError(.notFound, "未找到此追溯码（无效或非本平台发放） / unknown or forged code")
@@ -104,7 +104,7 @@ public struct TracePages: RouteGroup {
             if html {
                 var response = Self.html(
                     templates.render(
-                        ["title": "查询过于频繁", "message": "查询过于频繁，请稍后再试。"], withTemplate: "notfound") ?? "",
+                        MessagePage(title: "查询过于频繁", message: "查询过于频繁，请稍后再试。"), withTemplate: "notfound") ?? "",
                     status: .tooManyRequests)
                 response.headers[.retryAfter] = "60"
                 return response
