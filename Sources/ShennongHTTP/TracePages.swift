@@ -89,7 +89,7 @@ public struct TracePages: RouteGroup {
         case .found(let view):
             (html ? Self.scanCounters.page : Self.scanCounters.json).increment()
             if html {
-                return Self.html(templates.render(mustacheTree(PageModel(view)), withTemplate: "page") ?? "", status: .ok)
+                return Self.html(templates.render(PageModel(view), withTemplate: "page") ?? "", status: .ok)
             }
             return try APIResponseEncoder.response(API.PublicTrace(view), status: .ok)
         case .unknown:
@@ -122,34 +122,6 @@ public struct TracePages: RouteGroup {
                 .init("X-Content-Type-Options")!: "nosniff",
             ],
             body: .init(byteBuffer: ByteBuffer(string: text)))
-    }
-}
-
-/// `value` as dictionaries and arrays, walked once: Mustache looks keys up in a dictionary
-/// directly but reflects a struct (`Mirror`) on every lookup, which made the page several
-/// times slower to render. `nil` optionals are left out.
-func mustacheTree(_ value: Any) -> Any {
-    switch value {
-    case is String, is Bool, is Int, is Int64, is Double: return value
-    case let array as [Any]: return array.map(mustacheTree)
-    default: break
-    }
-    let mirror = Mirror(reflecting: value)
-    switch mirror.displayStyle {
-    case .optional:
-        return mirror.children.first.map { mustacheTree($0.value) } ?? NSNull()
-    case .struct, .class:
-        var dictionary: [String: Any] = [:]
-        for child in mirror.children {
-            guard let label = child.label else { continue }
-            let converted = mustacheTree(child.value)
-            if !(converted is NSNull) { dictionary[label] = converted }
-        }
-        return dictionary
-    case .collection:
-        return mirror.children.map { mustacheTree($0.value) }
-    default:
-        return value
     }
 }
 
@@ -331,5 +303,175 @@ struct PageModel {
         records = d.records
         head = String(d.head.prefix(16))
         sealed = d.seal.map { ChinaTime.format($0.sealedAt) }
+    }
+}
+
+// The page's model is looked up by name, without reflection: swift-mustache reflects a
+// struct (`Mirror`) on every lookup, which made the page several times slower to render.
+// A `nil` optional is "not there", as a missing key is.
+
+extension PageModel: MustacheParent {
+    func child(named name: String) -> Any? {
+        switch name {
+        case "code": code
+        case "product": product
+        case "variety": variety
+        case "batch": batch
+        case "quantity": quantity
+        case "planting": planting
+        case "harvest": harvest
+        case "gtin": gtin
+        case "producer": producer
+        case "origin": origin
+        case "environment": environment
+        case "events": events
+        case "certificate": certificate
+        case "inspections": inspections
+        case "hasInspections": hasInspections
+        case "recalled": recalled
+        case "recall": recall
+        case "suspect": suspect
+        case "scans": scans
+        case "records": records
+        case "head": head
+        case "sealed": sealed
+        default: nil
+        }
+    }
+}
+
+extension PageModel.ProducerModel: MustacheParent {
+    func child(named name: String) -> Any? {
+        switch name {
+        case "name": self.name
+        case "creditCode": creditCode
+        case "contact": contact
+        case "phone": phone
+        case "address": address
+        default: nil
+        }
+    }
+}
+
+extension PageModel.OriginModel: MustacheParent {
+    func child(named name: String) -> Any? {
+        switch name {
+        case "name": self.name
+        case "location": location
+        case "area": area
+        case "areaCode": areaCode
+        case "coordinates": coordinates
+        default: nil
+        }
+    }
+}
+
+extension PageModel.InputModel: MustacheParent {
+    func child(named name: String) -> Any? {
+        switch name {
+        case "kind": kind
+        case "name": self.name
+        case "amount": amount
+        case "withdrawal": withdrawal
+        default: nil
+        }
+    }
+}
+
+extension PageModel.EventModel: MustacheParent {
+    func child(named name: String) -> Any? {
+        switch name {
+        case "stage": stage
+        case "action": action
+        case "time": time
+        case "place": place
+        case "party": party
+        case "note": note
+        case "inputs": inputs
+        default: nil
+        }
+    }
+}
+
+extension PageModel.WarningModel: MustacheParent {
+    func child(named name: String) -> Any? {
+        switch name {
+        case "level": level
+        case "rule": rule
+        case "raised": raised
+        case "closed": closed
+        default: nil
+        }
+    }
+}
+
+extension PageModel.EnvironmentModel: MustacheParent {
+    func child(named name: String) -> Any? {
+        switch name {
+        case "period": period
+        case "devices": devices
+        case "readings": readings
+        case "soilMoisture": soilMoisture
+        case "soilTemp": soilTemp
+        case "airTemp": airTemp
+        case "rainfall": rainfall
+        case "oxygen": oxygen
+        case "ph": ph
+        case "classIII": classIII
+        case "warnings": warnings
+        case "hasWarnings": hasWarnings
+        case "warningCount": warningCount
+        default: nil
+        }
+    }
+}
+
+extension PageModel.CertificateModel: MustacheParent {
+    func child(named name: String) -> Any? {
+        switch name {
+        case "product": product
+        case "quantity": quantity
+        case "producer": producer
+        case "origin": origin
+        case "contact": contact
+        case "date": date
+        case "basis": basis
+        case "commitment": commitment
+        default: nil
+        }
+    }
+}
+
+extension PageModel.InspectionModel: MustacheParent {
+    func child(named name: String) -> Any? {
+        switch name {
+        case "sample": sample
+        case "item": item
+        case "result": result
+        case "passed": passed
+        case "lab": lab
+        case "date": date
+        default: nil
+        }
+    }
+}
+
+extension PageModel.RecallModel: MustacheParent {
+    func child(named name: String) -> Any? {
+        switch name {
+        case "reason": reason
+        case "at": at
+        default: nil
+        }
+    }
+}
+
+extension PageModel.ScansModel: MustacheParent {
+    func child(named name: String) -> Any? {
+        switch name {
+        case "count": count
+        case "first": first
+        default: nil
+        }
     }
 }
