@@ -54,9 +54,14 @@ let package = Package(
             resources: [.embedInCode("Resources/openapi.yaml")]
         ),
         .target(
+            name: "ShennongAlerts",
+            dependencies: ["ShennongCore"]
+        ),
+        .target(
             name: "ShennongStore",
             dependencies: [
                 "ShennongCore",
+                "ShennongAlerts",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -68,8 +73,9 @@ let package = Package(
             dependencies: [
                 "ShennongCore",
                 "ShennongAPI",
-                "ShennongStore",
+                "ShennongAlerts",
                 "MosquittoClient",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -80,7 +86,6 @@ let package = Package(
             name: "ShennongTrace",
             dependencies: [
                 "ShennongCore",
-                "ShennongStore",
                 "CQRencode",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -92,6 +97,7 @@ let package = Package(
                 "ShennongCore",
                 "ShennongAPI",
                 "ShennongStore",
+                "ShennongAlerts",
                 "ShennongRules",
                 "ShennongTrace",
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -103,12 +109,35 @@ let package = Package(
             ]
         ),
         .target(
+            name: "ShennongIngest",
+            dependencies: [
+                "ShennongCore",
+                "MosquittoClient",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .target(
+            name: "ShennongSimulator",
+            dependencies: [
+                "ShennongCore",
+                "ShennongIngest",
+                "MosquittoClient",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .target(
             name: "ShennongServer",
             dependencies: [
                 "ShennongCore",
                 "ShennongStore",
+                "ShennongAlerts",
                 "ShennongHTTP",
+                "ShennongIngest",
                 "ShennongRules",
+                "ShennongSimulator",
                 "ShennongTrace",
                 "MosquittoClient",
                 "ShennongProcess",
@@ -127,6 +156,7 @@ let package = Package(
             name: "shennong",
             dependencies: [
                 "ShennongServer",
+                "ShennongSimulator",
                 "ShennongClient",
                 "ShennongAPI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -143,15 +173,25 @@ let package = Package(
             name: "ShennongStoreTests",
             dependencies: ["ShennongStore", .product(name: "PropertyBased", package: "swift-property-based")]
         ),
-        .testTarget(name: "ShennongRulesTests", dependencies: ["ShennongRules", "ShennongCore", "ShennongStore"]),
+        .testTarget(name: "ShennongAlertsTests", dependencies: ["ShennongAlerts", "ShennongCore"]),
+        // The store contract: every test runs on every storage engine (StoreEngine.all).
+        .testTarget(name: "StoreContractTests", dependencies: ["ShennongAlerts", "ShennongCore", "ShennongStore"]),
+        .testTarget(name: "ShennongRulesTests", dependencies: ["ShennongRules", "ShennongAlerts", "ShennongCore", "ShennongStore"]),
         .testTarget(name: "ShennongTraceTests", dependencies: ["ShennongTrace", "ShennongCore", "ShennongStore"]),
         .testTarget(name: "ShennongClientTests", dependencies: ["ShennongClient", "ShennongAPI", "ShennongCore"]),
         .testTarget(
             name: "ShennongHTTPTests",
             dependencies: [
-                "ShennongHTTP", "ShennongAPI", "ShennongCore", "ShennongStore", "ShennongRules", "ShennongTrace",
-                "ShennongTestSupport",
+                "ShennongHTTP", "ShennongAPI", "ShennongAlerts", "ShennongCore", "ShennongStore", "ShennongRules",
+                "ShennongTrace", "ShennongTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
+        ),
+        .testTarget(
+            name: "ShennongIngestTests",
+            dependencies: [
+                "ShennongIngest", "ShennongCore", "ShennongStore", "MosquittoClient",
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // Benchmarks (`make bench`, release build): not part of `swift test`.
@@ -176,8 +216,8 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "ShennongCore", "ShennongStore", "ShennongRules", "ShennongTrace", "ShennongServer", "MosquittoClient",
-                "ShennongTestSupport",
+                "ShennongCore", "ShennongStore", "ShennongAlerts", "ShennongRules", "ShennongTrace", "ShennongServer",
+                "MosquittoClient", "ShennongIngest", "ShennongSimulator", "ShennongTestSupport",
             ]
         ),
     ]

@@ -2,6 +2,7 @@ import CMosquitto
 import CShennongIO
 import Foundation
 import Logging
+import Synchronization
 
 /// Consumes MQTT messages and acknowledges each one only after the caller has committed it.
 ///
@@ -30,15 +31,18 @@ import Logging
 /// down at once, forgets what the shim holds, and reconnects with `mosquitto_reconnect`, which
 /// discards every queued packet (`packet__cleanup_all`) before it opens the new socket.
 ///
+/// What is read, committing, held, lost or stopping is decided by an ``IngestLoop`` value; this
+/// class is its driver: it feeds it events and performs what it answers.
+///
 /// Thread-safety invariant (why `@unchecked Sendable` is sound): the libmosquitto handle is only
 /// driven — connect, reconnect, loop read/write/misc, disconnect — from the one thread inside
 /// `run`, so every libmosquitto callback also runs on that thread and the callback state needs no
 /// lock; the shim state `io` is attached to that thread only. The other methods only call
 /// libmosquitto functions that lock internally in threaded mode (`mosquitto_publish`),
 /// serialised against the first `mosquitto_connect` by `connectLock` (that call recreates
-/// libmosquitto's internal wake-up socket pair), or touch state behind `control` (an
-/// `NSCondition`) and `LockedBox`. Commit jobs run on the ``CommitWorker`` thread and touch
-/// nothing of this object.
+/// libmosquitto's internal wake-up socket pair), or touch state in a `Mutex` (`control`,
+/// `session.status`) and the `stopSignal` semaphore. Commit jobs run on the ``CommitWorker``
+/// thread and touch nothing of this object.
 public final class MQTTIngestConnection: @unchecked Sendable {
     /// The configuration this connection was created with.
     public let configuration: MQTTConfiguration
@@ -49,13 +53,19 @@ public final class MQTTIngestConnection: @unchecked Sendable {
     /// The shim state (buffered reads, captured writes) when bursts are pipelined; run thread only.
     private var io: OpaquePointer?
 
-    /// Guards `stopRequested` and `running`; signalled by `stop()` to cut back-off waits short.
-    private let control = NSCondition()
-    private var stopRequested = false
-    private var running = false
+    private struct Control {
+        var stopRequested = false
+        var running = false
+        /// `io != nil`, for other threads.
+        var pipelined = false
+    }
+
+    private let control = Mutex(Control())
+    /// Signalled by `stop()` to cut a back-off wait short.
+    private let stopSignal = DispatchSemaphore(value: 0)
 
     /// Serialises `publish` against `mosquitto_connect` (see the invariant above).
-    private let connectLock = NSLock()
+    private let connectLock = Mutex(())
     /// Whether `mosquitto_connect` has stored host and port, so that `mosquitto_reconnect` can be used. Run thread only.
     private var hostConfigured = false
 
@@ -88,7 +98,9 @@ public final class MQTTIngestConnection: @unchecked Sendable {
         self.mosq = mosq
         if pipelined && configuration.tls == nil {
             if shennong_io_interposed() == 1 {
-                io = shennong_io_create(256 * 1024)
+                let created = shennong_io_create(256 * 1024)
+                io = created
+                control.withLock { $0.pipelined = created != nil }
             } else {
                 logger.warning("CShennongIO shim not in effect (read/write not interposed); committing one burst at a time")
             }
@@ -103,7 +115,9 @@ public final class MQTTIngestConnection: @unchecked Sendable {
     }
 
     /// Whether bursts are read while the previous one commits (see the type's documentation).
-    public var isPipelined: Bool { io != nil }
+    public var isPipelined: Bool {
+        control.withLock { $0.pipelined }
+    }
 
     /// Whether the broker has accepted the connection (CONNACK received) and the socket is open.
     public var isConnected: Bool {
@@ -121,10 +135,8 @@ public final class MQTTIngestConnection: @unchecked Sendable {
     /// that succeeds, acknowledged — sends DISCONNECT and returns. A `stop()` before `run` makes
     /// `run` return immediately; a stopped connection cannot be run again.
     public func stop() {
-        control.lock()
-        stopRequested = true
-        control.broadcast()
-        control.unlock()
+        control.withLock { $0.stopRequested = true }
+        stopSignal.signal()
     }
 
     /// Publishes a message on this connection; thread-safe.
@@ -137,10 +149,10 @@ public final class MQTTIngestConnection: @unchecked Sendable {
     /// - Throws: ``MQTTError`` when libmosquitto refuses the message (invalid topic, payload too
     ///   large), or for QoS 0 when there is no connection (the message is dropped).
     public func publish(topic: String, payload: [UInt8], qos: Int32 = 1, retain: Bool = false) throws {
-        connectLock.lock()
-        defer { connectLock.unlock() }
-        let rc = payload.withUnsafeBytes { bytes in
-            mosquitto_publish(mosq, nil, topic, Int32(bytes.count), bytes.baseAddress, qos, retain)
+        let rc = connectLock.withLock { _ in
+            payload.withUnsafeBytes { bytes in
+                mosquitto_publish(mosq, nil, topic, Int32(bytes.count), bytes.baseAddress, qos, retain)
+            }
         }
         // libmosquitto 2.0 queues a QoS > 0 message and *then* reports MOSQ_ERR_NO_CONN when it
         // cannot send it yet; the message still goes out after the next CONNACK.
@@ -181,202 +193,194 @@ public final class MQTTIngestConnection: @unchecked Sendable {
     /// (``MQTTConfiguration/reconnectDelay``) until `stop()`.
     public func run(maxBatch: Int = 5000, dropped: () -> Void = {}, prepare: ([MQTTMessage]) -> CommitJob) {
         precondition(maxBatch > 0, "maxBatch must be positive")
-        control.lock()
-        precondition(!running, "MQTTIngestConnection.run(maxBatch:dropped:prepare:) is already running")
-        running = true
-        control.unlock()
+        let alreadyRunning = control.withLock { control in
+            defer { control.running = true }
+            return control.running
+        }
+        precondition(!alreadyRunning, "MQTTIngestConnection.run(maxBatch:dropped:prepare:) is already running")
         let worker = CommitWorker(name: "shennong-commit")
         if let io { shennong_io_attach(io) }
         defer {
             worker.shutdown()
             if io != nil { shennong_io_attach(nil) }
-            control.lock()
-            running = false
-            control.broadcast()
-            control.unlock()
+            control.withLock { $0.running = false }
         }
 
-        var link = Link(configuration.reconnectDelay)
-        var flow = Flow()
-        while !isStopRequested {
-            if link.mustReconnect || mosquitto_socket(mosq) < 0 {
-                settle(worker, &flow)
-                if let failure = openConnection(&link) {
-                    noteOutage(failure, &link)
-                    sleepUnlessStopped(link.connectBackoff.next())
-                    continue
-                }
+        var state = RunState(loop: IngestLoop(
+            pipelined: io != nil, reconnectDelay: configuration.reconnectDelay, now: .now))
+        while true {
+            if !state.loop.isStopping && isStopRequested {
+                state.loop.stopRequested()
             }
-            switch serviceConnection(
-                maxBatch: maxBatch, prepare: prepare, dropped: dropped, worker: worker, flow: &flow, link: &link)
-            {
-            case .healthy:
-                break
-            case .lost(let failure):
-                link.mustReconnect = true
-                noteOutage(failure, &link)
-                sleepUnlessStopped(link.connectBackoff.next())
-            case .commitFailed:
-                abandonConnection(&link, &flow)
-                sleepUnlessStopped(link.commitBackoff.next())
+            switch state.loop.nextStep() {
+            case .pause(let seconds):
+                sleepUnlessStopped(seconds)
+            case .awaitCommit:
+                _ = perform(commitEnded(worker.waitOutcome(), &state.loop), job: nil, worker: worker, dropped: dropped, &state)
+            case .connect:
+                connect(&state)
+            case .service:
+                service(maxBatch: maxBatch, prepare: prepare, dropped: dropped, worker: worker, &state)
+            case .finish(let flush):
+                finish(flush: flush, &state)
+                return
             }
         }
-        finish(&link, worker, &flow)
     }
 
-    // MARK: - Loop steps (run thread only)
+    // MARK: - The driver (run thread only)
 
-    private struct Link {
-        var connectBackoff: Backoff
-        var commitBackoff: Backoff
-        /// When the current outage began; `nil` while connected.
-        var outageStart: ContinuousClock.Instant?
-        var warnedThisOutage = false
-        var everConnected = false
-        /// The connection was lost or shut down after a failed commit: nothing queued on it may
-        /// be written, so the next step is `mosquitto_reconnect` (which discards the queue).
-        var mustReconnect = false
+    /// What the run thread works on: the loop's state and the output held for it.
+    private struct RunState {
+        var loop: IngestLoop
+        /// Captured output waiting for commits (pipelined mode).
+        var held = HeldOutput()
         /// A connection was just opened: the first capture must hold its CONNECT (proof that
         /// libmosquitto writes through the shim).
         var verifyCapture = false
-
-        init(_ delay: MQTTConfiguration.ReconnectDelay) {
-            connectBackoff = Backoff(delay)
-            commitBackoff = Backoff(delay)
-            outageStart = .now
-        }
-    }
-
-    /// Bursts handed to the commit worker and what waits for them.
-    private struct Flow {
-        /// Number of the last burst handed to the worker (bursts count from 1).
-        var submitted: UInt64 = 0
-        /// Every burst up to this one is committed.
-        var committedThrough: UInt64 = 0
-        /// Messages in the burst the worker has (for the failure log).
-        var inFlightMessages = 0
-        /// Captured output waiting for commits (pipelined mode).
-        var held = HeldOutput()
-    }
-
-    private enum StepOutcome {
-        case healthy
-        case lost(MQTTError)
-        case commitFailed
     }
 
     private var isStopRequested: Bool {
-        control.lock()
-        defer { control.unlock() }
-        return stopRequested
+        control.withLock { $0.stopRequested }
+    }
+
+    /// Does what the loop decided, reporting the commits it waits for, until nothing is left to
+    /// do. `job` is the commit job of the burst just read. Returns `false` when a failed commit
+    /// dropped the connection.
+    private func perform(
+        _ action: IngestLoop.Action,
+        job: CommitJob?,
+        worker: CommitWorker,
+        dropped: () -> Void,
+        _ state: inout RunState
+    ) -> Bool {
+        var action = action
+        var job = job
+        while true {
+            switch action {
+            case .none:
+                return true
+            case .startCommit, .commitAndAwait:
+                guard let next = job else {
+                    preconditionFailure("IngestLoop started a commit without a burst read")
+                }
+                job = nil
+                worker.submit(next)
+                guard case .commitAndAwait = action else { return true }
+                action = commitEnded(worker.waitOutcome(), &state.loop)
+            case .awaitCommit:
+                action = commitEnded(worker.waitOutcome(), &state.loop)
+            case .dropConnection(let abandoned):
+                if abandoned != nil {
+                    dropped()
+                }
+                abandonConnection(&state)
+                return false
+            }
+        }
+    }
+
+    /// Reports how the running commit ended (logging a failure); returns what the loop decides.
+    private func commitEnded(_ outcome: Result<Void, any Error>?, _ loop: inout IngestLoop) -> IngestLoop.Action {
+        guard let outcome else {
+            preconditionFailure("IngestLoop waits for a commit the worker does not have")
+        }
+        if case .failure(let error) = outcome {
+            logger.error(
+                "Batch handler failed; dropping the connection without acknowledging so the broker redelivers",
+                metadata: ["mqtt.batch": "\(loop.committing?.messages ?? 0)", "error": "\(error)"]
+            )
+            return loop.commitEnded(succeeded: false, at: .now)
+        }
+        return loop.commitEnded(succeeded: true, at: .now)
+    }
+
+    /// Opens a connection (or reopens it) and reports the result to the loop.
+    private func connect(_ state: inout RunState) {
+        // Whatever is held belongs to the old socket, whose number the new one may reuse.
+        forgetShim(&state.held)
+        if let failure = openConnection() {
+            session.markDisconnected()
+            noteOutage(failure, firstFailure: state.loop.connectFailed(at: .now))
+            return
+        }
+        state.loop.connectionOpened()
+        state.verifyCapture = io != nil
     }
 
     /// Starts a TCP connection and queues CONNECT; `nil` on success (CONNACK still to come).
-    private func openConnection(_ link: inout Link) -> MQTTError? {
-        // Whatever the shim holds belongs to the old socket, whose number the new one may reuse.
-        if let io { shennong_io_set_socket(io, -1) }
+    private func openConnection() -> MQTTError? {
         let rc: Int32
         let savedErrno: Int32
         if hostConfigured {
             rc = mosquitto_reconnect(mosq)
             savedErrno = errno
         } else {
-            connectLock.lock()
-            rc = mosquitto_connect(mosq, configuration.host, Int32(configuration.port), Int32(configuration.keepAlive))
-            savedErrno = errno
-            connectLock.unlock()
+            (rc, savedErrno) = connectLock.withLock { _ in
+                let rc = mosquitto_connect(mosq, configuration.host, Int32(configuration.port), Int32(configuration.keepAlive))
+                return (rc, errno)
+            }
             // MOSQ_ERR_INVAL / NOMEM come from argument checks before host and port are stored.
             hostConfigured = rc != MosqCode.invalid && rc != MosqCode.noMemory
         }
-        if hostConfigured {
-            // mosquitto__reconnect ran packet__cleanup_all: nothing queued before survives.
-            link.mustReconnect = false
-        }
+        // Once host and port are stored, mosquitto__reconnect has run packet__cleanup_all, whether
+        // or not it then connected: nothing queued on the old connection survives.
         if rc == MosqCode.success {
             if let io {
                 shennong_io_set_socket(io, mosquitto_socket(mosq))
-                link.verifyCapture = true
             }
             return nil
         }
         return MQTTError(mosquittoCode: rc, operation: "connect", systemErrno: savedErrno)
     }
 
-    /// Before a reconnect: lets a commit still running end (its PUBACKs die with the old
-    /// connection; the broker redelivers those messages) and forgets held output.
-    private func settle(_ worker: CommitWorker, _ flow: inout Flow) {
-        if case .failure(let error) = worker.waitOutcome() {
-            logCommitFailure(error, messages: flow.inFlightMessages)
-        }
-        flow.committedThrough = flow.submitted
-        flow.held.discard()
-    }
-
-    /// The outcome of the burst the worker had, if it has ended: `false` when its commit failed.
-    private func collect(_ outcome: Result<Void, any Error>?, _ flow: inout Flow, _ link: inout Link) -> Bool {
-        switch outcome {
-        case nil:
-            return true
-        case .success:
-            flow.committedThrough = flow.submitted
-            link.commitBackoff.reset()
-            return true
-        case .failure(let error):
-            logCommitFailure(error, messages: flow.inFlightMessages)
-            return false
-        }
-    }
-
-    private func logCommitFailure(_ error: any Error, messages: Int) {
-        logger.error(
-            "Batch handler failed; dropping the connection without acknowledging so the broker redelivers",
-            metadata: ["mqtt.batch": "\(messages)", "error": "\(error)"]
-        )
-    }
-
-    /// One poll, read burst, hand-over and write round on an open socket.
-    private func serviceConnection(
+    /// One poll, read burst, hand-over and write round on the open connection; a failure is
+    /// reported to the loop, which decides what comes next.
+    private func service(
         maxBatch: Int,
         prepare: ([MQTTMessage]) -> CommitJob,
         dropped: () -> Void,
         worker: CommitWorker,
-        flow: inout Flow,
-        link: inout Link
-    ) -> StepOutcome {
+        _ state: inout RunState
+    ) {
         let fd = mosquitto_socket(mosq)
         guard fd >= 0 else {
-            return .lost(MQTTError(mosquittoCode: MosqCode.noConnection, operation: "poll"))
+            return lose(MQTTError(mosquittoCode: MosqCode.noConnection, operation: "poll"), &state)
         }
         if let io, shennong_io_socket(io) != fd {
-            // The shim is not on this socket (a reconnect failed after opening it): never
-            // service a socket whose writes would not be held.
-            forgetShim(&flow)
-            return .lost(MQTTError(mosquittoCode: MosqCode.connectionLost, operation: "poll"))
+            // The shim is not on this socket: never service a socket whose writes would not be held.
+            return lose(MQTTError(mosquittoCode: MosqCode.connectionLost, operation: "poll"), &state)
         }
         let buffered = io.map { shennong_io_buffered_input($0) > 0 } ?? false
         var events = Int16(POLLIN)
-        if io == nil ? mosquitto_want_write(mosq) : flow.held.hasSendable(committedThrough: flow.committedThrough) {
+        if io == nil
+            ? mosquitto_want_write(mosq) : state.held.hasSendable(committedThrough: state.loop.releasedThrough)
+        {
             events |= Int16(POLLOUT)
         }
-        var descriptors = [
+        var descriptors = (
             pollfd(fd: fd, events: events, revents: 0),
-            pollfd(fd: worker.eventFD, events: Int16(POLLIN), revents: 0),
-        ]
-        let ready = poll(&descriptors, 2, buffered ? 0 : pollTimeoutMilliseconds)
-        if ready > 0, descriptors[1].revents & Int16(POLLIN) != 0 {
+            pollfd(fd: worker.eventFD, events: Int16(POLLIN), revents: 0)
+        )
+        let ready = withUnsafeMutableBytes(of: &descriptors) { raw in
+            poll(raw.baseAddress!.assumingMemoryBound(to: pollfd.self), 2, buffered ? 0 : pollTimeoutMilliseconds)
+        }
+        if ready > 0, descriptors.1.revents & Int16(POLLIN) != 0 {
             worker.drainEvent()
         }
-        guard collect(worker.takeOutcome(), &flow, &link) else { return .commitFailed }
-        let socket = descriptors[0].revents
+        if let outcome = worker.takeOutcome() {
+            guard perform(commitEnded(outcome, &state.loop), job: nil, worker: worker, dropped: dropped, &state) else { return }
+        }
+        let socket = descriptors.0.revents
         if ready > 0, socket & Int16(POLLNVAL) != 0 {
-            return .lost(MQTTError(mosquittoCode: MosqCode.connectionLost, operation: "poll"))
+            return lose(MQTTError(mosquittoCode: MosqCode.connectionLost, operation: "poll"), &state)
         }
 
         var readFailure: MQTTError?
-        // Without the shim a burst read now would queue its PUBACKs behind the committing
-        // burst's, and libmosquitto writes its whole queue: read only when nothing commits.
+        // Serial mode: a burst read now would queue its PUBACKs behind the committing burst's,
+        // and libmosquitto writes its whole queue, so the loop lets nothing be read while one commits.
         let readable = buffered || (ready > 0 && socket & Int16(POLLIN | POLLERR | POLLHUP) != 0)
-        if readable && (io != nil || !worker.isBusy) {
+        if readable && state.loop.mayRead {
             readFailure = readBurst(fd: fd, maxBatch: maxBatch)
             if io != nil && readFailure == nil && !shimOnSocket() {
                 readFailure = MQTTError(mosquittoCode: MosqCode.connectionLost, operation: "read")
@@ -384,51 +388,39 @@ public final class MQTTIngestConnection: @unchecked Sendable {
             if readFailure != nil {
                 // libmosquitto may have closed the socket: its number can be reused by the next
                 // open() on this thread (a SQLite file in prepare), which the shim must not touch.
-                forgetShim(&flow)
+                forgetShim(&state.held)
             }
         }
         if session.connackAccepted {
             session.connackAccepted = false
-            noteConnected(&link)
+            noteConnected(outage: state.loop.connected(at: .now))
         }
 
         if !session.pending.isEmpty {
             let batch = session.pending
             session.pending.removeAll(keepingCapacity: true)
+            // Messages read just before a failure are still handed over (without an ack).
             let job = prepare(batch)
-            let burst = flow.submitted + 1
+            let action = state.loop.burstRead(messages: batch.count)
             if let io, readFailure == nil {
                 // Capture this burst's PUBACKs (and whatever was queued before them) now,
                 // before anything else can be queued behind them.
-                if captureQueued(io, waitingFor: burst, &flow) == nil {
+                if captureQueued(io, waitingFor: state.loop.newestBurst, &state.held) == nil {
                     readFailure = MQTTError(mosquittoCode: MosqCode.connectionLost, operation: "write")
                 }
             }
-            // The burst before must be committed before this one starts.
-            guard collect(worker.waitOutcome(), &flow, &link) else {
-                dropped()
-                return .commitFailed
-            }
-            worker.submit(job)
-            flow.submitted = burst
-            flow.inFlightMessages = batch.count
-            if io == nil {
-                guard collect(worker.waitOutcome(), &flow, &link) else { return .commitFailed }
-                if readFailure == nil, let failure = writeQueued() {
-                    return .lost(failure)
-                }
-            }
+            guard perform(action, job: job, worker: worker, dropped: dropped, &state) else { return }
         }
         if let readFailure {
-            return .lost(readFailure)
+            return lose(readFailure, &state)
         }
         if let io {
             if mosquitto_want_write(mosq) {
-                guard let captured = captureQueued(io, waitingFor: flow.submitted, &flow) else {
-                    return .lost(MQTTError(mosquittoCode: MosqCode.connectionLost, operation: "write"))
+                guard let captured = captureQueued(io, waitingFor: state.loop.newestBurst, &state.held) else {
+                    return lose(MQTTError(mosquittoCode: MosqCode.connectionLost, operation: "write"), &state)
                 }
-                if link.verifyCapture {
-                    link.verifyCapture = false
+                if state.verifyCapture {
+                    state.verifyCapture = false
                     if captured == 0 {
                         // CONNECT was queued, yet nothing was captured: libmosquitto does not
                         // write through the shim. It wrote CONNECT itself (harmless); from now
@@ -438,37 +430,37 @@ public final class MQTTIngestConnection: @unchecked Sendable {
                         shennong_io_attach(nil)
                         shennong_io_destroy(io)
                         self.io = nil
-                        return .healthy
+                        control.withLock { $0.pipelined = false }
+                        state.loop.stopPipelining()
+                        return
                     }
                 }
             }
-            if let error = flow.held.send(to: fd, committedThrough: flow.committedThrough) {
-                return .lost(MQTTError(mosquittoCode: MosqCode.errno, operation: "write", systemErrno: error))
+            if let error = state.held.send(to: fd, committedThrough: state.loop.releasedThrough) {
+                return lose(MQTTError(mosquittoCode: MosqCode.errno, operation: "write", systemErrno: error), &state)
             }
         } else if mosquitto_want_write(mosq), let failure = writeQueued() {
-            // Nothing uncommitted is pending here: whatever is queued (PUBACKs of committed
-            // batches, PINGREQ, SUBSCRIBE, CONNECT, publish()) may leave.
-            return .lost(failure)
+            // Serial mode, between bursts: nothing uncommitted is queued, so whatever is (PUBACKs
+            // of committed bursts, PINGREQ, SUBSCRIBE, CONNECT, publish()) may leave.
+            return lose(failure, &state)
         }
         _ = mosquitto_loop_misc(mosq)
         if mosquitto_socket(mosq) < 0 {
             // mosquitto_loop_misc closes the socket when the broker missed a keep-alive PINGRESP.
-            forgetShim(&flow)
-            return .lost(MQTTError(mosquittoCode: MosqCode.keepalive, operation: "keep-alive"))
+            return lose(MQTTError(mosquittoCode: MosqCode.keepalive, operation: "keep-alive"), &state)
         }
-        return .healthy
     }
 
     /// Lets libmosquitto write its queue — into the shim — and holds the bytes until `burst`
     /// is committed. Returns how many bytes were captured, or `nil` when libmosquitto closed
     /// the socket meanwhile (the shim has then let go of it and nothing held will be sent).
-    private func captureQueued(_ io: OpaquePointer, waitingFor burst: UInt64, _ flow: inout Flow) -> Int? {
+    private func captureQueued(_ io: OpaquePointer, waitingFor burst: UInt64, _ held: inout HeldOutput) -> Int? {
         _ = mosquitto_loop_write(mosq, 1)
         guard shimOnSocket() else {
-            forgetShim(&flow)
+            forgetShim(&held)
             return nil
         }
-        return flow.held.capture(from: io, waitingFor: burst)
+        return held.capture(from: io, waitingFor: burst)
     }
 
     /// Whether the shim still buffers and captures the socket libmosquitto has open.
@@ -480,8 +472,8 @@ public final class MQTTIngestConnection: @unchecked Sendable {
 
     /// The connection is gone or unusable: the shim lets go of its socket number (which the
     /// next open() may reuse) and nothing held is ever sent.
-    private func forgetShim(_ flow: inout Flow) {
-        flow.held.discard()
+    private func forgetShim(_ held: inout HeldOutput) {
+        held.discard()
         if let io { shennong_io_set_socket(io, -1) }
     }
 
@@ -528,44 +520,38 @@ public final class MQTTIngestConnection: @unchecked Sendable {
         return MQTTError(mosquittoCode: rc, operation: operation, systemErrno: savedErrno)
     }
 
-    /// Shuts the socket down without writing anything; what the shim holds is forgotten and
-    /// the queued PUBACKs are discarded by the `mosquitto_reconnect` that follows the back-off.
-    private func abandonConnection(_ link: inout Link, _ flow: inout Flow) {
+    /// The connection failed: nothing held leaves, and the loop pauses before it reconnects.
+    private func lose(_ failure: MQTTError, _ state: inout RunState) {
+        forgetShim(&state.held)
+        session.markDisconnected()
+        noteOutage(failure, firstFailure: state.loop.connectionLost(at: .now))
+    }
+
+    /// After a failed commit: shuts the socket down without writing anything; what the shim
+    /// holds is forgotten and the queued PUBACKs are discarded by the `mosquitto_reconnect` that
+    /// follows the back-off.
+    private func abandonConnection(_ state: inout RunState) {
         let fd = mosquitto_socket(mosq)
         if fd >= 0 {
             _ = shutdown(fd, Int32(SHUT_RDWR))
         }
-        flow.held.discard()
-        if let io { shennong_io_set_socket(io, -1) }
-        link.mustReconnect = true
+        forgetShim(&state.held)
         session.markDisconnected()
-        if link.outageStart == nil {
-            link.outageStart = .now
-            link.warnedThisOutage = false
-        }
     }
 
-    private func noteConnected(_ link: inout Link) {
-        link.connectBackoff.reset()
-        if let start = link.outageStart, link.everConnected {
-            let seconds = (ContinuousClock.now - start).inSeconds
-            logger.info("MQTT connection restored", metadata: ["mqtt.outage_seconds": "\(String(format: "%.1f", seconds))"])
+    /// Logs a connection accepted by the broker: `outage` is how long the connection was down,
+    /// `nil` for the first one.
+    private func noteConnected(outage: Duration?) {
+        if let outage {
+            logger.info("MQTT connection restored", metadata: ["mqtt.outage_seconds": "\(String(format: "%.1f", outage.inSeconds))"])
         } else {
             logger.info("MQTT connected", metadata: ["mqtt.pipelined": "\(io != nil)"])
         }
-        link.everConnected = true
-        link.outageStart = nil
-        link.warnedThisOutage = false
     }
 
-    private func noteOutage(_ failure: MQTTError, _ link: inout Link) {
-        session.markDisconnected()
-        if link.outageStart == nil {
-            link.outageStart = .now
-            link.warnedThisOutage = false
-        }
-        if !link.warnedThisOutage {
-            link.warnedThisOutage = true
+    /// Logs a failed connect or a lost connection: a warning for the outage's first failure.
+    private func noteOutage(_ failure: MQTTError, firstFailure: Bool) {
+        if firstFailure {
             logger.warning(
                 "MQTT broker unavailable; reconnecting with back-off until it is back",
                 metadata: ["error": "\(failure)"]
@@ -577,28 +563,19 @@ public final class MQTTIngestConnection: @unchecked Sendable {
 
     /// Waits `seconds`, returning early when `stop()` is called.
     private func sleepUnlessStopped(_ seconds: Double) {
-        let deadline = Date(timeIntervalSinceNow: seconds)
-        control.lock()
-        defer { control.unlock() }
-        while !stopRequested {
-            if !control.wait(until: deadline) {
-                return
-            }
-        }
+        guard !isStopRequested else { return }
+        // stop() signals after setting the flag: a stop since the check ends this wait at once.
+        _ = stopSignal.wait(timeout: .now() + seconds)
     }
 
-    /// After `stop()`: waits for the burst being committed; if it succeeded, sends everything
-    /// held, then DISCONNECT, and closes.
-    private func finish(_ link: inout Link, _ worker: CommitWorker, _ flow: inout Flow) {
+    /// After `stop()`, once no commit runs: when `flush` (the last commit succeeded on a live
+    /// connection), sends everything held, then DISCONNECT, and closes.
+    private func finish(flush: Bool, _ state: inout RunState) {
         defer {
             session.markDisconnected()
             logger.info("MQTT ingest stopped")
         }
-        guard collect(worker.waitOutcome(), &flow, &link) else {
-            abandonConnection(&link, &flow)
-            return
-        }
-        guard !link.mustReconnect, mosquitto_socket(mosq) >= 0 else {
+        guard flush, mosquitto_socket(mosq) >= 0 else {
             return
         }
         let deadline = ContinuousClock.now + .seconds(2)
@@ -606,13 +583,13 @@ public final class MQTTIngestConnection: @unchecked Sendable {
             // Everything is committed: send what is held, then stop capturing, because
             // libmosquitto closes the socket as soon as it has written DISCONNECT.
             if !shimOnSocket() {
-                forgetShim(&flow)
+                forgetShim(&state.held)
             } else if mosquitto_want_write(mosq) {
-                _ = captureQueued(io, waitingFor: flow.submitted, &flow)
+                _ = captureQueued(io, waitingFor: state.loop.newestBurst, &state.held)
             }
-            while !flow.held.isEmpty, ContinuousClock.now < deadline {
+            while !state.held.isEmpty, ContinuousClock.now < deadline {
                 let fd = mosquitto_socket(mosq)
-                guard fd >= 0, flow.held.send(to: fd, committedThrough: flow.committedThrough) == nil else { break }
+                guard fd >= 0, state.held.send(to: fd, committedThrough: state.loop.releasedThrough) == nil else { break }
                 var descriptor = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
                 _ = poll(&descriptor, 1, 50)
             }
@@ -627,125 +604,5 @@ public final class MQTTIngestConnection: @unchecked Sendable {
                 }
             }
         }
-    }
-}
-
-/// What the libmosquitto callbacks of one ``MQTTIngestConnection`` work on.
-///
-/// The callbacks run inside `mosquitto_loop_read/write/misc`, which only the `run` thread calls,
-/// so the run-thread fields need no lock; `status` is also read by other threads and is locked.
-final class IngestSession {
-    struct Status {
-        var connected = false
-        var subscribed = false
-    }
-
-    let configuration: MQTTConfiguration
-    let logger: Logger
-    let status = LockedBox(Status())
-
-    // Run thread only.
-    var pending: [MQTTMessage] = []
-    var awaitingSubacks: Set<Int32> = []
-    var subscribeFailed = false
-    var connackAccepted = false
-    var connackRefusal: Int32?
-
-    init(configuration: MQTTConfiguration, logger: Logger) {
-        self.configuration = configuration
-        self.logger = logger
-        pending.reserveCapacity(1024)
-    }
-
-    func markDisconnected() {
-        status.withLock {
-            $0.connected = false
-            $0.subscribed = false
-        }
-    }
-
-    static func installCallbacks(on mosq: OpaquePointer, forwardLog: Bool) {
-        mosquitto_connect_callback_set(mosq) { mosq, obj, rc in
-            guard let mosq, let obj else { return }
-            Unmanaged<IngestSession>.fromOpaque(obj).takeUnretainedValue().didConnect(mosq, rc: rc)
-        }
-        mosquitto_disconnect_callback_set(mosq) { _, obj, _ in
-            guard let obj else { return }
-            Unmanaged<IngestSession>.fromOpaque(obj).takeUnretainedValue().markDisconnected()
-        }
-        mosquitto_subscribe_callback_set(mosq) { _, obj, mid, count, granted in
-            guard let obj else { return }
-            Unmanaged<IngestSession>.fromOpaque(obj).takeUnretainedValue()
-                .didSubscribe(mid: mid, granted: UnsafeBufferPointer(start: granted, count: Int(max(0, count))))
-        }
-        mosquitto_message_callback_set(mosq) { _, obj, message in
-            guard let obj, let message else { return }
-            Unmanaged<IngestSession>.fromOpaque(obj).takeUnretainedValue().didReceive(message.pointee)
-        }
-        if forwardLog {
-            mosquitto_log_callback_set(mosq) { _, obj, level, text in
-                guard let obj else { return }
-                MosquittoLog.forward(Unmanaged<IngestSession>.fromOpaque(obj).takeUnretainedValue().logger, level: level, text: text)
-            }
-        }
-    }
-
-    private func didConnect(_ mosq: OpaquePointer, rc: Int32) {
-        guard rc == 0 else {
-            connackRefusal = rc
-            return
-        }
-        connackAccepted = true
-        awaitingSubacks.removeAll()
-        subscribeFailed = false
-        for subscription in configuration.subscriptions {
-            var mid: Int32 = 0
-            let result = mosquitto_subscribe(mosq, &mid, subscription.topic, subscription.qos)
-            if result == MosqCode.success {
-                awaitingSubacks.insert(mid)
-            } else {
-                subscribeFailed = true
-                logger.error("MQTT subscribe failed", metadata: [
-                    "error": "\(MQTTError(mosquittoCode: result, operation: "subscribe to '\(subscription.topic)'"))",
-                ])
-            }
-        }
-        if let birth = configuration.birth {
-            let result = birth.payload.withUnsafeBytes { bytes in
-                mosquitto_publish(mosq, nil, birth.topic, Int32(bytes.count), bytes.baseAddress, 1, birth.retain)
-            }
-            if result != MosqCode.success {
-                logger.error("MQTT birth message failed", metadata: [
-                    "error": "\(MQTTError(mosquittoCode: result, operation: "publish birth to '\(birth.topic)'"))",
-                ])
-            }
-        }
-        let subscribed = awaitingSubacks.isEmpty && !subscribeFailed
-        status.withLock {
-            $0.connected = true
-            $0.subscribed = subscribed
-        }
-    }
-
-    private func didSubscribe(mid: Int32, granted: UnsafeBufferPointer<Int32>) {
-        guard awaitingSubacks.remove(mid) != nil else { return }
-        if granted.contains(where: { $0 < 0 || $0 > 2 }) {
-            subscribeFailed = true
-            logger.error("MQTT broker refused a subscription", metadata: ["mqtt.granted_qos": "\(Array(granted))"])
-        }
-        let subscribed = awaitingSubacks.isEmpty && !subscribeFailed
-        status.withLock { $0.subscribed = subscribed }
-    }
-
-    private func didReceive(_ message: mosquitto_message) {
-        // libmosquitto frees topic and payload after this callback returns: copy both.
-        let topic = message.topic.map { String(cString: $0) } ?? ""
-        let payload: [UInt8]
-        if let bytes = message.payload, message.payloadlen > 0 {
-            payload = Array(UnsafeRawBufferPointer(start: bytes, count: Int(message.payloadlen)))
-        } else {
-            payload = []
-        }
-        pending.append(MQTTMessage(topic: topic, payload: payload, qos: message.qos, retain: message.retain))
     }
 }

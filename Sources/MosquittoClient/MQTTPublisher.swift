@@ -1,6 +1,7 @@
 import CMosquitto
 import Foundation
 import Logging
+import Synchronization
 
 /// A plain publishing client (simulator, tests, tools) driven by libmosquitto's own thread.
 ///
@@ -14,7 +15,9 @@ import Logging
 /// Thread-safety invariant (why `@unchecked Sendable` is sound): after ``connect(timeout:)`` the
 /// handle is driven only by libmosquitto's thread; callers only use functions libmosquitto
 /// locks internally in threaded mode (`mosquitto_publish`, `mosquitto_disconnect`), and
-/// `connect`/`disconnect` are serialised by `lifecycle`. Counters live behind an `NSCondition`.
+/// `connect`/`disconnect` are serialised by `lifecycle` (a `Mutex` around whether the network
+/// thread runs). Counters live behind an `NSCondition`, which `publish`, `connect` and
+/// `waitUntilAcknowledged` wait on.
 public final class MQTTPublisher: @unchecked Sendable {
     /// The configuration this publisher was created with.
     public let configuration: MQTTConfiguration
@@ -26,8 +29,8 @@ public final class MQTTPublisher: @unchecked Sendable {
     private let logger: Logger
     private let state: PublisherState
     private let mosq: OpaquePointer
-    private let lifecycle = NSLock()
-    private var loopStarted = false
+    /// Whether libmosquitto's network thread runs; held for the whole of `connect`/`disconnect`.
+    private let lifecycle = Mutex(false)
 
     /// Creates the client; nothing is sent before ``connect(timeout:)``.
     ///
@@ -91,8 +94,12 @@ public final class MQTTPublisher: @unchecked Sendable {
     /// - Throws: ``MQTTError``: the TCP connection failed, the broker refused (with
     ///   `connackCode`), or no CONNACK came within `timeout` (`MOSQ_ERR_TIMEOUT`).
     public func connect(timeout: Duration = .seconds(10)) throws {
-        lifecycle.lock()
-        defer { lifecycle.unlock() }
+        try lifecycle.withLock { loopStarted in
+            try connect(timeout: timeout, loopStarted: &loopStarted)
+        }
+    }
+
+    private func connect(timeout: Duration, loopStarted: inout Bool) throws {
         if loopStarted {
             return
         }
@@ -119,7 +126,7 @@ public final class MQTTPublisher: @unchecked Sendable {
         if connected {
             return
         }
-        stopLoop()
+        stopLoop(&loopStarted)
         if let refusal {
             throw MQTTError(mosquittoCode: MosqCode.connectionRefused, operation: "connect", connackCode: refusal)
         }
@@ -184,13 +191,11 @@ public final class MQTTPublisher: @unchecked Sendable {
     ///
     /// Messages not yet acknowledged are abandoned: call ``waitUntilAcknowledged(timeout:)`` first.
     public func disconnect() {
-        lifecycle.lock()
-        defer { lifecycle.unlock() }
-        stopLoop()
+        lifecycle.withLock { stopLoop(&$0) }
     }
 
-    /// Requires `lifecycle` to be held.
-    private func stopLoop() {
+    /// `loopStarted` is `lifecycle`'s value: requires it to be held.
+    private func stopLoop(_ loopStarted: inout Bool) {
         guard loopStarted else { return }
         _ = mosquitto_disconnect(mosq)
         _ = mosquitto_loop_stop(mosq, false)

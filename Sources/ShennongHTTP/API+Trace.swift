@@ -1,4 +1,5 @@
 import ShennongAPI
+import ShennongCore
 import ShennongStore
 import ShennongTrace
 

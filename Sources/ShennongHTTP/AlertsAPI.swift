@@ -1,9 +1,9 @@
 import Foundation
 import Hummingbird
 import ShennongAPI
+import ShennongAlerts
 import ShennongCore
 import ShennongRules
-import ShennongStore
 
 /// The warnings API under `/api/v1` (bearer token; reads need viewer, actions operator):
 ///
@@ -16,13 +16,13 @@ import ShennongStore
 /// - `GET /api/v1/rules/replay?device=&from=&to=`: the level changes the rules would have
 ///   made over the stored history, writing nothing
 public struct AlertsAPI: RouteGroup {
-    let store: Store
+    let store: any AlertStore & DeviceRegistry & ReadingQueries & TokenStore
     let catalog: RuleCatalog
     let cap: CAPOptions
     let notify: @Sendable (AlertNotice) -> Void
 
     /// - Parameter notify: called with each transition people make (ack, resolve, close).
-    public init(store: Store, catalog: RuleCatalog, cap: CAPOptions, notify: @escaping @Sendable (AlertNotice) -> Void) {
+    public init(store: any AlertStore & DeviceRegistry & ReadingQueries & TokenStore, catalog: RuleCatalog, cap: CAPOptions, notify: @escaping @Sendable (AlertNotice) -> Void) {
         self.store = store
         self.catalog = catalog
         self.cap = cap
@@ -57,7 +57,7 @@ public struct AlertsAPI: RouteGroup {
         }
         if let level = q["level"] {
             guard let l = AlertLevel(name: String(level)) else { throw APIError(.badRequest, "level must be blue, yellow, orange or red") }
-            query.level = l.rawValue
+            query.level = l
         }
         if let domain = q["domain"] {
             guard Domain(rawValue: String(domain)) != nil else { throw APIError(.badRequest, "unknown domain \(domain)") }
@@ -192,7 +192,7 @@ extension API.RuleState {
             if let since = timer.p, let level = AlertLevel(stored: i + 1) { pending[level.name] = since }
         }
         self.init(
-            device: s.device, level: AlertLevel(stored: s.level)?.name ?? "none", watermark: s.watermark, pending: pending,
+            device: s.device, level: s.level?.name ?? "none", watermark: s.watermark, pending: pending,
             updatedAt: LocalTime.format(s.updatedAt, offsetMinutes: offsetMinutes))
     }
 }
@@ -200,8 +200,7 @@ extension API.RuleState {
 extension API.LevelChange {
     init(_ c: AlertLevelChange, offsetMinutes: Int) {
         self.init(
-            rule: c.rule, device: c.device, from: AlertLevel(stored: c.from)?.name ?? "none",
-            to: AlertLevel(stored: c.to)?.name ?? "none", at: LocalTime.format(c.at, offsetMinutes: offsetMinutes), ts: c.at,
+            rule: c.rule, device: c.device, from: c.from?.name ?? "none", to: c.to?.name ?? "none", at: LocalTime.format(c.at, offsetMinutes: offsetMinutes), ts: c.at,
             value: c.value, threshold: c.threshold, title: c.title, message: c.message)
     }
 }

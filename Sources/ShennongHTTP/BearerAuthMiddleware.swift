@@ -7,7 +7,7 @@ import ShennongStore
 /// token into the context. Missing or unknown tokens get 401; the secret is never logged.
 struct BearerAuthMiddleware: RouterMiddleware {
     typealias Context = StaffContext
-    let store: Store
+    let store: any TokenStore
 
     func handle(
         _ request: Request, context: StaffContext,

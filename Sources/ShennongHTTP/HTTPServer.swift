@@ -27,7 +27,7 @@ public enum ShennongHTTPServer {
     /// The application, a swift-service-lifecycle `Service`; `onRunning` receives the bound
     /// port (useful with port 0).
     public static func makeApplication(
-        host: String, port: Int, store: Store, registry: PrometheusCollectorRegistry?,
+        host: String, port: Int, store: any StaffStore, registry: PrometheusCollectorRegistry?,
         profiles: @escaping @Sendable () -> [String: DeviceProfile],
         health: @escaping @Sendable () -> HealthReport,
         routes: [any RouteGroup] = [],
@@ -43,7 +43,7 @@ public enum ShennongHTTPServer {
             var body = API.Health(status: "ok", database: "ok", mqtt: "connected", storage: "ok")
             var status = HTTPResponse.Status.ok
             do {
-                _ = try store.appliedMigrations()
+                try store.checkHealth()
             } catch {
                 body.database = "error: \(error)"
                 body.status = "unavailable"

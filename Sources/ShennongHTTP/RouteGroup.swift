@@ -1,3 +1,4 @@
+import ShennongCore
 import Hummingbird
 
 /// A set of routes a module adds to the application (alerts, trace pages, ...).

@@ -1,3 +1,4 @@
+import ShennongCore
 import HTTPTypes
 import Hummingbird
 

@@ -7,7 +7,7 @@ import ShennongStore
 /// The staff API under `/api/v1`: devices, readings, rejects. Every route needs a bearer
 /// token; reads need `viewer`, writes `operator`.
 struct StaffAPI {
-    let store: Store
+    let store: any StaffStore
     let profiles: @Sendable () -> [String: DeviceProfile]
 
     func register(on router: Router<StaffContext>) {

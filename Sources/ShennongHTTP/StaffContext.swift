@@ -1,3 +1,4 @@
+import ShennongCore
 import Hummingbird
 import NIOCore
 import ShennongStore

@@ -1,3 +1,4 @@
+import ShennongCore
 import Foundation
 import Hummingbird
 import NIOCore
@@ -11,9 +12,9 @@ import ShennongTrace
 /// reason; a recalled batch 409.
 public struct TraceAPI: RouteGroup {
     let trace: Traceability
-    let store: Store
+    let store: any TraceLedger & TokenStore
 
-    public init(trace: Traceability, store: Store) {
+    public init(trace: Traceability, store: any TraceLedger & TokenStore) {
         self.trace = trace
         self.store = store
     }

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -16,11 +17,10 @@ private let sendSignal = Darwin.kill
 /// signal actions, and no descriptor but 0, 1 and 2; optionally a process group of its own,
 /// so that a terminal's Ctrl-C (sent to the whole foreground group) reaches only its parent,
 /// which stops it in order.
-public final class ChildProcess: @unchecked Sendable {
-    // Invariant for @unchecked Sendable: `pid` is immutable; `status` is only touched under `lock`.
+public final class ChildProcess: Sendable {
     public let pid: pid_t
-    private let lock = NSLock()
-    private var status: Int32?
+    /// The reaped exit status; `nil` while the child runs.
+    private let status = Mutex<Int32?>(nil)
 
     /// Starts `executable` (a path) with `arguments`.
     ///
@@ -91,19 +91,19 @@ public final class ChildProcess: @unchecked Sendable {
 
     /// The exit code, or 128 + the signal that ended it; `nil` while it runs.
     public var exitStatus: Int32? {
-        lock.lock()
-        defer { lock.unlock() }
-        if status == nil {
-            var raw: Int32 = 0
-            let result = waitpid(pid, &raw, WNOHANG)
-            if result == pid {
-                let signal = raw & 0x7f
-                status = signal == 0 ? (raw >> 8) & 0xff : 128 + signal
-            } else if result < 0 && errno == ECHILD {
-                status = -1
+        status.withLock { status in
+            if status == nil {
+                var raw: Int32 = 0
+                let result = waitpid(pid, &raw, WNOHANG)
+                if result == pid {
+                    let signal = raw & 0x7f
+                    status = signal == 0 ? (raw >> 8) & 0xff : 128 + signal
+                } else if result < 0 && errno == ECHILD {
+                    status = -1
+                }
             }
+            return status
         }
-        return status
     }
 
     /// Sends `signal` unless the child has been reaped (its pid could belong to someone else).

@@ -1,9 +1,9 @@
 import Foundation
+import ShennongAlerts
 import ShennongCore
-import ShennongStore
 
 /// What one evaluation decided: the rule states to write (only those that changed) and the
-/// level changes to apply to alerts, both in one transaction (``Store/applyRuleEvaluation(states:changes:now:)``).
+/// level changes to apply to alerts, both in one transaction (``AlertStore/applyRuleEvaluation(states:changes:now:)``).
 public struct EvaluationOutput: Sendable {
     public var states: [RuleStateRecord] = []
     public var changes: [AlertLevelChange] = []
@@ -75,7 +75,7 @@ public final class AlertEngine {
     }
 
     /// - Parameters:
-    ///   - persisted: the stored rule states (``Store/ruleStates()``).
+    ///   - persisted: the stored rule states (``AlertStore/ruleStates()``).
     ///   - expectedInterval: a device's reporting interval (ms), from its profile.
     public init(
         rules: [Rule], persisted: [RuleStateRecord] = [], options: EngineOptions = EngineOptions(),
@@ -304,7 +304,8 @@ public final class AlertEngine {
         let spec = c.to > 0 ? runtime.spec(of: c.to) : nil
         return AlertLevelChange(
             rule: runtime.rule.id, device: runtime.device.id, domain: runtime.device.domain.rawValue,
-            metric: runtime.rule.metric, from: c.from, to: c.to, value: value.flatMap { $0.isFinite ? $0 : nil },
+            metric: runtime.rule.metric, from: AlertLevel(stored: c.from), to: AlertLevel(stored: c.to),
+            value: value.flatMap { $0.isFinite ? $0 : nil },
             threshold: spec?.threshold, at: at, late: late,
             title: AlertText.title(rule: runtime.rule, device: runtime.device, level: c.to),
             message: AlertText.message(rule: runtime.rule, device: runtime.device, level: c.to, value: value, spec: spec))
@@ -342,7 +343,7 @@ public final class AlertEngine {
             let pending = (state?.levels ?? []).enumerated().compactMap { i, t in
                 t.p.flatMap { since in AlertLevel(stored: i + 1).map { ($0, since) } }
             }
-            return (record.level, pending)
+            return (record.level?.rawValue ?? 0, pending)
         }
         return (runtime.level, runtime.pendingSince)
     }

@@ -1,7 +1,7 @@
 import Foundation
+import ShennongAlerts
 import ShennongAPI
 import ShennongCore
-import ShennongStore
 
 /// Local time as staff and CAP see it: RFC 3339 with a numeric offset (never `Z`).
 public enum LocalTime {
@@ -52,11 +52,11 @@ extension API.Alert {
     /// what just happened (`event`), the level before, who and when.
     public init(_ a: AlertRecord, rule: Rule?, transition: AlertTransition? = nil, offsetMinutes: Int = 480) {
         func time(_ ms: Int64?) -> String? { ms.map { LocalTime.format($0, offsetMinutes: offsetMinutes) } }
-        let level = AlertLevel(stored: a.level) ?? .blue
+        let level = a.level
         self.init(
             id: a.id, rule: a.rule, ruleName: rule?.name, device: a.device, domain: a.domain, metric: a.metric,
             level: level.name, levelZh: level.chineseName, grade: level.roman,
-            peakLevel: (AlertLevel(stored: a.peakLevel) ?? level).name, status: a.status.rawValue, value: a.value,
+            peakLevel: a.peakLevel.name, status: a.status.rawValue, value: a.value,
             threshold: a.threshold, raisedAt: LocalTime.format(a.raisedAt, offsetMinutes: offsetMinutes),
             raisedTs: a.raisedAt, updatedAt: LocalTime.format(a.updatedAt, offsetMinutes: offsetMinutes), late: a.late,
             title: a.title, message: a.message, instruction: rule?.instruction, acknowledgedBy: a.acknowledgedBy,
@@ -64,7 +64,7 @@ extension API.Alert {
             closedBy: a.closedBy, closedAt: time(a.closedAt), contactTier: a.contactTier)
         if let t = transition {
             event = t.kind.rawValue
-            previousLevel = t.fromLevel.flatMap { AlertLevel(stored: $0)?.name } ?? "none"
+            previousLevel = t.fromLevel?.alertLevel?.name ?? "none"
             at = time(t.at)
             by = t.by
             note = t.note
@@ -81,8 +81,8 @@ extension API.Transition {
     /// One transition of an alert, times in local time at `offsetMinutes`.
     public init(_ t: AlertTransition, offsetMinutes: Int = 480) {
         self.init(
-            id: t.id, kind: t.kind.rawValue, fromLevel: t.fromLevel.map { AlertLevel(stored: $0)?.name ?? "none" },
-            toLevel: t.toLevel.map { AlertLevel(stored: $0)?.name ?? "none" }, status: t.status.rawValue, value: t.value,
+            id: t.id, kind: t.kind.rawValue, fromLevel: t.fromLevel.map { $0.alertLevel?.name ?? "none" },
+            toLevel: t.toLevel.map { $0.alertLevel?.name ?? "none" }, status: t.status.rawValue, value: t.value,
             at: LocalTime.format(t.at, offsetMinutes: offsetMinutes),
             recordedAt: LocalTime.format(t.recordedAt, offsetMinutes: offsetMinutes), by: t.by, note: t.note, late: t.late)
     }

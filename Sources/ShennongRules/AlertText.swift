@@ -1,4 +1,5 @@
 import Foundation
+import ShennongAlerts
 import ShennongCore
 
 /// The headline and description of an alert, Chinese first (people in the field read them).

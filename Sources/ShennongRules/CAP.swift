@@ -1,6 +1,6 @@
 import Foundation
+import ShennongAlerts
 import ShennongCore
-import ShennongStore
 
 /// Who issues the CAP messages and in which time zone.
 public struct CAPOptions: Sendable, Hashable {
@@ -62,7 +62,7 @@ public enum CAPDocument {
         x += element("language", "zh-CN", 2)
         x += element("category", rule?.category ?? "Other", 2)
         x += element("event", rule?.name ?? alert.rule, 2)
-        x += element("responseType", allClear ? "AllClear" : (alert.level >= AlertLevel.orange.rawValue ? "Prepare" : "Monitor"), 2)
+        x += element("responseType", allClear ? "AllClear" : (alert.level >= .orange ? "Prepare" : "Monitor"), 2)
         x += element("urgency", allClear ? "Past" : "Immediate", 2)
         x += element("severity", level.capSeverity, 2)
         x += element("certainty", "Observed", 2)

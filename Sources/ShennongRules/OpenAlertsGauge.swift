@@ -1,7 +1,7 @@
 import Foundation
 import Logging
 import Metrics
-import ShennongStore
+import ShennongAlerts
 
 /// `shennong_alerts_open{level="blue|yellow|orange|red"}`: live alerts (open or
 /// acknowledged) by level, read back from the alerts store.
@@ -17,14 +17,14 @@ public enum OpenAlertsGauge {
 
     /// Recounts the live alerts and sets every level's gauge (0 for levels with none).
     /// A failed read is logged and leaves the gauges as they were.
-    public static func update(store: Store, logger: Logger) {
+    public static func update(store: any AlertStore, logger: Logger) {
         // Read and record under one lock, so that two recounts cannot finish in the other
         // order and leave the older count showing.
         lock.lock()
         defer { lock.unlock() }
         do {
             let counts = try store.liveAlertCounts()
-            for (level, gauge) in gauges { gauge.record(counts[level.rawValue] ?? 0) }
+            for (level, gauge) in gauges { gauge.record(counts[level] ?? 0) }
         } catch {
             logger.warning("shennong_alerts_open not updated", metadata: ["error": "\(error)"])
         }

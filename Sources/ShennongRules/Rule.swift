@@ -1,4 +1,5 @@
 import Foundation
+import ShennongAlerts
 import ShennongCore
 
 /// How a level's threshold is compared with the condition's value.

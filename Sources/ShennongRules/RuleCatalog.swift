@@ -1,6 +1,6 @@
 import Foundation
+import ShennongAlerts
 import ShennongCore
-import ShennongStore
 import Synchronization
 
 /// The rules in force, shared by the evaluator, the API and the notifiers; replaced on SIGHUP.
@@ -27,9 +27,10 @@ public final class RuleCatalog: Sendable {
 public enum RuleReplay {
     /// The level changes the rules would have made for `device` over `[from, to)`, in order.
     /// Windows start from the readings stored before `from`; silence is not replayed.
-    public static func run(rules: [Rule], store: Store, device id: String, from: Int64, to: Int64, limit: Int = 1_000_000)
-        throws -> [AlertLevelChange]
-    {
+    public static func run(
+        rules: [Rule], store: any AlertStore & DeviceRegistry & ReadingQueries, device id: String, from: Int64, to: Int64,
+        limit: Int = 1_000_000
+    ) throws -> [AlertLevelChange] {
         guard let device = try store.device(id: id) else { throw StoreError(.notFound, "no device \(id)") }
         let engine = AlertEngine(rules: rules, options: EngineOptions(lateAfter: nil))
         engine.setDevices([(device, nil)])
@@ -41,7 +42,7 @@ public enum RuleReplay {
         // Chunks of one timestamp's worth at least, so windows rebuild once, before `from`.
         while start < readings.count {
             let end = min(readings.count, start + 5000)
-            let out = try engine.evaluate(readings: Array(readings[start..<end]), now: readings[end - 1].timestamp, history: store.history)
+            let out = try engine.evaluate(readings: Array(readings[start..<end]), now: readings[end - 1].timestamp, history: { try store.history($0) })
             engine.committed(out)
             changes += out.changes
             start = end

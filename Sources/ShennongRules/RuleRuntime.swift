@@ -1,6 +1,6 @@
 import Foundation
+import ShennongAlerts
 import ShennongCore
-import ShennongStore
 
 /// The timers of one level: raised after its duration, dropped after the clear delay.
 struct LevelTimer: Codable, Equatable, Sendable {
@@ -276,7 +276,7 @@ final class RuleRuntime {
     func record(now: Int64) -> RuleStateRecord {
         let json = (try? JSONEncoder().encode(state)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
         return RuleStateRecord(
-            rule: rule.id, device: device.id, level: level, watermark: watermark == Int64.min ? 0 : watermark, state: json,
+            rule: rule.id, device: device.id, level: AlertLevel(stored: level), watermark: watermark == Int64.min ? 0 : watermark, state: json,
             updatedAt: now)
     }
 

@@ -1,12 +1,12 @@
-import ShennongRules
-import ShennongStore
+import ShennongAlerts
+import ShennongCore
 import ShennongTrace
 
 /// The warnings of a plot's devices for the trace environment summary, from the alerts
 /// store: each alert raised in the period at its highest level, and how it was closed
 /// (闭环: closed by whom, with the closing note; else resolved by itself, or still open).
 struct AlertWarningHistory: WarningHistory {
-    let store: Store
+    let store: any AlertStore
 
     func warnings(devices: [String], from: Int64, to: Int64) throws -> [WarningRecord] {
         var records: [WarningRecord] = []
@@ -15,7 +15,7 @@ struct AlertWarningHistory: WarningHistory {
             where alert.raisedAt >= from && alert.raisedAt < to {
                 let closing = try store.alertTransitions(id: alert.id).last { $0.kind == .closed || $0.kind == .resolved }
                 records.append(WarningRecord(
-                    level: AlertLevel(rawValue: alert.peakLevel)?.name ?? "\(alert.peakLevel)", rule: alert.rule,
+                    level: alert.peakLevel.name, rule: alert.rule,
                     device: alert.device, raisedAt: alert.raisedAt, closedAt: alert.closedAt ?? alert.resolvedAt,
                     closedBy: alert.closedBy ?? alert.resolvedBy, note: closing?.note))
             }

@@ -1,18 +1,19 @@
+import ShennongCore
 import Foundation
 import Logging
 import ServiceLifecycle
+import Synchronization
 import ShennongProcess
 
 /// A mosquitto broker the server starts for itself on loopback (`mqtt.broker: embedded`),
 /// with persistence under its data directory, and stops when the server stops.
-public final class EmbeddedBroker: Service, @unchecked Sendable {
-    // Invariant for @unchecked Sendable: `process` is set once in start() before the
-    // service runs and only read afterwards.
+public final class EmbeddedBroker: Service, Sendable {
     public let port: Int
     private let dataDir: String
     private let executable: String
     private let logger: Logger
-    private var process: ChildProcess?
+    /// The running mosquitto, once ``start()`` has started it.
+    private let process = Mutex<ChildProcess?>(nil)
 
     public init(port: Int, dataDir: String, executable: String, logger: Logger) {
         self.port = port
@@ -50,7 +51,7 @@ public final class EmbeddedBroker: Service, @unchecked Sendable {
         let process = try ChildProcess(
             executable: try Self.resolve(executable), arguments: ["-c", confPath], outputPath: dir + "/mosquitto.out",
             ownProcessGroup: true)
-        self.process = process
+        self.process.withLock { $0 = process }
         try? "\(process.pid)\n".write(toFile: pidFile, atomically: true, encoding: .utf8)
         let deadline = Date().addingTimeInterval(10)
         while Date() < deadline {
@@ -74,7 +75,7 @@ public final class EmbeddedBroker: Service, @unchecked Sendable {
 
     /// Stops the broker (SIGTERM; it saves its persistence file) and waits for it.
     public func stop() {
-        guard let process, process.isRunning else { return }
+        guard let process = process.withLock({ $0 }), process.isRunning else { return }
         process.stop()
         try? FileManager.default.removeItem(atPath: pidFile)
         logger.info("embedded broker stopped")

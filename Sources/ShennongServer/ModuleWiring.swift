@@ -1,4 +1,6 @@
 import ServiceLifecycle
+import ShennongAlerts
+import ShennongCore
 import ShennongHTTP
 import ShennongStore
 

@@ -1,4 +1,6 @@
+import ShennongCore
 import Foundation
+import ShennongAlerts
 import ShennongRules
 
 extension ServerConfig {

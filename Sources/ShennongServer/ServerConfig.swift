@@ -1,5 +1,8 @@
+import ShennongCore
 import Foundation
 import ShennongHTTP
+import ShennongIngest
+import ShennongSimulator
 import ShennongStore
 import Yams
 
@@ -296,6 +299,15 @@ extension ServerConfig.MQTT.Embedded {
         port = try c.decodeIfPresent(Int.self, forKey: .port) ?? port
         dataDir = try c.decodeIfPresent(String.self, forKey: .dataDir) ?? dataDir
         executable = try c.decodeIfPresent(String.self, forKey: .executable) ?? executable
+    }
+}
+
+extension ServerConfig.Ingest {
+    /// The ingest's options from this section (an `unknown_devices` other than `register` rejects).
+    public var options: IngestOptions {
+        IngestOptions(
+            unknownDevices: unknownDevices == "register" ? .register : .reject, defaultProfile: defaultProfile,
+            maxPayloadBytes: maxPayloadBytes, maxFutureSkewSeconds: maxFutureSkewSeconds, maxBatch: maxBatch)
     }
 }
 

@@ -1,4 +1,5 @@
 import Logging
+import ShennongAlerts
 import ShennongCore
 import ShennongHTTP
 import ShennongStore

@@ -1,8 +1,10 @@
 import Foundation
 import Logging
 import MosquittoClient
+import ShennongAlerts
 import ShennongCore
 import ShennongHTTP
+import ShennongIngest
 import ShennongRules
 import ShennongStore
 
@@ -40,24 +42,55 @@ extension ShennongServer {
         guard errors.isEmpty else {
             throw ConfigError("rule files have errors:\n" + errors.map { "  \($0)" }.joined(separator: "\n"))
         }
-        let catalog = RuleCatalog(rules: rules)
-        OpenAlertsGauge.update(store: store, logger: logger)
-        let notifier = AlertNotifier(
-            config: settings, topicPrefix: TopicScheme(prefix: config.mqtt.topicPrefix).prefix,
-            mqtt: settings.mqttPublish ? mqtt : nil, catalog: catalog, logger: logger)
-        let stage = try RulesStage(
-            store: store, rules: rules, options: EngineOptions(lateAfter: settings.lateAfter), profiles: profiles,
-            notifier: notifier, logger: logger)
-        let service = RulesService(stage: stage, store: store, catalog: catalog, notifier: notifier, config: settings, logger: logger)
+        let module = try RulesModule(
+            rules: rules, settings: settings.settings, lateAfter: settings.lateAfter, store: store, profiles: profiles,
+            notifiers: settings.notifiers(
+                topicPrefix: TopicScheme(prefix: config.mqtt.topicPrefix).prefix, mqtt: settings.mqttPublish ? mqtt : nil,
+                logger: logger),
+            offsetMinutes: settings.cap.offsetMinutes, logger: logger)
         logger.info("rules loaded", metadata: ["rules": "\(rules.count)", "directory": "\(settings.directory)"])
-        wiring.ingestObserver = stage
-        wiring.services = [.init(service: service), .init(service: notifier)]
-        let notify: @Sendable (AlertNotice) -> Void = { notice in
-            OpenAlertsGauge.update(store: store, logger: logger)
-            notifier.enqueue([notice])
-        }
-        wiring.alertNotify = notify
-        wiring.routes = [AlertsAPI(store: store, catalog: catalog, cap: settings.cap.options, notify: notify)]
+        wiring.ingestObserver = module.stage
+        wiring.services = module.services.map { .init(service: $0) }
+        wiring.alertNotify = module.notify
+        wiring.routes = [AlertsAPI(store: store, catalog: module.catalog, cap: settings.cap.options, notify: module.notify)]
         return wiring
+    }
+}
+
+extension ServerConfig.Rules {
+    /// The periodic work's settings.
+    var settings: RulesSettings {
+        RulesSettings(directory: directory, checkInterval: checkInterval, escalation: escalation.policy)
+    }
+
+    /// Where alert transitions go: MQTT (with `mqtt`), every webhook, the contacts' gateways.
+    func notifiers(topicPrefix: String, mqtt: MQTTConfiguration?, logger: Logger) -> [any Notifier] {
+        var notifiers: [any Notifier] = []
+        if let mqtt { notifiers.append(MQTTAlertNotifier(configuration: mqtt, topicPrefix: topicPrefix, logger: logger)) }
+        notifiers += WebhookNotifier.all(webhooks: webhooks.map(\.target), escalation: escalation.policy, logger: logger)
+        return notifiers
+    }
+}
+
+extension ServerConfig.Rules.Escalation {
+    /// The tiers as the rules use them.
+    var policy: ContactEscalation {
+        ContactEscalation(
+            escalateAfter: escalateAfter, minLevel: minLevel,
+            tiers: tiers.map { tier in
+                ContactTier(
+                    name: tier.name,
+                    contacts: tier.contacts.map { Contact(name: $0.name, phone: $0.phone, webhook: $0.webhook, secret: $0.secret) })
+            })
+    }
+}
+
+extension AlertNotifier {
+    /// The notifier of a `rules:` section: MQTT on `{topicPrefix}/alerts/…` (with `mqtt`),
+    /// the webhooks and the contacts' gateways.
+    convenience init(config: ServerConfig.Rules, topicPrefix: String, mqtt: MQTTConfiguration?, catalog: RuleCatalog, logger: Logger) {
+        self.init(
+            notifiers: config.notifiers(topicPrefix: topicPrefix, mqtt: mqtt, logger: logger), catalog: catalog,
+            offsetMinutes: config.cap.offsetMinutes, logger: logger)
     }
 }

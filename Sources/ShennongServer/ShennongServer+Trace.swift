@@ -1,3 +1,4 @@
+import ShennongCore
 import Logging
 import ServiceLifecycle
 import ShennongHTTP

@@ -5,6 +5,8 @@ import Prometheus
 import ServiceLifecycle
 import ShennongCore
 import ShennongHTTP
+import ShennongIngest
+import ShennongSimulator
 import ShennongStore
 
 /// Composition of `shennong serve`: the embedded broker (if configured), MQTT ingest, HTTP
@@ -50,10 +52,9 @@ public enum ShennongServer {
         let dashboard = try makeDashboard(
             config: config, store: store, profiles: profiles, notify: rules.alertNotify ?? { _ in }, logger: logger)
         let pipeline = IngestPipeline(
-            store: store, profiles: profiles, topics: topics, config: config.ingest, observer: rules.ingestObserver,
-            logger: logger)
-        let ingest = try MQTTIngestService(
-            configuration: mqtt, pipeline: pipeline, maxBatch: config.ingest.maxBatch, logger: logger)
+            store: store, profiles: profiles, topics: topics, options: config.ingest.options,
+            observer: rules.ingestObserver, logger: logger)
+        let ingest = try MQTTIngestService(configuration: mqtt, pipeline: pipeline, logger: logger)
         services.append(.init(service: ingest))
         if let interval = config.storage.maintenanceInterval {
             services.append(

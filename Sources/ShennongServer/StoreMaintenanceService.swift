@@ -1,3 +1,4 @@
+import ShennongCore
 import Logging
 import Metrics
 import ServiceLifecycle
@@ -11,7 +12,7 @@ import ShennongStore
 /// ingest commits between them and never waits long for the writer. Graceful shutdown stops
 /// it between two transactions.
 public struct StoreMaintenanceService: Service {
-    let store: Store
+    let store: any StoreMaintenance
     let interval: Duration
     let logger: Logger
 
@@ -21,7 +22,7 @@ public struct StoreMaintenanceService: Service {
 
     /// - Parameter interval: time from start to the first pass, and between the end of one
     ///   pass and the start of the next.
-    public init(store: Store, interval: Duration, logger: Logger) {
+    public init(store: any StoreMaintenance, interval: Duration, logger: Logger) {
         self.store = store
         self.interval = interval
         self.logger = logger

@@ -1,3 +1,4 @@
+import ShennongCore
 import Foundation
 
 /// One (timestamp, value) pair of a series.

@@ -1,3 +1,4 @@
+import ShennongCore
 /// Where readings go: buckets of `width` ms aligned on the Unix epoch (UTC), each with its
 /// own tables named after the bucket's start (`raw_20251121`, or `raw_20251121_06` for
 /// buckets narrower than a day).

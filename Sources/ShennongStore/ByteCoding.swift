@@ -1,3 +1,4 @@
+import ShennongCore
 /// Byte and bit streams for the block codec: LEB128 varints, zigzag signed integers,
 /// integer streams (zero runs or bit-packed groups, whichever is smaller) and a bit writer
 /// for Gorilla XOR floats.

@@ -1,3 +1,4 @@
+import ShennongCore
 /// One rollup cell: count, min, max, sum, first and last of a series' readings in
 /// `[start, start + width)`, with the timestamps of the first and last reading so that a
 /// reading arriving out of order can be placed.

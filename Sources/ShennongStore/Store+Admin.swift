@@ -1,57 +1,7 @@
+import ShennongCore
 import Foundation
 import GRDB
 
-/// Size and state of one time bucket, for `shennong db stats`.
-public struct BucketStats: Sendable, Hashable, Codable {
-    public enum State: String, Sendable, Codable {
-        /// Still receiving readings (or within the compaction grace).
-        case open
-        /// Closed, waiting for compaction.
-        case closed
-        /// Compacted: blocks only.
-        case compacted
-        /// Compacted, with late readings in a raw table again.
-        case reopened
-        /// Raw readings dropped by retention; packed rollups remain.
-        case retired
-    }
-
-    public var start: Int64
-    public var until: Int64
-    public var state: State
-    /// Readings in the raw table.
-    public var rawReadings: Int
-    /// Readings in compacted blocks.
-    public var compactedReadings: Int
-    /// Bytes of the raw and block tables (SQLite pages, from `dbstat`), or `nil` if the
-    /// SQLite library lacks `dbstat`.
-    public var readingBytes: Int64?
-    /// Bytes of the packed 1 m and 1 h cells of this bucket.
-    public var rollupBytes: Int64?
-
-    public var readings: Int { rawReadings + compactedReadings }
-
-    /// Bytes a reading takes here (raw and block tables), or `nil`.
-    public var bytesPerReading: Double? {
-        guard let readingBytes, readings > 0 else { return nil }
-        return Double(readingBytes) / Double(readings)
-    }
-
-    /// 16 bytes (an 8-byte timestamp and an 8-byte double) over ``bytesPerReading``: above 1
-    /// is smaller than a bare pair; a SQLite row of the raw layout costs about 20–25 bytes.
-    public var compressionRatio: Double? { bytesPerReading.map { 16 / $0 } }
-}
-
-/// Size of one rollup tier, for `shennong db stats`.
-public struct TierStats: Sendable, Hashable, Codable {
-    public var tier: StorageTier
-    /// Cells in the live table.
-    public var liveCells: Int
-    /// Cells packed into per-bucket tables.
-    public var packedCells: Int
-    /// Bytes of the live table and the packed tables, or `nil` without `dbstat`.
-    public var bytes: Int64?
-}
 
 extension Store {
     /// Per bucket: state, readings (raw and compacted) and bytes; oldest first.

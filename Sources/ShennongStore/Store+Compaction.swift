@@ -2,27 +2,6 @@ import Foundation
 import GRDB
 import ShennongCore
 
-/// What a compaction run did.
-public struct CompactionReport: Sendable, Hashable, Codable {
-    /// Buckets whose raw table was emptied and dropped.
-    public var buckets = 0
-    /// Series-buckets written as blocks.
-    public var series = 0
-    /// Raw readings moved into blocks.
-    public var readings = 0
-    /// Write transactions used.
-    public var transactions = 0
-
-    public init() {}
-
-    /// Adds the counts of `other` (a later batch) to these.
-    public mutating func add(_ other: CompactionReport) {
-        buckets += other.buckets
-        series += other.series
-        readings += other.readings
-        transactions += other.transactions
-    }
-}
 
 extension Store {
     /// Compacts every closed bucket (one whose end is at least `options.compactionGrace`

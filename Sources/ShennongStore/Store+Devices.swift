@@ -55,37 +55,22 @@ extension Store {
     }
 
     private static func arguments(of d: Device) -> StatementArguments {
-        [
-            d.id, d.profile, d.domain.rawValue, d.site, d.name, d.latitude, d.longitude, d.areaCode, d.owner, d.createdAt,
-            encodeAttributes(d.attributes),
+        let row = DeviceRow(d)
+        return [
+            row.id, row.profile, row.domain, row.site, row.name, row.latitude, row.longitude, row.areaCode, row.owner,
+            row.createdAt, row.attributes,
         ]
-    }
-
-    /// Attributes as a JSON object text (keys sorted), or NULL when there are none.
-    static func encodeAttributes(_ attributes: [String: Double]) -> String? {
-        guard !attributes.isEmpty else { return nil }
-        guard let data = try? JSONSerialization.data(withJSONObject: attributes, options: [.sortedKeys]) else { return nil }
-        return String(decoding: data, as: UTF8.self)
-    }
-
-    static func decodeAttributes(_ text: String?) -> [String: Double] {
-        guard let text, let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else {
-            return [:]
-        }
-        return object.compactMapValues { ($0 as? NSNumber)?.doubleValue }
     }
 
     /// Every registered device, ordered by id.
     public func devices() throws -> [Device] {
-        try pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM devices ORDER BY id").map(Self.device(from:))
-        }
+        try pool.read { db in try DeviceRow.order(Column("id")).fetchAll(db).map(\.device) }
     }
 
     /// Registered devices with last-seen, presence and metrics, filtered by site and domain.
     public func deviceRecords(site: String? = nil, domain: Domain? = nil, id: String? = nil) throws -> [DeviceRecord] {
         try pool.read { db in
-            let rows = try Row.fetchAll(
+            try DeviceLifeRow.fetchAll(
                 db,
                 sql: """
                     SELECT d.*, (SELECT group_concat(metric, ',') FROM
@@ -94,29 +79,13 @@ extension Store {
                     WHERE (?1 IS NULL OR d.site = ?1) AND (?2 IS NULL OR d.domain = ?2) AND (?3 IS NULL OR d.id = ?3)
                     ORDER BY d.id
                     """,
-                arguments: [site, domain?.rawValue, id])
-            return rows.map { row in
-                let metrics: String? = row["metrics"]
-                return DeviceRecord(
-                    device: Self.device(from: row), lastSeen: row["last_seen"], presence: row["presence"],
-                    presenceAt: row["presence_at"],
-                    metrics: metrics.map { $0.split(separator: ",").map(String.init) } ?? [])
-            }
+                arguments: [site, domain?.rawValue, id]
+            ).map(\.record)
         }
     }
 
     /// The device with `id`, or `nil`.
     public func device(id: String) throws -> Device? {
-        try pool.read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM devices WHERE id = ?", arguments: [id]).map(Self.device(from:))
-        }
-    }
-
-    static func device(from row: Row) -> Device {
-        let domain: String = row["domain"]
-        return Device(
-            id: row["id"], profile: row["profile"], domain: Domain(rawValue: domain) ?? .weather, site: row["site"],
-            name: row["name"], latitude: row["latitude"], longitude: row["longitude"], areaCode: row["area_code"],
-            owner: row["owner"], createdAt: row["created_at"], attributes: decodeAttributes(row["attributes"]))
+        try pool.read { db in try DeviceRow.fetchOne(db, key: id)?.device }
     }
 }

@@ -1,3 +1,4 @@
+import ShennongCore
 import GRDB
 
 /// What ingest remembers of each series between bursts, so that a burst in time order

@@ -1,37 +1,7 @@
+import ShennongCore
 import Foundation
 import GRDB
 
-/// One thing retention drops: a bucket's tables of one tier, or a tier's live rollup rows
-/// older than its cutoff.
-public struct RetentionItem: Sendable, Hashable, Codable {
-    public var tier: StorageTier
-    /// Start of the bucket (ms), or `nil` for live rollup rows not in a bucket table.
-    public var bucketStart: Int64?
-    /// End of the bucket, or the cutoff for live rows: everything dropped is older.
-    public var until: Int64
-    /// The tables dropped (for live rows: the table rows are deleted from).
-    public var tables: [String]
-    /// Readings (raw tier) or rollup cells (other tiers) dropped.
-    public var rows: Int
-
-    public init(tier: StorageTier, bucketStart: Int64?, until: Int64, tables: [String], rows: Int) {
-        self.tier = tier
-        self.bucketStart = bucketStart
-        self.until = until
-        self.tables = tables
-        self.rows = rows
-    }
-}
-
-/// What a retention run dropped, or with `dryRun` would drop.
-public struct RetentionReport: Sendable, Hashable, Codable {
-    public var dryRun: Bool
-    /// The time the cutoffs were computed from.
-    public var now: Int64
-    /// Per tier with a retention: data older than this goes.
-    public var cutoffs: [StorageTier: Int64]
-    public var items: [RetentionItem]
-}
 
 extension Store {
     /// Applies the retention of each tier: whole buckets whose end is older than

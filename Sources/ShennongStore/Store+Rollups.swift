@@ -1,3 +1,4 @@
+import ShennongCore
 import GRDB
 
 /// Rollups at 1 minute, 1 hour and 1 day, kept up to date inside the ingest transaction.

@@ -10,9 +10,8 @@ extension Store {
         let bytes = (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
         let secret = "snk_" + bytes.map { String($0, radix: 16).leftPadded(to: 2) }.joined()
         try pool.write { db in
-            try db.execute(
-                sql: "INSERT INTO tokens (name, role, hash, created_at) VALUES (?, ?, ?, ?)",
-                arguments: [name, role.rawValue, Self.tokenHash(secret), nowMillis()])
+            try TokenRow(id: nil, name: name, role: role.rawValue, hash: Self.tokenHash(secret), createdAt: nowMillis())
+                .insert(db)
         }
         return secret
     }
@@ -22,28 +21,13 @@ extension Store {
     public func authenticate(token secret: String) throws -> TokenInfo? {
         guard secret.hasPrefix("snk_"), secret.utf8.count == 68 else { return nil }
         return try pool.read { db in
-            try Row.fetchOne(
-                db, sql: "SELECT id, name, role, created_at FROM tokens WHERE hash = ?",
-                arguments: [Self.tokenHash(secret)]
-            ).flatMap { row in
-                let role: String = row["role"]
-                return Role(rawValue: role).map {
-                    TokenInfo(id: row["id"], name: row["name"], role: $0, createdAt: row["created_at"])
-                }
-            }
+            try TokenRow.filter(Column("hash") == Self.tokenHash(secret)).fetchOne(db)?.info
         }
     }
 
     /// Every token (without secrets), oldest first.
     public func tokens() throws -> [TokenInfo] {
-        try pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT id, name, role, created_at FROM tokens ORDER BY id").compactMap { row in
-                let role: String = row["role"]
-                return Role(rawValue: role).map {
-                    TokenInfo(id: row["id"], name: row["name"], role: $0, createdAt: row["created_at"])
-                }
-            }
-        }
+        try pool.read { db in try TokenRow.order(Column("id")).fetchAll(db).compactMap(\.info) }
     }
 
     static func tokenHash(_ secret: String) -> String {

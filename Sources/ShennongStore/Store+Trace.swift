@@ -1,76 +1,11 @@
+import ShennongCore
 import GRDB
 
-/// A record of a trace chain as stored: the canonical JSON payload, the SHA-256 of it, the
-/// hash of the record before it in the chain and the record's own link hash.
-///
-/// The store keeps and returns rows; what a payload means, and how hashes are computed and
-/// checked, is ShennongTrace's business.
-public struct TraceRecordRow: Sendable, Hashable, Codable {
-    /// `registry` for producers and plots, `batch:{id}` for a batch.
-    public var chain: String
-    /// Position in the chain, from 0.
-    public var seq: Int64
-    public var kind: String
-    /// The id of what the record is about (producer, plot, batch id).
-    public var subject: String
-    public var batch: String?
-    /// The item code (canonical) of a per-item event.
-    public var item: String?
-    public var payload: String
-    public var contentHash: String
-    public var prevHash: String
-    public var hash: String
-    public var recordedAt: Int64
-
-    public init(
-        chain: String, seq: Int64, kind: String, subject: String, batch: String?, item: String?, payload: String,
-        contentHash: String, prevHash: String, hash: String, recordedAt: Int64
-    ) {
-        self.chain = chain
-        self.seq = seq
-        self.kind = kind
-        self.subject = subject
-        self.batch = batch
-        self.item = item
-        self.payload = payload
-        self.contentHash = contentHash
-        self.prevHash = prevHash
-        self.hash = hash
-        self.recordedAt = recordedAt
-    }
-}
-
-/// Where an issued code belongs.
-public struct TraceCodeRow: Sendable, Hashable {
-    public var code: String
-    public var batch: String
-    /// The seq of the `codes` record that issued it.
-    public var issueSeq: Int64
-    public var issuedAt: Int64
-}
-
-/// Scan counters of one code.
-public struct TraceScanRow: Sendable, Hashable {
-    public var code: String
-    public var count: Int64
-    public var firstAt: Int64
-    public var lastAt: Int64
-    /// Distinct client networks seen (at most as many as the caller keeps).
-    public var networks: [String]
-
-    public init(code: String, count: Int64, firstAt: Int64, lastAt: Int64, networks: [String]) {
-        self.code = code
-        self.count = count
-        self.firstAt = firstAt
-        self.lastAt = lastAt
-        self.networks = networks
-    }
-}
 
 /// Tables of traceability (ShennongTrace): records (hash-chained), codes, scans.
 extension Store {
     /// The hash before the first record of every chain.
-    public static let traceGenesisHash = String(repeating: "0", count: 64)
+    public static let traceGenesisHash = ShennongCore.traceGenesisHash
 
     static func registerTraceMigrations(_ migrator: inout DatabaseMigrator) {
         // Add migrations here ("v3-trace: ..."); never edit one once registered.
@@ -144,16 +79,7 @@ extension Store {
             guard row.chain == chain, row.seq == seq, row.prevHash == prev else {
                 throw StoreError(.invalidArgument, "record does not continue chain \(chain) at \(seq)")
             }
-            try db.execute(
-                sql: """
-                    INSERT INTO trace_records
-                        (chain, seq, kind, subject, batch, item, payload, content_hash, prev_hash, hash, recorded_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """,
-                arguments: [
-                    row.chain, row.seq, row.kind, row.subject, row.batch, row.item, row.payload, row.contentHash,
-                    row.prevHash, row.hash, row.recordedAt,
-                ])
+            try CoreRecord(row).insert(db)
             if !codes.isEmpty {
                 guard let batch = row.batch else { throw StoreError(.invalidArgument, "codes need a batch") }
                 let insert = try db.makeStatement(
@@ -173,19 +99,16 @@ extension Store {
     /// The records of `chain`, in order.
     public func traceRecords(chain: String) throws -> [TraceRecordRow] {
         try pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM trace_records WHERE chain = ? ORDER BY seq", arguments: [chain])
-                .map(Self.traceRecord(from:))
+            try CoreRecord<TraceRecordRow>.filter(Column("chain") == chain).order(Column("seq")).fetchAll(db).map(\.value)
         }
     }
 
     /// Records of one kind (every subject, or one), in chain order.
     public func traceRecords(kind: String, subject: String? = nil) throws -> [TraceRecordRow] {
         try pool.read { db in
-            try Row.fetchAll(
-                db,
-                sql: "SELECT * FROM trace_records WHERE kind = ?1 AND (?2 IS NULL OR subject = ?2) ORDER BY chain, seq",
-                arguments: [kind, subject]
-            ).map(Self.traceRecord(from:))
+            var request = CoreRecord<TraceRecordRow>.filter(Column("kind") == kind)
+            if let subject { request = request.filter(Column("subject") == subject) }
+            return try request.order(Column("chain"), Column("seq")).fetchAll(db).map(\.value)
         }
     }
 
@@ -196,11 +119,7 @@ extension Store {
 
     /// The issued code `code` (canonical), or `nil`.
     public func traceCode(_ code: String) throws -> TraceCodeRow? {
-        try pool.read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM trace_codes WHERE code = ?", arguments: [code]).map {
-                TraceCodeRow(code: $0["code"], batch: $0["batch"], issueSeq: $0["issue_seq"], issuedAt: $0["issued_at"])
-            }
-        }
+        try pool.read { db in try CoreRecord<TraceCodeRow>.fetchOne(db, key: code)?.value }
     }
 
     /// Codes of `batch` (of one issue, or all), sorted.
@@ -273,12 +192,5 @@ extension Store {
                 for network in row.networks { try networks.execute(arguments: [row.code, network]) }
             }
         }
-    }
-
-    static func traceRecord(from row: Row) -> TraceRecordRow {
-        TraceRecordRow(
-            chain: row["chain"], seq: row["seq"], kind: row["kind"], subject: row["subject"], batch: row["batch"],
-            item: row["item"], payload: row["payload"], contentHash: row["content_hash"], prevHash: row["prev_hash"],
-            hash: row["hash"], recordedAt: row["recorded_at"])
     }
 }

@@ -23,6 +23,8 @@ public final class Store: Sendable {
     let logger: Logger
     /// Bucket width, compaction and retention settings in force (the width is the database's own).
     public let options: StoreOptions
+    /// Where the store reads the time (creation times, "now" of maintenance and alert transitions).
+    let clock: WallClock
     let layout: BucketLayout
     /// Series ids by (device, metric). Holds only ids of committed series rows.
     /// Device -> metric -> id: a burst looks its device up once per message, not per reading.
@@ -46,10 +48,11 @@ public final class Store: Sendable {
     /// options that ``StoreOptions/validate()`` refuses.
     public init(
         path: String, durable: Bool = true, options: StoreOptions = StoreOptions(),
-        logger: Logger = Logger(label: "shennong.store")
+        clock: WallClock = .system, logger: Logger = Logger(label: "shennong.store")
     ) throws {
         try options.validate()
         self.path = path
+        self.clock = clock
         self.logger = logger
         let directory = (path as NSString).deletingLastPathComponent
         if !directory.isEmpty {
@@ -147,5 +150,20 @@ public final class Store: Sendable {
     }
 }
 
-/// Milliseconds since the epoch, now.
-func nowMillis() -> Int64 { Int64((Date().timeIntervalSince1970 * 1000).rounded()) }
+extension Store {
+    /// Milliseconds since the epoch, now, by the store's clock.
+    func nowMillis() -> Int64 { clock.now() }
+}
+
+/// The SQLite engine behind every store door of ShennongCore.
+extension Store: ReadingIngest, ReadingQueries, DeviceRegistry, TokenStore, RejectLog, TraceLedger, StoreMaintenance,
+    StoreHealth
+{
+    /// The database file.
+    public var location: String { path }
+
+    /// Reads the schema version (one small query).
+    public func checkHealth() throws {
+        _ = try appliedMigrations()
+    }
+}

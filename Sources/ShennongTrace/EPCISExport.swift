@@ -1,3 +1,4 @@
+import ShennongCore
 import Foundation
 
 /// EPCIS 2.0 JSON-LD of a batch (GS1): commissioning at harvest (bizLocation = plot), the

@@ -1,5 +1,4 @@
 import ShennongCore
-import ShennongStore
 import Synchronization
 
 /// What the page says about a code's scans.
@@ -30,10 +29,10 @@ public final class ScanTracker: Sendable {
     }
 
     private let entries = Mutex<[String: Entry]>([:])
-    private let store: Store
+    private let store: any TraceLedger
     private let maxEntries: Int
 
-    public init(store: Store, maxEntries: Int = 100_000) {
+    public init(store: any TraceLedger, maxEntries: Int = 100_000) {
         self.store = store
         self.maxEntries = maxEntries
     }

@@ -1,6 +1,6 @@
+import ShennongCore
 import Crypto
 import Foundation
-import ShennongStore
 
 /// Kinds of chained records.
 public enum TraceRecordKind: String, Sendable, Codable, CaseIterable {
@@ -132,9 +132,9 @@ enum ChainVerifier {
     /// Recomputes every hash of `rows` (one chain, in order) and checks that the columns
     /// agree with the payload; for batch chains also the codes of each issue and the seals.
     static func verify(
-        chain: String, rows: [TraceRecordRow], store: Store, publicKey: Curve25519.Signing.PublicKey?
+        chain: String, rows: [TraceRecordRow], store: any TraceLedger, publicKey: Curve25519.Signing.PublicKey?
     ) throws -> (codes: Int, seals: Int, broken: ChainBreak?) {
-        var prev = Store.traceGenesisHash
+        var prev = traceGenesisHash
         var codes = 0
         var seals = 0
         var hashes: [Int64: String] = [:]

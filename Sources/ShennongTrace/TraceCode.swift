@@ -1,3 +1,4 @@
+import ShennongCore
 import Crypto
 
 /// An item code (一物一码): 13 random Crockford base32 symbols (65 bits from the system

@@ -2,7 +2,6 @@ import Crypto
 import Foundation
 import Logging
 import ShennongCore
-import ShennongStore
 import Synchronization
 
 /// Settings of traceability (`trace:` in shennong.yaml).
@@ -30,7 +29,7 @@ public struct TraceSettings: Sendable {
 /// `registry` chain, everything about a batch to `batch:{id}`. Nothing is updated in place;
 /// a later record of the same kind supersedes an earlier one (certificates).
 public final class Traceability: Sendable {
-    public let store: Store
+    public let store: any TraceStore
     public let settings: TraceSettings
     /// Scan counters (flushed by the server's scan flush service).
     public let scans: ScanTracker
@@ -50,7 +49,7 @@ public final class Traceability: Sendable {
     ///   - signingKey: 32 bytes of the Ed25519 sealing key.
     ///   - warnings: warnings of the plot's devices for the environment summary.
     public init(
-        store: Store, secret: [UInt8], signingKey: [UInt8], settings: TraceSettings = TraceSettings(),
+        store: any TraceStore, secret: [UInt8], signingKey: [UInt8], settings: TraceSettings = TraceSettings(),
         warnings: any WarningHistory = NoWarningHistory(), logger: Logger,
         clock: @escaping @Sendable () -> Int64 = { Int64((Date().timeIntervalSince1970 * 1000).rounded()) }
     ) throws {
@@ -541,3 +540,7 @@ public struct TraceView: Sendable {
     public var pageURL: String
     public var digitalLink: String?
 }
+
+/// What traceability reads and writes: its ledger, and stored readings for a plot's
+/// production-environment summary.
+public typealias TraceStore = TraceLedger & ReadingQueries

@@ -6,6 +6,7 @@ import Prometheus
 import ShennongClient
 import ShennongCore
 import ShennongServer
+import ShennongSimulator
 
 @main
 struct Shennong: AsyncParsableCommand {

@@ -6,6 +6,7 @@ import MosquittoClient
 import ShennongCore
 import ShennongProcess
 import ShennongServer
+import ShennongSimulator
 import ShennongTestSupport
 import Testing
 

@@ -1,7 +1,9 @@
 import Foundation
 import Logging
 import MosquittoClient
+import ShennongAlerts
 import ShennongCore
+import ShennongIngest
 import ShennongRules
 import ShennongStore
 import Synchronization
@@ -45,7 +47,7 @@ struct PipelinedRulesTests {
                 store: store, rules: rules, options: EngineOptions(lateAfter: settings.lateAfter), profiles: profiles,
                 notifier: notifier, logger: logger)
             pipeline = IngestPipeline(
-                store: store, profiles: profiles, topics: TopicScheme(prefix: "agri"), config: ServerConfig.Ingest(),
+                store: store, profiles: profiles, topics: TopicScheme(prefix: "agri"), options: IngestOptions(),
                 observer: stage, logger: logger)
         }
 
@@ -99,8 +101,8 @@ struct PipelinedRulesTests {
         try f.pipeline.commit(first)
         // Burst 1's commit writes burst 1's evaluation only, though the engine already holds burst 2's.
         let afterFirst = try f.alerts("gauge-p")
-        #expect(afterFirst.map(\.level) == [AlertLevel.yellow.rawValue])
-        #expect(try f.store.ruleStates().map(\.level) == [AlertLevel.yellow.rawValue])
+        #expect(afterFirst.map(\.level) == [AlertLevel.yellow])
+        #expect(try f.store.ruleStates().map(\.level) == [AlertLevel.yellow])
         #expect(try f.store.ruleStates().map(\.watermark) == [Self.base])
 
         try f.pipeline.commit(second)
@@ -108,7 +110,7 @@ struct PipelinedRulesTests {
         #expect(alerts.count == 1)
         let alert = try #require(alerts.first)
         #expect(alert.rule == "stage-p" && alert.status == .open)
-        #expect(alert.level == AlertLevel.orange.rawValue, "level \(alert.level)")
+        #expect(alert.level == AlertLevel.orange, "level \(alert.level)")
         #expect(alert.raisedAt == Self.base)
         let kinds = try f.store.alertTransitions(id: alert.id).map(\.kind)
         #expect(kinds.filter { $0 == .raised }.count == 1, "\(kinds)")
@@ -130,7 +132,7 @@ struct PipelinedRulesTests {
         try f.pipeline.commit(f.pipeline.prepare(burst))
         let alerts = try f.alerts("gauge-d")
         #expect(alerts.count == 1, "the redelivered reading must raise the alert the dropped burst's evaluation held")
-        #expect(alerts.first?.level == AlertLevel.yellow.rawValue)
+        #expect(alerts.first?.level == AlertLevel.yellow)
         #expect(try f.store.alertTransitions(id: try #require(alerts.first).id).map(\.kind) == [.raised])
         #expect(try f.store.ruleStates().map(\.watermark) == [Self.base])
     }
@@ -156,7 +158,7 @@ struct PipelinedRulesTests {
         try f.pipeline.commit(f.pipeline.prepare(burst))
         let alerts = try f.alerts("gauge-f")
         #expect(alerts.count == 1, "the failed burst's evaluation must be forgotten, else its reading is skipped")
-        #expect(alerts.first?.level == AlertLevel.yellow.rawValue)
+        #expect(alerts.first?.level == AlertLevel.yellow)
         #expect(try f.store.alertTransitions(id: try #require(alerts.first).id).map(\.kind) == [.raised])
     }
 
@@ -203,7 +205,7 @@ struct PipelinedRulesTests {
 
         let alerts = try f.alerts("rain-p")
         #expect(alerts.count == 1, "3 + 3 + 5 mm in the hour: \(alerts.map { ($0.level, $0.value) })")
-        #expect(alerts.first?.level == AlertLevel.yellow.rawValue)
+        #expect(alerts.first?.level == AlertLevel.yellow)
         #expect(alerts.first?.value == 11, "the sum must hold burst 1's readings")
         #expect(alerts.first?.raisedAt == Self.base + 10 * 60_000)
     }

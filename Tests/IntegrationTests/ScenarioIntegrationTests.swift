@@ -1,5 +1,5 @@
 import Foundation
-import ShennongServer
+import ShennongSimulator
 import ShennongTestSupport
 import Testing
 

@@ -1,6 +1,7 @@
 import Foundation
 import ShennongCore
-import ShennongServer
+import ShennongIngest
+import ShennongSimulator
 import ShennongTestSupport
 import Testing
 

@@ -1,10 +1,10 @@
 import Foundation
 import MosquittoClient
 import ShennongTestSupport
+import Synchronization
 
 /// Runs an ``MQTTIngestConnection`` on its own thread and records what it commits.
-final class ConsumerHarness: @unchecked Sendable {
-    // Invariant: the recorded arrays and flags are only touched with `lock` held.
+final class ConsumerHarness: Sendable {
 
     /// Called on the commit thread with each batch and its index before it counts as committed;
     /// throw to refuse it.
@@ -13,11 +13,14 @@ final class ConsumerHarness: @unchecked Sendable {
     let connection: MQTTIngestConnection
     private let hook: Hook?
     private let maxBatch: Int
-    private let lock = NSLock()
-    private var committedMessages: [MQTTMessage] = []
-    private var handed: [[MQTTMessage]] = []
-    private var running = false
-    private var done = false
+    private struct Record {
+        var committed: [MQTTMessage] = []
+        var handed: [[MQTTMessage]] = []
+        var running = false
+        var done = false
+    }
+
+    private let record = Mutex(Record())
 
     /// `pipelined` is passed to ``MQTTIngestConnection``: `false` commits one burst at a time.
     init(
@@ -45,37 +48,35 @@ final class ConsumerHarness: @unchecked Sendable {
 
     /// Starts `run` on a dedicated thread.
     func start() {
-        lock.lock()
-        running = true
-        lock.unlock()
+        record.withLock { $0.running = true }
         let thread = Thread { [self] in
             // Bursts are recorded as they are read (run thread); the hook and the commit
             // run on the connection's commit thread.
             connection.run(maxBatch: maxBatch) { [self] batch in
-                let index: Int = lock.withLock {
-                    handed.append(batch)
-                    return handed.count - 1
+                let index: Int = record.withLock {
+                    $0.handed.append(batch)
+                    return $0.handed.count - 1
                 }
                 return { [self] in
                     try hook?(batch, index)
-                    lock.withLock { committedMessages.append(contentsOf: batch) }
+                    record.withLock { $0.committed.append(contentsOf: batch) }
                 }
             }
-            lock.withLock { done = true }
+            record.withLock { $0.done = true }
         }
         thread.name = "mqtt-ingest-test"
         thread.start()
     }
 
-    var committed: [MQTTMessage] { lock.withLock { committedMessages } }
-    var committedCount: Int { lock.withLock { committedMessages.count } }
-    var batches: [[MQTTMessage]] { lock.withLock { handed } }
-    var finished: Bool { lock.withLock { done } }
+    var committed: [MQTTMessage] { record.withLock { $0.committed } }
+    var committedCount: Int { record.withLock { $0.committed.count } }
+    var batches: [[MQTTMessage]] { record.withLock { $0.handed } }
+    var finished: Bool { record.withLock { $0.done } }
 
     /// Stops the loop and waits (blocking, bounded) until `run` has returned.
     @discardableResult
     func stop(timeout: TimeInterval = 15) -> Bool {
-        let wasRunning = lock.withLock { running }
+        let wasRunning = record.withLock { $0.running }
         guard wasRunning else { return true }
         connection.stop()
         let deadline = Date(timeIntervalSinceNow: timeout)

@@ -1,6 +1,7 @@
 import Foundation
 import MosquittoClient
 import ShennongTestSupport
+import Synchronization
 import Testing
 
 /// Real-broker tests of the ack-after-commit consumer and the publisher.
@@ -404,11 +405,10 @@ struct MQTTIngestConnectionTests {
 
 extension ConsumerHarness {
     /// A thread-safe one-way flag.
-    final class Flag: @unchecked Sendable {
-        private let lock = NSLock()
-        private var value = false
+    final class Flag: Sendable {
+        private let value = Mutex(false)
 
-        func set() { lock.withLock { value = true } }
-        var isSet: Bool { lock.withLock { value } }
+        func set() { value.withLock { $0 = true } }
+        var isSet: Bool { value.withLock { $0 } }
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import MosquittoClient
 import ShennongTestSupport
+import Synchronization
 import Testing
 
 /// Real-broker tests of pipelined commits: the PUBACKs of a burst read while another burst
@@ -152,41 +153,33 @@ private func pubacks(_ broker: TestBroker, _ clientID: String) -> Int {
 }
 
 /// A commit that blocks until the test opens the gate (at most 60 s, so nothing hangs for good).
-///
-/// Invariant (why `@unchecked Sendable` is sound): `entered` and `opened` are only touched with
-/// `lock` held; the semaphore is thread-safe.
-private final class CommitGate: @unchecked Sendable {
-    private let lock = NSLock()
+private final class CommitGate: Sendable {
     private let semaphore = DispatchSemaphore(value: 0)
-    private var entered = false
-    private var opened = false
+    private let state = Mutex((entered: false, opened: false))
 
     /// Called by the commit: notes that it has begun and waits for ``open()``.
     func block() {
-        lock.withLock { entered = true }
+        state.withLock { $0.entered = true }
         _ = semaphore.wait(timeout: .now() + 60)
     }
 
     /// Lets the blocked commit (or the next one to block) go on; idempotent.
     func open() {
-        lock.withLock {
-            if !opened {
-                opened = true
+        state.withLock {
+            if !$0.opened {
+                $0.opened = true
                 semaphore.signal()
             }
         }
     }
 
-    var isEntered: Bool { lock.withLock { entered } }
+    var isEntered: Bool { state.withLock { $0.entered } }
 }
 
 /// The batch indexes a hook was called with, in order.
-///
-/// Invariant (why `@unchecked Sendable` is sound): `values` is only touched with `lock` held.
-private final class IndexLog: @unchecked Sendable {
-    private let lock = NSLock()
-    private var values: [Int] = []
+private final class IndexLog: Sendable {
+    private let values = Mutex<[Int]>([])
 
-    func append(_ index: Int) { lock.withLock { values.append(index) } }
-    var indexes: [Int] { lock.withLock { values } }
+    func append(_ index: Int) { values.withLock { $0.append(index) } }
+    var indexes: [Int] { values.withLock { $0 } }
 }

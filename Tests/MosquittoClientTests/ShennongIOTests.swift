@@ -1,6 +1,7 @@
 import CShennongIO
 import Foundation
 @testable import MosquittoClient
+import Synchronization
 import Testing
 
 #if canImport(Glibc)
@@ -377,12 +378,10 @@ private func onDedicatedThread<T: Sendable>(_ body: @escaping @Sendable () -> T)
     return box.get()!
 }
 
-/// Invariant (why `@unchecked Sendable` is sound): `value` is only touched with `lock` held.
-private final class ResultBox<T>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value: T?
-    func set(_ newValue: T) { lock.withLock { value = newValue } }
-    func get() -> T? { lock.withLock { value } }
+private final class ResultBox<T: Sendable>: Sendable {
+    private let value = Mutex<T?>(nil)
+    func set(_ newValue: T) { value.withLock { $0 = newValue } }
+    func get() -> T? { value.withLock { $0 } }
 }
 
 /// `count` bytes that differ from position to position (and between seeds).

@@ -6,6 +6,7 @@ import Logging
 import Mustache
 import NIOCore
 import ShennongAPI
+import ShennongAlerts
 import ShennongCore
 import ShennongRules
 import ShennongStore
@@ -70,10 +71,10 @@ final class RouteFixture: Sendable {
     /// state (a yellow timer pending); returns its id.
     static func raiseAlert(_ store: Store, at time: Int64) throws -> Int64 {
         let state = RuleStateRecord(
-            rule: "pond-do-low", device: "pond-1", level: 3, watermark: time,
+            rule: "pond-do-low", device: "pond-1", level: .orange, watermark: time,
             state: #"{"levels":[{"a":false},{"a":false,"p":\#(time - 60_000)},{"a":true},{"a":false}],"w":[]}"#, updatedAt: time)
         let change = AlertLevelChange(
-            rule: "pond-do-low", device: "pond-1", domain: "water", metric: "dissolved_oxygen", from: 0, to: 3, value: 2.5,
+            rule: "pond-do-low", device: "pond-1", domain: "water", metric: "dissolved_oxygen", from: nil, to: .orange, value: 2.5,
             threshold: 3, at: time, late: false, title: "池塘缺氧 橙色预警 — pond-1", message: "溶解氧 2.5 mg/L < 3 mg/L")
         let notices = try store.applyRuleEvaluation(states: [state], changes: [change], now: time)
         guard let id = notices.first?.alert.id else { throw Contract.Failure(description: "no alert was raised") }

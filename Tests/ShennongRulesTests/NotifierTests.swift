@@ -1,4 +1,5 @@
 import Foundation
+import ShennongAlerts
 import ShennongStore
 import Testing
 
@@ -27,11 +28,11 @@ struct NotifierTests {
     @Test("CAP: Alert for a new alert, Update with references and AllClear once resolved; severity from the level; text escaped")
     func capShape() {
         let alert = AlertRecord(
-            id: 7, rule: "rainstorm", device: "rain-1", domain: "weather", metric: "rainfall", level: 4, peakLevel: 4,
+            id: 7, rule: "rainstorm", device: "rain-1", domain: "weather", metric: "rainfall", level: .red, peakLevel: .red,
             status: .open, value: 102, threshold: 100, raisedAt: 1_763_707_200_000, updatedAt: 1_763_707_200_000, late: false,
             title: "暴雨 <红色> & 预警", message: "m", contactTier: 0, notifiedAt: 0)
         let raised = AlertTransition(
-            id: 1, alertID: 7, kind: .raised, fromLevel: nil, toLevel: 4, status: .open, value: 102, at: 0, recordedAt: 0, by: "system",
+            id: 1, alertID: 7, kind: .raised, fromLevel: nil, toLevel: .level(.red), status: .open, value: 102, at: 0, recordedAt: 0, by: "system",
             note: nil, late: false)
         let options = CAPOptions(sender: "s@x", areaCode: "441800", orgCode: "001")
         let xml = CAPDocument.xml(alert: alert, transitions: [raised], device: nil, rule: nil, options: options, sent: 1_763_707_260_000)

@@ -1,4 +1,5 @@
 import Foundation
+import ShennongAlerts
 import ShennongCore
 import ShennongStore
 import Testing
@@ -121,7 +122,8 @@ struct PersistenceTests {
         defer { try? FileManager.default.removeItem(at: dir) }
         func change(_ from: Int, _ to: Int, at m: Int64) -> AlertLevelChange {
             AlertLevelChange(
-                rule: "rainstorm", device: "rain-1", domain: "flood", metric: "rainfall", from: from, to: to, value: Double(to * 30),
+                rule: "rainstorm", device: "rain-1", domain: "flood", metric: "rainfall", from: AlertLevel(stored: from),
+                to: AlertLevel(stored: to), value: Double(to * 30),
                 threshold: 50, at: t0 + m * minute, late: false, title: "t\(to)", message: "m\(to)")
         }
         let raised = try store.applyRuleEvaluation(states: [], changes: [change(0, 2, at: 0)], now: t0)
@@ -141,8 +143,8 @@ struct PersistenceTests {
 
         let alert = try #require(try store.alert(id: id))
         #expect(alert.status == .closed)
-        #expect(alert.peakLevel == 3)
-        #expect(alert.level == 2)
+        #expect(alert.peakLevel == .orange)
+        #expect(alert.level == .yellow)
         #expect(alert.closedBy == "李四")
         let transitions = try store.alertTransitions(id: id)
         #expect(transitions.map(\.kind) == [.raised, .acknowledged, .escalated, .steppedDown, .resolved, .closed])
@@ -150,7 +152,7 @@ struct PersistenceTests {
         #expect(transitions.map(\.status) == [.open, .acknowledged, .open, .open, .resolved, .closed])
         #expect(transitions[1].note == "已通知村干部")
         #expect(transitions[5].note == "已排查，转移群众 12 人")
-        #expect(transitions[2].fromLevel == 2 && transitions[2].toLevel == 3)
+        #expect(transitions[2].fromLevel == .level(.yellow) && transitions[2].toLevel == .level(.orange))
 
         // The next crossing raises a new alert; a step down after a person resolved it does not.
         let second = try store.applyRuleEvaluation(states: [], changes: [change(0, 1, at: 200)])
@@ -166,15 +168,15 @@ struct PersistenceTests {
         let (store, dir) = try temporaryStore()
         defer { try? FileManager.default.removeItem(at: dir) }
         let change = AlertLevelChange(
-            rule: "stage", device: "g", domain: "flood", metric: "water_level", from: 0, to: 3, value: 14, threshold: 13.8,
+            rule: "stage", device: "g", domain: "flood", metric: "water_level", from: nil, to: .orange, value: 14, threshold: 13.8,
             at: t0, late: false, title: "t", message: "m")
         let id = try #require(try store.applyRuleEvaluation(states: [], changes: [change], now: t0).first?.alert.id)
-        #expect(try store.alertsAwaitingAcknowledgement(minLevel: 3, notifiedBefore: t0, maxTier: 2).isEmpty)
-        let due = try store.alertsAwaitingAcknowledgement(minLevel: 3, notifiedBefore: t0 + 30 * minute, maxTier: 2)
+        #expect(try store.alertsAwaitingAcknowledgement(minLevel: .orange, notifiedBefore: t0, maxTier: 2).isEmpty)
+        let due = try store.alertsAwaitingAcknowledgement(minLevel: .orange, notifiedBefore: t0 + 30 * minute, maxTier: 2)
         #expect(due.map(\.id) == [id])
         #expect(try store.recordContactEscalation(id: id, tier: 1, note: "town", now: t0 + 31 * minute)?.alert.contactTier == 1)
         #expect(try store.recordContactEscalation(id: id, tier: 1, note: "town", now: t0 + 31 * minute) == nil)
         _ = try store.acknowledgeAlert(id: id, by: "镇值班", note: nil)
-        #expect(try store.alertsAwaitingAcknowledgement(minLevel: 3, notifiedBefore: t0 + 90 * minute, maxTier: 2).isEmpty)
+        #expect(try store.alertsAwaitingAcknowledgement(minLevel: .orange, notifiedBefore: t0 + 90 * minute, maxTier: 2).isEmpty)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import ShennongAlerts
 import ShennongCore
 import Testing
 

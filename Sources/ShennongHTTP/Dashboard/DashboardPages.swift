@@ -5,9 +5,9 @@ import Logging
 import Mustache
 import NIOCore
 import ShennongAPI
+import ShennongAlerts
 import ShennongCore
 import ShennongRules
-import ShennongStore
 
 /// The staff dashboard under `/dashboard`: server-rendered HTML (Mustache templates in
 /// dashboards/staff), no script, no external asset.
@@ -30,7 +30,7 @@ import ShennongStore
 public struct DashboardPages: RouteGroup {
     public static let cookieName = "shennong_session"
 
-    let store: Store
+    let store: any AlertStore & StaffStore
     let sessions: DashboardSessions
     let templates: MustacheLibrary
     let profiles: @Sendable () -> [String: DeviceProfile]
@@ -44,7 +44,7 @@ public struct DashboardPages: RouteGroup {
     ///     alerts API calls: notifiers, the open-alerts gauge).
     ///   - offsetMinutes: local time of the pages (+08:00: 480).
     public init(
-        store: Store, sessions: DashboardSessions, templates: MustacheLibrary,
+        store: any AlertStore & StaffStore, sessions: DashboardSessions, templates: MustacheLibrary,
         profiles: @escaping @Sendable () -> [String: DeviceProfile], notify: @escaping @Sendable (AlertNotice) -> Void,
         offsetMinutes: Int = 480, secureCookie: Bool = false, logger: Logger
     ) {

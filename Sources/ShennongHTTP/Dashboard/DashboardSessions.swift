@@ -1,3 +1,4 @@
+import ShennongCore
 import Crypto
 import Foundation
 import ShennongStore

@@ -1,7 +1,7 @@
 import Foundation
+import ShennongAlerts
 import ShennongCore
 import ShennongRules
-import ShennongStore
 
 /// Who is logged in, as the pages' header shows it.
 struct DashboardUser {
@@ -97,7 +97,7 @@ struct DashboardView {
     /// device-silence preset's blue level).
     static let staleFactor: Int64 = 3
 
-    static func build(store: Store, profiles: [String: DeviceProfile], now: Int64, offsetMinutes: Int, canAct: Bool) throws
+    static func build(store: any AlertStore & StaffStore, profiles: [String: DeviceProfile], now: Int64, offsetMinutes: Int, canAct: Bool) throws
         -> DashboardView
     {
         let records = try store.deviceRecords()
@@ -145,7 +145,7 @@ struct DashboardView {
         // Open warnings by level, red first.
         let grouped = Dictionary(grouping: live, by: \.level)
         let levels = AlertLevel.allCases.reversed().map { level in
-            let alerts = (grouped[level.rawValue] ?? []).map { a in
+            let alerts = (grouped[level] ?? []).map { a in
                 AlertRow(
                     id: a.id, rule: a.rule, device: a.device, title: a.title, message: a.message,
                     raised: LocalTime.format(a.raisedAt, offsetMinutes: offsetMinutes), late: a.late,
@@ -155,7 +155,7 @@ struct DashboardView {
             }
             return Level(
                 name: level.name, chinese: level.chineseName, roman: level.roman, gravity: level.gravity,
-                count: liveCounts[level.rawValue] ?? alerts.count, alerts: alerts, hasAlerts: !alerts.isEmpty)
+                count: liveCounts[level] ?? alerts.count, alerts: alerts, hasAlerts: !alerts.isEmpty)
         }
 
         let rejectRows = rejects.map { r in

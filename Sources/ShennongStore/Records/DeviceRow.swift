@@ -1,0 +1,89 @@
+import Foundation
+import GRDB
+import ShennongCore
+
+/// A row of `devices`: the registered device, its attributes as a JSON object text (keys
+/// sorted; NULL when there are none), and what ingest learns of its life.
+struct DeviceRow: Codable, FetchableRecord, PersistableRecord {
+    static let databaseTableName = "devices"
+    static let databaseColumnDecodingStrategy = DatabaseColumnDecodingStrategy.convertFromSnakeCase
+    static let databaseColumnEncodingStrategy = DatabaseColumnEncodingStrategy.convertToSnakeCase
+
+    var id: String
+    var profile: String
+    var domain: String
+    var site: String?
+    var name: String?
+    var latitude: Double?
+    var longitude: Double?
+    var areaCode: String?
+    var owner: String?
+    var createdAt: Int64
+    var attributes: String?
+
+    init(_ d: Device) {
+        id = d.id
+        profile = d.profile
+        domain = d.domain.rawValue
+        site = d.site
+        name = d.name
+        latitude = d.latitude
+        longitude = d.longitude
+        areaCode = d.areaCode
+        owner = d.owner
+        createdAt = d.createdAt
+        attributes = Self.encode(d.attributes)
+    }
+
+    var device: Device {
+        Device(
+            id: id, profile: profile, domain: Domain(rawValue: domain) ?? .weather, site: site, name: name,
+            latitude: latitude, longitude: longitude, areaCode: areaCode, owner: owner, createdAt: createdAt,
+            attributes: Self.decode(attributes))
+    }
+
+    private static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return encoder
+    }()
+
+    static func encode(_ attributes: [String: Double]) -> String? {
+        guard !attributes.isEmpty, let data = try? encoder.encode(attributes) else { return nil }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    static func decode(_ text: String?) -> [String: Double] {
+        guard let text else { return [:] }
+        return (try? JSONDecoder().decode([String: Double].self, from: Data(text.utf8))) ?? [:]
+    }
+}
+
+/// A device with its life: `devices` columns plus the metrics its series hold.
+struct DeviceLifeRow: Decodable, FetchableRecord {
+    static let databaseColumnDecodingStrategy = DatabaseColumnDecodingStrategy.convertFromSnakeCase
+
+    var row: DeviceRow
+    var lastSeen: Int64?
+    var presence: String?
+    var presenceAt: Int64?
+    /// Comma-separated, sorted.
+    var metrics: String?
+
+    private enum CodingKeys: String, CodingKey { case lastSeen, presence, presenceAt, metrics }
+
+    init(from decoder: any Decoder) throws {
+        row = try DeviceRow(from: decoder)
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        lastSeen = try container.decodeIfPresent(Int64.self, forKey: .lastSeen)
+        presence = try container.decodeIfPresent(String.self, forKey: .presence)
+        presenceAt = try container.decodeIfPresent(Int64.self, forKey: .presenceAt)
+        metrics = try container.decodeIfPresent(String.self, forKey: .metrics)
+    }
+
+    var record: DeviceRecord {
+        DeviceRecord(
+            device: row.device, lastSeen: lastSeen, presence: presence, presenceAt: presenceAt,
+            metrics: metrics.map { $0.split(separator: ",").map(String.init) } ?? [])
+    }
+}
