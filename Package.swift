@@ -49,6 +49,11 @@ let package = Package(
             ]
         ),
         .target(
+            name: "ShennongAPI",
+            dependencies: ["ShennongCore"],
+            resources: [.embedInCode("Resources/openapi.yaml")]
+        ),
+        .target(
             name: "ShennongAlerts",
             dependencies: ["ShennongCore"]
         ),
@@ -67,6 +72,7 @@ let package = Package(
             name: "ShennongRules",
             dependencies: [
                 "ShennongCore",
+                "ShennongAPI",
                 "ShennongAlerts",
                 "MosquittoClient",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -89,6 +95,7 @@ let package = Package(
             name: "ShennongHTTP",
             dependencies: [
                 "ShennongCore",
+                "ShennongAPI",
                 "ShennongStore",
                 "ShennongAlerts",
                 "ShennongRules",
@@ -141,11 +148,17 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
+        .target(
+            name: "ShennongClient",
+            dependencies: ["ShennongAPI", "ShennongCore", "ShennongTrace"]
+        ),
         .executableTarget(
             name: "shennong",
             dependencies: [
                 "ShennongServer",
                 "ShennongSimulator",
+                "ShennongClient",
+                "ShennongAPI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -165,7 +178,15 @@ let package = Package(
         .testTarget(name: "StoreContractTests", dependencies: ["ShennongAlerts", "ShennongCore", "ShennongStore"]),
         .testTarget(name: "ShennongRulesTests", dependencies: ["ShennongRules", "ShennongAlerts", "ShennongCore", "ShennongStore"]),
         .testTarget(name: "ShennongTraceTests", dependencies: ["ShennongTrace", "ShennongCore", "ShennongStore"]),
-        .testTarget(name: "ShennongHTTPTests", dependencies: ["ShennongHTTP", "ShennongAlerts", "ShennongCore", "ShennongStore"]),
+        .testTarget(name: "ShennongClientTests", dependencies: ["ShennongClient", "ShennongAPI", "ShennongCore"]),
+        .testTarget(
+            name: "ShennongHTTPTests",
+            dependencies: [
+                "ShennongHTTP", "ShennongAPI", "ShennongAlerts", "ShennongCore", "ShennongStore", "ShennongRules",
+                "ShennongTrace", "ShennongTestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
+        ),
         .testTarget(
             name: "ShennongIngestTests",
             dependencies: [

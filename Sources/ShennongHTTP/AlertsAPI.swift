@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import ShennongAPI
 import ShennongAlerts
 import ShennongCore
 import ShennongRules
@@ -43,7 +44,7 @@ public struct AlertsAPI: RouteGroup {
 
     private var offset: Int { cap.offsetMinutes }
 
-    private func list(_ request: Request, _ context: StaffContext) throws -> Response {
+    private func list(_ request: Request, _ context: StaffContext) throws -> API.AlertList {
         try context.require(.viewer)
         let q = request.uri.queryParameters
         var query = AlertQuery(limit: min(Int(q["limit"] ?? "") ?? 1000, 100_000))
@@ -65,7 +66,7 @@ public struct AlertsAPI: RouteGroup {
         query.device = q["device"].map(String.init)
         query.rule = q["rule"].map(String.init)
         let alerts = try store.alerts(query)
-        return try JSONResponse.make(["alerts": alerts.map { AlertJSON($0, rule: catalog.rule(id: $0.rule), offsetMinutes: offset) }])
+        return API.AlertList(alerts: alerts.map { API.Alert($0, rule: catalog.rule(id: $0.rule), offsetMinutes: offset) })
     }
 
     private func alertID(_ context: StaffContext) throws -> Int64 {
@@ -74,27 +75,14 @@ public struct AlertsAPI: RouteGroup {
         return id
     }
 
-    private func show(_ request: Request, _ context: StaffContext) throws -> Response {
+    private func show(_ request: Request, _ context: StaffContext) throws -> API.AlertDetail {
         try context.require(.viewer)
         let id = try alertID(context)
         guard let alert = try store.alert(id: id) else { throw APIError(.notFound, "no alert \(id)") }
         let transitions = try store.alertTransitions(id: id)
-        return try JSONResponse.make(
-            AlertDetail(alert: AlertJSON(alert, rule: catalog.rule(id: alert.rule), offsetMinutes: offset),
-                        transitions: transitions.map { TransitionJSON($0, offsetMinutes: offset) }))
-    }
-
-    private struct AlertDetail: Encodable {
-        var alert: AlertJSON
-        var transitions: [TransitionJSON]
-
-        func encode(to encoder: any Encoder) throws {
-            try alert.encode(to: encoder)
-            var c = encoder.container(keyedBy: Key.self)
-            try c.encode(transitions, forKey: .transitions)
-        }
-
-        enum Key: String, CodingKey { case transitions }
+        return API.AlertDetail(
+            alert: API.Alert(alert, rule: catalog.rule(id: alert.rule), offsetMinutes: offset),
+            transitions: transitions.map { API.Transition($0, offsetMinutes: offset) })
     }
 
     private func capXML(_ request: Request, _ context: StaffContext) throws -> Response {
@@ -109,16 +97,11 @@ public struct AlertsAPI: RouteGroup {
             body: .init(byteBuffer: ByteBuffer(string: xml)))
     }
 
-    private struct ActionBody: Decodable {
-        var note: String?
-        var by: String?
-    }
-
-    private func act(_ action: String, _ request: Request, _ context: StaffContext) async throws -> Response {
+    private func act(_ action: String, _ request: Request, _ context: StaffContext) async throws -> API.Alert {
         try context.require(.operator)
         let id = try alertID(context)
-        var body = ActionBody()
-        if let decoded = try? await request.decode(as: ActionBody.self, context: context) { body = decoded }
+        // The body is optional: without one (or with one that is not an action) the token names who.
+        let body = (try? await request.decode(as: API.AlertAction.self, context: context)) ?? API.AlertAction()
         let token = context.token?.name ?? "staff"
         let by = body.by.map { $0.trimmingCharacters(in: .whitespaces) }.flatMap { $0.isEmpty ? nil : "\($0) (token \(token))" } ?? token
         let notice: AlertNotice
@@ -136,23 +119,24 @@ public struct AlertsAPI: RouteGroup {
             }
         }
         notify(notice)
-        return try JSONResponse.make(AlertJSON(notice.alert, rule: catalog.rule(id: notice.alert.rule), transition: notice.transition, offsetMinutes: offset))
+        return API.Alert(
+            notice.alert, rule: catalog.rule(id: notice.alert.rule), transition: notice.transition, offsetMinutes: offset)
     }
 
-    private func rules(_ request: Request, _ context: StaffContext) throws -> Response {
+    private func rules(_ request: Request, _ context: StaffContext) throws -> API.RuleList {
         try context.require(.viewer)
-        return try JSONResponse.make(["rules": catalog.rules.map(RuleJSON.init)])
+        return API.RuleList(rules: catalog.rules.map(API.Rule.init))
     }
 
-    private func rule(_ request: Request, _ context: StaffContext) throws -> Response {
+    private func rule(_ request: Request, _ context: StaffContext) throws -> API.RuleDetail {
         try context.require(.viewer)
         let id = try context.parameters.require("id")
         guard let rule = catalog.rule(id: id) else { throw APIError(.notFound, "no rule \(id)") }
         let states = try store.ruleStates().filter { $0.rule == id }.sorted { $0.device < $1.device }
-        return try JSONResponse.make(RuleDetail(rule: RuleJSON(rule), states: states.map { RuleStateJSON($0, offset: offset) }))
+        return API.RuleDetail(rule: API.Rule(rule), states: states.map { API.RuleState($0, offsetMinutes: offset) })
     }
 
-    private func replay(_ request: Request, _ context: StaffContext) throws -> Response {
+    private func replay(_ request: Request, _ context: StaffContext) throws -> API.LevelChangeList {
         try context.require(.viewer)
         let q = request.uri.queryParameters
         guard let device = q["device"].map(String.init), !device.isEmpty else {
@@ -175,91 +159,48 @@ public struct AlertsAPI: RouteGroup {
         } catch let error as StoreError where error.code == .notFound {
             throw APIError(.notFound, error.message)
         }
-        return try JSONResponse.make(["changes": changes.map { ChangeJSON($0, offset: offset) }])
+        return API.LevelChangeList(changes: changes.map { API.LevelChange($0, offsetMinutes: offset) })
     }
 }
 
-private struct RuleJSON: Encodable {
-    var id: String
-    var name: String
-    var kind: String
-    var metric: String?
-    var category: String
-    var source: String?
-    var enabled: Bool
-    var levels: [String: String]
-    var devices: [String]
-    var file: String
-    var line: Int
-
+extension API.Rule {
     init(_ r: Rule) {
-        id = r.id
-        name = r.name
-        kind = r.condition.kind
-        metric = r.metric
-        category = r.category
-        source = r.source
-        enabled = r.enabled
-        levels = Dictionary(uniqueKeysWithValues: r.levels.map { level, spec in
-            (level.name, "\(spec.comparison.symbol) \(spec.threshold)" + (spec.window.map { " over \(DurationText.format($0))" } ?? ""))
-        })
-        devices = r.overrides.keys.sorted()
-        file = (r.file as NSString).lastPathComponent
-        line = r.line
+        self.init(
+            id: r.id, name: r.name, kind: r.condition.kind, metric: r.metric, category: r.category, source: r.source,
+            enabled: r.enabled,
+            levels: Dictionary(
+                uniqueKeysWithValues: r.levels.map { level, spec in
+                    (level.name, "\(spec.comparison.symbol) \(spec.threshold)" + (spec.window.map { " over \(DurationText.format($0))" } ?? ""))
+                }),
+            devices: r.overrides.keys.sorted(), file: (r.file as NSString).lastPathComponent, line: r.line)
     }
 }
 
-private struct RuleDetail: Encodable {
-    var rule: RuleJSON
-    var states: [RuleStateJSON]
-}
+extension API.RuleState {
+    /// The level timers as the rules persist them: per level, since when (`p`, ms) the value
+    /// has been on the warning side.
+    private struct StoredTimers: Decodable {
+        struct Timer: Decodable { var p: Int64? }
+        var levels: [Timer]?
+    }
 
-private struct RuleStateJSON: Encodable {
-    var device: String
-    var level: String
-    var watermark: Int64
-    var pending: [String: Int64]
-    var updated_at: String
-
-    init(_ s: RuleStateRecord, offset: Int) {
-        device = s.device
-        level = AlertLevel(stored: s.level)?.name ?? "none"
-        watermark = s.watermark
-        pending = [:]
+    init(_ s: RuleStateRecord, offsetMinutes: Int) {
+        var pending: [String: Int64] = [:]
         // The level timers: which levels are counting towards their duration, since when.
-        if let data = s.state.data(using: .utf8), let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-            let levels = object["levels"] as? [[String: Any]]
-        {
-            for (i, timer) in levels.enumerated() {
-                if let since = (timer["p"] as? NSNumber)?.int64Value, let l = AlertLevel(stored: i + 1) { pending[l.name] = since }
-            }
+        let timers = (try? JSONDecoder().decode(StoredTimers.self, from: Data(s.state.utf8)))?.levels ?? []
+        for (i, timer) in timers.enumerated() {
+            if let since = timer.p, let level = AlertLevel(stored: i + 1) { pending[level.name] = since }
         }
-        updated_at = LocalTime.format(s.updatedAt, offsetMinutes: offset)
+        self.init(
+            device: s.device, level: s.level?.name ?? "none", watermark: s.watermark, pending: pending,
+            updatedAt: LocalTime.format(s.updatedAt, offsetMinutes: offsetMinutes))
     }
 }
 
-private struct ChangeJSON: Encodable {
-    var rule: String
-    var device: String
-    var from: String
-    var to: String
-    var at: String
-    var ts: Int64
-    var value: Double?
-    var threshold: Double?
-    var title: String
-    var message: String
-
-    init(_ c: AlertLevelChange, offset: Int) {
-        rule = c.rule
-        device = c.device
-        from = AlertLevel(stored: c.from)?.name ?? "none"
-        to = AlertLevel(stored: c.to)?.name ?? "none"
-        at = LocalTime.format(c.at, offsetMinutes: offset)
-        ts = c.at
-        value = c.value
-        threshold = c.threshold
-        title = c.title
-        message = c.message
+extension API.LevelChange {
+    init(_ c: AlertLevelChange, offsetMinutes: Int) {
+        self.init(
+            rule: c.rule, device: c.device, from: c.from?.name ?? "none", to: c.to?.name ?? "none", at: LocalTime.format(c.at, offsetMinutes: offsetMinutes), ts: c.at,
+            value: c.value, threshold: c.threshold, title: c.title, message: c.message)
     }
 }

@@ -3,6 +3,7 @@ import Hummingbird
 import Logging
 import NIOCore
 import Prometheus
+import ShennongAPI
 import ShennongCore
 import ShennongStore
 
@@ -20,7 +21,8 @@ public struct HealthReport: Sendable {
     }
 }
 
-/// Builds the HTTP application: public routes (`/healthz`, `/metrics`) and the staff API.
+/// Builds the HTTP application: public routes (`/healthz`, `/metrics`, `/openapi.yaml`) and
+/// the staff API.
 public enum ShennongHTTPServer {
     /// The application, a swift-service-lifecycle `Service`; `onRunning` receives the bound
     /// port (useful with port 0).
@@ -37,24 +39,30 @@ public enum ShennongHTTPServer {
         router.add(middleware: MetricsMiddleware())
         router.add(middleware: SecurityHeadersMiddleware())
         router.add(middleware: PublicRateLimitMiddleware(limit: rateLimit, logger: logger))
-        router.get("healthz") { _, _ -> Response in
-            var body: [String: String] = ["status": "ok", "database": "ok"]
+        router.get("healthz") { _, _ -> EditedResponse<API.Health> in
+            var body = API.Health(status: "ok", database: "ok", mqtt: "connected", storage: "ok")
             var status = HTTPResponse.Status.ok
             do {
                 try store.checkHealth()
             } catch {
-                body["database"] = "error: \(error)"
-                body["status"] = "unavailable"
+                body.database = "error: \(error)"
+                body.status = "unavailable"
                 status = .serviceUnavailable
             }
             let report = health()
-            body["mqtt"] = report.mqttConnected ? "connected" : "disconnected"
-            if !report.mqttConnected && status == .ok { body["status"] = "degraded" }
+            body.mqtt = report.mqttConnected ? "connected" : "disconnected"
+            if !report.mqttConnected && status == .ok { body.status = "degraded" }
             // Ingest commits failing (full disk, I/O error): readings wait unacknowledged in the broker.
-            body["storage"] = report.storageError.map { "degraded: \($0)" } ?? "ok"
-            if report.storageError != nil && status == .ok { body["status"] = "degraded" }
-            body.merge(report.details) { a, _ in a }
-            return try JSONResponse.make(body, status: status)
+            body.storage = report.storageError.map { "degraded: \($0)" } ?? "ok"
+            if report.storageError != nil && status == .ok { body.status = "degraded" }
+            body.details = report.details
+            return EditedResponse(status: status, response: body)
+        }
+        // The contract, as built into the binary from the repository's openapi.yaml.
+        router.get("openapi.yaml") { _, _ -> Response in
+            Response(
+                status: .ok, headers: [.contentType: "application/yaml; charset=utf-8", .cacheControl: "no-cache"],
+                body: .init(byteBuffer: ByteBuffer(bytes: APIContract.openAPIYAML)))
         }
         router.get("metrics") { _, _ -> Response in
             let text = registry?.emitToBuffer() ?? []

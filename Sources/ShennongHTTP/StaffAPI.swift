@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import ShennongAPI
 import ShennongCore
 import ShennongStore
 
@@ -20,26 +21,31 @@ struct StaffAPI {
         api.get("rejects") { request, context in try self.rejects(request, context) }
     }
 
-    private func listDevices(_ request: Request, _ context: StaffContext) throws -> Response {
+    private func listDevices(_ request: Request, _ context: StaffContext) throws -> API.DeviceList {
         try context.require(.viewer)
         let query = request.uri.queryParameters
         let records = try store.deviceRecords(site: query["site"].map(String.init), domain: try domain(query["domain"]))
-        return try JSONResponse.make(["devices": records.map(DeviceDTO.init)])
+        return API.DeviceList(devices: records.map(API.Device.init))
     }
 
-    private func showDevice(_ request: Request, _ context: StaffContext) throws -> Response {
+    private func showDevice(_ request: Request, _ context: StaffContext) throws -> API.Device {
         try context.require(.viewer)
         let id = try context.parameters.require("id")
         guard let record = try store.deviceRecords(id: id).first else {
             throw APIError(.notFound, "no device \(id)")
         }
-        return try JSONResponse.make(DeviceDTO(record))
+        return API.Device(record)
     }
 
     /// A CSV of devices (DeviceCSV), registered or updated all together or not at all.
-    private func importDevices(_ request: Request, _ context: StaffContext) async throws -> Response {
+    private func importDevices(_ request: Request, _ context: StaffContext) async throws -> API.DeviceImport {
         try context.require(.operator)
-        let buffer = try await request.body.collect(upTo: context.maxUploadSize)
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.body.collect(upTo: context.maxUploadSize)
+        } catch let error as any HTTPResponseError where error.status == .contentTooLarge {
+            throw APIError(.contentTooLarge, "request body is larger than \(context.maxUploadSize) bytes")
+        }
         let text = String(decoding: buffer.readableBytesView, as: UTF8.self)
         let known = profiles()
         switch DeviceCSV.parse(text, createdAt: Self.now(), profileDomain: { name in known[name].map { $0.domain } }) {
@@ -51,21 +57,13 @@ struct StaffAPI {
                 .badRequest, "\(problems.count) problem(s) in the CSV, nothing imported:\n\(shown)\(more)")
         case .success(let devices):
             let created = try store.upsertDevices(devices)
-            return try JSONResponse.make(
-                ["imported": devices.count, "created": created, "updated": devices.count - created], status: .ok)
+            return API.DeviceImport(imported: devices.count, created: created, updated: devices.count - created)
         }
     }
 
-    private func addDevice(_ request: Request, _ context: StaffContext) async throws -> Response {
+    private func addDevice(_ request: Request, _ context: StaffContext) async throws -> EditedResponse<API.Device> {
         try context.require(.operator)
-        let body: NewDeviceDTO
-        do {
-            body = try await request.decode(as: NewDeviceDTO.self, context: context)
-        } catch let error as any HTTPResponseError where error.status == .contentTooLarge {
-            throw APIError(.contentTooLarge, "request body is larger than \(context.maxUploadSize) bytes")
-        } catch {
-            throw APIError(.badRequest, "body must be JSON {\"id\", \"profile\", ...}: \(error)")
-        }
+        let body = try await request.decode(as: API.NewDevice.self, context: context)
         guard Device.isValidID(body.id) else {
             throw APIError(.badRequest, "device id must match [A-Za-z0-9_.-]{1,64}")
         }
@@ -78,27 +76,42 @@ struct StaffAPI {
         }
         let device = Device(
             id: body.id, profile: body.profile, domain: domain, site: body.site, name: body.name,
-            latitude: body.latitude, longitude: body.longitude, areaCode: body.area_code, owner: body.owner,
+            latitude: body.latitude, longitude: body.longitude, areaCode: body.areaCode, owner: body.owner,
             createdAt: Self.now(), attributes: body.attributes ?? [:])
         do {
             try store.addDevice(device)
         } catch let error as StoreError where error.code == .conflict {
             throw APIError(.conflict, error.message)
         }
-        let record = try store.deviceRecords(id: device.id).first
-        return try JSONResponse.make(record.map(DeviceDTO.init), status: .created)
+        guard let record = try store.deviceRecords(id: device.id).first else {
+            throw APIError(.internalServerError, "device \(device.id) was added but cannot be read back")
+        }
+        return EditedResponse(status: .created, response: API.Device(record))
     }
 
-    private func latest(_ request: Request, _ context: StaffContext) throws -> Response {
+    private func latest(_ request: Request, _ context: StaffContext) throws -> API.LatestList {
         try context.require(.viewer)
         let query = request.uri.queryParameters
         let values = try store.latest(
             device: query["device"].map(String.init), site: query["site"].map(String.init),
             domain: try domain(query["domain"]))
-        return try JSONResponse.make(["latest": values.map(LatestDTO.init)])
+        return API.LatestList(latest: values.map(API.Latest.init))
     }
 
-    private func readings(_ request: Request, _ context: StaffContext) throws -> Response {
+    /// Raw readings, or aggregates with `every`: the two answers of `GET /api/v1/readings`.
+    private enum ReadingsAnswer: ResponseGenerator {
+        case raw(API.ReadingList)
+        case aggregated(API.AggregateList)
+
+        func response(from request: Request, context: some RequestContext) throws -> Response {
+            switch self {
+            case .raw(let list): try list.response(from: request, context: context)
+            case .aggregated(let list): try list.response(from: request, context: context)
+            }
+        }
+    }
+
+    private func readings(_ request: Request, _ context: StaffContext) throws -> ReadingsAnswer {
         try context.require(.viewer)
         let query = request.uri.queryParameters
         guard let device = query["device"].map(String.init), !device.isEmpty else {
@@ -117,32 +130,21 @@ struct StaffAPI {
                 throw APIError(.badRequest, "every must be a span like 1m, 1h or 1d")
             }
             let points = try store.aggregates(device: device, metric: metric, from: from, to: to, every: span)
-            return try JSONResponse.make(AggregatesBody(device: device, every: String(every), aggregates: points.map(AggregateDTO.init)))
+            return .aggregated(API.AggregateList(device: device, every: String(every), aggregates: points.map(API.Aggregate.init)))
         }
         let limit = min(Int(query["limit"] ?? "") ?? 100_000, 1_000_000)
         let readings = try store.readings(device: device, metric: metric, from: from, to: to, limit: limit)
-        return try JSONResponse.make(ReadingsBody(device: device, readings: readings.map(ReadingDTO.init)))
+        return .raw(API.ReadingList(device: device, readings: readings.map(API.Reading.init)))
     }
 
-    private func rejects(_ request: Request, _ context: StaffContext) throws -> Response {
+    private func rejects(_ request: Request, _ context: StaffContext) throws -> API.RejectList {
         try context.require(.viewer)
         let query = request.uri.queryParameters
         let now = Self.now()
         let since = try time(query["since"], default: 0, now: now, name: "since")
         let limit = min(Int(query["limit"] ?? "") ?? 1000, 100_000)
         let rejects = try store.rejects(since: since, limit: limit)
-        return try JSONResponse.make(["rejects": rejects.map(RejectDTO.init)])
-    }
-
-    private struct ReadingsBody: Encodable {
-        var device: String
-        var readings: [ReadingDTO]
-    }
-
-    private struct AggregatesBody: Encodable {
-        var device: String
-        var every: String
-        var aggregates: [AggregateDTO]
+        return API.RejectList(rejects: rejects.map(API.Reject.init))
     }
 
     private func domain(_ text: Substring?) throws -> Domain? {

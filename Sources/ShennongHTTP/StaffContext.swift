@@ -4,7 +4,8 @@ import NIOCore
 import ShennongStore
 
 /// The request context of every route: the core context plus the staff token, once the
-/// bearer middleware has checked it.
+/// bearer middleware has checked it. JSON bodies go through the API's one coding
+/// configuration (``APIRequestDecoder``, ``APIResponseEncoder``).
 public struct StaffContext: RequestContext, RemoteAddressRequestContext {
     public var coreContext: CoreRequestContextStorage
     /// The authenticated token; `nil` on public routes.
@@ -20,4 +21,8 @@ public struct StaffContext: RequestContext, RemoteAddressRequestContext {
 
     /// Request bodies larger than this are refused with 413.
     public var maxUploadSize: Int { 1 << 20 }
+
+    public var requestDecoder: APIRequestDecoder { APIRequestDecoder() }
+
+    public var responseEncoder: APIResponseEncoder { APIResponseEncoder() }
 }

@@ -4,6 +4,7 @@ import Hummingbird
 import Metrics
 import Mustache
 import NIOCore
+import ShennongAPI
 import ShennongTrace
 
 /// Public traceability routes (no token): the consumer page `/t/{code}`, its JSON
@@ -89,14 +90,14 @@ public struct TracePages: RouteGroup {
         case .found(let view):
             (html ? Self.scanCounters.page : Self.scanCounters.json).increment()
             if html {
-                return Self.html(templates.render(mustacheTree(PageModel(view)), withTemplate: "page") ?? "", status: .ok)
+                return Self.html(templates.render(PageModel(view), withTemplate: "page") ?? "", status: .ok)
             }
-            return try Self.publicJSON(PublicTraceDTO(view), status: .ok)
+            return try APIResponseEncoder.response(API.PublicTrace(view), status: .ok)
         case .unknown:
             if html {
                 return Self.html(
                     templates.render(
-                        ["title": "未找到此追溯码", "message": "此码无效，或不是本平台发放的追溯码。请核对后重试，谨防假冒。"],
+                        MessagePage(title: "未找到此追溯码", message: "此码无效，或不是本平台发放的追溯码。请核对后重试，谨防假冒。"),
                         withTemplate: "notfound") ?? "", status: .notFound)
             }
             throw APIError(.notFound, "未找到此追溯码（无效或非本平台发放） / unknown or forged code")
@@ -104,7 +105,7 @@ public struct TracePages: RouteGroup {
             if html {
                 var response = Self.html(
                     templates.render(
-                        ["title": "查询过于频繁", "message": "查询过于频繁，请稍后再试。"], withTemplate: "notfound") ?? "",
+                        MessagePage(title: "查询过于频繁", message: "查询过于频繁，请稍后再试。"), withTemplate: "notfound") ?? "",
                     status: .tooManyRequests)
                 response.headers[.retryAfter] = "60"
                 return response
@@ -122,47 +123,6 @@ public struct TracePages: RouteGroup {
                 .init("X-Content-Type-Options")!: "nosniff",
             ],
             body: .init(byteBuffer: ByteBuffer(string: text)))
-    }
-
-    static let encoder: JSONEncoder = {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        encoder.keyEncodingStrategy = .convertToSnakeCase
-        return encoder
-    }()
-
-    static func publicJSON(_ value: some Encodable, status: HTTPResponse.Status) throws -> Response {
-        Response(
-            status: status, headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store"],
-            body: .init(byteBuffer: ByteBuffer(bytes: try encoder.encode(value))))
-    }
-}
-
-/// `value` as dictionaries and arrays, walked once: Mustache looks keys up in a dictionary
-/// directly but reflects a struct (`Mirror`) on every lookup, which made the page several
-/// times slower to render. `nil` optionals are left out.
-func mustacheTree(_ value: Any) -> Any {
-    switch value {
-    case is String, is Bool, is Int, is Int64, is Double: return value
-    case let array as [Any]: return array.map(mustacheTree)
-    default: break
-    }
-    let mirror = Mirror(reflecting: value)
-    switch mirror.displayStyle {
-    case .optional:
-        return mirror.children.first.map { mustacheTree($0.value) } ?? NSNull()
-    case .struct, .class:
-        var dictionary: [String: Any] = [:]
-        for child in mirror.children {
-            guard let label = child.label else { continue }
-            let converted = mustacheTree(child.value)
-            if !(converted is NSNull) { dictionary[label] = converted }
-        }
-        return dictionary
-    case .collection:
-        return mirror.children.map { mustacheTree($0.value) }
-    default:
-        return value
     }
 }
 
@@ -347,70 +307,172 @@ struct PageModel {
     }
 }
 
-/// The JSON of `/api/v1/trace/{code}` (snake_case keys; times in ms since the epoch).
-struct PublicTraceDTO: Encodable {
-    struct ProducerDTO: Encodable {
-        var name: String
-        var creditCode: String
-        var contact: String?
-        /// Masked: 138****1234.
-        var phone: String?
-        var address: String?
-        var areaCode: String
-    }
-    struct ScansDTO: Encodable {
-        var count: Int64
-        var firstAt: Int64
-        var networks: Int
-    }
-    struct ChainDTO: Encodable {
-        var records: Int
-        var head: String
-        var seal: Seal?
-        var publicKey: String
-    }
+// The page's model is looked up by name, without reflection: swift-mustache reflects a
+// struct (`Mirror`) on every lookup, which made the page several times slower to render.
+// A `nil` optional is "not there", as a missing key is.
 
-    var code: String
-    /// `ok`, `suspect` or `recalled`.
-    var status: String
-    var recalled: Bool
-    var recall: Recall?
-    var suspect: Bool
-    var scans: ScansDTO
-    var batch: Batch
-    var producer: ProducerDTO
-    var plot: Plot
-    var environment: EnvironmentSummary?
-    var events: [TraceEvent]
-    var certificate: Certificate?
-    var inspections: [Inspection]
-    var chain: ChainDTO
-    var url: String
-    var digitalLink: String?
+extension PageModel: MustacheParent {
+    func child(named name: String) -> Any? {
+        switch name {
+        case "code": code
+        case "product": product
+        case "variety": variety
+        case "batch": batch
+        case "quantity": quantity
+        case "planting": planting
+        case "harvest": harvest
+        case "gtin": gtin
+        case "producer": producer
+        case "origin": origin
+        case "environment": environment
+        case "events": events
+        case "certificate": certificate
+        case "inspections": inspections
+        case "hasInspections": hasInspections
+        case "recalled": recalled
+        case "recall": recall
+        case "suspect": suspect
+        case "scans": scans
+        case "records": records
+        case "head": head
+        case "sealed": sealed
+        default: nil
+        }
+    }
+}
 
-    init(_ v: TraceView) {
-        let d = v.dossier
-        code = v.code.grouped
-        recalled = d.recall != nil
-        status = recalled ? "recalled" : v.suspect ? "suspect" : "ok"
-        recall = d.recall.map { Recall(reason: $0.reason, at: $0.at, by: "") }
-        suspect = v.suspect
-        scans = ScansDTO(count: v.scans.count, firstAt: v.scans.firstAt, networks: v.scans.networks)
-        batch = d.batch
-        producer = ProducerDTO(
-            name: d.producer.name, creditCode: d.producer.creditCode, contact: d.producer.contact,
-            phone: d.producer.phone.map(maskPhone), address: d.producer.address, areaCode: d.producer.areaCode)
-        var plot = d.plot
-        plot.devices = []
-        self.plot = plot
-        environment = d.environment
-        events = d.events.map(\.event)
-        var certificate = d.certificate
-        if let contact = certificate?.contact, maskPhone(contact) != "****" { certificate?.contact = maskPhone(contact) }
-        self.certificate = certificate
-        inspections = d.inspections
-        chain = ChainDTO(records: d.records, head: d.head, seal: d.seal, publicKey: "/.well-known/shennong-trace-key")
-        url = v.pageURL
-        digitalLink = v.digitalLink
+extension PageModel.ProducerModel: MustacheParent {
+    func child(named name: String) -> Any? {
+        switch name {
+        case "name": self.name
+        case "creditCode": creditCode
+        case "contact": contact
+        case "phone": phone
+        case "address": address
+        default: nil
+        }
+    }
+}
+
+extension PageModel.OriginModel: MustacheParent {
+    func child(named name: String) -> Any? {
+        switch name {
+        case "name": self.name
+        case "location": location
+        case "area": area
+        case "areaCode": areaCode
+        case "coordinates": coordinates
+        default: nil
+        }
+    }
+}
+
+extension PageModel.InputModel: MustacheParent {
+    func child(named name: String) -> Any? {
+        switch name {
+        case "kind": kind
+        case "name": self.name
+        case "amount": amount
+        case "withdrawal": withdrawal
+        default: nil
+        }
+    }
+}
+
+extension PageModel.EventModel: MustacheParent {
+    func child(named name: String) -> Any? {
+        switch name {
+        case "stage": stage
+        case "action": action
+        case "time": time
+        case "place": place
+        case "party": party
+        case "note": note
+        case "inputs": inputs
+        default: nil
+        }
+    }
+}
+
+extension PageModel.WarningModel: MustacheParent {
+    func child(named name: String) -> Any? {
+        switch name {
+        case "level": level
+        case "rule": rule
+        case "raised": raised
+        case "closed": closed
+        default: nil
+        }
+    }
+}
+
+extension PageModel.EnvironmentModel: MustacheParent {
+    func child(named name: String) -> Any? {
+        switch name {
+        case "period": period
+        case "devices": devices
+        case "readings": readings
+        case "soilMoisture": soilMoisture
+        case "soilTemp": soilTemp
+        case "airTemp": airTemp
+        case "rainfall": rainfall
+        case "oxygen": oxygen
+        case "ph": ph
+        case "classIII": classIII
+        case "warnings": warnings
+        case "hasWarnings": hasWarnings
+        case "warningCount": warningCount
+        default: nil
+        }
+    }
+}
+
+extension PageModel.CertificateModel: MustacheParent {
+    func child(named name: String) -> Any? {
+        switch name {
+        case "product": product
+        case "quantity": quantity
+        case "producer": producer
+        case "origin": origin
+        case "contact": contact
+        case "date": date
+        case "basis": basis
+        case "commitment": commitment
+        default: nil
+        }
+    }
+}
+
+extension PageModel.InspectionModel: MustacheParent {
+    func child(named name: String) -> Any? {
+        switch name {
+        case "sample": sample
+        case "item": item
+        case "result": result
+        case "passed": passed
+        case "lab": lab
+        case "date": date
+        default: nil
+        }
+    }
+}
+
+extension PageModel.RecallModel: MustacheParent {
+    func child(named name: String) -> Any? {
+        switch name {
+        case "reason": reason
+        case "at": at
+        default: nil
+        }
+    }
+}
+
+extension PageModel.ScansModel: MustacheParent {
+    func child(named name: String) -> Any? {
+        switch name {
+        case "count": count
+        case "first": first
+        default: nil
+        }
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import ShennongAlerts
+import ShennongAPI
 import ShennongCore
 
 /// Local time as staff and CAP see it: RFC 3339 with a numeric offset (never `Z`).
@@ -40,117 +41,49 @@ public enum LocalTime {
     }
 }
 
-/// An alert as JSON: the API's answer and the body published on MQTT and POSTed to webhooks.
-///
-/// With a transition (a notifier's message) it also says what just happened (`event`), the
-/// level before, who and when.
-public struct AlertJSON: Encodable, Sendable {
-    public var id: Int64
-    public var rule: String
-    public var rule_name: String?
-    public var device: String
-    public var domain: String
-    public var metric: String?
-    public var level: String
-    public var level_zh: String
-    public var grade: String
-    public var peak_level: String
-    public var status: String
-    public var value: Double?
-    public var threshold: Double?
-    public var raised_at: String
-    public var raised_ts: Int64
-    public var updated_at: String
-    public var late: Bool
-    public var title: String
-    public var message: String
-    public var instruction: String?
-    public var acknowledged_by: String?
-    public var acknowledged_at: String?
-    public var resolved_by: String?
-    public var resolved_at: String?
-    public var closed_by: String?
-    public var closed_at: String?
-    public var contact_tier: Int
-    // What just happened (notifier messages).
-    public var event: String?
-    public var previous_level: String?
-    public var at: String?
-    public var by: String?
-    public var note: String?
+/// An alert's JSON as notifiers publish and POST it: the contract's ``API/Alert``.
+public typealias AlertJSON = API.Alert
 
+extension API.Alert {
+    /// The alert as the API answers it and notifiers send it, times in local time at
+    /// `offsetMinutes`.
+    ///
+    /// With a transition (a notifier's message, the answer to a person's action) it also says
+    /// what just happened (`event`), the level before, who and when.
     public init(_ a: AlertRecord, rule: Rule?, transition: AlertTransition? = nil, offsetMinutes: Int = 480) {
         func time(_ ms: Int64?) -> String? { ms.map { LocalTime.format($0, offsetMinutes: offsetMinutes) } }
-        let level = AlertLevel(stored: a.level) ?? .blue
-        id = a.id
-        self.rule = a.rule
-        rule_name = rule?.name
-        device = a.device
-        domain = a.domain
-        metric = a.metric
-        self.level = level.name
-        level_zh = level.chineseName
-        grade = level.roman
-        peak_level = (AlertLevel(stored: a.peakLevel) ?? level).name
-        status = a.status.rawValue
-        value = a.value
-        threshold = a.threshold
-        raised_at = time(a.raisedAt)!
-        raised_ts = a.raisedAt
-        updated_at = time(a.updatedAt)!
-        late = a.late
-        title = a.title
-        message = a.message
-        instruction = rule?.instruction
-        acknowledged_by = a.acknowledgedBy
-        acknowledged_at = time(a.acknowledgedAt)
-        resolved_by = a.resolvedBy
-        resolved_at = time(a.resolvedAt)
-        closed_by = a.closedBy
-        closed_at = time(a.closedAt)
-        contact_tier = a.contactTier
+        let level = a.level
+        self.init(
+            id: a.id, rule: a.rule, ruleName: rule?.name, device: a.device, domain: a.domain, metric: a.metric,
+            level: level.name, levelZh: level.chineseName, grade: level.roman,
+            peakLevel: a.peakLevel.name, status: a.status.rawValue, value: a.value,
+            threshold: a.threshold, raisedAt: LocalTime.format(a.raisedAt, offsetMinutes: offsetMinutes),
+            raisedTs: a.raisedAt, updatedAt: LocalTime.format(a.updatedAt, offsetMinutes: offsetMinutes), late: a.late,
+            title: a.title, message: a.message, instruction: rule?.instruction, acknowledgedBy: a.acknowledgedBy,
+            acknowledgedAt: time(a.acknowledgedAt), resolvedBy: a.resolvedBy, resolvedAt: time(a.resolvedAt),
+            closedBy: a.closedBy, closedAt: time(a.closedAt), contactTier: a.contactTier)
         if let t = transition {
             event = t.kind.rawValue
-            previous_level = t.fromLevel.flatMap { AlertLevel(stored: $0)?.name } ?? "none"
+            previousLevel = t.fromLevel?.alertLevel?.name ?? "none"
             at = time(t.at)
             by = t.by
             note = t.note
         }
     }
 
-    /// Sorted-key JSON bytes.
+    /// The API's JSON bytes (sorted keys): the body published on MQTT and POSTed to webhooks.
     public func encoded() -> [UInt8] {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return (try? Array(encoder.encode(self))) ?? Array("{}".utf8)
+        (try? Array(APICoding.encode(self))) ?? Array("{}".utf8)
     }
 }
 
-/// One transition as JSON.
-public struct TransitionJSON: Encodable, Sendable {
-    public var id: Int64
-    public var kind: String
-    public var from_level: String?
-    public var to_level: String?
-    public var status: String
-    public var value: Double?
-    public var at: String
-    public var recorded_at: String
-    public var by: String
-    public var note: String?
-    public var late: Bool
-
+extension API.Transition {
+    /// One transition of an alert, times in local time at `offsetMinutes`.
     public init(_ t: AlertTransition, offsetMinutes: Int = 480) {
-        id = t.id
-        kind = t.kind.rawValue
-        from_level = t.fromLevel.map { AlertLevel(stored: $0)?.name ?? "none" }
-        to_level = t.toLevel.map { AlertLevel(stored: $0)?.name ?? "none" }
-        status = t.status.rawValue
-        value = t.value
-        at = LocalTime.format(t.at, offsetMinutes: offsetMinutes)
-        recorded_at = LocalTime.format(t.recordedAt, offsetMinutes: offsetMinutes)
-        by = t.by
-        note = t.note
-        late = t.late
+        self.init(
+            id: t.id, kind: t.kind.rawValue, fromLevel: t.fromLevel.map { $0.alertLevel?.name ?? "none" },
+            toLevel: t.toLevel.map { $0.alertLevel?.name ?? "none" }, status: t.status.rawValue, value: t.value,
+            at: LocalTime.format(t.at, offsetMinutes: offsetMinutes),
+            recordedAt: LocalTime.format(t.recordedAt, offsetMinutes: offsetMinutes), by: t.by, note: t.note, late: t.late)
     }
 }

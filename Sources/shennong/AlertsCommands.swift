@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ShennongClient
 import ShennongServer
 
 /// `shennong alerts ...`: graded early warnings and their closed loop.
@@ -20,10 +21,10 @@ struct Alerts: AsyncParsableCommand {
         @OptionGroup var staff: StaffOptions
 
         func run() async throws {
-            let rows = try await AlertsCLI.list(
-                client: try staff.client(), open: open, status: status, level: level, domain: domain, device: device, rule: rule,
-                limit: limit)
-            staff.print(rows, columns: AlertsCLI.listColumns)
+            emit(
+                try await AlertCommands.list(
+                    try staff.client(), open: open, status: status, level: level, domain: domain, device: device, rule: rule,
+                    limit: limit, format: staff.format))
         }
     }
 
@@ -33,7 +34,7 @@ struct Alerts: AsyncParsableCommand {
         @OptionGroup var staff: StaffOptions
 
         func run() async throws {
-            print(try await AlertsCLI.show(client: try staff.client(), id: id, format: staff.format), terminator: "")
+            emit(try await AlertCommands.show(try staff.client(), id: id, format: staff.format))
         }
     }
 
@@ -45,8 +46,7 @@ struct Alerts: AsyncParsableCommand {
         @OptionGroup var staff: StaffOptions
 
         func run() async throws {
-            let row = try await AlertsCLI.act(client: try staff.client(), action: "ack", id: id, note: note, by: by)
-            staff.print([row], columns: AlertsCLI.listColumns + ["acknowledged_by"])
+            emit(try await AlertCommands.act(try staff.client(), action: "ack", id: id, note: note, by: by, format: staff.format))
         }
     }
 
@@ -58,8 +58,7 @@ struct Alerts: AsyncParsableCommand {
         @OptionGroup var staff: StaffOptions
 
         func run() async throws {
-            let row = try await AlertsCLI.act(client: try staff.client(), action: "resolve", id: id, note: note, by: by)
-            staff.print([row], columns: AlertsCLI.listColumns + ["resolved_by"])
+            emit(try await AlertCommands.act(try staff.client(), action: "resolve", id: id, note: note, by: by, format: staff.format))
         }
     }
 
@@ -71,8 +70,7 @@ struct Alerts: AsyncParsableCommand {
         @OptionGroup var staff: StaffOptions
 
         func run() async throws {
-            let row = try await AlertsCLI.act(client: try staff.client(), action: "close", id: id, note: note, by: by)
-            staff.print([row], columns: AlertsCLI.listColumns + ["closed_by"])
+            emit(try await AlertCommands.act(try staff.client(), action: "close", id: id, note: note, by: by, format: staff.format))
         }
     }
 
@@ -89,7 +87,7 @@ struct Alerts: AsyncParsableCommand {
         }
 
         func run() async throws {
-            print(try await AlertsCLI.exportCAP(client: try staff.client(), ids: ids, open: open, directory: out), terminator: "")
+            emit(try await AlertCommands.exportCAP(try staff.client(), ids: ids, open: open, directory: out))
         }
     }
 }
@@ -105,8 +103,7 @@ struct Rules: AsyncParsableCommand {
         @OptionGroup var staff: StaffOptions
 
         func run() async throws {
-            let body = try await staff.client().get("api/v1/rules")
-            staff.print(body["rules"] as? [[String: Any]] ?? [], columns: ["id", "kind", "metric", "levels", "name", "file", "line"])
+            emit(try await AlertCommands.rules(try staff.client(), format: staff.format))
         }
     }
 
@@ -115,7 +112,7 @@ struct Rules: AsyncParsableCommand {
         @Argument(help: "Rule files (YAML).") var files: [String]
 
         func run() async throws {
-            let (report, ok) = AlertsCLI.check(files: files)
+            let (report, ok) = RuleFileCheck.check(files: files)
             print(report, terminator: "")
             if !ok { throw ExitCode(1) }
         }
@@ -130,8 +127,7 @@ struct Rules: AsyncParsableCommand {
         @OptionGroup var staff: StaffOptions
 
         func run() async throws {
-            let body = try await staff.client().get("api/v1/rules/replay", query: ["device": device, "from": from, "to": to])
-            staff.print(body["changes"] as? [[String: Any]] ?? [], columns: ["at", "rule", "from", "to", "value", "threshold", "message"])
+            emit(try await AlertCommands.replay(try staff.client(), device: device, from: from, to: to, format: staff.format))
         }
     }
 }

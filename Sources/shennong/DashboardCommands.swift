@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import ShennongServer
+import ShennongClient
 
 /// `shennong dashboard ...`: the staff dashboard at `/dashboard`.
 struct DashboardCommand: AsyncParsableCommand {
@@ -19,12 +19,7 @@ struct DashboardCommand: AsyncParsableCommand {
         @OptionGroup var staff: StaffOptions
 
         func run() async throws {
-            let client = try staff.client()
-            let body = try await client.post("api/v1/dashboard/login-code", body: [:])
-            guard let path = body["path"] as? String else { throw ValidationError("the server returned no login path") }
-            var base = client.server.absoluteString
-            while base.hasSuffix("/") { base.removeLast() }
-            print(base + path)
+            print(try await DashboardCommands.loginLink(try staff.client()))
         }
     }
 }

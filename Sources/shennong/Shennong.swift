@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import Metrics
 import Prometheus
+import ShennongClient
 import ShennongCore
 import ShennongServer
 import ShennongSimulator
@@ -32,10 +33,11 @@ struct StaffOptions: ParsableArguments {
     func client() throws -> StaffClient {
         try StaffClient(server: server, token: token ?? ProcessInfo.processInfo.environment["SHENNONG_TOKEN"])
     }
+}
 
-    func print(_ rows: [[String: Any]], columns: [String]) {
-        Swift.print(format.render(rows, columns: columns), terminator: "")
-    }
+/// Prints what a command made, as it is (it ends with its own newline).
+func emit(_ text: String) {
+    print(text, terminator: "")
 }
 
 extension OutputFormat: ExpressibleByArgument {}

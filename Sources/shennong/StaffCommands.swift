@@ -1,12 +1,11 @@
 import ArgumentParser
 import Foundation
-import ShennongServer
+import ShennongAPI
+import ShennongClient
 
 struct Devices: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Registered field devices.", subcommands: [List.self, Show.self, Add.self, Import.self])
-
-    static let columns = ["id", "profile", "domain", "site", "name", "last_seen", "presence", "metrics"]
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List devices.")
@@ -15,8 +14,7 @@ struct Devices: AsyncParsableCommand {
         @OptionGroup var staff: StaffOptions
 
         func run() async throws {
-            let body = try await staff.client().get("api/v1/devices", query: ["site": site, "domain": domain])
-            staff.print(body["devices"] as? [[String: Any]] ?? [], columns: Devices.columns)
+            emit(try await DeviceCommands.list(try staff.client(), site: site, domain: domain, format: staff.format))
         }
     }
 
@@ -26,8 +24,7 @@ struct Devices: AsyncParsableCommand {
         @OptionGroup var staff: StaffOptions
 
         func run() async throws {
-            let body = try await staff.client().get("api/v1/devices/\(id)")
-            staff.print([body], columns: Devices.columns + ["latitude", "longitude", "area_code", "owner", "created_at"])
+            emit(try await DeviceCommands.show(try staff.client(), id: id, format: staff.format))
         }
     }
 
@@ -43,9 +40,7 @@ struct Devices: AsyncParsableCommand {
         @OptionGroup var staff: StaffOptions
 
         func run() async throws {
-            let data = try Data(contentsOf: URL(fileURLWithPath: file))
-            let body = try await staff.client().send("POST", "api/v1/devices/import", query: [:], body: data)
-            staff.print([body], columns: ["imported", "created", "updated"])
+            emit(try await DeviceCommands.importCSV(try staff.client(), file: file, format: staff.format))
         }
     }
 
@@ -63,14 +58,10 @@ struct Devices: AsyncParsableCommand {
         @OptionGroup var staff: StaffOptions
 
         func run() async throws {
-            var body: [String: Any] = ["id": id, "profile": profile]
-            let optional: [String: Any?] = [
-                "domain": domain, "site": site, "name": name, "latitude": latitude, "longitude": longitude,
-                "area_code": areaCode, "owner": owner,
-            ]
-            for (key, value) in optional { if let value { body[key] = value } }
-            let created = try await staff.client().post("api/v1/devices", body: body)
-            staff.print([created], columns: Devices.columns)
+            let device = API.NewDevice(
+                id: id, profile: profile, domain: domain, site: site, name: name, latitude: latitude, longitude: longitude,
+                areaCode: areaCode, owner: owner)
+            emit(try await DeviceCommands.add(try staff.client(), device, format: staff.format))
         }
     }
 }
@@ -87,11 +78,7 @@ struct Readings: AsyncParsableCommand {
         @OptionGroup var staff: StaffOptions
 
         func run() async throws {
-            let body = try await staff.client().get(
-                "api/v1/readings/latest", query: ["site": site, "domain": domain, "device": device])
-            staff.print(
-                body["latest"] as? [[String: Any]] ?? [],
-                columns: ["device", "site", "domain", "metric", "value", "unit", "time"])
+            emit(try await ReadingCommands.latest(try staff.client(), site: site, domain: domain, device: device, format: staff.format))
         }
     }
 
@@ -107,18 +94,10 @@ struct Readings: AsyncParsableCommand {
         @OptionGroup var staff: StaffOptions
 
         func run() async throws {
-            let body = try await staff.client().get(
-                "api/v1/readings",
-                query: ["device": device, "metric": metric, "from": from, "to": to, "every": every,
-                        "limit": limit.map(String.init)])
-            if every != nil {
-                staff.print(
-                    body["aggregates"] as? [[String: Any]] ?? [],
-                    columns: ["time", "metric", "count", "min", "max", "mean", "first", "last", "unit"])
-            } else {
-                staff.print(
-                    body["readings"] as? [[String: Any]] ?? [], columns: ["time", "metric", "value", "unit", "ts"])
-            }
+            emit(
+                try await ReadingCommands.query(
+                    try staff.client(), device: device, metric: metric, from: from, to: to, every: every, limit: limit,
+                    format: staff.format))
         }
     }
 
@@ -129,11 +108,7 @@ struct Readings: AsyncParsableCommand {
         @OptionGroup var staff: StaffOptions
 
         func run() async throws {
-            let body = try await staff.client().get(
-                "api/v1/rejects", query: ["since": since, "limit": String(limit)])
-            staff.print(
-                body["rejects"] as? [[String: Any]] ?? [],
-                columns: ["received_at", "device", "code", "field", "reason", "topic"])
+            emit(try await ReadingCommands.rejects(try staff.client(), since: since, limit: limit, format: staff.format))
         }
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
-import ShennongServer
+import ShennongAPI
+import ShennongClient
 
 /// `shennong trace ...`: one item, one code (一物一码). Every verb talks to a running
 /// server's staff API; dates are `2025-03-01` (Beijing), RFC 3339 or epoch.
@@ -11,8 +12,6 @@ struct Trace: AsyncParsableCommand {
             ProducerCommand.self, PlotCommand.self, BatchCommand.self, CertificateCommand.self, InspectionCommand.self,
             Issue.self, EventCommand.self, Show.self, Verify.self, Recall.self, Export.self, Seal.self,
         ])
-
-    static let recordColumns = ["kind", "subject", "chain", "seq", "hash"]
 
     struct ProducerCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -30,11 +29,9 @@ struct Trace: AsyncParsableCommand {
             @OptionGroup var staff: StaffOptions
 
             func run() async throws {
-                let body = TraceCLI.body([
-                    "id": id, "name": name, "credit_code": creditCode, "area_code": areaCode, "contact": contact,
-                    "phone": phone, "address": address,
-                ])
-                staff.print([try await staff.client().post("api/v1/trace/producers", body: body)], columns: Trace.recordColumns)
+                let producer = API.Producer(
+                    id: id, name: name, creditCode: creditCode, contact: contact, phone: phone, address: address, areaCode: areaCode)
+                emit(try await TraceCommands.record(try staff.client(), "api/v1/trace/producers", producer, format: staff.format))
             }
         }
     }
@@ -58,11 +55,10 @@ struct Trace: AsyncParsableCommand {
             @OptionGroup var staff: StaffOptions
 
             func run() async throws {
-                let body = TraceCLI.body([
-                    "id": id, "producer": producer, "name": name, "location": location, "area_code": areaCode,
-                    "area": area, "area_unit": areaUnit, "latitude": latitude, "longitude": longitude, "devices": devices,
-                ])
-                staff.print([try await staff.client().post("api/v1/trace/plots", body: body)], columns: Trace.recordColumns)
+                let plot = API.Plot(
+                    id: id, producer: producer, name: name, location: location, latitude: latitude, longitude: longitude,
+                    area: area, areaUnit: areaUnit, areaCode: areaCode, devices: devices)
+                emit(try await TraceCommands.record(try staff.client(), "api/v1/trace/plots", plot, format: staff.format))
             }
         }
     }
@@ -85,12 +81,11 @@ struct Trace: AsyncParsableCommand {
             @OptionGroup var staff: StaffOptions
 
             func run() async throws {
-                let body = TraceCLI.body([
-                    "id": id, "plot": plot, "product": product, "variety": variety, "quantity": quantity, "unit": unit,
-                    "planting_date": try TraceCLI.time(planted, name: "--planted"),
-                    "harvest_date": try harvest.map { try TraceCLI.time($0, name: "--harvest") }, "gtin": gtin,
-                ])
-                staff.print([try await staff.client().post("api/v1/trace/batches", body: body)], columns: Trace.recordColumns)
+                let batch = API.Batch(
+                    id: id, plot: plot, product: product, variety: variety, quantity: quantity, unit: unit,
+                    plantingDate: try TraceCommands.time(planted, name: "--planted"),
+                    harvestDate: try harvest.map { try TraceCommands.time($0, name: "--harvest") }, gtin: gtin)
+                emit(try await TraceCommands.record(try staff.client(), "api/v1/trace/batches", batch, format: staff.format))
             }
         }
 
@@ -99,8 +94,7 @@ struct Trace: AsyncParsableCommand {
             @OptionGroup var staff: StaffOptions
 
             func run() async throws {
-                let body = try await staff.client().get("api/v1/trace/batches")
-                staff.print((body["batches"] as? [String] ?? []).map { ["batch": $0] }, columns: ["batch"])
+                emit(try await TraceCommands.batches(try staff.client(), format: staff.format))
             }
         }
 
@@ -110,9 +104,7 @@ struct Trace: AsyncParsableCommand {
             @OptionGroup var staff: StaffOptions
 
             func run() async throws {
-                let body = try await staff.client().get("api/v1/trace/batches/\(id)")
-                let data = try JSONSerialization.data(withJSONObject: body, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
-                print(String(decoding: data, as: UTF8.self))
+                emit(try await TraceCommands.dossier(try staff.client(), batch: id))
             }
         }
     }
@@ -130,13 +122,9 @@ struct Trace: AsyncParsableCommand {
         @OptionGroup var staff: StaffOptions
 
         func run() async throws {
-            let body = TraceCLI.body([
-                "basis": basis, "issue_date": try date.map { try TraceCLI.time($0, name: "--date") }, "quantity": quantity,
-                "unit": unit,
-            ])
-            let c = try await staff.client().post("api/v1/trace/batches/\(batch)/certificate", body: body)
-            staff.print(
-                [c], columns: ["product", "quantity", "unit", "producer_name", "origin", "contact", "issue_date", "basis"])
+            let request = API.CertificateRequest(
+                basis: basis, issueDate: try date.map { try TraceCommands.time($0, name: "--date") }, quantity: quantity, unit: unit)
+            emit(try await TraceCommands.certificate(try staff.client(), batch: batch, request, format: staff.format))
         }
     }
 
@@ -156,13 +144,11 @@ struct Trace: AsyncParsableCommand {
             @OptionGroup var staff: StaffOptions
 
             func run() async throws {
-                let body: [String: Any] = [
-                    "sample": sample, "item": item, "result": result, "passed": !failed, "lab": lab,
-                    "date": try TraceCLI.time(date, name: "--date"),
-                ]
-                staff.print(
-                    [try await staff.client().post("api/v1/trace/batches/\(batch)/inspections", body: body)],
-                    columns: Trace.recordColumns)
+                let inspection = API.Inspection(
+                    sample: sample, item: item, result: result, passed: !failed, lab: lab, date: try TraceCommands.time(date, name: "--date"))
+                emit(
+                    try await TraceCommands.record(
+                        try staff.client(), "api/v1/trace/batches/\(batch)/inspections", inspection, format: staff.format))
             }
         }
     }
@@ -178,15 +164,9 @@ struct Trace: AsyncParsableCommand {
         @OptionGroup var staff: StaffOptions
 
         func run() async throws {
-            let result = try await TraceCLI.issue(
-                client: try staff.client(), batch: batch, count: count, out: out, qrDir: qrDir, labels: labels)
-            var rows: [[String: Any]] = [["item": "codes", "value": result.count], ["item": "csv", "value": result.csv]]
-            if let qrDir { rows.append(["item": "qr_svgs", "value": "\(result.qrFiles) in \(qrDir)"]) }
-            if let first = result.labelPages.first {
-                let pages = result.labelPages.count
-                rows.append(["item": "label_sheets", "value": pages == 1 ? first : "\(pages) A4 pages: \(first) … \(result.labelPages.last!)"])
-            }
-            staff.print(rows, columns: ["item", "value"])
+            let result = try await TraceCommands.issue(
+                try staff.client(), batch: batch, count: count, out: out, qrDir: qrDir, labels: labels)
+            emit(staff.format.render(result.rows(qrDir: qrDir), columns: ["item", "value"]))
         }
     }
 
@@ -213,15 +193,12 @@ struct Trace: AsyncParsableCommand {
             @OptionGroup var staff: StaffOptions
 
             func run() async throws {
-                let appliedAt = try applied.map { try TraceCLI.time($0, name: "--applied") }
-                let body = TraceCLI.body([
-                    "stage": stage, "action": action, "party": party, "time": try TraceCLI.time(time, name: "--time"),
-                    "place": place, "note": note, "item": item, "packed_lot": packedLot,
-                    "inputs": try inputs.map { try TraceCLI.input($0, appliedAt: appliedAt) },
-                ])
-                staff.print(
-                    [try await staff.client().post("api/v1/trace/batches/\(batch)/events", body: body)],
-                    columns: Trace.recordColumns)
+                let appliedAt = try applied.map { try TraceCommands.time($0, name: "--applied") }
+                let event = API.TraceEvent(
+                    stage: stage, action: action, party: party, time: try TraceCommands.time(time, name: "--time"), place: place,
+                    note: note, inputs: try inputs.map { try TraceCommands.input($0, appliedAt: appliedAt) }, item: item,
+                    packedLot: packedLot)
+                emit(try await TraceCommands.record(try staff.client(), "api/v1/trace/batches/\(batch)/events", event, format: staff.format))
             }
         }
     }
@@ -232,13 +209,7 @@ struct Trace: AsyncParsableCommand {
         @OptionGroup var staff: StaffOptions
 
         func run() async throws {
-            let page = try await staff.client().get("api/v1/trace/codes/\(code)")
-            if staff.format == .json {
-                let data = try JSONSerialization.data(withJSONObject: page, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
-                print(String(decoding: data, as: UTF8.self))
-            } else {
-                staff.print(TraceCLI.showRows(page), columns: ["field", "value"])
-            }
+            emit(try await TraceCommands.show(try staff.client(), code: code, format: staff.format))
         }
     }
 
@@ -249,18 +220,9 @@ struct Trace: AsyncParsableCommand {
         @OptionGroup var staff: StaffOptions
 
         func run() async throws {
-            let report = try await staff.client().get("api/v1/trace/verify", query: ["code": code])
-            let breaks = report["breaks"] as? [[String: Any]] ?? []
-            if staff.format == .json {
-                let data = try JSONSerialization.data(withJSONObject: report, options: [.prettyPrinted, .sortedKeys])
-                print(String(decoding: data, as: UTF8.self))
-            } else if breaks.isEmpty {
-                print("ok: \(OutputFormat.text(report["chains"])) chains, \(OutputFormat.text(report["records"])) records, \(OutputFormat.text(report["codes"])) codes, \(OutputFormat.text(report["seals"])) seals verified")
-            } else {
-                print("BROKEN: first broken link of each chain")
-                staff.print(breaks, columns: ["chain", "seq", "kind", "subject", "reason"])
-            }
-            if !breaks.isEmpty { throw ExitCode(1) }
+            let (text, ok) = try await TraceCommands.verify(try staff.client(), code: code, format: staff.format)
+            emit(text)
+            if !ok { throw ExitCode(1) }
         }
     }
 
@@ -271,8 +233,7 @@ struct Trace: AsyncParsableCommand {
         @OptionGroup var staff: StaffOptions
 
         func run() async throws {
-            let r = try await staff.client().post("api/v1/trace/batches/\(batch)/recall", body: ["reason": reason])
-            staff.print([r], columns: ["reason", "at", "by"])
+            emit(try await TraceCommands.recall(try staff.client(), batch: batch, reason: reason, format: staff.format))
         }
     }
 
@@ -284,13 +245,7 @@ struct Trace: AsyncParsableCommand {
         @OptionGroup var staff: StaffOptions
 
         func run() async throws {
-            let document = try await staff.client().get("api/v1/trace/batches/\(batch)/epcis")
-            let data = try JSONSerialization.data(withJSONObject: document, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
-            if let out {
-                try data.write(to: URL(fileURLWithPath: out))
-            } else {
-                print(String(decoding: data, as: UTF8.self))
-            }
+            if let text = try await TraceCommands.exportEPCIS(try staff.client(), batch: batch, out: out) { emit(text) }
         }
     }
 
@@ -301,8 +256,7 @@ struct Trace: AsyncParsableCommand {
         @OptionGroup var staff: StaffOptions
 
         func run() async throws {
-            let s = try await staff.client().post("api/v1/trace/batches/\(batch)/seal", body: [:])
-            staff.print([s], columns: ["head_seq", "head", "signature", "sealed_at"])
+            emit(try await TraceCommands.seal(try staff.client(), batch: batch, format: staff.format))
         }
     }
 }

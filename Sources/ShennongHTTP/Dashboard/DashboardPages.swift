@@ -4,6 +4,7 @@ import Hummingbird
 import Logging
 import Mustache
 import NIOCore
+import ShennongAPI
 import ShennongAlerts
 import ShennongCore
 import ShennongRules
@@ -88,12 +89,12 @@ public struct DashboardPages: RouteGroup {
         if let code = request.uri.queryParameters["code"] {
             guard let token = sessions.redeem(code: String(code)) else {
                 logger.notice("dashboard login code refused (unknown, used or expired)")
-                return page("login", ["error": "This login link is invalid, used or expired. 登录链接无效或已过期。"], status: .unauthorized)
+                return page("login", LoginPage(error: "This login link is invalid, used or expired. 登录链接无效或已过期。"), status: .unauthorized)
             }
             return startSession(token, replacing: request)
         }
         if session(request) != nil { return Self.redirect("/dashboard") }
-        return page("login", [:], status: .ok)
+        return page("login", LoginPage(), status: .ok)
     }
 
     private func login(_ request: Request, _ context: StaffContext) async throws -> Response {
@@ -106,7 +107,7 @@ public struct DashboardPages: RouteGroup {
         let secret = (form["token"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
         guard let token = try store.authenticate(token: secret) else {
             logger.notice("dashboard login refused (unknown token)")
-            return page("login", ["error": "Unknown or revoked token. 令牌无效。"], status: .unauthorized)
+            return page("login", LoginPage(error: "Unknown or revoked token. 令牌无效。"), status: .unauthorized)
         }
         return startSession(token, replacing: request)
     }
@@ -145,22 +146,11 @@ public struct DashboardPages: RouteGroup {
         return response
     }
 
-    private func loginCode(_ context: StaffContext) throws -> Response {
+    private func loginCode(_ context: StaffContext) throws -> API.LoginCode {
         try context.require(.viewer)
         guard let token = context.token else { throw APIError(.unauthorized, "missing bearer token") }
         let code = sessions.issueCode(for: token)
-        return try JSONResponse.make(
-            LoginCodeDTO(code: code, path: "/dashboard/login?code=\(code)", expiresIn: Int(sessions.codeLifetime / 1000)))
-    }
-
-    private struct LoginCodeDTO: Encodable {
-        var code: String
-        var path: String
-        var expiresIn: Int
-        enum CodingKeys: String, CodingKey {
-            case code, path
-            case expiresIn = "expires_in"
-        }
+        return API.LoginCode(code: code, path: "/dashboard/login?code=\(code)", expiresIn: Int(sessions.codeLifetime / 1000))
     }
 
     func cookie(_ value: String, maxAge: Int) -> String {
@@ -188,10 +178,10 @@ public struct DashboardPages: RouteGroup {
         let view = try DashboardView.build(
             store: store, profiles: profiles(), now: now, offsetMinutes: offsetMinutes,
             canAct: session.token.role >= .operator)
-        var model = view.model
-        model["user"] = ["name": session.token.name, "role": session.token.role.rawValue]
-        model["csrf"] = sessions.csrfToken(id)
-        model["generated"] = LocalTime.format(now, offsetMinutes: offsetMinutes)
+        var model = view
+        model.user = DashboardUser(name: session.token.name, role: session.token.role.rawValue)
+        model.csrf = sessions.csrfToken(id)
+        model.generated = LocalTime.format(now, offsetMinutes: offsetMinutes)
         return page("dashboard", model, status: .ok)
     }
 
@@ -231,21 +221,19 @@ public struct DashboardPages: RouteGroup {
             offsetMinutes: offsetMinutes
         ).render()
         let values = points.map(\.v)
-        var model: [String: Any] = [
-            "device": device, "metric": metric, "chinese": info?.chineseName ?? metric, "unit": info?.unit ?? "",
-            "svg": svg, "source": source, "count": points.count,
-            "base": "/dashboard/chart?device=\(DashboardView.query(device))&metric=\(DashboardView.query(metric))",
-            "ranges": [24, 168, 720].map { h -> [String: Any] in
-                ["hours": h, "label": h == 24 ? "24 h" : h == 168 ? "7 d" : "30 d", "current": h == hours]
+        var model = ChartPage(
+            device: device, metric: metric, chinese: info?.chineseName ?? metric, unit: info?.unit ?? "", svg: svg,
+            source: source, count: points.count,
+            base: "/dashboard/chart?device=\(DashboardView.query(device))&metric=\(DashboardView.query(metric))",
+            ranges: [24, 168, 720].map { h in
+                ChartPage.Range(hours: h, label: h == 24 ? "24 h" : h == 168 ? "7 d" : "30 d", current: h == hours)
             },
-            "user": ["name": session.token.name, "role": session.token.role.rawValue], "csrf": sessions.csrfToken(id),
-        ]
+            user: DashboardUser(name: session.token.name, role: session.token.role.rawValue), csrf: sessions.csrfToken(id))
         if let lo = values.min(), let hi = values.max(), let last = points.last {
             let p = info?.precision ?? 2
-            model["stats"] = [
-                "min": SVGChart.number(lo, p), "max": SVGChart.number(hi, p),
-                "last": SVGChart.number(last.v, p), "lastAt": LocalTime.format(last.t, offsetMinutes: offsetMinutes),
-            ]
+            model.stats = ChartPage.Stats(
+                min: SVGChart.number(lo, p), max: SVGChart.number(hi, p), last: SVGChart.number(last.v, p),
+                lastAt: LocalTime.format(last.t, offsetMinutes: offsetMinutes))
         }
         return page("chart", model, status: .ok)
     }
@@ -286,12 +274,13 @@ public struct DashboardPages: RouteGroup {
     private func forbidden(_ text: String) -> Response { message("Forbidden 禁止", text, status: .forbidden) }
 
     private func message(_ title: String, _ text: String, status: HTTPResponse.Status) -> Response {
-        page("message", ["title": title, "message": text], status: status)
+        page("message", MessagePage(title: title, message: text), status: status)
     }
 
     // MARK: helpers
 
-    private func page(_ template: String, _ model: [String: Any], status: HTTPResponse.Status) -> Response {
+    /// `template` rendered with `model` (a struct whose properties the template names).
+    private func page(_ template: String, _ model: Any, status: HTTPResponse.Status) -> Response {
         Self.html(templates.render(model, withTemplate: template) ?? "", status: status)
     }
 
@@ -331,6 +320,47 @@ public struct DashboardPages: RouteGroup {
     }
 
     static func now() -> Int64 { Int64((Date().timeIntervalSince1970 * 1000).rounded()) }
+}
+
+/// The login page: the token form, and why the last try failed.
+struct LoginPage {
+    var error: String?
+}
+
+/// A short page with a title and a sentence (refusals, errors; the trace pages' "not found").
+struct MessagePage {
+    var title: String
+    var message: String
+}
+
+/// One series as a chart, with its range links and figures.
+struct ChartPage {
+    struct Range {
+        var hours: Int
+        var label: String
+        var current: Bool
+    }
+
+    struct Stats {
+        var min: String
+        var max: String
+        var last: String
+        var lastAt: String
+    }
+
+    var device: String
+    var metric: String
+    var chinese: String
+    var unit: String
+    /// Inline SVG (the template writes it unescaped; SVGChart escapes its text).
+    var svg: String
+    var source: String
+    var count: Int
+    var base: String
+    var ranges: [Range]
+    var user: DashboardUser
+    var csrf: String
+    var stats: Stats?
 }
 
 /// A dashboard set-up problem.

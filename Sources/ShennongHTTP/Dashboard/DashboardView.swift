@@ -3,10 +3,95 @@ import ShennongAlerts
 import ShennongCore
 import ShennongRules
 
-/// What the dashboard's main page shows, as a Mustache model (dictionaries and arrays;
-/// every string is escaped by the template's `{{ }}`).
+/// Who is logged in, as the pages' header shows it.
+struct DashboardUser {
+    var name: String
+    var role: String
+}
+
+/// What the dashboard's main page shows: the Mustache model (swift-mustache reads the
+/// properties by name; every string is escaped by the template's `{{ }}`).
 struct DashboardView {
-    var model: [String: Any]
+    struct Value {
+        var metric: String
+        var chinese: String
+        var value: String
+        var unit: String
+        var age: String
+        var at: String
+        var stale: Bool
+        var chart: String
+    }
+
+    struct DeviceRow {
+        var id: String
+        var profile: String
+        var domain: String
+        var domainChinese: String
+        var values: [Value]
+        var hasValues: Bool
+        var interval: String
+        var stale: Bool
+        var seen: String
+        var offline: Bool
+        var deviceName: String?
+    }
+
+    struct Site {
+        var name: String
+        var devices: [DeviceRow]
+        var count: Int
+    }
+
+    struct AlertRow {
+        var id: Int64
+        var rule: String
+        var device: String
+        var title: String
+        var message: String
+        var raised: String
+        var late: Bool
+        var status: String
+        var canAck: Bool
+        var canResolve: Bool
+        var value: String?
+        var threshold: String?
+        var acknowledgedBy: String?
+    }
+
+    struct Level {
+        var name: String
+        var chinese: String
+        var roman: String
+        var gravity: String
+        var count: Int
+        var alerts: [AlertRow]
+        var hasAlerts: Bool
+    }
+
+    struct RejectRow {
+        var at: String
+        var topic: String
+        var code: String
+        var reason: String
+        var payload: String
+    }
+
+    var sites: [Site]
+    var levels: [Level]
+    var rejects: [RejectRow]
+    var hasRejects: Bool
+    var deviceCount: Int
+    var staleCount: Int
+    var seriesCount: Int
+    var openCount: Int
+    var hasOpen: Bool
+    var canAct: Bool
+    var staleFactor: Int
+    /// Set by the page: who is logged in, the session's CSRF token, when it was made.
+    var user: DashboardUser?
+    var csrf = ""
+    var generated = ""
 
     /// A value or device is stale when its age exceeds this many expected intervals (the
     /// device-silence preset's blue level).
@@ -24,7 +109,7 @@ struct DashboardView {
         let rejects = try store.rejects(limit: 20)
 
         // Sites → devices → latest values.
-        var sites: [String: [[String: Any]]] = [:]
+        var sites: [String: [DeviceRow]] = [:]
         var staleDevices = 0
         for record in records {
             let device = record.device
@@ -33,70 +118,59 @@ struct DashboardView {
             let seenAge = record.lastSeen.map { now - $0 }
             let deviceStale = seenAge.map { $0 > limit } ?? true
             if deviceStale { staleDevices += 1 }
-            let values: [[String: Any]] = (byDevice[device.id] ?? []).map { v in
+            let values = (byDevice[device.id] ?? []).map { v in
                 let metric = MetricCatalogue.metric(named: v.metric)
                 let age = now - v.timestamp
-                return [
-                    "metric": v.metric, "chinese": metric?.chineseName ?? v.metric,
-                    "value": format(v.value, precision: metric?.precision ?? 2), "unit": v.unit,
-                    "age": ageText(age), "at": LocalTime.format(v.timestamp, offsetMinutes: offsetMinutes),
-                    "stale": age > limit,
-                    "chart": "/dashboard/chart?device=\(query(device.id))&metric=\(query(v.metric))",
-                ]
+                return Value(
+                    metric: v.metric, chinese: metric?.chineseName ?? v.metric,
+                    value: format(v.value, precision: metric?.precision ?? 2), unit: v.unit, age: ageText(age),
+                    at: LocalTime.format(v.timestamp, offsetMinutes: offsetMinutes), stale: age > limit,
+                    chart: "/dashboard/chart?device=\(query(device.id))&metric=\(query(v.metric))")
             }
-            var row: [String: Any] = [
-                "id": device.id, "profile": device.profile, "domain": device.domain.rawValue,
-                "domainChinese": device.domain.chineseName, "values": values, "hasValues": !values.isEmpty,
-                "interval": durationText(interval), "stale": deviceStale,
-                "seen": seenAge.map { ageText($0) + " ago" } ?? "never 从未",
-                "offline": record.presence == "offline",
-            ]
-            if let name = device.name { row["deviceName"] = name }
-            sites[device.site ?? "", default: []].append(row)
+            sites[device.site ?? "", default: []].append(
+                DeviceRow(
+                    id: device.id, profile: device.profile, domain: device.domain.rawValue,
+                    domainChinese: device.domain.chineseName, values: values, hasValues: !values.isEmpty,
+                    interval: durationText(interval), stale: deviceStale,
+                    seen: seenAge.map { ageText($0) + " ago" } ?? "never 从未", offline: record.presence == "offline",
+                    deviceName: device.name))
         }
-        let siteList: [[String: Any]] = sites.keys.sorted { a, b in
+        let siteList = sites.keys.sorted { a, b in
             // Named sites first, alphabetically; devices without a site last.
             a.isEmpty != b.isEmpty ? !a.isEmpty : a < b
         }.map { key in
-            ["name": key.isEmpty ? "No site 未分配站点" : key, "devices": sites[key]!, "count": sites[key]!.count]
+            Site(name: key.isEmpty ? "No site 未分配站点" : key, devices: sites[key]!, count: sites[key]!.count)
         }
 
         // Open warnings by level, red first.
         let grouped = Dictionary(grouping: live, by: \.level)
-        let levels: [[String: Any]] = AlertLevel.allCases.reversed().map { level in
-            let alerts: [[String: Any]] = (grouped[level] ?? []).map { a in
-                var row: [String: Any] = [
-                    "id": a.id, "rule": a.rule, "device": a.device, "title": a.title, "message": a.message,
-                    "raised": LocalTime.format(a.raisedAt, offsetMinutes: offsetMinutes), "late": a.late,
-                    "status": a.status == .open ? "open 未确认" : "acknowledged 已确认",
-                    "canAck": canAct && a.status == .open, "canResolve": canAct,
-                ]
-                if let v = a.value { row["value"] = format(v, precision: 2) }
-                if let t = a.threshold { row["threshold"] = format(t, precision: 2) }
-                if let by = a.acknowledgedBy { row["acknowledgedBy"] = by }
-                return row
+        let levels = AlertLevel.allCases.reversed().map { level in
+            let alerts = (grouped[level] ?? []).map { a in
+                AlertRow(
+                    id: a.id, rule: a.rule, device: a.device, title: a.title, message: a.message,
+                    raised: LocalTime.format(a.raisedAt, offsetMinutes: offsetMinutes), late: a.late,
+                    status: a.status == .open ? "open 未确认" : "acknowledged 已确认", canAck: canAct && a.status == .open,
+                    canResolve: canAct, value: a.value.map { format($0, precision: 2) },
+                    threshold: a.threshold.map { format($0, precision: 2) }, acknowledgedBy: a.acknowledgedBy)
             }
-            return [
-                "name": level.name, "chinese": level.chineseName, "roman": level.roman, "gravity": level.gravity,
-                "count": liveCounts[level] ?? alerts.count, "alerts": alerts, "hasAlerts": !alerts.isEmpty,
-            ]
+            return Level(
+                name: level.name, chinese: level.chineseName, roman: level.roman, gravity: level.gravity,
+                count: liveCounts[level] ?? alerts.count, alerts: alerts, hasAlerts: !alerts.isEmpty)
         }
 
-        let rejectRows: [[String: Any]] = rejects.map { r in
+        let rejectRows = rejects.map { r in
             var preview = String(decoding: r.payload.prefix(160), as: UTF8.self)
             if r.payload.count > 160 { preview += "…" }
-            return [
-                "at": LocalTime.format(r.receivedAt, offsetMinutes: offsetMinutes), "topic": r.topic,
-                "code": r.code.rawValue, "reason": r.reason, "payload": preview,
-            ]
+            return RejectRow(
+                at: LocalTime.format(r.receivedAt, offsetMinutes: offsetMinutes), topic: r.topic, code: r.code.rawValue,
+                reason: r.reason, payload: preview)
         }
 
-        return DashboardView(model: [
-            "sites": siteList, "levels": levels, "rejects": rejectRows, "hasRejects": !rejectRows.isEmpty,
-            "deviceCount": records.count, "staleCount": staleDevices, "seriesCount": latest.count,
-            "openCount": liveCounts.values.reduce(0, +), "hasOpen": !live.isEmpty, "canAct": canAct,
-            "staleFactor": Int(staleFactor),
-        ])
+        return DashboardView(
+            sites: siteList, levels: levels, rejects: rejectRows, hasRejects: !rejectRows.isEmpty,
+            deviceCount: records.count, staleCount: staleDevices, seriesCount: latest.count,
+            openCount: liveCounts.values.reduce(0, +), hasOpen: !live.isEmpty, canAct: canAct,
+            staleFactor: Int(staleFactor))
     }
 
     /// `v` at `precision` decimals without trailing zeros (no "-0").
