@@ -125,6 +125,7 @@ public final class AlertEngine {
         for rule in rules where rule.applies(to: device) {
             let key = Key(rule: rule.id, device: id)
             let runtime = RuleRuntime(rule: rule, device: device, persisted: unwritten[key] ?? persisted[key])
+            runtime.expectedInterval = expectedInterval(device) ?? options.defaultInterval
             slot.all.append(runtime)
             if case .silence(let interval, _) = rule.condition {
                 runtime.interval = interval ?? expectedInterval(device) ?? options.defaultInterval
@@ -346,6 +347,30 @@ public final class AlertEngine {
             return (record.level?.rawValue ?? 0, pending)
         }
         return (runtime.level, runtime.pendingSince)
+    }
+
+    /// The latest value of the derived index of `rule` on `device`, its level (1…5) and the
+    /// level's name, and the warning in force: what staff see of fire danger at every level,
+    /// including levels 1–2, which raise no warning. From memory, else the persisted state;
+    /// `nil` when the rule is not a derived index or has no value for the device yet.
+    public func indexStatus(rule: String, device: String) -> IndexStatus? {
+        if let slot = slots[device], let runtime = slot.all.first(where: { $0.rule.id == rule }), let status = runtime.indexStatus {
+            return status
+        }
+        let key = Key(rule: rule, device: device)
+        guard let record = unwritten[key] ?? persisted[key], let r = rules.first(where: { $0.id == rule }) else { return nil }
+        return IndexStatus(record: record, rule: r)
+    }
+
+    /// ``indexStatus(rule:device:)`` of every derived-index rule on every device that has a
+    /// value (or only on `device`), by device then rule.
+    public func indexStatuses(device: String? = nil) -> [IndexStatus] {
+        var keys = Set(persisted.keys).union(unwritten.keys)
+        for slot in slots.values { for runtime in slot.all { keys.insert(Key(rule: runtime.rule.id, device: runtime.device.id)) } }
+        let derived = Set(rules.filter { if case .derived = $0.condition { true } else { false } }.map(\.id))
+        return keys.filter { derived.contains($0.rule) && (device == nil || $0.device == device) }
+            .sorted { ($0.device, $0.rule) < ($1.device, $1.rule) }
+            .compactMap { indexStatus(rule: $0.rule, device: $0.device) }
     }
 
     /// The persisted states of `rule` (for people: level and pending timers per device).

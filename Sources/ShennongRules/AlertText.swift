@@ -34,8 +34,8 @@ enum AlertText {
         case .fraction(let good, let threshold, let window, _):
             what = "近\(chineseDuration(window))\(name) \(good.symbol) \(format(threshold))\(unit) 的时长 \(v) 小时 \(s) \(t) 小时"
         case .derived(let index):
-            let label = index == .fireDanger ? "森林火险指数（LY/T 1172）" : "Nesterov 指数"
-            what = "\(label) \(v) \(s) \(t)"
+            let grade = value.flatMap { $0.isFinite ? "（\(index.grade(of: $0).title)）" : nil } ?? ""
+            what = "\(index.chineseName) \(v)\(grade) \(s) \(t)"
         case .silence(_, let offline):
             if value == .infinity, let offline, offline == l {
                 what = "设备离线（状态主题遗嘱消息 offline）"

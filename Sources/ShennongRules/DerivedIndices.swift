@@ -1,4 +1,5 @@
 import Foundation
+import ShennongAlerts
 
 /// The forest-fire danger and Nesterov indices from a weather station's metrics.
 ///
@@ -48,6 +49,103 @@ public enum FireDangerScore {
     /// The index from its parts.
     public static func index(tmax: Double, rhMin: Double, dryDays: Int, windMax: Double, phenology: Double = 0) -> Double {
         temperature(tmax) + humidity(rhMin) + Self.dryDays(dryDays) + wind(windMax) - phenology
+    }
+
+    /// The lowest index of levels 2…5 (LY/T 1172-95: ≤ 25 / 26–50 / 51–72 / 73–90 / ≥ 91).
+    public static let levelBounds: [Double] = [26, 51, 73, 91]
+}
+
+/// The level of a derived index value (1…5) and its name, for people: what staff see of an
+/// index whether or not it raises a warning.
+///
+/// For the LY/T 1172 fire danger these are the forest-fire danger weather levels of
+/// QX/T 77-2007 as Guangdong forecasts them: 一级 低火险, 二级 较低火险, 三级 较高火险 (可燃),
+/// 四级 高火险 (易燃), 五级 极高火险 (极易燃). Only levels 3–5 have warning signals
+/// (yellow, orange, red, STANDARDS.md); levels 1–2 are shown as the index and its level name.
+public struct IndexGrade: Sendable, Hashable, Codable {
+    /// 1…5.
+    public var level: Int
+    /// The level's Chinese name (较低火险).
+    public var name: String
+    /// The level as people write it: 二级 较低火险.
+    public var title: String { "\(Self.ordinals[level - 1])级 \(name)" }
+    /// The colour of the level in the daily forecast (green, blue, yellow, orange, red); not a warning signal.
+    public var forecastColour: String { ["green", "blue", "yellow", "orange", "red"][level - 1] }
+
+    static let ordinals = ["一", "二", "三", "四", "五"]
+
+    public init(level: Int, name: String) {
+        self.level = level
+        self.name = name
+    }
+}
+
+extension DerivedIndex {
+    /// The lowest value of levels 2…5: LY/T 1172-95 levels (fire danger), Nesterov classes [check].
+    public var levelBounds: [Double] {
+        switch self {
+        case .fireDanger: FireDangerScore.levelBounds
+        case .nesterov: [300, 1000, 4000, 10000]
+        }
+    }
+
+    /// The names of levels 1…5.
+    public var levelNames: [String] {
+        switch self {
+        case .fireDanger: ["低火险", "较低火险", "较高火险", "高火险", "极高火险"]
+        case .nesterov: ["无火险", "低火险", "中等火险", "高火险", "极高火险"]
+        }
+    }
+
+    /// The level (1…5) of an index value and its name.
+    public func grade(of value: Double) -> IndexGrade {
+        let level = 1 + levelBounds.filter { value >= $0 }.count
+        return IndexGrade(level: level, name: levelNames[level - 1])
+    }
+
+    /// `森林火险指数（LY/T 1172）`, `Nesterov 指数`.
+    public var chineseName: String {
+        switch self {
+        case .fireDanger: "森林火险指数（LY/T 1172）"
+        case .nesterov: "Nesterov 指数"
+        }
+    }
+}
+
+/// The latest value of a derived index on one device (a weather station), with its level:
+/// what the dashboard shows of fire danger at every level, warning or not.
+public struct IndexStatus: Sendable, Hashable {
+    public var rule: String
+    public var device: String
+    public var index: DerivedIndex
+    /// The index value at the latest evaluated reading.
+    public var value: Double
+    /// Its level (1…5) and name (二级 较低火险).
+    public var grade: IndexGrade
+    /// Since when (ms, reading time) the index has had this value.
+    public var at: Int64
+    /// The warning level in force for the rule (`nil`: none — always so at levels 1–2 of the fire-danger preset).
+    public var warning: AlertLevel?
+
+    public init(rule: String, device: String, index: DerivedIndex, value: Double, at: Int64, warning: AlertLevel?) {
+        self.rule = rule
+        self.device = device
+        self.index = index
+        self.value = value
+        self.grade = index.grade(of: value)
+        self.at = at
+        self.warning = warning
+    }
+
+    /// The status kept in a persisted rule state (``RuleStateRecord/state``) of a derived-index
+    /// rule: for readers of the store (the dashboard) without the engine. `nil` when the rule
+    /// is not a derived index or the state holds no value yet.
+    public init?(record: RuleStateRecord, rule: Rule) {
+        guard case .derived(let index) = rule.condition, record.rule == rule.id,
+            let state = try? JSONDecoder().decode(PersistedRuleState.self, from: Data(record.state.utf8)),
+            let value = state.x, let at = state.xt
+        else { return nil }
+        self.init(rule: rule.id, device: record.device, index: index, value: value, at: at, warning: record.level)
     }
 }
 

@@ -45,22 +45,29 @@ public enum Comparison: String, Sendable, Hashable, Codable, CaseIterable {
 }
 
 /// One level of a rule: compare the condition's value with a threshold (over a window, for
-/// windowed conditions), optionally with its own duration and clear margin.
+/// windowed conditions), optionally with its own duration, reading count and clear margin.
 public struct LevelSpec: Sendable, Hashable, Codable {
     public var comparison: Comparison
     public var threshold: Double
     /// The window (ms) for windowed conditions whose levels differ in window (rainfall 12/6/3 h).
     public var window: Int64?
-    /// How long (ms) the level must hold before it is raised; `nil`: the rule's.
+    /// How long (ms) the value must be in the condition, in total, before the level is raised
+    /// (see ``Rule/duration``); `nil`: the rule's.
     public var duration: Int64?
+    /// How many readings in the condition the level needs before it is raised; `nil`: the rule's.
+    public var minReadings: Int?
     /// Hysteresis: how far past the threshold (on the safe side) the value must go to clear; `nil`: the rule's.
     public var clearMargin: Double?
 
-    public init(comparison: Comparison, threshold: Double, window: Int64? = nil, duration: Int64? = nil, clearMargin: Double? = nil) {
+    public init(
+        comparison: Comparison, threshold: Double, window: Int64? = nil, duration: Int64? = nil, minReadings: Int? = nil,
+        clearMargin: Double? = nil
+    ) {
         self.comparison = comparison
         self.threshold = threshold
         self.window = window
         self.duration = duration
+        self.minReadings = minReadings
         self.clearMargin = clearMargin
     }
 }
@@ -169,8 +176,22 @@ public struct Rule: Sendable, Hashable {
     public var levels: [AlertLevel: LevelSpec]
     /// Per-device levels (a gauge's own warning and guaranteed stages): replace `levels`.
     public var overrides: [String: [AlertLevel: LevelSpec]]
-    /// How long (ms) a level must hold before it is raised (0: at once).
+    /// How long (ms) the value must be in a level's condition before the level is raised (0:
+    /// at once), counted under sample-and-hold: each reading's state holds until the next
+    /// reading, at most ``maxGap``. Time in the condition adds up across short excursions out
+    /// of it: the count starts over only once the value has stayed out of the condition for
+    /// as long as the duration itself (at the first reading out of it when ``continuous``).
+    /// The level is raised at a reading in the condition.
     public var duration: Int64
+    /// How many readings in the condition a level needs (in the same count) before it is raised (≥ 1).
+    public var minReadings: Int
+    /// How long (ms) one reading holds at most for ``duration``; `nil`: three times the
+    /// device's expected interval, and never less than the level's duration (so two readings
+    /// in the condition a duration apart still raise it).
+    public var maxGap: Int64?
+    /// The value must stay in the condition for the whole duration: one reading out of it
+    /// starts the count over ("three days running").
+    public var continuous: Bool
     /// Hysteresis in the value's unit.
     public var clearMargin: Double
     /// How long (ms) the value must stay clear before a level is dropped (0: at once).
@@ -184,7 +205,8 @@ public struct Rule: Sendable, Hashable {
         id: String, name: String, source: String? = nil, category: String = "Other", instruction: String? = nil,
         metric: String?, selector: DeviceSelector = DeviceSelector(), condition: Condition,
         levels: [AlertLevel: LevelSpec], overrides: [String: [AlertLevel: LevelSpec]] = [:], duration: Int64 = 0,
-        clearMargin: Double = 0, clearAfter: Int64 = 0, enabled: Bool = true, file: String = "", line: Int = 0
+        clearMargin: Double = 0, clearAfter: Int64 = 0, minReadings: Int = 1, maxGap: Int64? = nil, continuous: Bool = false,
+        enabled: Bool = true, file: String = "", line: Int = 0
     ) {
         self.id = id
         self.name = name
@@ -199,6 +221,9 @@ public struct Rule: Sendable, Hashable {
         self.duration = duration
         self.clearMargin = clearMargin
         self.clearAfter = clearAfter
+        self.minReadings = max(1, minReadings)
+        self.maxGap = maxGap
+        self.continuous = continuous
         self.enabled = enabled
         self.file = file
         self.line = line

@@ -27,12 +27,14 @@ public final class RuleCatalog: Sendable {
 public enum RuleReplay {
     /// The level changes the rules would have made for `device` over `[from, to)`, in order.
     /// Windows start from the readings stored before `from`; silence is not replayed.
+    /// - Parameter expectedInterval: the device's reporting interval (ms), from its profile, as
+    ///   the server's engine has it (a duration's default max gap is three of them).
     public static func run(
         rules: [Rule], store: any AlertStore & DeviceRegistry & ReadingQueries, device id: String, from: Int64, to: Int64,
-        limit: Int = 1_000_000
+        limit: Int = 1_000_000, expectedInterval: @escaping (Device) -> Int64? = { _ in nil }
     ) throws -> [AlertLevelChange] {
         guard let device = try store.device(id: id) else { throw StoreError(.notFound, "no device \(id)") }
-        let engine = AlertEngine(rules: rules, options: EngineOptions(lateAfter: nil))
+        let engine = AlertEngine(rules: rules, options: EngineOptions(lateAfter: nil), expectedInterval: expectedInterval)
         engine.setDevices([(device, nil)])
         let readings = try store.readings(device: id, from: from, to: to, limit: limit).sorted {
             ($0.timestamp, $0.metric) < ($1.timestamp, $1.metric)

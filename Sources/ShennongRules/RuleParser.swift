@@ -34,11 +34,16 @@ public struct RuleFileError: Error, Sendable, Hashable, CustomStringConvertible 
 ///       red:    { window: 3h, at_least: 100 }
 ///     devices:                                     # per-device levels replace `levels`
 ///       gauge-7: { yellow: { window: 6h, at_least: 40 } }
-///     for: 0s                                      # minimum duration
+///     for: 0s                                      # time in the condition before a level is raised
+///     min_readings: 1                              # readings in the condition it needs
+///     max_gap: 15m                                 # how long one reading holds at most
+///     continuous: false                            # true: one reading out starts `for:` over
 ///     clear_margin: 0                              # hysteresis, in the value's unit
 ///     clear_after: 1h                              # clear delay
 /// ```
-/// Comparisons: `at_least` (≥), `above` (>), `at_most` (≤), `below` (<).
+/// Comparisons: `at_least` (≥), `above` (>), `at_most` (≤), `below` (<). A level may give its
+/// own `for`, `min_readings` and `clear_margin`. How `for:` counts (sample-and-hold, with
+/// `max_gap` and `continuous`) is ``Rule/duration``; README "Warnings" has a worked example.
 public enum RuleParser {
     /// Parses the text of one rule file. Rules with errors are left out; every error is returned.
     public static func parse(yaml: String, file: String) -> (rules: [Rule], errors: [RuleFileError]) {
@@ -141,6 +146,16 @@ private struct ParseContext {
         return ms
     }
 
+    /// A whole number of at least `minimum`.
+    mutating func count(_ node: Node?, _ what: String, minimum: Int = 1) -> Int? {
+        guard let node else { return nil }
+        guard case .scalar(let s) = node, let value = Int(s.string.trimmingCharacters(in: .whitespaces)), value >= minimum else {
+            fail(node, "\(what) must be a whole number of at least \(minimum), not `\(node.string ?? "?")`")
+            return nil
+        }
+        return value
+    }
+
     mutating func bool(_ node: Node?, _ what: String) -> Bool? {
         guard let node else { return nil }
         guard let b = node.bool else {
@@ -192,11 +207,14 @@ private struct ParseContext {
                 fail(value, "\(what).\(level.name) must be a mapping like { at_least: 50 }")
                 continue
             }
-            checkKeys(spec, allowed: Set(Comparison.allCases.map(\.rawValue) + ["window", "for", "clear_margin"]), what: "\(what).\(level.name)")
+            checkKeys(
+                spec, allowed: Set(Comparison.allCases.map(\.rawValue) + ["window", "for", "min_readings", "clear_margin"]),
+                what: "\(what).\(level.name)")
             guard let (comparison, threshold) = comparison(spec, at: value, "\(what).\(level.name)") else { continue }
             out[level] = LevelSpec(
                 comparison: comparison, threshold: threshold, window: duration(spec["window"], "window"),
-                duration: duration(spec["for"], "for"), clearMargin: number(spec["clear_margin"], "clear_margin"))
+                duration: duration(spec["for"], "for"), minReadings: count(spec["min_readings"], "min_readings"),
+                clearMargin: number(spec["clear_margin"], "clear_margin"))
         }
         return out
     }
@@ -210,7 +228,7 @@ private struct ParseContext {
             m,
             allowed: [
                 "id", "name", "source", "category", "instruction", "metric", "select", "condition", "levels", "level",
-                "devices", "for", "clear_margin", "clear_after", "enabled",
+                "devices", "for", "min_readings", "max_gap", "continuous", "clear_margin", "clear_after", "enabled",
             ], what: "a rule")
         guard let id = string(m["id"], "id") else {
             fail(node, "a rule needs an `id`")
@@ -357,6 +375,13 @@ private struct ParseContext {
         if m["level"] != nil && !(kind == "range" || kind == "stuck") {
             fail(m["level"], "`level:` is the shorthand of range and stuck rules; give `levels:` instead")
         }
+        if kind == "silence",
+            m["min_readings"] != nil || ([levels] + Array(overrides.values)).contains(where: { $0.values.contains { $0.minReadings != nil } })
+        {
+            fail(m["min_readings"] ?? m["levels"] ?? node, "min_readings counts readings: a silence rule has none (give `for:` instead)")
+        }
+        let maxGap = duration(m["max_gap"], "max_gap")
+        if maxGap == 0 { fail(m["max_gap"], "max_gap must be positive") }
         if levels.isEmpty && overrides.isEmpty {
             fail(node, "rule \(id) has no levels (give `levels:`, per-device `devices:`, or `level:` for range/stuck)")
             return nil
@@ -385,7 +410,8 @@ private struct ParseContext {
             instruction: string(m["instruction"], "instruction"), metric: metric, selector: selector, condition: condition,
             levels: levels, overrides: overrides, duration: duration(m["for"], "for") ?? 0,
             clearMargin: number(m["clear_margin"], "clear_margin") ?? 0, clearAfter: duration(m["clear_after"], "clear_after") ?? 0,
-            enabled: bool(m["enabled"], "enabled") ?? true, file: file, line: node.mark?.line ?? 0)
+            minReadings: count(m["min_readings"], "min_readings") ?? 1, maxGap: maxGap,
+            continuous: bool(m["continuous"], "continuous") ?? false, enabled: bool(m["enabled"], "enabled") ?? true, file: file, line: node.mark?.line ?? 0)
     }
 }
 

@@ -2,18 +2,121 @@ import Foundation
 import ShennongAlerts
 import ShennongCore
 
-/// The timers of one level: raised after its duration, dropped after the clear delay.
+/// How one level's duration is counted: the settings of ``LevelTimer/observe(at:crossed:_:)``.
+struct HoldRule: Equatable, Sendable {
+    /// Time (ms) in the condition the level needs.
+    var duration: Int64
+    /// Readings in the condition the level needs.
+    var minReadings: Int
+    /// How long (ms) one reading holds at most.
+    var maxGap: Int64
+    /// Time (ms) held out of the condition, in one run, that starts the count over (0: the
+    /// first reading out of it does).
+    var reset: Int64
+}
+
+/// The timers of one level: raised once the value has been in the condition long enough,
+/// dropped after the clear delay. O(1) whatever the readings.
+///
+/// Raising counts under sample-and-hold: a count starts with a reading in the condition
+/// (`p`); each reading's state (in the condition or not) holds from its time until the next
+/// reading, at most the max gap (time beyond it counts neither way). Time held in the
+/// condition adds up in `h`; time held out of it adds up in `o`, the current run out of the
+/// condition, which each reading in the condition sets back to 0. When `o` reaches the reset
+/// time the count is over (`p` and the rest cleared). A reading in the condition raises the
+/// level once `h` ≥ the duration and `n` (readings in the condition) ≥ min_readings.
+///
+/// Persisted as JSON with one-letter keys; a field missing from an older state takes its
+/// default (see ``RuleRuntime`` for states written before `h` existed).
 struct LevelTimer: Codable, Equatable, Sendable {
-    /// Since when the value has been on the warning side (level not yet raised).
+    /// When the current count started (the first reading in the condition); the level is not raised.
     var p: Int64?
     /// Whether the level is raised.
     var a = false
     /// Since when the value has been clear of the threshold by the margin (level still raised).
     var c: Int64?
+    /// Time (ms) held in the condition in the current count.
+    var h: Int64 = 0
+    /// Time (ms) held out of the condition since the last reading in it.
+    var o: Int64 = 0
+    /// Readings in the condition in the current count.
+    var n = 0
+    /// The latest reading of the current count, and whether it was in the condition.
+    var l: Int64?
+    var i = false
+
+    init() {}
+
+    init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        p = try c.decodeIfPresent(Int64.self, forKey: .p)
+        a = try c.decodeIfPresent(Bool.self, forKey: .a) ?? false
+        self.c = try c.decodeIfPresent(Int64.self, forKey: .c)
+        h = try c.decodeIfPresent(Int64.self, forKey: .h) ?? 0
+        o = try c.decodeIfPresent(Int64.self, forKey: .o) ?? 0
+        n = try c.decodeIfPresent(Int.self, forKey: .n) ?? 0
+        l = try c.decodeIfPresent(Int64.self, forKey: .l)
+        i = try c.decodeIfPresent(Bool.self, forKey: .i) ?? false
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var e = encoder.container(keyedBy: CodingKeys.self)
+        try e.encodeIfPresent(p, forKey: .p)
+        try e.encode(a, forKey: .a)
+        try e.encodeIfPresent(c, forKey: .c)
+        if h != 0 { try e.encode(h, forKey: .h) }
+        if o != 0 { try e.encode(o, forKey: .o) }
+        if n != 0 { try e.encode(n, forKey: .n) }
+        try e.encodeIfPresent(l, forKey: .l)
+        if i { try e.encode(i, forKey: .i) }
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case p, a, c, h, o, n, l, i
+    }
+
+    /// Forgets the current count (the raised flag and the clear timer stay).
+    mutating func endCount() {
+        p = nil
+        h = 0
+        o = 0
+        n = 0
+        l = nil
+        i = false
+    }
+
+    /// A reading at `ts`, in the condition or not, while the level is not raised. Returns
+    /// whether it raises the level (the count is then over).
+    mutating func observe(at ts: Int64, crossed: Bool, _ rule: HoldRule) -> Bool {
+        if let last = l {
+            // The previous reading's state held until now, at most the max gap.
+            let held = min(max(0, ts - last), rule.maxGap)
+            if i { h += held } else { o += held }
+            // A run out of the condition as long as the reset time ends the count.
+            if (!i || !crossed) && o >= rule.reset { endCount() }
+        }
+        guard crossed else {
+            if p != nil {
+                l = ts
+                i = false
+            }
+            return false
+        }
+        if p == nil { p = ts }
+        n += 1
+        o = 0
+        l = ts
+        i = true
+        guard h >= rule.duration && n >= rule.minReadings else { return false }
+        endCount()
+        a = true
+        return true
+    }
 }
 
 /// What is persisted of one (rule, device): the level timers, the watermark per input
-/// metric, and for derived indices the station's day; for silence the offline flag.
+/// metric, and for derived indices the station's day and the index's latest value; for
+/// silence the offline flag.
 ///
 /// Windows are not persisted: they are rebuilt from stored readings on first touch.
 struct PersistedRuleState: Codable, Equatable, Sendable {
@@ -21,6 +124,22 @@ struct PersistedRuleState: Codable, Equatable, Sendable {
     var w: [Int64] = []
     var day: WeatherDay?
     var offline: Bool?
+    /// Derived indices: the latest value and the time of the reading it took that value at
+    /// (written when the value changes, not at every reading).
+    var x: Double?
+    var xt: Int64?
+
+    init() {}
+
+    init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        levels = try c.decodeIfPresent([LevelTimer].self, forKey: .levels) ?? levels
+        w = try c.decodeIfPresent([Int64].self, forKey: .w) ?? []
+        day = try c.decodeIfPresent(WeatherDay.self, forKey: .day)
+        offline = try c.decodeIfPresent(Bool.self, forKey: .offline)
+        x = try c.decodeIfPresent(Double.self, forKey: .x)
+        xt = try c.decodeIfPresent(Int64.self, forKey: .xt)
+    }
 }
 
 /// The evaluation of one rule for one device: windows, level timers, the level in force.
@@ -41,6 +160,8 @@ final class RuleRuntime {
     var ready: Bool
     /// Silence: expected interval (ms) and when the device was last heard (receive time).
     var interval: Int64 = 300_000
+    /// The device's expected reporting interval (ms): the default max gap of a duration is three of them.
+    var expectedInterval: Int64 = 300_000
     var lastHeard: Int64?
 
     private var multi: MultiSpanWindow?
@@ -68,6 +189,17 @@ final class RuleRuntime {
         // Levels the (edited) rule no longer has are dropped.
         let known = Set(specs.map(\.level.rawValue))
         for i in 0..<4 where !known.contains(i + 1) { state.levels[i] = LevelTimer() }
+        // A state written before durations were counted by hold time has only `p` ("on the
+        // warning side since p", through the newest evaluated reading): the count so far.
+        let newest = state.w.max() ?? persisted?.watermark ?? Int64.min
+        for i in 0..<4 {
+            guard let since = state.levels[i].p, state.levels[i].l == nil else { continue }
+            let last = max(since, newest)
+            state.levels[i].h = last - since
+            state.levels[i].l = last
+            state.levels[i].i = true
+            state.levels[i].n = 1
+        }
         self.state = state
         level = Self.levelInForce(state.levels)
         let precision = rule.metric.flatMap { MetricCatalogue.metric(named: $0)?.precision } ?? 3
@@ -170,6 +302,12 @@ final class RuleRuntime {
             case .nesterov:
                 x = day.nesterovNow
             }
+            // Kept for people at every level, warning or not (``AlertEngine/indexStatus(rule:device:)``).
+            if let x, x != state.x {
+                state.x = x
+                state.xt = r.timestamp
+                dirty = true
+            }
         case .silence:
             x = 0
         }
@@ -212,6 +350,14 @@ final class RuleRuntime {
         }
     }
 
+    /// How the duration of `spec` is counted on this device.
+    func holdRule(_ spec: LevelSpec) -> HoldRule {
+        let duration = spec.duration ?? rule.duration
+        return HoldRule(
+            duration: duration, minReadings: spec.minReadings ?? rule.minReadings,
+            maxGap: rule.maxGap ?? max(3 * expectedInterval, duration), reset: rule.continuous ? 0 : duration)
+    }
+
     /// Runs the level timers with the value of each level (`value(k)` for spec `k`).
     private func step(at ts: Int64, value: (Int) -> Double?) -> (from: Int, to: Int)? {
         var changed = false
@@ -222,31 +368,22 @@ final class RuleRuntime {
             let spec = entry.spec
             var t = state.levels[i]
             let before = t
-            if spec.comparison.crossed(x, spec.threshold) {
+            let crossed = spec.comparison.crossed(x, spec.threshold)
+            if !t.a {
+                // Counting towards the duration (sample-and-hold).
+                _ = t.observe(at: ts, crossed: crossed, holdRule(spec))
+            } else if crossed {
                 t.c = nil
-                if !t.a {
-                    let since = t.p ?? ts
-                    if ts - since >= (spec.duration ?? rule.duration) {
-                        t.a = true
-                        t.p = nil
-                    } else {
-                        t.p = since
-                    }
-                }
             } else if spec.comparison.cleared(x, spec.threshold, margin: spec.clearMargin ?? rule.clearMargin) {
-                t.p = nil
-                if t.a {
-                    let since = t.c ?? ts
-                    if ts - since >= rule.clearAfter {
-                        t.a = false
-                        t.c = nil
-                    } else {
-                        t.c = since
-                    }
+                let since = t.c ?? ts
+                if ts - since >= rule.clearAfter {
+                    t.a = false
+                    t.c = nil
+                } else {
+                    t.c = since
                 }
             } else {
-                // In the hysteresis band: a raised level stays, timers start over.
-                t.p = nil
+                // In the hysteresis band: a raised level stays, its clear timer starts over.
                 t.c = nil
             }
             if t != before {
@@ -280,8 +417,14 @@ final class RuleRuntime {
             updatedAt: now)
     }
 
-    /// When the lowest pending level started, for people (fires at + duration).
+    /// The levels counting towards their duration and when each count started, for people.
     var pendingSince: [(level: AlertLevel, since: Int64)] {
         specs.compactMap { entry in state.levels[entry.level.rawValue - 1].p.map { (entry.level, $0) } }
+    }
+
+    /// The latest value of a derived index with its level, for people.
+    var indexStatus: IndexStatus? {
+        guard case .derived(let index) = rule.condition, let x = state.x, let at = state.xt else { return nil }
+        return IndexStatus(rule: rule.id, device: device.id, index: index, value: x, at: at, warning: AlertLevel(stored: level))
     }
 }

@@ -164,6 +164,12 @@ public final class RulesStage: IngestObserver, Sendable {
         notifier.enqueue(notices)
     }
 
+    /// The latest derived-index values (forest-fire danger) with their levels, per device
+    /// (or only `device`): see ``AlertEngine/indexStatuses(device:)``.
+    public func indexStatuses(device: String? = nil) -> [IndexStatus] {
+        state.withLock { $0.engine.indexStatuses(device: device) }
+    }
+
     /// New rules (SIGHUP): evaluation continues from the persisted states.
     public func reload(rules: [Rule]) {
         state.withLock { $0.engine.reload(rules: rules) }

@@ -66,6 +66,36 @@ struct PersistenceTests {
         #expect(out.changes.isEmpty)
     }
 
+    @Test("a rule state written before durations counted hold time (only `p`, pending since) loads and carries on; so does an empty one")
+    func olderStateLoads() throws {
+        let r = try rule(Self.stageRule)
+        let gauge = device("gauge-1", domain: .flood)
+        // As the previous version wrote it after m0…m5 at or above the stage (yellow is the second timer).
+        let old = RuleStateRecord(
+            rule: r.id, device: gauge.id, level: nil, watermark: t0 + 5 * minute,
+            state: #"{"levels":[{"a":false},{"p":\#(t0),"a":false},{"a":false},{"a":false}],"w":[\#(t0 + 5 * minute)]}"#, updatedAt: t0)
+        let engine = AlertEngine(rules: [r], persisted: [old])
+        engine.setDevices([(gauge, nil)])
+        #expect(engine.status(rule: r.id, device: gauge.id)?.pending.map(\.since) == [t0])
+        let early = try engine.evaluate(readings: Self.levels(3...9), now: t0 + 9 * minute, history: { $0.map { _ in [] } })
+        #expect(early.changes.isEmpty)
+        engine.committed(early)
+        let due = try engine.evaluate(readings: Self.levels(10...10), now: t0 + 10 * minute, history: { $0.map { _ in [] } })
+        #expect(steps(due.changes) == [Step(10, nil, .yellow)])
+
+        // A state with none of its fields: a fresh start.
+        let empty = RuleStateRecord(rule: r.id, device: gauge.id, level: nil, watermark: 0, state: "{}", updatedAt: t0)
+        let fresh = AlertEngine(rules: [r], persisted: [empty])
+        fresh.setDevices([(gauge, nil)])
+        let out = try fresh.evaluate(readings: Self.levels(0...10), now: t0 + 10 * minute, history: { $0.map { _ in [] } })
+        #expect(steps(out.changes) == [Step(10, nil, .yellow)])
+        // What is written now round-trips, hold time and all.
+        let written = try #require(early.states.first)
+        let decoded = try JSONDecoder().decode(PersistedRuleState.self, from: Data(written.state.utf8))
+        #expect(decoded.levels[1].p == t0 && decoded.levels[1].h == 9 * minute && decoded.levels[1].l == t0 + 9 * minute)
+        #expect(written.state.contains("\"p\":\(t0)"))
+    }
+
     @Test("a failed write is discarded: the redelivered burst is evaluated again and raises the alert once")
     func failedWriteIsDiscarded() throws {
         let (store, dir) = try temporaryStore()

@@ -80,6 +80,58 @@ struct RuleFileTests {
         #expect(rainstorm.levels[.red] == LevelSpec(comparison: .atLeast, threshold: 100, window: 3 * 3_600_000))
     }
 
+    @Test("for:, min_readings, max_gap and continuous: parsed at the rule and the level, refused where they make no sense")
+    func durationKeys() {
+        let good = """
+            rules:
+              - id: do-low
+                metric: dissolved_oxygen
+                condition: { kind: threshold }
+                levels:
+                  orange: { below: 3 }
+                  red: { below: 2, for: 1m, min_readings: 3 }
+                for: 5m
+                min_readings: 2
+                max_gap: 3m
+                continuous: true
+            """
+        let (rules, errors) = RuleParser.parse(yaml: good, file: "good.yaml")
+        #expect(errors.isEmpty, "\(errors)")
+        let r = rules.first
+        #expect(r?.duration == 300_000 && r?.minReadings == 2 && r?.maxGap == 180_000 && r?.continuous == true)
+        #expect(r?.levels[.red]?.minReadings == 3 && r?.levels[.red]?.duration == 60_000 && r?.levels[.orange]?.minReadings == nil)
+        // Defaults: one reading, the device's gap, counting across short excursions.
+        let plain = RuleParser.parse(yaml: good.replacingOccurrences(of: "\n    min_readings: 2\n    max_gap: 3m\n    continuous: true", with: ""), file: "p.yaml")
+        #expect(plain.rules.first?.minReadings == 1 && plain.rules.first?.maxGap == nil && plain.rules.first?.continuous == false)
+
+        let bad = """
+            rules:
+              - id: a
+                metric: dissolved_oxygen
+                condition: { kind: threshold }
+                levels:
+                  orange: { below: 3, min_readings: 0 }
+              - id: b
+                metric: dissolved_oxygen
+                condition: { kind: threshold }
+                levels:
+                  orange: { below: 3 }
+                min_readings: two
+                max_gap: 0s
+              - id: c
+                condition: { kind: silence }
+                levels:
+                  blue: { at_least: 3 }
+                min_readings: 2
+            """
+        let refused = RuleParser.parse(yaml: bad, file: "bad.yaml")
+        #expect(refused.rules.isEmpty, "\(refused.rules.map(\.id))")
+        #expect(refused.errors.contains { $0.line == 6 && $0.message.contains("min_readings must be a whole number of at least 1") }, "\(refused.errors)")
+        #expect(refused.errors.contains { $0.line == 12 && $0.message.contains("min_readings") }, "\(refused.errors)")
+        #expect(refused.errors.contains { $0.line == 13 && $0.message.contains("max_gap must be positive") }, "\(refused.errors)")
+        #expect(refused.errors.contains { $0.line == 18 && $0.message.contains("silence rule") }, "\(refused.errors)")
+    }
+
     @Test("durations and levels in rule files")
     func durationsAndLevels() {
         #expect(DurationText.milliseconds("10m") == 600_000)
