@@ -11,7 +11,7 @@ public enum TraceCommands {
     /// Milliseconds of a CLI date or time: `2025-03-01` (Beijing), RFC 3339, epoch s/ms, or
     /// `now`.
     public static func time(_ text: String, name: String) throws -> Int64 {
-        if text == "now" { return Int64((Date().timeIntervalSince1970 * 1000).rounded()) }
+        if text == "now" { return WallClock.system.now() }
         guard let ms = ChinaTime.parse(text) else {
             throw ClientError("\(name): cannot read \(text) as a date (2025-03-01, RFC 3339 or epoch)")
         }

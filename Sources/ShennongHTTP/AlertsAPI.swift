@@ -20,9 +20,15 @@ public struct AlertsAPI: RouteGroup {
     let catalog: RuleCatalog
     let cap: CAPOptions
     let notify: @Sendable (AlertNotice) -> Void
+    /// When a CAP message is sent, "now" of person transitions.
+    let clock: WallClock
 
     /// - Parameter notify: called with each transition people make (ack, resolve, close).
-    public init(store: any AlertStore & DeviceRegistry & ReadingQueries & TokenStore, catalog: RuleCatalog, cap: CAPOptions, notify: @escaping @Sendable (AlertNotice) -> Void) {
+    public init(
+        store: any AlertStore & DeviceRegistry & ReadingQueries & TokenStore, catalog: RuleCatalog, cap: CAPOptions,
+        clock: WallClock = .system, notify: @escaping @Sendable (AlertNotice) -> Void
+    ) {
+        self.clock = clock
         self.store = store
         self.catalog = catalog
         self.cap = cap
@@ -91,7 +97,7 @@ public struct AlertsAPI: RouteGroup {
         guard let alert = try store.alert(id: id) else { throw APIError(.notFound, "no alert \(id)") }
         let xml = CAPDocument.xml(
             alert: alert, transitions: try store.alertTransitions(id: id), device: try store.device(id: alert.device),
-            rule: catalog.rule(id: alert.rule), options: cap, sent: Int64((Date().timeIntervalSince1970 * 1000).rounded()))
+            rule: catalog.rule(id: alert.rule), options: cap, sent: clock.now())
         return Response(
             status: .ok, headers: [.contentType: "application/cap+xml; charset=utf-8", .cacheControl: "no-store"],
             body: .init(byteBuffer: ByteBuffer(string: xml)))
@@ -142,7 +148,7 @@ public struct AlertsAPI: RouteGroup {
         guard let device = q["device"].map(String.init), !device.isEmpty else {
             throw APIError(.badRequest, "query parameter device is required")
         }
-        let now = Int64((Date().timeIntervalSince1970 * 1000).rounded())
+        let now = clock.now()
         func time(_ name: String, _ fallback: Int64) throws -> Int64 {
             guard let text = q[Substring(name)] else { return fallback }
             guard let t = TimeExpression.parse(String(text), now: now) else {

@@ -9,6 +9,8 @@ import ShennongStore
 struct StaffAPI {
     let store: any StaffStore
     let profiles: @Sendable () -> [String: DeviceProfile]
+    /// Creation times of devices, "now" of time expressions.
+    var clock: WallClock = .system
 
     func register(on router: Router<StaffContext>) {
         let api = router.group("api/v1").add(middleware: BearerAuthMiddleware(store: store))
@@ -48,7 +50,7 @@ struct StaffAPI {
         }
         let text = String(decoding: buffer.readableBytesView, as: UTF8.self)
         let known = profiles()
-        switch DeviceCSV.parse(text, createdAt: Self.now(), profileDomain: { name in known[name].map { $0.domain } }) {
+        switch DeviceCSV.parse(text, createdAt: clock.now(), profileDomain: { name in known[name].map { $0.domain } }) {
         case .failure(let failure):
             let problems = failure.problems
             let shown = problems.prefix(50).map(\.description).joined(separator: "\n")
@@ -77,7 +79,7 @@ struct StaffAPI {
         let device = Device(
             id: body.id, profile: body.profile, domain: domain, site: body.site, name: body.name,
             latitude: body.latitude, longitude: body.longitude, areaCode: body.areaCode, owner: body.owner,
-            createdAt: Self.now(), attributes: body.attributes ?? [:])
+            createdAt: clock.now(), attributes: body.attributes ?? [:])
         do {
             try store.addDevice(device)
         } catch let error as StoreError where error.code == .conflict {
@@ -117,7 +119,7 @@ struct StaffAPI {
         guard let device = query["device"].map(String.init), !device.isEmpty else {
             throw APIError(.badRequest, "query parameter device is required")
         }
-        let now = Self.now()
+        let now = clock.now()
         let from = try time(query["from"], default: now - 86_400_000, now: now, name: "from")
         let to = try time(query["to"], default: now + 1, now: now, name: "to")
         guard from < to else { throw APIError(.badRequest, "from must be before to") }
@@ -140,7 +142,7 @@ struct StaffAPI {
     private func rejects(_ request: Request, _ context: StaffContext) throws -> API.RejectList {
         try context.require(.viewer)
         let query = request.uri.queryParameters
-        let now = Self.now()
+        let now = clock.now()
         let since = try time(query["since"], default: 0, now: now, name: "since")
         let limit = min(Int(query["limit"] ?? "") ?? 1000, 100_000)
         let rejects = try store.rejects(since: since, limit: limit)
@@ -164,5 +166,4 @@ struct StaffAPI {
         return parsed
     }
 
-    static func now() -> Int64 { Int64((Date().timeIntervalSince1970 * 1000).rounded()) }
 }

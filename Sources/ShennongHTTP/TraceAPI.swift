@@ -118,7 +118,7 @@ public struct TraceAPI: RouteGroup {
             let data = try self.mapped {
                 try EPCISExport.document(
                     try self.trace.dossier(batch: id), codes: try self.store.traceCodes(batch: id),
-                    base: self.trace.settings.publicBaseURL, now: Int64(Date().timeIntervalSince1970 * 1000))
+                    base: self.trace.settings.publicBaseURL, now: trace.clock.now())
             }
             return Response(
                 status: .ok, headers: [.contentType: "application/ld+json; charset=utf-8", .cacheControl: "no-store"],

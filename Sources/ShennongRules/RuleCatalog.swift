@@ -6,9 +6,11 @@ import Synchronization
 /// The rules in force, shared by the evaluator, the API and the notifiers; replaced on SIGHUP.
 public final class RuleCatalog: Sendable {
     private let state: Mutex<(rules: [Rule], errors: [RuleFileError], loadedAt: Int64)>
+    private let clock: WallClock
 
-    public init(rules: [Rule], errors: [RuleFileError] = []) {
-        state = Mutex((rules, errors, Int64(Date().timeIntervalSince1970 * 1000)))
+    public init(rules: [Rule], errors: [RuleFileError] = [], clock: WallClock = .system) {
+        self.clock = clock
+        state = Mutex((rules, errors, clock.now()))
     }
 
     public var rules: [Rule] { state.withLock { $0.rules } }
@@ -19,7 +21,8 @@ public final class RuleCatalog: Sendable {
     public func rule(id: String) -> Rule? { state.withLock { $0.rules.first { $0.id == id } } }
 
     public func replace(rules: [Rule], errors: [RuleFileError]) {
-        state.withLock { $0 = (rules, errors, Int64(Date().timeIntervalSince1970 * 1000)) }
+        let now = clock.now()
+        state.withLock { $0 = (rules, errors, now) }
     }
 }
 

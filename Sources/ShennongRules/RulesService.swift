@@ -93,7 +93,7 @@ public final class RulesService: Service, Sendable {
     public func escalate() {
         let policy = settings.escalation
         guard policy.escalates else { return }
-        let now = RulesStage.now()
+        let now = stage.clock.now()
         do {
             let due = try store.alertsAwaitingAcknowledgement(
                 minLevel: policy.minLevel, notifiedBefore: now - policy.escalateAfter, maxTier: policy.topTier)

@@ -32,6 +32,8 @@ public final class RulesStage: IngestObserver, Sendable {
     private let logger: Logger
     private let state: Mutex<State>
     private let metrics = RulesMetrics()
+    /// "now" of evaluations (how late a reading is), silence checks and registry reloads.
+    public let clock: WallClock
 
     private struct State {
         let engine: AlertEngine
@@ -39,15 +41,17 @@ public final class RulesStage: IngestObserver, Sendable {
         /// committing and the one prepared behind it).
         var pending: [(id: UInt64, output: EvaluationOutput)] = []
         var evaluations: UInt64 = 0
-        var devicesLoadedAt = Date()
+        /// When the device registry was last loaded (epoch ms).
+        var devicesLoadedAt: Int64
     }
 
     /// Loads the persisted rule states and the devices.
     /// - Parameter profiles: device profiles by name (a device's expected reporting interval, for silence).
     public init(
         store: any RulesStore, rules: [Rule], options: EngineOptions, profiles: [String: DeviceProfile],
-        notifier: AlertNotifier, logger: Logger
+        notifier: AlertNotifier, clock: WallClock = .system, logger: Logger
     ) throws {
+        self.clock = clock
         self.store = store
         self.notifier = notifier
         self.logger = logger
@@ -55,11 +59,11 @@ public final class RulesStage: IngestObserver, Sendable {
             rules: rules, persisted: try store.ruleStates(), options: options,
             expectedInterval: { device in profiles[device.profile].map { Int64($0.expectedInterval) * 1000 } })
         engine.setDevices(try store.deviceRecords().map { ($0.device, $0.lastSeen) })
-        state = Mutex(State(engine: engine))
+        state = Mutex(State(engine: engine, devicesLoadedAt: clock.now()))
     }
 
     public func prepare(_ batch: IngestBatch, previousStored: () -> Void) -> IngestObservation {
-        let now = Self.now()
+        let now = clock.now()
         let store = store
         // The history function below is @Sendable so that region checking does not bind the
         // engine (in the mutex) to this caller's `previousStored`. Sound because the engine
@@ -143,7 +147,7 @@ public final class RulesStage: IngestObserver, Sendable {
     /// Silence of every device at the wall clock (the periodic check). Devices with an
     /// evaluation not yet written were just heard: they are left for the next check.
     public func checkSilence() {
-        let now = Self.now()
+        let now = clock.now()
         let notices: [AlertNotice]? = state.withLock { state in
             refreshDevicesIfStale(&state)
             let output = state.engine.checkSilence(now: now, skipping: Set(state.pending.flatMap(\.output.devices)))
@@ -189,15 +193,12 @@ public final class RulesStage: IngestObserver, Sendable {
     }
 
     private func refreshDevicesIfStale(_ state: inout State) {
-        guard Date().timeIntervalSince(state.devicesLoadedAt) > 30 else { return }
+        guard clock.now() - state.devicesLoadedAt > 30_000 else { return }
         if let records = try? store.deviceRecords() {
             state.engine.setDevices(records.map { ($0.device, $0.lastSeen) })
-            state.devicesLoadedAt = Date()
+            state.devicesLoadedAt = clock.now()
         }
     }
-
-    /// The wall clock (ms).
-    public static func now() -> Int64 { Int64((Date().timeIntervalSince1970 * 1000).rounded()) }
 }
 
 /// The warnings counters (swift-metrics; exported by /metrics).

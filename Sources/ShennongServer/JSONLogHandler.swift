@@ -46,7 +46,7 @@ public struct JSONLogHandler: LogHandler {
     }
 
     static func timestamp() -> String {
-        let ms = Int64((Date().timeIntervalSince1970 * 1000).rounded())
+        let ms = WallClock.system.now()
         return Timestamp.formatMillis(ms)
     }
 }

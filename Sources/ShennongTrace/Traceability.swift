@@ -38,7 +38,8 @@ public final class Traceability: Sendable {
     let signingKey: Curve25519.Signing.PrivateKey
     let warnings: any WarningHistory
     let logger: Logger
-    let clock: WallClock
+    /// The time of records, scans and checks.
+    public let clock: WallClock
     /// Decoded dossiers by batch id, for the page path. Every append through this object
     /// bumps `generation` and drops the cache; a dossier read before a bump is not cached.
     private let cache = Mutex<(generation: UInt64, dossiers: [String: BatchDossier])>((0, [:]))

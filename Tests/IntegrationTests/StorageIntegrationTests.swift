@@ -24,7 +24,9 @@ struct StorageIntegrationTests {
         try await server.start()
         let now = Int64(Date().timeIntervalSince1970 * 1000)
         let day: Int64 = 86_400_000
-        let old = now - 200 * day  // beyond the 90-day raw retention
+        // Beyond the 90-day raw retention, at 01:00 UTC so the two hours of readings stay in one
+        // day bucket whatever the time of day the test runs.
+        let old = (now - 200 * day) / day * day + 3_600_000
         let publisher = try MQTTPublisher(configuration: MQTTConfiguration(port: broker.port, clientID: "it-storage", cleanSession: true))
         try publisher.connect()
         defer { publisher.disconnect() }

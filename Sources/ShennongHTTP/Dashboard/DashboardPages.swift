@@ -38,6 +38,8 @@ public struct DashboardPages: RouteGroup {
     let offsetMinutes: Int
     let secureCookie: Bool
     let logger: Logger
+    /// "now" of the pages: ages, freshness, chart ranges.
+    let clock: WallClock
 
     /// - Parameters:
     ///   - notify: called with each transition made from the dashboard (the same hook the
@@ -46,8 +48,9 @@ public struct DashboardPages: RouteGroup {
     public init(
         store: any AlertStore & StaffStore, sessions: DashboardSessions, templates: MustacheLibrary,
         profiles: @escaping @Sendable () -> [String: DeviceProfile], notify: @escaping @Sendable (AlertNotice) -> Void,
-        offsetMinutes: Int = 480, secureCookie: Bool = false, logger: Logger
+        offsetMinutes: Int = 480, secureCookie: Bool = false, clock: WallClock = .system, logger: Logger
     ) {
+        self.clock = clock
         self.store = store
         self.sessions = sessions
         self.templates = templates
@@ -174,7 +177,7 @@ public struct DashboardPages: RouteGroup {
 
     private func home(_ request: Request) throws -> Response {
         guard let (id, session) = session(request) else { return Self.redirect("/dashboard/login") }
-        let now = Self.now()
+        let now = clock.now()
         let view = try DashboardView.build(
             store: store, profiles: profiles(), now: now, offsetMinutes: offsetMinutes,
             canAct: session.token.role >= .operator)
@@ -195,7 +198,7 @@ public struct DashboardPages: RouteGroup {
         guard try store.deviceRecords(id: device).first != nil else {
             return message("Not found", "No device \(device). 未找到设备。", status: .notFound)
         }
-        let now = Self.now()
+        let now = clock.now()
         let from = now - Int64(hours) * 3_600_000
         let info = MetricCatalogue.metric(named: metric)
         var points: [SVGChart.Point]
@@ -319,7 +322,6 @@ public struct DashboardPages: RouteGroup {
         return result
     }
 
-    static func now() -> Int64 { Int64((Date().timeIntervalSince1970 * 1000).rounded()) }
 }
 
 /// The login page: the token form, and why the last try failed.
