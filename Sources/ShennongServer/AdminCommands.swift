@@ -4,8 +4,8 @@ import ShennongCore
 import ShennongStore
 
 /// The admin verbs that act on the database file directly (`tokens create`, `db migrate`,
-/// `db stats`, `db retention`, `db compact`, `db backup`). Each returns rows (JSON objects)
-/// for the CLI's table, CSV or JSON output.
+/// `db stats`, `db retention`, `db compact`, `db backup`). Each returns rows (JSON objects,
+/// keys sorted) for the CLI's table, CSV or JSON output.
 public enum AdminCommands {
     /// Notices (an upgrade moving readings, a kept bucket width) go to stderr, never into
     /// the listing on stdout.
@@ -40,39 +40,34 @@ public enum AdminCommands {
     /// `ratio` is 16 bytes (a bare timestamp and double) over the bytes a reading takes.
     public static func stats(
         databasePath: String, storage: ServerConfig.Storage = .init(), buckets: Bool = true
-    ) throws -> [[String: Any]] {
+    ) throws -> [JSONValue] {
         let store = try open(databasePath, storage)
         defer { try? store.close() }
         let s = try store.stats()
-        var rows: [[String: Any]] = [
-            ["item": "devices", "value": s.devices], ["item": "series", "value": s.series],
-            ["item": "readings", "value": s.readings], ["item": "readings_raw", "value": s.rawReadings],
-            ["item": "readings_compacted", "value": s.compactedReadings], ["item": "buckets", "value": s.buckets],
-            ["item": "rejects", "value": s.rejects], ["item": "file_bytes", "value": s.fileBytes],
+        var rows = [
+            item("devices", .int(s.devices)), item("series", .int(s.series)), item("readings", .int(s.readings)),
+            item("readings_raw", .int(s.rawReadings)), item("readings_compacted", .int(s.compactedReadings)),
+            item("buckets", .int(s.buckets)), item("rejects", .int(s.rejects)), item("file_bytes", .int(s.fileBytes)),
         ]
         guard buckets else { return rows }
-        let perBucket = try store.bucketStats()
-        for b in perBucket {
-            var row: [String: Any] = [
-                "item": "bucket \(Timestamp.format(b.start))", "value": b.readings, "state": b.state.rawValue,
-                "raw": b.rawReadings, "compacted": b.compactedReadings,
-            ]
-            if let bytes = b.readingBytes { row["bytes"] = bytes }
-            if let perReading = b.bytesPerReading { row["bytes_per_reading"] = round2(perReading) }
-            if let ratio = b.compressionRatio { row["ratio"] = round2(ratio) }
-            if let rollup = b.rollupBytes { row["rollup_bytes"] = rollup }
-            rows.append(row)
+        for b in try store.bucketStats() {
+            rows.append(
+                row([
+                    ("item", .string("bucket \(Timestamp.format(b.start))")), ("value", .int(b.readings)),
+                    ("state", .string(b.state.rawValue)), ("raw", .int(b.rawReadings)),
+                    ("compacted", .int(b.compactedReadings)), ("bytes", b.readingBytes.map(JSONValue.int)),
+                    ("bytes_per_reading", b.bytesPerReading.map(round2)), ("ratio", b.compressionRatio.map(round2)),
+                    ("rollup_bytes", b.rollupBytes.map(JSONValue.int)),
+                ]))
         }
         for t in try store.tierStats() {
-            var row: [String: Any] = [
-                "item": "rollup \(t.tier.rawValue)", "value": t.liveCells + t.packedCells,
-                "state": "\(t.liveCells) live, \(t.packedCells) packed",
-            ]
-            if let bytes = t.bytes {
-                row["bytes"] = bytes
-                if s.readings > 0 { row["bytes_per_reading"] = round2(Double(bytes) / Double(s.readings)) }
-            }
-            rows.append(row)
+            let perReading = t.bytes.flatMap { s.readings > 0 ? round2(Double($0) / Double(s.readings)) : nil }
+            rows.append(
+                row([
+                    ("item", .string("rollup \(t.tier.rawValue)")), ("value", .int(t.liveCells + t.packedCells)),
+                    ("state", .string("\(t.liveCells) live, \(t.packedCells) packed")),
+                    ("bytes", t.bytes.map(JSONValue.int)), ("bytes_per_reading", perReading),
+                ]))
         }
         return rows
     }
@@ -83,19 +78,19 @@ public enum AdminCommands {
     /// Applies (or with `dryRun` lists) retention; one row per bucket and tier dropped.
     public static func retention(
         databasePath: String, storage: ServerConfig.Storage = .init(), dryRun: Bool, now: Int64? = nil
-    ) throws -> [[String: Any]] {
+    ) throws -> [JSONValue] {
         let store = try open(databasePath, storage)
         defer { try? store.close() }
         let report = try store.retention(now: now, dryRun: dryRun)
         return report.items.map { item in
-            [
-                "tier": item.tier.rawValue,
-                "bucket": item.bucketStart.map(Timestamp.format) ?? "live rows",
-                "until": Timestamp.format(item.until),
-                "tables": item.tables.joined(separator: " "),
-                "rows": item.rows,
-                "action": dryRun ? "would drop" : "dropped",
-            ]
+            row([
+                ("tier", .string(item.tier.rawValue)),
+                ("bucket", .string(item.bucketStart.map(Timestamp.format) ?? "live rows")),
+                ("until", .string(Timestamp.format(item.until))),
+                ("tables", .string(item.tables.joined(separator: " "))),
+                ("rows", .int(item.rows)),
+                ("action", .string(dryRun ? "would drop" : "dropped")),
+            ])
         }
     }
 
@@ -103,30 +98,53 @@ public enum AdminCommands {
     public static let retentionColumns = ["action", "tier", "bucket", "until", "rows", "tables"]
 
     /// Compacts every closed bucket now.
-    public static func compact(databasePath: String, storage: ServerConfig.Storage = .init()) throws -> [[String: Any]] {
+    public static func compact(databasePath: String, storage: ServerConfig.Storage = .init()) throws -> [JSONValue] {
         let store = try open(databasePath, storage)
         defer { try? store.close() }
-        let started = Date()
+        let started = ContinuousClock.now
         let report = try store.compact()
         return [
-            ["item": "buckets_compacted", "value": report.buckets], ["item": "series_buckets", "value": report.series],
-            ["item": "readings", "value": report.readings], ["item": "transactions", "value": report.transactions],
-            ["item": "seconds", "value": round2(Date().timeIntervalSince(started))],
+            item("buckets_compacted", .int(report.buckets)), item("series_buckets", .int(report.series)),
+            item("readings", .int(report.readings)), item("transactions", .int(report.transactions)),
+            item("seconds", round2(seconds(since: started))),
         ]
     }
 
     /// Online backup of the (possibly live) database to the new file `destination`.
-    public static func backup(databasePath: String, to destination: String) throws -> [[String: Any]] {
+    public static func backup(databasePath: String, to destination: String) throws -> [JSONValue] {
         let store = try Store(path: databasePath, logger: logger)
         defer { try? store.close() }
-        let started = Date()
+        let started = ContinuousClock.now
         try store.backup(to: destination)
         let bytes = (try? FileManager.default.attributesOfItem(atPath: destination)[.size] as? Int) ?? 0
         return [
-            ["item": "backup", "value": destination], ["item": "bytes", "value": bytes],
-            ["item": "seconds", "value": round2(Date().timeIntervalSince(started))],
+            item("backup", .string(destination)), item("bytes", .int(bytes)),
+            item("seconds", round2(seconds(since: started))),
         ]
     }
 
-    static func round2(_ x: Double) -> Double { (x * 100).rounded() / 100 }
+    /// A row of its members with a value (keys sorted, `nil` left out).
+    static func row(_ members: [(String, JSONValue?)]) -> JSONValue {
+        .object(
+            JSONObject(
+                members.compactMap { key, value in value.map { JSONObject.Member(key: key, value: $0) } }
+                    .sorted { $0.key < $1.key }))
+    }
+
+    /// An `item`, `value` row.
+    static func item(_ name: String, _ value: JSONValue) -> JSONValue {
+        row([("item", .string(name)), ("value", value)])
+    }
+
+    static func round2(_ x: Double) -> JSONValue { .number((x * 100).rounded() / 100) }
+
+    static func seconds(since start: ContinuousClock.Instant) -> Double {
+        let elapsed = ContinuousClock.now - start
+        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+    }
+}
+
+extension JSONValue {
+    /// A whole number.
+    static func int(_ value: some BinaryInteger) -> JSONValue { .number(Double(value)) }
 }

@@ -30,7 +30,7 @@ struct DB: AsyncParsableCommand {
         func run() async throws {
             let rows = try AdminCommands.stats(
                 databasePath: try database.path(), storage: try database.storage(), buckets: !summary)
-            print(format.render(outputRows(rows), columns: summary ? ["item", "value"] : AdminCommands.statsColumns), terminator: "")
+            print(format.render(rows, columns: summary ? ["item", "value"] : AdminCommands.statsColumns), terminator: "")
         }
     }
 
@@ -44,7 +44,7 @@ struct DB: AsyncParsableCommand {
         func run() async throws {
             let rows = try AdminCommands.retention(
                 databasePath: try database.path(), storage: try database.storage(), dryRun: dryRun)
-            print(format.render(outputRows(rows), columns: AdminCommands.retentionColumns), terminator: "")
+            print(format.render(rows, columns: AdminCommands.retentionColumns), terminator: "")
         }
     }
 
@@ -55,7 +55,7 @@ struct DB: AsyncParsableCommand {
 
         func run() async throws {
             let rows = try AdminCommands.compact(databasePath: try database.path(), storage: try database.storage())
-            print(format.render(outputRows(rows), columns: ["item", "value"]), terminator: "")
+            print(format.render(rows, columns: ["item", "value"]), terminator: "")
         }
     }
 
@@ -68,7 +68,7 @@ struct DB: AsyncParsableCommand {
 
         func run() async throws {
             let rows = try AdminCommands.backup(databasePath: try database.path(), to: path)
-            print(format.render(outputRows(rows), columns: ["item", "value"]), terminator: "")
+            print(format.render(rows, columns: ["item", "value"]), terminator: "")
         }
     }
 }
@@ -77,24 +77,5 @@ extension DatabaseOptions {
     /// The `storage:` settings of the configuration file (defaults when there is none).
     func storage() throws -> ServerConfig.Storage {
         try ServerConfig.load(path: config, requireFile: false).storage
-    }
-}
-
-/// AdminCommands' rows as output rows. They are the database file's counts (no HTTP, not the
-/// API contract) and still come untyped; this bridge goes when AdminCommands returns typed rows.
-func outputRows(_ rows: [[String: Any]]) -> [JSONValue] {
-    rows.map { row in
-        .object(JSONObject(row.sorted { $0.key < $1.key }.map { JSONObject.Member(key: $0.key, value: outputValue($0.value)) }))
-    }
-}
-
-private func outputValue(_ value: Any) -> JSONValue {
-    switch value {
-    case let s as String: .string(s)
-    case let b as Bool: .bool(b)
-    case let i as Int: .number(Double(i))
-    case let i as Int64: .number(Double(i))
-    case let d as Double: .number(d)
-    default: .string("\(value)")
     }
 }
