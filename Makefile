@@ -98,7 +98,8 @@ demo: build
 	fi; \
 	echo ""; \
 	echo "Shennong demo: embedded broker on 127.0.0.1:11883, database data/shennong.db,"; \
-	echo "simulator: $(DEMO_DEVICES) devices (ponds, soil, weather, fire watch, gauges) at $(DEMO_RATE) msg/s."; \
+	echo "simulator: $(DEMO_DEVICES) devices at $(DEMO_RATE) msg/s, registered at sites of 清远市 (Config/demo-devices.csv):"; \
+	echo "ponds in 清新区 and 英德, 菜心 plots in 连州, forest stations, river gauges on the 连江 and 北江."; \
 	echo ""; \
 	echo "  Health:     curl http://127.0.0.1:8080/healthz"; \
 	echo "  Metrics:    curl http://127.0.0.1:8080/metrics"; \

@@ -84,17 +84,16 @@ public enum ShennongServer {
         services.append(.init(service: app))
         services += rules.services + trace.services
 
-        if config.simulator.enabled, let scenario = config.simulator.scenario.flatMap(Scenario.init(rawValue:)) {
-            let now = clock.now()
-            for r in scenario.registrations where try store.device(id: r.id) == nil {
-                try store.addDevice(Device(id: r.id, profile: r.profile, domain: r.domain, createdAt: now))
-                logger.info("registered a scenario device", metadata: ["device": "\(r.id)", "profile": "\(r.profile)"])
-            }
-        }
         if config.simulator.enabled {
             var options = Simulator.Options(
                 devices: config.simulator.devices, rate: config.simulator.rate, seed: config.simulator.seed,
                 topicPrefix: config.mqtt.topicPrefix, scenario: config.simulator.scenario.flatMap(Scenario.init(rawValue:)))
+            // Its devices with their profiles, sites, names and places (a gauge's stages).
+            let simulated = try Simulator.registrations(for: options, at: clock.now()) { try store.device(id: $0) }
+            if !simulated.isEmpty {
+                try store.upsertDevices(simulated)
+                logger.info("registered the simulated devices", metadata: ["devices": "\(simulated.count)"])
+            }
             options.ready = { ingest.isSubscribed }
             let simulator = Simulator(
                 options: options,

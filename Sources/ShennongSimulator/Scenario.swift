@@ -33,6 +33,14 @@ public enum Scenario: String, Sendable, CaseIterable {
     /// returns it flushes the buffer as arrays of 12 frames (oldest first, each with its own
     /// past `ts`), then sends one live frame.
     case backfill
+    /// A storm over a torrent-prone catchment of the 连江 at 阳山县黎埠镇, then the river below
+    /// it, 12 h of 5-minute reports: the rain gauge (`sim-flood-rain-001`) sums 146 mm, 52 mm
+    /// in its wettest hour, crossing the torrent critical rainfall (1 h yellow, 3 h orange,
+    /// 6 h orange, 24 h yellow) and the rainstorm signals; the creek gauge beside it
+    /// (`sim-flood-creek-001`) rises about 1.5 m in an hour; hours later the river gauge
+    /// downstream (`sim-flood-river-001`, registered with its stages: warning 12.5 m,
+    /// guaranteed 13.8 m, highest 15.2 m) passes 12.0, 12.5 and 13.8 m, still rising at the end.
+    case flood
 
     /// One message of the script.
     public struct Message: Sendable, Hashable {
@@ -63,11 +71,17 @@ public enum Scenario: String, Sendable, CaseIterable {
     }
 
     /// Devices the scenario needs registered before it plays (a gateway is only split into
-    /// its children when registered with its gateway profile; unknown devices get the default
-    /// profile). `shennong serve --scenario` registers them; beside a running server, add them
-    /// with `shennong devices add`.
-    public var registrations: [(id: String, profile: String, domain: Domain)] {
-        self == .backfill ? [("sim-dtu-001", "dtu-gateway", .water)] : []
+    /// its children when registered with its gateway profile; a river gauge's stage warnings
+    /// compare to its `warning_stage` and `guaranteed_stage`; unknown devices get the default
+    /// profile and nothing else). `shennong serve --scenario` registers them; beside a running
+    /// server, add them with `shennong devices add` or `devices import`. `createdAt` is 0:
+    /// whoever registers them stamps the time.
+    public var registrations: [Device] {
+        switch self {
+        case .backfill: [Device(id: "sim-dtu-001", profile: "dtu-gateway", domain: .water, createdAt: 0)]
+        case .flood: Self.floodRegistrations
+        case .rainstorm, .doCrash, .drought, .fire, .silent: []
+        }
     }
 
     /// The script, its last reading stamped `end` (ms), in publishing order.
@@ -78,6 +92,7 @@ public enum Scenario: String, Sendable, CaseIterable {
         case .fire: return Self.fire(&rng, end: end)
         case .silent: return Self.silent(&rng, end: end)
         case .backfill: return Self.backfill(&rng, end: end)
+        case .flood: return Self.flood(&rng, end: end)
         case .rainstorm:
             // mm per 5-minute report: 1 h of drizzle, then 50 reports at 1 mm, 14 at 2 mm,
             // 16 at 5 mm, and half an hour of nothing. A seeded ±0.1 mm on the storm
@@ -250,6 +265,55 @@ extension Scenario {
                     payload: Array(("[" + part.map(\.text).joined(separator: ",") + "]").utf8)))
         }
         messages.append(Message(device: "sim-dtu-001", ts: live.ts, values: [:], payload: Array(live.text.utf8)))
+        return messages
+    }
+}
+
+extension Scenario {
+    /// The flood scenario's rain gauge and creek gauge in one torrent-prone catchment, and
+    /// the river gauge below it with its stages (m above its datum).
+    static let floodRegistrations: [Device] = [
+        Device(
+            id: "sim-flood-rain-001", profile: "generic", domain: .flood, site: "阳山县黎埠镇山洪沟", name: "黎埠山洪沟雨量站",
+            latitude: 24.553, longitude: 112.472, areaCode: "441823", createdAt: 0),
+        Device(
+            id: "sim-flood-creek-001", profile: "generic", domain: .flood, site: "阳山县黎埠镇山洪沟", name: "黎埠山洪沟水位站",
+            latitude: 24.556, longitude: 112.468, areaCode: "441823", createdAt: 0),
+        Device(
+            id: "sim-flood-river-001", profile: "generic", domain: .flood, site: "连江青莲河段", name: "连江青莲水位站",
+            latitude: 24.335, longitude: 112.795, areaCode: "441823", createdAt: 0,
+            attributes: ["warning_stage": 12.5, "guaranteed_stage": 13.8, "historical_max_stage": 15.2]),
+    ]
+
+    static func flood(_ rng: inout SplitMix, end: Int64) -> [Message] {
+        let step: Int64 = 300_000
+        let count = 12 * 12 + 1  // 12 h of 5-minute reports
+        let start = end - Int64(count - 1) * step
+        // mm/h in each hour of the storm, 146 mm in all; the wettest hour is the sixth.
+        let hourly: [Double] = [1, 2, 4, 10, 26, 52, 34, 12, 4, 1]
+        let rain: [Double] = (0..<count).map { i in
+            let base = i / 12 < hourly.count ? hourly[i / 12] / 12 : 0
+            return base > 0 ? max(0, round(base + noise(&rng, 0.1))) : 0
+        }
+        // The creek answers the last hour's rain within 20 minutes, steeply once it is heavy.
+        func lastHour(_ i: Int) -> Double { i < 0 ? 0 : rain[max(0, i - 11)...i].reduce(0, +) }
+        // The river answers the catchment's rain an hour later, spread over hours: a cascade
+        // of two linear reservoirs (5 h each) under the 1 h travel time.
+        func river(_ i: Int) -> Double {
+            let k = 5.0
+            return (0...i).reduce(10.6) { stage, j in
+                let hours = Double(i - j) / 12 - 1
+                return hours > 0 ? stage + 0.34 * rain[j] * hours / (k * k) * exp(-hours / k) : stage
+            }
+        }
+        var messages: [Message] = []
+        for i in 0..<count {
+            let t = start + Int64(i) * step
+            messages.append(Message(device: "sim-flood-rain-001", ts: t, values: ["rainfall": rain[i]]))
+            let creek = 0.45 + 0.0065 * pow(lastHour(i - 4), 1.5)
+            messages.append(Message(device: "sim-flood-creek-001", ts: t, values: ["water_level": round(creek + noise(&rng, 0.01), 100)]))
+            messages.append(Message(device: "sim-flood-river-001", ts: t, values: ["water_level": round(river(i) + noise(&rng, 0.01), 100)]))
+        }
         return messages
     }
 }

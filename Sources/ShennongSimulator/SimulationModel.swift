@@ -1,16 +1,33 @@
 import Foundation
 import ShennongCore
 
-/// A simulated field device: its id, domain and site.
+/// A simulated field device: its id, domain, and where it stands (``DemoCounty``).
 public struct SimulatedDevice: Sendable, Hashable {
     /// The device id (`sim-pond-001`, …).
     public var id: String
     /// The domain whose metrics it reports.
     public var domain: Domain
-    /// The site it belongs to (five devices to a site).
+    /// The site it belongs to (`清新区太和镇渔场`, a pond farm; `连江阳山河段`, a river reach).
     public var site: String
     /// Index within its domain, to vary the readings between devices of one kind.
     public var index: Int
+    /// Its name, in Chinese (`太和渔场1号塘水质仪`).
+    public var name: String
+    public var latitude: Double
+    public var longitude: Double
+    /// GB/T 2260 code of its county or district.
+    public var areaCode: String
+    /// A river gauge's `warning_stage`, `guaranteed_stage` and `historical_max_stage` (m).
+    public var attributes: [String: Double]
+
+    /// The device as `serve --simulate` registers it: the generic profile (it publishes
+    /// canonical names), its domain, site, name and place. `createdAt` is 0: whoever
+    /// registers it stamps the time.
+    public var registration: Device {
+        Device(
+            id: id, profile: "generic", domain: domain, site: site, name: name, latitude: latitude, longitude: longitude,
+            areaCode: areaCode, createdAt: 0, attributes: attributes)
+    }
 }
 
 /// Realistic, deterministic readings for simulated devices of the five domains.
@@ -27,15 +44,18 @@ public struct SimulationModel: Sendable {
     /// The model for `seed`.
     public init(seed: UInt64) { self.seed = seed }
 
-    /// `count` devices spread round-robin over the five domains, five devices to a site.
+    /// `count` devices spread round-robin over the five domains, each placed at a site of
+    /// ``DemoCounty`` (a pond farm, a vegetable plot, a forest station, a river reach).
     public static func devices(count: Int) -> [SimulatedDevice] {
         let kinds: [(Domain, String)] = [(.water, "pond"), (.soil, "soil"), (.weather, "aws"), (.fire, "fire"), (.flood, "gauge")]
         return (0..<max(0, count)).map { i in
             let (domain, prefix) = kinds[i % kinds.count]
             let index = i / kinds.count + 1
+            let place = DemoCounty.place(domain, index: index)
             return SimulatedDevice(
-                id: String(format: "sim-%@-%03d", prefix, index), domain: domain,
-                site: "village-\(i / kinds.count + 1)", index: index)
+                id: String(format: "sim-%@-%03d", prefix, index), domain: domain, site: place.site.site, index: index,
+                name: place.name, latitude: place.latitude, longitude: place.longitude, areaCode: place.site.areaCode,
+                attributes: place.site.attributes)
         }
     }
 

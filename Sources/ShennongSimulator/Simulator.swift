@@ -42,6 +42,33 @@ public final class Simulator: Service, Sendable {
             self.duration = duration
             self.topicPrefix = topicPrefix
         }
+
+        /// The devices to register before publishing: the scenario's, else every simulated
+        /// device of the steady model with its site, Chinese name and place (``DemoCounty``).
+        /// `createdAt` is 0 (see ``Simulator/registrations(for:at:existing:)``).
+        public var registrations: [Device] {
+            scenario?.registrations ?? SimulationModel.devices(count: devices).map(\.registration)
+        }
+    }
+
+    /// What `shennong serve` registers before its simulator publishes: the devices of
+    /// `options`, stamped `createdAt`, except those `existing(id)` finds registered by
+    /// somebody. One the ingest auto-registered earlier (the same profile and no site, name
+    /// or coordinates: an older demo database) is returned too, so that it is completed.
+    public static func registrations(
+        for options: Options, at createdAt: Int64, existing: (String) throws -> Device?
+    ) rethrows -> [Device] {
+        try options.registrations.compactMap { device in
+            if let old = try existing(device.id),
+                old.profile != device.profile || old.site != nil || old.name != nil || old.latitude != nil
+                    || old.longitude != nil
+            {
+                return nil
+            }
+            var device = device
+            device.createdAt = createdAt
+            return device
+        }
     }
 
     private let options: Options

@@ -1,4 +1,5 @@
 import Foundation
+import ShennongCore
 import ShennongSimulator
 import ShennongTestSupport
 import Testing
@@ -137,6 +138,99 @@ struct ScenarioIntegrationTests {
         // Pond 01 stayed above 5 mg/L: nothing.
         let calm = try await server.get("/api/v1/alerts?device=sim-dtu-pond-01").json["alerts"] as? [Any]
         #expect(calm?.isEmpty == true)
+        #expect(server.terminate() == 0)
+    }
+
+    /// The presets in a directory of their own, the river-stage rule's example gauge replaced
+    /// by `gauge` with the levels its stages give (blue 0.5 m below the warning stage, yellow
+    /// at it, orange at the guaranteed stage, red at the highest recorded): the preset lists
+    /// each gauge under `devices:`, as a county does for its own. A river-stage preset
+    /// without a `devices:` block is copied as it is.
+    static func presets(withStagesOf gauge: Device) throws -> String {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("shennong-rules-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        for file in try FileManager.default.contentsOfDirectory(atPath: presets) where file.hasSuffix(".yaml") {
+            var text = try String(contentsOfFile: presets + "/" + file, encoding: .utf8)
+            if file == "river-stage.yaml" {
+                var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+                let rule = lines.firstIndex { $0.contains("id: river-stage") } ?? lines.endIndex
+                if let key = lines[rule...].firstIndex(where: { $0.trimmingCharacters(in: .whitespaces) == "devices:" }) {
+                    let indent = String(lines[key].prefix { $0 == " " })
+                    var end = key + 1
+                    while end < lines.endIndex, lines[end].prefix(while: { $0 == " " }).count > indent.count { end += 1 }
+                    let a = gauge.attributes
+                    let levels = [
+                        ("blue", a["warning_stage"]! - 0.5), ("yellow", a["warning_stage"]!), ("orange", a["guaranteed_stage"]!),
+                        ("red", a["historical_max_stage"]!),
+                    ]
+                    lines.replaceSubrange(
+                        (key + 1)..<end,
+                        with: ["\(indent)  \(gauge.id):"] + levels.map { "\(indent)    \($0): { at_least: \($1) }" })
+                }
+                text = lines.joined(separator: "\n")
+            }
+            try text.write(to: directory.appendingPathComponent(file), atomically: true, encoding: .utf8)
+        }
+        return directory.path
+    }
+
+    @Test("flood: serve --scenario flood raises the torrent critical rainfall in order, the creek's fast rise, then the river stages blue, yellow, orange")
+    func flood() async throws {
+        let broker = try TestBroker(persistence: false)
+        let gauge = try #require(Scenario.flood.registrations.first { $0.id == "sim-flood-river-001" })
+        let rules = try Self.presets(withStagesOf: gauge)
+        defer { try? FileManager.default.removeItem(atPath: rules) }
+        // Twelve hours of readings published in a second: late_after longer than that, so
+        // every alert is live.
+        let server = try ServerProcess(
+            brokerPort: broker.port,
+            extraYAML: """
+                rules:
+                  directory: \(rules)
+                  late_after: 1d
+                  check_interval: 1s
+                simulator:
+                  enabled: true
+                  rate: 500
+                  seed: 7
+                  scenario: flood
+                """)
+        try await server.start()
+        // Registered with its stages before it reported.
+        let device = try await server.get("/api/v1/devices/sim-flood-river-001").json
+        #expect((device["attributes"] as? [String: Any])?["warning_stage"] as? Double == 12.5, "\(device)")
+        #expect(device["site"] as? String == "连江青莲河段")
+
+        // The river: blue 0.5 m below its warning stage, yellow at it, orange at its
+        // guaranteed stage, each held 10 minutes; still open at the end (the river is high).
+        let river = await Self.alert(server, rule: "river-stage", device: "sim-flood-river-001", timeout: 60) {
+            $0["level"] as? String == "orange"
+        }
+        #expect(river["level"] as? String == "orange", "\(river)\n\(server.log().suffix(2000))")
+        #expect(river["status"] as? String == "open" && river["late"] as? Bool == false)
+        #expect((river["threshold"] as? Double) == 13.8)
+        let riverSteps = try await Self.transitions(server, river)
+        #expect(riverSteps.map { $0["kind"] as? String ?? "" } == ["raised", "escalated", "escalated"])
+        #expect(riverSteps.map { $0["to_level"] as? String ?? "" } == ["blue", "yellow", "orange"])
+        let riverRaised = (river["raised_ts"] as? NSNumber)?.int64Value ?? 0
+
+        // The rain gauge: every torrent duration climbs its levels in order up to the one its
+        // sum reached (1 h 52 mm, 3 h 112, 6 h 138, 24 h 146), all before the river's first.
+        let levels = ["blue", "yellow", "orange", "red"]
+        for (rule, peak) in [("torrent-1h", "yellow"), ("torrent-3h", "orange"), ("torrent-6h", "orange"), ("torrent-24h", "yellow")] {
+            let alert = await Self.alert(server, rule: rule, device: "sim-flood-rain-001") { $0["peak_level"] as? String == peak }
+            #expect(alert["peak_level"] as? String == peak, "\(rule): \(alert)")
+            #expect(alert["late"] as? Bool == false)
+            let steps = try await Self.transitions(server, alert).filter { ["raised", "escalated"].contains($0["kind"] as? String) }
+            #expect(steps.map { $0["to_level"] as? String ?? "" } == Array(levels.prefix(through: levels.firstIndex(of: peak)!)), "\(rule)")
+            #expect(((alert["raised_ts"] as? NSNumber)?.int64Value ?? .max) < riverRaised, "\(rule) before the river")
+        }
+        // The creek beside the rain gauge: water-level-rise up to orange (1 m/h), before the river.
+        let creek = await Self.alert(server, rule: "water-level-rise", device: "sim-flood-creek-001") { $0["peak_level"] as? String == "orange" }
+        #expect(creek["peak_level"] as? String == "orange", "\(creek)")
+        #expect(((creek["raised_ts"] as? NSNumber)?.int64Value ?? .max) < riverRaised)
+        let rejects = try await server.get("/api/v1/rejects").json["rejects"] as? [Any]
+        #expect(rejects?.isEmpty == true)
         #expect(server.terminate() == 0)
     }
 

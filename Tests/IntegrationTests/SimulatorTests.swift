@@ -55,6 +55,85 @@ struct SimulationModelTests {
     }
 }
 
+/// The demo's county: where `serve --simulate` registers its devices (``DemoCounty``).
+struct DemoCountyTests {
+    static let root = ShennongBinary.repositoryRoot
+
+    /// `make demo`'s device count (DEMO_DEVICES in the Makefile).
+    static func demoCount() throws -> Int {
+        let makefile = try String(contentsOf: root.appendingPathComponent("Makefile"), encoding: .utf8)
+        let line = makefile.split(separator: "\n").first { $0.hasPrefix("DEMO_DEVICES") }
+        return try #require(line.flatMap { Int($0.split(separator: "=").last!.trimmingCharacters(in: .whitespaces)) })
+    }
+
+    static func isChinese(_ text: String) -> Bool {
+        text.unicodeScalars.contains { (0x4E00...0x9FFF).contains($0.value) }
+    }
+
+    @Test("Config/demo-devices.csv parses, is the simulator's own registry, and places every device of the default demo in Guangdong with a site and a Chinese name")
+    func shippedRegistry() throws {
+        let count = try Self.demoCount()
+        let profiles = try ProfileRegistry.load(directory: Self.root.appendingPathComponent("devices").path)
+        let text = try String(contentsOf: Self.root.appendingPathComponent("Config/demo-devices.csv"), encoding: .utf8)
+        let parsed = try DeviceCSV.parse(text, createdAt: 0, profileDomain: { name in profiles[name].map { $0.domain } }).get()
+        let simulated = Simulator.Options(devices: count, rate: 1).registrations
+        #expect(simulated.count == count)
+        // The file is the table `serve --simulate` registers, device for device.
+        let byID = Dictionary(uniqueKeysWithValues: parsed.map { ($0.id, $0) })
+        #expect(Set(byID.keys) == Set(simulated.map(\.id)))
+        for device in simulated {
+            #expect(byID[device.id] == device, "Config/demo-devices.csv differs from the simulator's table (DemoCounty) at \(device.id)")
+        }
+        #expect(simulated.map(\.id) == SimulationModel.devices(count: count).map(\.id))
+        for device in simulated {
+            #expect(device.profile == "generic", "\(device.id): the simulator publishes canonical names")
+            #expect(device.site.map(Self.isChinese) == true, "\(device.id) site \(device.site ?? "none")")
+            #expect(device.name.map(Self.isChinese) == true, "\(device.id) name \(device.name ?? "none")")
+            #expect(device.latitude.map { (20.0...26.0).contains($0) } == true, "\(device.id) latitude")
+            #expect(device.longitude.map { (109.0...118.0).contains($0) } == true, "\(device.id) longitude")
+            #expect(device.areaCode?.hasPrefix("44") == true, "\(device.id): a Guangdong area code")
+            if device.domain == .flood {
+                let warning = try #require(device.attributes["warning_stage"])
+                let guaranteed = try #require(device.attributes["guaranteed_stage"])
+                #expect(warning < guaranteed && guaranteed < (device.attributes["historical_max_stage"] ?? 0))
+            }
+        }
+        // A county: ponds, plots, forests and river reaches, not one list.
+        #expect(Set(simulated.compactMap(\.site)).count >= 8)
+        #expect(Set(simulated.compactMap(\.name)).count == count)
+        for domain in Domain.deviceDomains {
+            #expect(simulated.contains { $0.domain == domain })
+        }
+    }
+
+    @Test("past the table, devices are numbered at their sites: still named, placed and distinct")
+    func largerDemo() {
+        let devices = SimulationModel.devices(count: 1000)
+        #expect(Set(devices.map(\.name)).count == 1000)
+        #expect(devices.allSatisfy { (20.0...26.0).contains($0.latitude) && (109.0...118.0).contains($0.longitude) })
+    }
+
+    @Test("serve registers what is missing, completes what the ingest auto-registered, and leaves a device somebody registered alone")
+    func registrationsAgainstAnExistingRegistry() {
+        let options = Simulator.Options(devices: 5, rate: 1)
+        let ids = options.registrations.map(\.id)
+        let existing: [String: Device] = [
+            // Auto-registered by an older demo: the default profile, nothing else.
+            ids[0]: Device(id: ids[0], profile: "generic", domain: .water, createdAt: 1),
+            // Registered by staff with a site of their own.
+            ids[1]: Device(id: ids[1], profile: "generic", domain: .soil, site: "my-plot", createdAt: 1),
+            // Registered with another profile.
+            ids[2]: Device(id: ids[2], profile: "weather-station", domain: .weather, createdAt: 1),
+        ]
+        let registered = Simulator.registrations(for: options, at: 42) { existing[$0] }
+        #expect(registered.map(\.id) == [ids[0], ids[3], ids[4]])
+        #expect(registered.allSatisfy { $0.createdAt == 42 && $0.site != nil && $0.name != nil })
+        // A scenario registers its own devices, not the steady model's.
+        let flood = Simulator.registrations(for: .init(devices: 25, rate: 1, scenario: .flood), at: 42) { _ in nil }
+        #expect(flood.map(\.id) == ["sim-flood-rain-001", "sim-flood-creek-001", "sim-flood-river-001"])
+    }
+}
+
 @Suite(.serialized, .timeLimit(.minutes(5)))
 struct SimulatorIntegrationTests {
     @Test("shennong simulate publishes through libmosquitto and the server stores every reading")
@@ -78,6 +157,38 @@ struct SimulatorIntegrationTests {
         let list = devices["devices"] as? [[String: Any]] ?? []
         #expect(list.count == 10)
         #expect(Set(list.compactMap { $0["domain"] as? String }) == ["water", "soil", "weather", "fire", "flood"])
+        let rejects = try await server.get("/api/v1/rejects").json["rejects"] as? [Any]
+        #expect(rejects?.isEmpty == true)
+        #expect(server.terminate() == 0)
+    }
+
+    @Test("serve --simulate (make demo) registers its devices at their sites, with Chinese names and places, before they report")
+    func serveRegistersTheDemoCounty() async throws {
+        let broker = try TestBroker(persistence: false)
+        let server = try ServerProcess(
+            brokerPort: broker.port,
+            extraYAML: """
+                simulator:
+                  enabled: true
+                  devices: 25
+                  rate: 100
+                """)
+        try await server.start()
+        let reporting = await eventually(timeout: 20) { ((try? server.storedReadings()) ?? 0) >= 25 * 3 }
+        #expect(reporting, "\(server.log().suffix(1500))")
+        let list = try await server.get("/api/v1/devices").json["devices"] as? [[String: Any]] ?? []
+        #expect(list.count == 25)
+        let expected = Dictionary(uniqueKeysWithValues: SimulationModel.devices(count: 25).map { ($0.id, $0) })
+        for device in list {
+            let id = device["id"] as? String ?? ""
+            let simulated = try #require(expected[id], "\(id)")
+            #expect(device["site"] as? String == simulated.site)
+            #expect(device["name"] as? String == simulated.name)
+            #expect(device["domain"] as? String == simulated.domain.rawValue)
+            #expect((device["latitude"] as? NSNumber)?.doubleValue == simulated.latitude)
+        }
+        let gauge = try await server.get("/api/v1/devices/sim-gauge-001").json
+        #expect((gauge["attributes"] as? [String: Any])?["warning_stage"] as? Double == 4.5, "\(gauge)")
         let rejects = try await server.get("/api/v1/rejects").json["rejects"] as? [Any]
         #expect(rejects?.isEmpty == true)
         #expect(server.terminate() == 0)
@@ -161,6 +272,75 @@ struct ScenarioTests {
         #expect(telemetry.allSatisfy { $0.topic == .telemetry && !$0.retain && $0.device == "sim-silent-001" })
         #expect(telemetry.count == 60)
         #expect(zip(telemetry, telemetry.dropFirst()).allSatisfy { $1.ts - $0.ts == 60_000 })
+    }
+
+    @Test("flood: the storm crosses the torrent critical rainfall; the creek rises fast; hours later the river passes its stages in order",
+          arguments: [1, 5, 7] as [UInt64])
+    func flood(seed: UInt64) throws {
+        let script = Scenario.flood.messages(seed: seed, end: end)
+        let rain = series(script, "sim-flood-rain-001", "rainfall")
+        let creek = series(script, "sim-flood-creek-001", "water_level")
+        let river = series(script, "sim-flood-river-001", "water_level")
+        // 12 h of 5-minute reports from each gauge, in time order, the last one at `end`.
+        #expect(rain.count == 145 && creek.count == 145 && river.count == 145)
+        #expect(script.count == 3 * 145 && script.map(\.ts) == script.map(\.ts).sorted())
+        #expect(zip(rain, rain.dropFirst()).allSatisfy { $1.ts - $0.ts == 300_000 } && rain.last!.ts == end)
+        #expect(abs(rain.map(\.v).reduce(0, +) - 146) < 2)
+        #expect(Set(script.map(\.device)) == Set(Scenario.flood.registrations.map(\.id)))
+
+        // Torrent critical rainfall (Config/rules/torrent.yaml, the county table), over the
+        // last 1, 3, 6 and 24 h of reports: each sum peaks at least 3 mm clear of every
+        // threshold, so the level it reaches does not depend on the seed's noise.
+        func sums(_ reports: Int) -> [Double] {
+            rain.indices.map { i in rain[max(0, i - reports + 1)...i].reduce(0) { $0 + $1.v } }
+        }
+        let table: [(reports: Int, thresholds: [Double], reached: Int)] = [
+            (12, [35, 45, 60, 80], 2), (36, [55, 75, 100, 120], 3), (72, [70, 95, 120, 150], 3), (288, [100, 130, 160, 200], 2),
+        ]
+        var torrentCrossings: [Int] = []
+        for row in table {
+            let s = sums(row.reports)
+            let peak = s.max()!
+            #expect(row.thresholds.allSatisfy { abs(peak - $0) >= 3 }, "\(row.reports) reports: \(peak)")
+            #expect(row.thresholds.filter { peak >= $0 }.count == row.reached, "\(row.reports) reports: \(peak)")
+            torrentCrossings.append(s.firstIndex { $0 >= row.thresholds[0] }!)
+        }
+
+        // The creek rises more than 1.2 m in an hour (the rate the preset computes: first to
+        // last reading of the hour), above water-level-rise's orange 1.0 m/h.
+        let rise = creek.indices.dropFirst(11).map { i in (creek[i].v - creek[i - 11].v) / 55 * 60 }
+        #expect(rise.max()! > 1.2, "\(rise.max()!)")
+
+        // The river gauge's stages come with its registration; the preset's levels are
+        // blue 0.5 m below the warning stage, yellow at it, orange at the guaranteed stage,
+        // red at the highest recorded.
+        let gauge = try #require(Scenario.flood.registrations.first { $0.id == "sim-flood-river-001" })
+        let warning = try #require(gauge.attributes["warning_stage"])
+        let guaranteed = try #require(gauge.attributes["guaranteed_stage"])
+        let highest = try #require(gauge.attributes["historical_max_stage"])
+        let stages = [warning - 0.5, warning, guaranteed]
+        let crossings = stages.map { stage in river.firstIndex { $0.v >= stage }! }
+        #expect(crossings == crossings.sorted())
+        // Each level held far longer than the preset's 10 minutes, never falling back below a
+        // stage by its clear margin (0.1 m) once passed; still above the guaranteed stage at the end.
+        #expect(zip(crossings, crossings.dropFirst()).allSatisfy { $1 - $0 >= 6 }, "\(crossings)")
+        for (stage, index) in zip(stages, crossings) {
+            #expect(river[index...].allSatisfy { $0.v > stage - 0.1 }, "back below \(stage)")
+        }
+        #expect(river.map(\.v).max()! < highest - 0.5)
+        #expect(river.last!.v >= guaranteed + 0.2)
+        #expect(river.first!.v < warning - 1.5)
+        // In that order: the rain's critical sums, then the river.
+        #expect(torrentCrossings.max()! < crossings[0], "\(torrentCrossings) then \(crossings)")
+    }
+
+    @Test("flood: its gauges are registered in one catchment and one river reach, the river gauge with its stages")
+    func floodRegistrations() {
+        let devices = Scenario.flood.registrations
+        #expect(devices.allSatisfy { $0.profile == "generic" && $0.domain == .flood && $0.site != nil && $0.name != nil })
+        #expect(devices.allSatisfy { ($0.latitude ?? 0) > 20 && ($0.latitude ?? 0) < 26 && ($0.longitude ?? 0) > 109 && ($0.longitude ?? 0) < 118 })
+        #expect(Set(devices.prefix(2).map(\.site)).count == 1, "the rain gauge and the creek share a catchment")
+        #expect(devices.last?.attributes["warning_stage"] == 12.5 && devices.last?.attributes["guaranteed_stage"] == 13.8)
     }
 
     @Test("backfill: the DTU gateway's buffered frames as arrays with their own past times, decoded by the dtu-gateway profile")
