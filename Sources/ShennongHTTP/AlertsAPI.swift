@@ -22,13 +22,18 @@ public struct AlertsAPI: RouteGroup {
     let notify: @Sendable (AlertNotice) -> Void
     /// When a CAP message is sent, "now" of person transitions.
     let clock: WallClock
+    /// Device profiles by name: a replay counts durations with each device's reporting interval,
+    /// as the live rules do.
+    let profiles: @Sendable () -> [String: DeviceProfile]
 
     /// - Parameter notify: called with each transition people make (ack, resolve, close).
     public init(
         store: any AlertStore & DeviceRegistry & ReadingQueries & TokenStore, catalog: RuleCatalog, cap: CAPOptions,
-        clock: WallClock = .system, notify: @escaping @Sendable (AlertNotice) -> Void
+        clock: WallClock = .system, profiles: @escaping @Sendable () -> [String: DeviceProfile] = { [:] },
+        notify: @escaping @Sendable (AlertNotice) -> Void
     ) {
         self.clock = clock
+        self.profiles = profiles
         self.store = store
         self.catalog = catalog
         self.cap = cap
@@ -161,7 +166,10 @@ public struct AlertsAPI: RouteGroup {
         guard from < to else { throw APIError(.badRequest, "from must be before to") }
         let changes: [AlertLevelChange]
         do {
-            changes = try RuleReplay.run(rules: catalog.rules, store: store, device: device, from: from, to: to)
+            let profiles = profiles()
+            changes = try RuleReplay.run(
+                rules: catalog.rules, store: store, device: device, from: from, to: to,
+                expectedInterval: { device in profiles[device.profile].map { Int64($0.expectedInterval) * 1000 } })
         } catch let error as StoreError where error.code == .notFound {
             throw APIError(.notFound, error.message)
         }

@@ -149,7 +149,7 @@ public struct ServerConfig: Sendable, Decodable {
         /// Messages per second, all devices together.
         public var rate = 5.0
         public var seed: UInt64 = 1
-        /// A scripted episode to play instead of the steady model (`rainstorm`, `do-crash`, `drought`, `fire`, `silent`, `backfill`).
+        /// A scripted episode to play instead of the steady model (`rainstorm`, `do-crash`, `drought`, `fire`, `flood`, `silent`, `backfill`).
         public var scenario: String?
         public init() {}
     }

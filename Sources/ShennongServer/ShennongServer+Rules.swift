@@ -52,7 +52,11 @@ extension ShennongServer {
         wiring.ingestObserver = module.stage
         wiring.services = module.services.map { .init(service: $0) }
         wiring.alertNotify = module.notify
-        wiring.routes = [AlertsAPI(store: store, catalog: module.catalog, cap: settings.cap.options, notify: module.notify)]
+        wiring.routes = [
+            AlertsAPI(
+                store: store, catalog: module.catalog, cap: settings.cap.options, profiles: { profiles },
+                notify: module.notify)
+        ]
         return wiring
     }
 }

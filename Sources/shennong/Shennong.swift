@@ -91,7 +91,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Simulator rate, messages per second (with --simulate).")
     var rate: Double?
 
-    @Option(help: "Play a scripted episode with the simulator: rainstorm, do-crash, drought, fire, silent or backfill (implies --simulate).")
+    @Option(help: "Play a scripted episode with the simulator: rainstorm, do-crash, drought, fire, flood, silent or backfill (implies --simulate).")
     var scenario: Scenario?
 
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
@@ -159,7 +159,7 @@ struct Simulate: AsyncParsableCommand {
     @Option(help: "Topic prefix.")
     var prefix: String = "agri"
 
-    @Option(help: "Play a scripted episode instead of the steady model: rainstorm, do-crash, drought, fire, silent or backfill (timestamps end now; deterministic for --seed).")
+    @Option(help: "Play a scripted episode instead of the steady model: rainstorm, do-crash, drought, fire, flood, silent or backfill (timestamps end now; deterministic for --seed).")
     var scenario: Scenario?
 
     func run() async throws {

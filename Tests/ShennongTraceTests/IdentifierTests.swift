@@ -73,3 +73,20 @@ import Testing
         #expect(maskPhone("12345") == "****")
     }
 }
+
+/// Beijing-time formatting of the trace pages.
+struct ChinaTimeTests {
+    @Test func formatsBeijingTime() {
+        // 2025-11-21T04:40:00Z is 12:40 in Beijing.
+        #expect(ChinaTime.format(1_763_700_000_000) == "2025年11月21日 12:40")
+        #expect(ChinaTime.isoDate(1_763_700_000_000) == "2025-11-21")
+    }
+
+    @Test("a stored time far outside years 1–9999 is shown at the edge, never overflows")
+    func extremeTimesDoNotTrap() {
+        #expect(ChinaTime.format(.max) == "9999年12月31日 23:59")
+        #expect(ChinaTime.format(.min) == "1年1月1日 00:00")
+        #expect(!ChinaTime.isoDate(.max).isEmpty && !ChinaTime.isoDate(.min).isEmpty)
+        #expect(ChinaTime.gs1Date(.max).count == 6)
+    }
+}
