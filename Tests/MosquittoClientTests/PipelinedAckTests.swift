@@ -88,8 +88,12 @@ struct PipelinedAckTests {
         defer { broker.stop() }
         let first = CommitGate()
         let second = CommitGate()
+        // The run thread waits on the blocked commits without servicing keep-alive; on a loaded
+        // machine the waits below can outlast 1.5 x 10 s, and the broker would then drop the
+        // session and redeliver (a duplicate, not a loss). A long keep-alive keeps this test
+        // about PUBACK order.
         let consumer = try ConsumerHarness(
-            broker: broker, clientID: clientID, topics: ["t/held/#"], pipelined: pipelined
+            broker: broker, clientID: clientID, topics: ["t/held/#"], keepAlive: 120, pipelined: pipelined
         ) { _, index in
             if index == 0 {
                 first.block()
