@@ -3,44 +3,6 @@ import ShennongAlerts
 import ShennongAPI
 import ShennongCore
 
-/// Local time as staff and CAP see it: RFC 3339 with a numeric offset (never `Z`).
-public enum LocalTime {
-    /// `2025-11-21T14:40:00+08:00`: whole seconds, the offset written out.
-    public static func format(_ ms: Int64, offsetMinutes: Int = 480) -> String {
-        let local = ms + Int64(offsetMinutes) * 60_000
-        let (days, msOfDay) = floorDivMod(local, 86_400_000)
-        let (y, m, d) = Timestamp.civilFromDays(days)
-        let h = msOfDay / 3_600_000, mi = msOfDay / 60_000 % 60, s = msOfDay / 1000 % 60
-        let sign = offsetMinutes < 0 ? "-" : "+"
-        let off = abs(offsetMinutes)
-        return "\(pad(y, 4))-\(pad(m, 2))-\(pad(d, 2))T\(pad(h, 2)):\(pad(mi, 2)):\(pad(s, 2))\(sign)\(pad(Int64(off / 60), 2)):\(pad(Int64(off % 60), 2))"
-    }
-
-    /// `20251121144000` (local), for CAP identifiers.
-    public static func compact(_ ms: Int64, offsetMinutes: Int = 480) -> String {
-        format(ms, offsetMinutes: offsetMinutes).prefix(19).filter(\.isNumber)
-    }
-
-    /// Minutes of a `+08:00` / `-05:30` offset, or `nil`.
-    public static func offsetMinutes(_ text: String) -> Int? {
-        let t = Array(text)
-        guard t.count == 6, t[0] == "+" || t[0] == "-", t[3] == ":", let h = Int(String(t[1...2])), let m = Int(String(t[4...5])),
-            h <= 14, m < 60
-        else { return nil }
-        return (t[0] == "-" ? -1 : 1) * (h * 60 + m)
-    }
-
-    static func floorDivMod(_ a: Int64, _ b: Int64) -> (Int64, Int64) {
-        let q = a / b, r = a % b
-        return r < 0 ? (q - 1, r + b) : (q, r)
-    }
-
-    static func pad(_ v: Int64, _ width: Int) -> String {
-        let s = String(v)
-        return s.count >= width ? s : String(repeating: "0", count: width - s.count) + s
-    }
-}
-
 /// An alert's JSON as notifiers publish and POST it: the contract's ``API/Alert``.
 public typealias AlertJSON = API.Alert
 

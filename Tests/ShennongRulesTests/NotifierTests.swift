@@ -1,3 +1,4 @@
+import ShennongCore
 import Foundation
 import ShennongAlerts
 import ShennongStore
