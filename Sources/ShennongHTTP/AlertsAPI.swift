@@ -184,7 +184,7 @@ extension API.Rule {
             enabled: r.enabled,
             levels: Dictionary(
                 uniqueKeysWithValues: r.levels.map { level, spec in
-                    (level.name, "\(spec.comparison.symbol) \(spec.threshold)" + (spec.window.map { " over \(DurationText.format($0))" } ?? ""))
+                    (level.name, "\(spec.comparison.symbol) \(spec.attribute?.text ?? "\(spec.threshold)")" + (spec.window.map { " over \(DurationText.format($0))" } ?? ""))
                 }),
             devices: r.overrides.keys.sorted(), file: (r.file as NSString).lastPathComponent, line: r.line)
     }

@@ -260,7 +260,7 @@ struct PageModel {
         environment = d.environment.map { e in
             let warnings = e.warnings.map { w in
                 WarningModel(
-                    level: ["blue": "蓝色", "yellow": "黄色", "orange": "橙色", "red": "红色"][w.level] ?? w.level, rule: w.rule,
+                    level: ["blue": "蓝色", "yellow": "黄色", "orange": "橙色", "red": "红色"][w.level] ?? w.level, rule: w.ruleName ?? w.rule,
                     raised: ChinaTime.format(w.raisedAt),
                     closed: w.closedAt.map { ChinaTime.format($0) + (w.closedBy.map { " \($0)" } ?? "") + (w.note.map { "：\($0)" } ?? "") }
                         ?? "未关闭")

@@ -44,11 +44,33 @@ public enum Comparison: String, Sendable, Hashable, Codable, CaseIterable {
     }
 }
 
+/// A threshold read from a device attribute (a gauge's `warning_stage`), plus an offset.
+public struct AttributeThreshold: Sendable, Hashable, Codable {
+    /// The name of the numeric attribute (``Device/attributes``).
+    public var attribute: String
+    /// Added to the attribute's value (−0.5: half a metre below the warning stage).
+    public var offset: Double
+
+    public init(attribute: String, offset: Double = 0) {
+        self.attribute = attribute
+        self.offset = offset
+    }
+
+    /// `warning_stage`, `warning_stage - 0.5`, `warning_stage + 1`.
+    public var text: String {
+        offset == 0 ? attribute : "\(attribute) \(offset < 0 ? "-" : "+") \(AlertText.format(abs(offset)))"
+    }
+}
+
 /// One level of a rule: compare the condition's value with a threshold (over a window, for
 /// windowed conditions), optionally with its own duration, reading count and clear margin.
 public struct LevelSpec: Sendable, Hashable, Codable {
     public var comparison: Comparison
+    /// The threshold; with ``attribute``, the value resolved for one device (see ``resolved(for:)``).
     public var threshold: Double
+    /// The threshold is the device's attribute plus an offset (a gauge's own stages); a device
+    /// without the attribute does not get this level.
+    public var attribute: AttributeThreshold?
     /// The window (ms) for windowed conditions whose levels differ in window (rainfall 12/6/3 h).
     public var window: Int64?
     /// How long (ms) the value must be in the condition, in total, before the level is raised
@@ -60,15 +82,31 @@ public struct LevelSpec: Sendable, Hashable, Codable {
     public var clearMargin: Double?
 
     public init(
-        comparison: Comparison, threshold: Double, window: Int64? = nil, duration: Int64? = nil, minReadings: Int? = nil,
-        clearMargin: Double? = nil
+        comparison: Comparison, threshold: Double, attribute: AttributeThreshold? = nil, window: Int64? = nil,
+        duration: Int64? = nil, minReadings: Int? = nil, clearMargin: Double? = nil
     ) {
         self.comparison = comparison
         self.threshold = threshold
+        self.attribute = attribute
         self.window = window
         self.duration = duration
         self.minReadings = minReadings
         self.clearMargin = clearMargin
+    }
+
+    /// This level for `device`: an attribute threshold takes the device's attribute plus the
+    /// offset; `nil` when the device lacks the attribute (or it is not finite).
+    public func resolved(for device: Device) -> LevelSpec? {
+        guard let attribute else { return self }
+        guard let value = device.attributes[attribute.attribute], value.isFinite else { return nil }
+        var spec = self
+        spec.threshold = value + attribute.offset
+        return spec
+    }
+
+    /// `≥ 50`, `≥ warning_stage - 0.5`.
+    public var thresholdText: String {
+        "\(comparison.symbol) " + (attribute?.text ?? AlertText.format(threshold))
     }
 }
 
@@ -229,6 +267,21 @@ public struct Rule: Sendable, Hashable {
         self.line = line
     }
 
+    /// The Chinese part of ``name``, for people who read no English (河道水位 of
+    /// "河道水位 River stage"); the whole name when it has no Chinese.
+    public var chineseName: String { Self.chineseName(of: name) }
+
+    /// The Chinese part of a rule name written Chinese first: every word up to the last one
+    /// with a Chinese character ("Nesterov 火险指数 Nesterov index" → "Nesterov 火险指数");
+    /// the whole name when no word has one.
+    public static func chineseName(of name: String) -> String {
+        let words = name.split(separator: " ", omittingEmptySubsequences: true)
+        guard let last = words.lastIndex(where: { $0.unicodeScalars.contains { $0.properties.isIdeographic } }) else {
+            return name
+        }
+        return words[...last].joined(separator: " ")
+    }
+
     /// The metrics whose readings drive the rule (none for silence: any report does).
     public var inputs: [String] {
         switch condition {
@@ -238,18 +291,31 @@ public struct Rule: Sendable, Hashable {
         }
     }
 
-    /// The levels that apply to `device` (its override, else the rule's); empty: the rule
-    /// does not apply to it.
+    /// The levels as written for `device` (its override, else the rule's), attribute
+    /// thresholds unresolved.
     public func levels(for device: String) -> [AlertLevel: LevelSpec] {
         overrides[device] ?? levels
     }
 
-    /// Whether the rule applies to `device`.
+    /// The levels that apply to `device` with their thresholds resolved: its override, else
+    /// the rule's, where a level whose threshold is a device attribute the device lacks is
+    /// left out. Empty: the rule does not apply to it.
+    public func levels(for device: Device) -> [AlertLevel: LevelSpec] {
+        levels(for: device.id).compactMapValues { $0.resolved(for: device) }
+    }
+
+    /// Whether any level's threshold is a device attribute.
+    public var usesAttributes: Bool {
+        ([levels] + Array(overrides.values)).contains { $0.values.contains { $0.attribute != nil } }
+    }
+
+    /// Whether the rule applies to `device`: named in `devices:`, or selected and with at
+    /// least one level it can resolve (a gauge without its stages is skipped, not an error).
     public func applies(to device: Device) -> Bool {
         guard enabled else { return false }
         // A device named in `devices:` (its own stages) is selected by naming it.
-        if overrides[device.id] != nil { return true }
-        return !levels.isEmpty && selector.matches(device)
+        if overrides[device.id] != nil { return !levels(for: device).isEmpty }
+        return !levels.isEmpty && selector.matches(device) && !levels(for: device).isEmpty
     }
 
     /// The longest window (ms) its condition keeps, for rebuilding it from stored readings.

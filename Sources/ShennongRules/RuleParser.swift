@@ -41,6 +41,10 @@ public struct RuleFileError: Error, Sendable, Hashable, CustomStringConvertible 
 ///     clear_margin: 0                              # hysteresis, in the value's unit
 ///     clear_after: 1h                              # clear delay
 /// ```
+/// A threshold may be a device attribute plus an offset, so each device gets its own (a
+/// gauge's stages): `yellow: { at_least: { attribute: warning_stage } }`,
+/// `blue: { at_least: { attribute: warning_stage, offset: -0.5 } }`. A device without the
+/// attribute does not get that level; one with none of the rule's levels is skipped by it.
 /// Comparisons: `at_least` (≥), `above` (>), `at_most` (≤), `below` (<). A level may give its
 /// own `for`, `min_readings` and `clear_margin`. How `for:` counts (sample-and-hold, with
 /// `max_gap` and `continuous`) is ``Rule/duration``; README "Warnings" has a worked example.
@@ -185,13 +189,42 @@ private struct ParseContext {
 
     /// `{ at_least: 50 }` and the like: the comparison and threshold of a mapping.
     mutating func comparison(_ mapping: Node.Mapping, at node: Node, _ what: String) -> (Comparison, Double)? {
+        guard let (comparison, threshold, attribute) = comparison(mapping, at: node, what, attributes: false), attribute == nil
+        else { return nil }
+        return (comparison, threshold)
+    }
+
+    /// `{ at_least: 50 }` or, with `attributes`, `{ at_least: { attribute: warning_stage, offset: -0.5 } }`:
+    /// the comparison and the threshold (for an attribute, the offset) of a mapping.
+    mutating func comparison(
+        _ mapping: Node.Mapping, at node: Node, _ what: String, attributes: Bool
+    ) -> (Comparison, Double, AttributeThreshold?)? {
         let found = Comparison.allCases.filter { mapping[$0.rawValue] != nil }
         guard found.count == 1, let comparison = found.first else {
             fail(node, "\(what) needs exactly one of at_least, above, at_most, below")
             return nil
         }
-        guard let threshold = number(mapping[comparison.rawValue], "\(what).\(comparison.rawValue)") else { return nil }
-        return (comparison, threshold)
+        let valueNode = mapping[comparison.rawValue]
+        let path = "\(what).\(comparison.rawValue)"
+        if let reference = valueNode?.mapping {
+            guard attributes else {
+                fail(valueNode, "\(path) must be a number, not a mapping")
+                return nil
+            }
+            checkKeys(reference, allowed: ["attribute", "offset"], what: path)
+            guard let name = string(reference["attribute"], "\(path).attribute"), Device.isValidID(name) else {
+                fail(
+                    reference["attribute"] ?? valueNode,
+                    "\(path) needs `attribute:`, the name of a device attribute like warning_stage ([A-Za-z0-9_.-]{1,64})")
+                return nil
+            }
+            let offset = reference["offset"].map { number($0, "\(path).offset") }
+            if case .some(.none) = offset { return nil }
+            let attribute = AttributeThreshold(attribute: name, offset: (offset ?? 0) ?? 0)
+            return (comparison, attribute.offset, attribute)
+        }
+        guard let threshold = number(valueNode, path) else { return nil }
+        return (comparison, threshold, nil)
     }
 
     mutating func levels(_ node: Node?, _ what: String) -> [AlertLevel: LevelSpec] {
@@ -210,9 +243,10 @@ private struct ParseContext {
             checkKeys(
                 spec, allowed: Set(Comparison.allCases.map(\.rawValue) + ["window", "for", "min_readings", "clear_margin"]),
                 what: "\(what).\(level.name)")
-            guard let (comparison, threshold) = comparison(spec, at: value, "\(what).\(level.name)") else { continue }
+            guard let (comparison, threshold, attribute) = comparison(spec, at: value, "\(what).\(level.name)", attributes: true)
+            else { continue }
             out[level] = LevelSpec(
-                comparison: comparison, threshold: threshold, window: duration(spec["window"], "window"),
+                comparison: comparison, threshold: threshold, attribute: attribute, window: duration(spec["window"], "window"),
                 duration: duration(spec["for"], "for"), minReadings: count(spec["min_readings"], "min_readings"),
                 clearMargin: number(spec["clear_margin"], "clear_margin"))
         }
@@ -392,7 +426,9 @@ private struct ParseContext {
             if Set(specs.map { $0.value.comparison.isHigh }).count > 1 {
                 fail(m["levels"] ?? node, "rule \(id) mixes high (at_least/above) and low (at_most/below) thresholds")
             }
-            for (a, b) in zip(specs, specs.dropFirst()) where a.value.window == b.value.window {
+            // Thresholds on different attributes (or a number and an attribute) are compared per device.
+            for (a, b) in zip(specs, specs.dropFirst())
+            where a.value.window == b.value.window && a.value.attribute?.attribute == b.value.attribute?.attribute {
                 let worse = a.value.comparison.isHigh ? b.value.threshold >= a.value.threshold : b.value.threshold <= a.value.threshold
                 if !worse {
                     fail(m["levels"] ?? node, "level \(b.key.name) (\(b.value.threshold)) is less severe than \(a.key.name) (\(a.value.threshold))")

@@ -179,7 +179,7 @@ final class RuleRuntime {
         self.rule = rule
         self.device = device
         inputs = rule.inputs
-        specs = rule.levels(for: device.id).sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+        specs = rule.levels(for: device).sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
         var state = persisted.flatMap { try? JSONDecoder().decode(PersistedRuleState.self, from: Data($0.state.utf8)) }
             ?? PersistedRuleState()
         if state.levels.count != 4 { state.levels = [LevelTimer](repeating: LevelTimer(), count: 4) }

@@ -13,6 +13,9 @@ public struct ModuleWiring: Sendable {
     /// What to do with an alert transition people make (ack, resolve) outside the alerts
     /// API, e.g. from the dashboard: notify and recount the open-alerts gauge.
     public var alertNotify: (@Sendable (AlertNotice) -> Void)?
+    /// The name of a rule in force, by id (the rules module's catalog, reloads included),
+    /// for pages that show warnings to consumers.
+    public var ruleName: (@Sendable (String) -> String?)?
 
     public init() {}
 }

@@ -52,6 +52,7 @@ extension ShennongServer {
         wiring.ingestObserver = module.stage
         wiring.services = module.services.map { .init(service: $0) }
         wiring.alertNotify = module.notify
+        wiring.ruleName = { [catalog = module.catalog] id in catalog.rule(id: id)?.name }
         wiring.routes = [
             AlertsAPI(
                 store: store, catalog: module.catalog, cap: settings.cap.options, profiles: { profiles },

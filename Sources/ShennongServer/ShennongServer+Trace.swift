@@ -8,11 +8,15 @@ import ShennongTrace
 extension ShennongServer {
     /// Traceability in `shennong serve`: public trace pages, staff trace routes, and the
     /// service that writes scan counters.
-    static func makeTrace(config: ServerConfig, store: Store, logger: Logger) throws -> ModuleWiring {
+    /// `ruleName` names the rules in force (``ModuleWiring/ruleName``) on the warnings table.
+    static func makeTrace(
+        config: ServerConfig, store: Store, ruleName: (@Sendable (String) -> String?)? = nil, logger: Logger
+    ) throws -> ModuleWiring {
         var wiring = ModuleWiring()
         guard config.trace.enabled else { return wiring }
         let trace = try makeTraceability(
-            config: config, store: store, warnings: AlertWarningHistory(store: store), logger: logger)
+            config: config, store: store, warnings: AlertWarningHistory(store: store, ruleName: ruleName ?? { _ in nil }),
+            logger: logger)
         let templates = try TracePages.loadTemplates(directory: config.trace.templatesDir)
         wiring.routes = [
             TracePages(trace: trace, templates: templates, trustForwardedFor: config.trace.trustForwardedFor),

@@ -50,7 +50,7 @@ public enum ShennongServer {
             mqtt: mqttConfiguration(config.mqtt, host: host, port: port, clientID: config.mqtt.clientID + "-alerts",
                                     subscriptions: []),
             logger: logger)
-        let trace = try makeTrace(config: config, store: store, logger: logger)
+        let trace = try makeTrace(config: config, store: store, ruleName: rules.ruleName, logger: logger)
         let dashboard = try makeDashboard(
             config: config, store: store, profiles: profiles, notify: rules.alertNotify ?? { _ in }, logger: logger)
         let pipeline = IngestPipeline(

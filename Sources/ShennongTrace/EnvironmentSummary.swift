@@ -5,7 +5,11 @@ import ShennongCore
 public struct WarningRecord: Sendable, Hashable, Codable {
     /// blue, yellow, orange, red.
     public var level: String
+    /// The rule's id.
     public var rule: String
+    /// The rule's name for consumers (Chinese: 森林火险等级), when known; pages show it
+    /// instead of the id. Absent from summaries frozen before it was recorded.
+    public var ruleName: String?
     public var device: String
     public var raisedAt: Int64
     public var closedAt: Int64?
@@ -13,11 +17,12 @@ public struct WarningRecord: Sendable, Hashable, Codable {
     public var note: String?
 
     public init(
-        level: String, rule: String, device: String, raisedAt: Int64, closedAt: Int64? = nil, closedBy: String? = nil,
-        note: String? = nil
+        level: String, rule: String, ruleName: String? = nil, device: String, raisedAt: Int64, closedAt: Int64? = nil,
+        closedBy: String? = nil, note: String? = nil
     ) {
         self.level = level
         self.rule = rule
+        self.ruleName = ruleName
         self.device = device
         self.raisedAt = raisedAt
         self.closedAt = closedAt

@@ -141,52 +141,18 @@ struct ScenarioIntegrationTests {
         #expect(server.terminate() == 0)
     }
 
-    /// The presets in a directory of their own, the river-stage rule's example gauge replaced
-    /// by `gauge` with the levels its stages give (blue 0.5 m below the warning stage, yellow
-    /// at it, orange at the guaranteed stage, red at the highest recorded): the preset lists
-    /// each gauge under `devices:`, as a county does for its own. A river-stage preset
-    /// without a `devices:` block is copied as it is.
-    static func presets(withStagesOf gauge: Device) throws -> String {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("shennong-rules-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        for file in try FileManager.default.contentsOfDirectory(atPath: presets) where file.hasSuffix(".yaml") {
-            var text = try String(contentsOfFile: presets + "/" + file, encoding: .utf8)
-            if file == "river-stage.yaml" {
-                var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-                let rule = lines.firstIndex { $0.contains("id: river-stage") } ?? lines.endIndex
-                if let key = lines[rule...].firstIndex(where: { $0.trimmingCharacters(in: .whitespaces) == "devices:" }) {
-                    let indent = String(lines[key].prefix { $0 == " " })
-                    var end = key + 1
-                    while end < lines.endIndex, lines[end].prefix(while: { $0 == " " }).count > indent.count { end += 1 }
-                    let a = gauge.attributes
-                    let levels = [
-                        ("blue", a["warning_stage"]! - 0.5), ("yellow", a["warning_stage"]!), ("orange", a["guaranteed_stage"]!),
-                        ("red", a["historical_max_stage"]!),
-                    ]
-                    lines.replaceSubrange(
-                        (key + 1)..<end,
-                        with: ["\(indent)  \(gauge.id):"] + levels.map { "\(indent)    \($0): { at_least: \($1) }" })
-                }
-                text = lines.joined(separator: "\n")
-            }
-            try text.write(to: directory.appendingPathComponent(file), atomically: true, encoding: .utf8)
-        }
-        return directory.path
-    }
-
     @Test("flood: serve --scenario flood raises the torrent critical rainfall in order, the creek's fast rise, then the river stages blue, yellow, orange")
     func flood() async throws {
         let broker = try TestBroker(persistence: false)
+        // The shipped presets as they are: river-stage reads the gauge's stages from its attributes.
         let gauge = try #require(Scenario.flood.registrations.first { $0.id == "sim-flood-river-001" })
-        let rules = try Self.presets(withStagesOf: gauge)
-        defer { try? FileManager.default.removeItem(atPath: rules) }
         // Twelve hours of readings published in a second: late_after longer than that, so
         // every alert is live.
         let server = try ServerProcess(
             brokerPort: broker.port,
             extraYAML: """
                 rules:
-                  directory: \(rules)
+                  directory: \(Self.presets)
                   late_after: 1d
                   check_interval: 1s
                 simulator:
@@ -208,7 +174,7 @@ struct ScenarioIntegrationTests {
         }
         #expect(river["level"] as? String == "orange", "\(river)\n\(server.log().suffix(2000))")
         #expect(river["status"] as? String == "open" && river["late"] as? Bool == false)
-        #expect((river["threshold"] as? Double) == 13.8)
+        #expect((river["threshold"] as? Double) == gauge.attributes["guaranteed_stage"] && gauge.attributes["guaranteed_stage"] == 13.8)
         let riverSteps = try await Self.transitions(server, river)
         #expect(riverSteps.map { $0["kind"] as? String ?? "" } == ["raised", "escalated", "escalated"])
         #expect(riverSteps.map { $0["to_level"] as? String ?? "" } == ["blue", "yellow", "orange"])

@@ -87,7 +87,9 @@ final class RouteFixture: Sendable {
     }()
 
     /// The application as `shennong serve` builds it (rate limit as configured by default).
-    func application(rateLimit: PublicRateLimit = PublicRateLimit()) throws -> some ApplicationProtocol {
+    func application(
+        rateLimit: PublicRateLimit = PublicRateLimit(), loginThrottle: LoginThrottle = LoginThrottle(limit: LoginRateLimit())
+    ) throws -> some ApplicationProtocol {
         let root = ShennongBinary.repositoryRoot
         let profiles: [String: DeviceProfile] = [DeviceProfile.generic.name: DeviceProfile.generic]
         let routes: [any RouteGroup] = [
@@ -97,7 +99,8 @@ final class RouteFixture: Sendable {
             DashboardPages(
                 store: store, sessions: sessions,
                 templates: try DashboardPages.loadTemplates(directory: root.appendingPathComponent("dashboards/staff").path),
-                profiles: { profiles }, notify: { _ in }, logger: Logger(label: "test")),
+                profiles: { profiles }, notify: { _ in }, offsetMinutes: 480, secureCookie: false, loginThrottle: loginThrottle,
+                clock: .system, logger: Logger(label: "test")),
         ]
         return ShennongHTTPServer.makeApplication(
             host: "127.0.0.1", port: 0, store: store, registry: nil, profiles: { profiles },
@@ -107,9 +110,12 @@ final class RouteFixture: Sendable {
 
     /// Runs `body` with a client of the application in process; at the end every exchange it
     /// made is checked against openapi.yaml.
-    func test(rateLimit: PublicRateLimit = PublicRateLimit(), _ body: @escaping @Sendable (Caller) async throws -> Void) async throws {
+    func test(
+        rateLimit: PublicRateLimit = PublicRateLimit(), loginThrottle: LoginThrottle = LoginThrottle(limit: LoginRateLimit()),
+        _ body: @escaping @Sendable (Caller) async throws -> Void
+    ) async throws {
         let log = self.log
-        try await application(rateLimit: rateLimit).test(.router) { client in
+        try await application(rateLimit: rateLimit, loginThrottle: loginThrottle).test(.router) { client in
             try await body(Caller(client: client, log: log))
         }
         let problems = try Contract.violations(log.all)

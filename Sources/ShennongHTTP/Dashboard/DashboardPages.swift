@@ -14,7 +14,8 @@ import ShennongRules
 ///
 /// - `GET /dashboard/login`: the token form; with `?code=` a one-time login code is redeemed
 ///   (cookie set, 303 to `/dashboard`).
-/// - `POST /dashboard/login` (`token=snk_…`): checks the staff token, opens a session.
+/// - `POST /dashboard/login` (`token=snk_…`): checks the staff token, opens a session. Too
+///   many failed logins from one address (``LoginRateLimit``) get 429 with `Retry-After`.
 /// - `GET /dashboard`: sites and devices with their latest values and freshness, open
 ///   warnings by level with acknowledge/resolve forms, recent rejects.
 /// - `GET /dashboard/chart?device=&metric=&hours=24`: one series as an inline SVG line.
@@ -38,18 +39,34 @@ public struct DashboardPages: RouteGroup {
     let offsetMinutes: Int
     let secureCookie: Bool
     let logger: Logger
-    /// "now" of the pages: ages, freshness, chart ranges.
+    /// "now" of the pages: ages, freshness, chart ranges, the login limit.
     let clock: WallClock
+    /// Failed logins per client address.
+    let loginThrottle: LoginThrottle
 
     /// - Parameters:
     ///   - notify: called with each transition made from the dashboard (the same hook the
     ///     alerts API calls: notifiers, the open-alerts gauge).
     ///   - offsetMinutes: local time of the pages (+08:00: 480).
+    ///   - loginLimit: failed logins allowed per client address.
     public init(
         store: any AlertStore & StaffStore, sessions: DashboardSessions, templates: MustacheLibrary,
         profiles: @escaping @Sendable () -> [String: DeviceProfile], notify: @escaping @Sendable (AlertNotice) -> Void,
-        offsetMinutes: Int = 480, secureCookie: Bool = false, clock: WallClock = .system, logger: Logger
+        offsetMinutes: Int = 480, secureCookie: Bool = false, loginLimit: LoginRateLimit = LoginRateLimit(),
+        clock: WallClock = .system, logger: Logger
     ) {
+        self.init(
+            store: store, sessions: sessions, templates: templates, profiles: profiles, notify: notify,
+            offsetMinutes: offsetMinutes, secureCookie: secureCookie, loginThrottle: LoginThrottle(limit: loginLimit),
+            clock: clock, logger: logger)
+    }
+
+    init(
+        store: any AlertStore & StaffStore, sessions: DashboardSessions, templates: MustacheLibrary,
+        profiles: @escaping @Sendable () -> [String: DeviceProfile], notify: @escaping @Sendable (AlertNotice) -> Void,
+        offsetMinutes: Int, secureCookie: Bool, loginThrottle: LoginThrottle, clock: WallClock, logger: Logger
+    ) {
+        self.loginThrottle = loginThrottle
         self.clock = clock
         self.store = store
         self.sessions = sessions
@@ -106,9 +123,20 @@ public struct DashboardPages: RouteGroup {
             logger.notice("dashboard login refused (cross-site form)")
             return forbidden("Cross-site login refused.")
         }
+        let client = LoginThrottle.clientKey(context.remoteAddress)
+        if let retryAfter = loginThrottle.refusal(client, now: clock.now()) {
+            logger.notice("dashboard login refused (too many failed logins)", metadata: ["client": "\(client)"])
+            var response = page(
+                "login",
+                LoginPage(error: "登录失败次数过多，请 \(retryAfter) 秒后再试。Too many failed logins: try again in \(retryAfter) s."),
+                status: .tooManyRequests)
+            response.headers[.retryAfter] = "\(retryAfter)"
+            return response
+        }
         let form = try await Self.form(request, context)
         let secret = (form["token"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
         guard let token = try store.authenticate(token: secret) else {
+            loginThrottle.failed(client, now: clock.now())
             logger.notice("dashboard login refused (unknown token)")
             return page("login", LoginPage(error: "Unknown or revoked token. 令牌无效。"), status: .unauthorized)
         }
