@@ -167,6 +167,11 @@ extension API {
             self.device = device
             self.dryRun = dryRun
         }
+
+        enum CodingKeys: String, CodingKey {
+            case since, reason, device
+            case dryRun = "dry_run"
+        }
     }
 
     /// What a reject replay did.
@@ -187,6 +192,13 @@ extension API {
             self.stillRejected = stillRejected
             self.replayedRejects = replayedRejects
             self.dryRun = dryRun
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case examined, stored
+            case stillRejected = "still_rejected"
+            case replayedRejects = "replayed_rejects"
+            case dryRun = "dry_run"
         }
     }
 }

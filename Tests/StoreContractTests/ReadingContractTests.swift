@@ -137,7 +137,7 @@ struct ReadingContractTests {
                 payload: Array("{\"n\": \(i)}".utf8), code: code, reason: reason, field: "n")
         }
         try store.commit(
-            F.batch([], rejects: [
+            F.batch([], devices: [F.device("p1")], rejects: [
                 reject(0, "p1", .unknownMetric, "field n is not a known metric"),
                 reject(1, "p2", .outOfRange, "n = 900 is out of range"),
                 reject(2, "p1", .unknownMetric, "field n is not a known metric"),
