@@ -183,7 +183,7 @@ let package = Package(
             name: "ShennongHTTPTests",
             dependencies: [
                 "ShennongHTTP", "ShennongAPI", "ShennongAlerts", "ShennongCore", "ShennongStore", "ShennongRules",
-                "ShennongTrace", "ShennongTestSupport",
+                "ShennongTrace", "ShennongTestSupport", "ShennongIngest",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),

@@ -64,7 +64,7 @@ extension API {
             ErrorBody.self, Health.self,
             Device.self, DeviceList.self, NewDevice.self, DeviceImport.self,
             Latest.self, LatestList.self, Reading.self, ReadingList.self, Aggregate.self, AggregateList.self, Reject.self,
-            RejectList.self,
+            RejectList.self, RejectReplayRequest.self, RejectReplay.self,
             Alert.self, AlertList.self, Transition.self, AlertDetail.self, AlertAction.self,
             Rule.self, RuleList.self, RuleState.self, RuleDetail.self, LevelChange.self, LevelChangeList.self, LoginCode.self,
             Producer.self, Plot.self, Batch.self, BatchList.self, Certificate.self, CertificateRequest.self, Inspection.self,

@@ -150,4 +150,55 @@ extension API {
         public var rejects: [Reject]
         public init(rejects: [Reject]) { self.rejects = rejects }
     }
+
+    /// `POST /api/v1/rejects/replay`: which stored rejects to decode again (every field optional).
+    public struct RejectReplayRequest: APIObject, Hashable {
+        /// A time expression: rejects received at or after it (default: all).
+        public var since: String?
+        /// A reject code (`unknown_metric`) or a part of the reason text.
+        public var reason: String?
+        public var device: String?
+        /// Decode and count, store nothing.
+        public var dryRun: Bool?
+
+        public init(since: String? = nil, reason: String? = nil, device: String? = nil, dryRun: Bool? = nil) {
+            self.since = since
+            self.reason = reason
+            self.device = device
+            self.dryRun = dryRun
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case since, reason, device
+            case dryRun = "dry_run"
+        }
+    }
+
+    /// What a reject replay did.
+    public struct RejectReplay: APIObject, Hashable {
+        /// Reject rows decoded again.
+        public var examined: Int
+        /// Readings stored (dry run: readings that decode).
+        public var stored: Int
+        /// Reject rows left, with the reason their payload fails now.
+        public var stillRejected: Int
+        /// Reject rows gone from the list (their payload now decodes).
+        public var replayedRejects: Int
+        public var dryRun: Bool
+
+        public init(examined: Int, stored: Int, stillRejected: Int, replayedRejects: Int, dryRun: Bool) {
+            self.examined = examined
+            self.stored = stored
+            self.stillRejected = stillRejected
+            self.replayedRejects = replayedRejects
+            self.dryRun = dryRun
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case examined, stored
+            case stillRejected = "still_rejected"
+            case replayedRejects = "replayed_rejects"
+            case dryRun = "dry_run"
+        }
+    }
 }

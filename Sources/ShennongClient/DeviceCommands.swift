@@ -63,6 +63,17 @@ public enum ReadingCommands {
         let list = try await client.get(API.RejectList.self, "api/v1/rejects", query: ["since": since, "limit": String(limit)])
         return try format.render(list.rejects, columns: ["received_at", "device", "code", "field", "reason", "topic"])
     }
+
+    /// `readings rejects replay`: the server decodes the selected rejects again with its current
+    /// profiles (`POST /api/v1/rejects/replay`); one row of counts.
+    public static func replayRejects(
+        _ client: StaffClient, since: String?, reason: String?, device: String?, dryRun: Bool, format: OutputFormat
+    ) async throws -> String {
+        let counts = try await client.post(
+            API.RejectReplay.self, "api/v1/rejects/replay",
+            body: API.RejectReplayRequest(since: since, reason: reason, device: device, dryRun: dryRun))
+        return try format.render([counts], columns: ["examined", "stored", "still_rejected", "replayed_rejects", "dry_run"])
+    }
 }
 
 /// `shennong dashboard login-link`.

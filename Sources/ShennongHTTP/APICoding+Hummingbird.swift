@@ -69,6 +69,7 @@ extension API.LatestList: ResponseEncodable {}
 extension API.ReadingList: ResponseEncodable {}
 extension API.AggregateList: ResponseEncodable {}
 extension API.RejectList: ResponseEncodable {}
+extension API.RejectReplay: ResponseEncodable {}
 extension API.Alert: ResponseEncodable {}
 extension API.AlertList: ResponseEncodable {}
 extension API.AlertDetail: ResponseEncodable {}

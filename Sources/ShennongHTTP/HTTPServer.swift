@@ -25,13 +25,15 @@ public struct HealthReport: Sendable {
 /// the staff API.
 public enum ShennongHTTPServer {
     /// The application, a swift-service-lifecycle `Service`; `onRunning` receives the bound
-    /// port (useful with port 0).
+    /// port (useful with port 0). `replayRejects` runs a reject replay (the ingest pipeline's);
+    /// without it `POST /api/v1/rejects/replay` answers 503.
     public static func makeApplication(
         host: String, port: Int, store: any StaffStore, registry: PrometheusCollectorRegistry?,
         profiles: @escaping @Sendable () -> [String: DeviceProfile],
         health: @escaping @Sendable () -> HealthReport,
         routes: [any RouteGroup] = [],
         rateLimit: PublicRateLimit = PublicRateLimit(),
+        replayRejects: (@Sendable (RejectReplayRequest) throws -> RejectReplayCounts)? = nil,
         logger: Logger,
         onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
@@ -70,7 +72,7 @@ public enum ShennongHTTPServer {
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                 body: .init(byteBuffer: ByteBuffer(bytes: text)))
         }
-        StaffAPI(store: store, profiles: profiles).register(on: router)
+        StaffAPI(store: store, profiles: profiles, replayRejects: replayRejects).register(on: router)
         for group in routes { group.register(on: router) }
         return Application(
             router: router,

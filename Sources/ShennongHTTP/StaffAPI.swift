@@ -9,6 +9,8 @@ import ShennongStore
 struct StaffAPI {
     let store: any StaffStore
     let profiles: @Sendable () -> [String: DeviceProfile]
+    /// Decodes stored rejects again (blocking; the ingest pipeline's), if this server ingests.
+    var replayRejects: (@Sendable (RejectReplayRequest) throws -> RejectReplayCounts)? = nil
     /// Creation times of devices, "now" of time expressions.
     var clock: WallClock = .system
 
@@ -21,6 +23,7 @@ struct StaffAPI {
         api.get("readings/latest") { request, context in try self.latest(request, context) }
         api.get("readings") { request, context in try self.readings(request, context) }
         api.get("rejects") { request, context in try self.rejects(request, context) }
+        api.post("rejects/replay") { request, context in try await self.replay(request, context) }
     }
 
     private func listDevices(_ request: Request, _ context: StaffContext) throws -> API.DeviceList {
@@ -147,6 +150,31 @@ struct StaffAPI {
         let limit = min(Int(query["limit"] ?? "") ?? 1000, 100_000)
         let rejects = try store.rejects(since: since, limit: limit)
         return API.RejectList(rejects: rejects.map(API.Reject.init))
+    }
+
+    /// Decodes the selected rejects again on a thread of its own (it blocks on commits and may
+    /// wait for the ingest burst in hand), then answers the counts.
+    private func replay(_ request: Request, _ context: StaffContext) async throws -> API.RejectReplay {
+        try context.require(.operator)
+        let body = try await request.decode(as: API.RejectReplayRequest.self, context: context)
+        let since = try time(body.since.map { Substring($0) }, default: 0, now: clock.now(), name: "since")
+        if let device = body.device, !Device.isValidID(device) {
+            throw APIError(.badRequest, "device id must match [A-Za-z0-9_.-]{1,64}")
+        }
+        guard let replayRejects else {
+            throw APIError(.serviceUnavailable, "this server does not ingest: no replay")
+        }
+        let wanted = RejectReplayRequest(
+            since: since, reason: body.reason.flatMap { $0.isEmpty ? nil : $0 }, device: body.device,
+            dryRun: body.dryRun ?? false)
+        let counts = try await withCheckedThrowingContinuation { (done: CheckedContinuation<RejectReplayCounts, any Error>) in
+            let thread = Thread { done.resume(with: Result { try replayRejects(wanted) }) }
+            thread.name = "shennong-reject-replay"
+            thread.start()
+        }
+        return API.RejectReplay(
+            examined: counts.examined, stored: counts.stored, stillRejected: counts.stillRejected,
+            replayedRejects: counts.replayedRejects, dryRun: counts.dryRun)
     }
 
     private func domain(_ text: Substring?) throws -> Domain? {

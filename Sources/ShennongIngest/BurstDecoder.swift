@@ -51,6 +51,35 @@ struct BurstDecoder {
         return (batch, registered)
     }
 
+    /// Decodes stored rejects again as one burst (a replay): each distinct message (rows of one
+    /// payload share its receive time, topic and bytes) once, at its original receive time, so a
+    /// payload without its own time keeps it. The burst replaces the rejects' rows: what of a
+    /// payload still fails is among its rejects again, with the reason it fails now. Counts the
+    /// burst (``sequence``).
+    mutating func decodeReplay(_ rejects: [RejectRecord]) -> (batch: IngestBatch, registered: [Device]) {
+        var batch = IngestBatch()
+        var registered: [Device] = []
+        var seen: Set<ReplayKey> = []
+        for reject in rejects {
+            if let id = reject.id { batch.replacedRejects.append(id) }
+            let key = ReplayKey(receivedAt: reject.receivedAt, topic: reject.topic, payload: reject.payload)
+            guard seen.insert(key).inserted else { continue }
+            process(
+                MQTTMessage(topic: reject.topic, payload: reject.payload), receivedAt: reject.receivedAt, into: &batch,
+                registered: &registered)
+        }
+        lastRegistered = registered
+        sequence += 1
+        return (batch, registered)
+    }
+
+    /// One message among stored rejects.
+    private struct ReplayKey: Hashable {
+        var receivedAt: Int64
+        var topic: String
+        var payload: [UInt8]
+    }
+
     private mutating func process(
         _ message: MQTTMessage, receivedAt: Int64, into batch: inout IngestBatch, registered: inout [Device]
     ) {

@@ -13,16 +13,21 @@ import Synchronization
 /// and returns only after the commit and the observer's writes, so the caller may then
 /// acknowledge the messages; it throws when the commit failed, and then nothing of the burst is
 /// stored or acknowledged. ``dropped()`` undoes a prepared burst whose commit will never run.
-/// ``handle(_:)`` prepares and commits.
+/// ``handle(_:)`` prepares and commits. ``replayRejects(_:from:)`` decodes stored rejects again
+/// as one more burst in the same order.
 public final class IngestPipeline: Sendable {
     private let store: any ReadingIngest & DeviceRegistry
     /// The options this pipeline decodes with (and ``MQTTIngestService`` reads bursts with).
     public let options: IngestOptions
     private let logger: Logger
-    /// The decoding state (registry cache, bursts prepared), used by the ingest thread only:
-    /// ``prepare(_:)`` takes the lock once per burst and ``dropped()`` once, so it is never
-    /// contended and costs one uncontended lock per burst, not per message.
+    /// The decoding state (registry cache, bursts prepared): ``prepare(_:)`` holds the lock
+    /// while it decodes a burst and prepares the observer, so bursts get their sequence numbers
+    /// in the order the observer sees them. Only the ingest thread takes it, once per burst, and
+    /// a reject replay (rare): it is uncontended but during a replay.
     private let decoder: Mutex<BurstDecoder>
+    /// Held by ``commit(_:)`` from the commit to the observation's end: a replay's burst and the
+    /// ingest's bursts are committed and observed one at a time, in sequence order.
+    private let committing = Mutex(())
     /// Set by a failed commit or a dropped burst: the registry cache may hold devices that
     /// were never stored.
     private let reloadDevices = Mutex(false)
@@ -75,14 +80,14 @@ public final class IngestPipeline: Sendable {
             defer { flag = false }
             return flag
         }
-        let (batch, registered, sequence) = decoder.withLock { decoder in
+        let (batch, registered, sequence, observation) = decoder.withLock { decoder in
             decoder.refreshDevicesIfStale(failed: failed)
             let receivedAt = clock.now()
             let (batch, registered) = decoder.decode(messages, receivedAt: receivedAt)
-            return (batch, registered, decoder.sequence)
+            let sequence = decoder.sequence
+            let observation = observer?.prepare(batch, previousStored: { [stored] in stored.wait(through: sequence - 1) })
+            return (batch, registered, sequence, observation)
         }
-        let previous = sequence - 1
-        let observation = observer?.prepare(batch, previousStored: { [stored] in stored.wait(through: previous) })
         return PreparedBurst(
             sequence: sequence, batch: batch, registered: registered, messages: messages.count, started: started,
             observation: observation)
@@ -103,6 +108,12 @@ public final class IngestPipeline: Sendable {
     /// forgotten by the next ``prepare(_:)`` (it reloads the registry).
     @discardableResult
     public func commit(_ prepared: PreparedBurst) throws -> CommitResult {
+        // A replay's burst may sit between two of the ingest's: each waits for the one before.
+        stored.wait(through: prepared.sequence - 1)
+        return try committing.withLock { _ in try commitInTurn(prepared) }
+    }
+
+    private func commitInTurn(_ prepared: PreparedBurst) throws -> CommitResult {
         let batch = prepared.batch
         let started = DispatchTime.now().uptimeNanoseconds
         let result: CommitResult
@@ -147,6 +158,69 @@ public final class IngestPipeline: Sendable {
             throw error
         }
         return result
+    }
+
+    /// Decodes the stored rejects `request` selects (from `log`) again with this pipeline's
+    /// profiles and stores what now decodes, as one burst per 500 rejects; returns the counts.
+    ///
+    /// Why through this pipeline, not a second one on the same store: the rules (the observer)
+    /// must see every burst once and in order, and the registry cache must not register a device
+    /// twice. A replay burst takes the next sequence number under the decoder's lock (so the
+    /// ingest thread waits for at most one replay burst to be decoded), its commit waits for the
+    /// burst before it and holds ``committing`` as the commit thread does, so the rules see the
+    /// replayed readings as a late burst among the live ones. Readings keep their payload's time,
+    /// or the reject's receive time when the payload has none; a reading already stored is a
+    /// duplicate (stored once), so a second replay stores nothing twice. Each burst deletes the
+    /// rejects it replays in its own transaction and stores what still fails as new rejects with
+    /// the reason of now: no reject row is duplicated either.
+    ///
+    /// On a dry run nothing is written and the rules see nothing; `stored` then counts the
+    /// readings that decode. Any thread but the ingest thread; throws when a commit failed (the
+    /// bursts committed before stay committed).
+    public func replayRejects(_ request: RejectReplayRequest, from log: any RejectLog) throws -> RejectReplayCounts {
+        let rejects = try log.rejectsToReplay(
+            since: request.since, reason: request.reason, device: request.device, limit: 1_000_000)
+        var counts = RejectReplayCounts(dryRun: request.dryRun)
+        var start = 0
+        while start < rejects.count {
+            let chunk = Array(rejects[start..<min(start + 500, rejects.count)])
+            start += chunk.count
+            counts.examined += chunk.count
+            if request.dryRun {
+                let batch = decoder.withLock { decoder in
+                    var copy = decoder
+                    return copy.decodeReplay(chunk).batch
+                }
+                counts.stored += batch.readings.count
+                counts.stillRejected += batch.rejects.count
+                continue
+            }
+            let failed = reloadDevices.withLock { flag in
+                defer { flag = false }
+                return flag
+            }
+            let started = DispatchTime.now().uptimeNanoseconds
+            let prepared = decoder.withLock { decoder in
+                decoder.refreshDevicesIfStale(failed: failed)
+                let (batch, registered) = decoder.decodeReplay(chunk)
+                let sequence = decoder.sequence
+                let observation = observer?.prepare(batch, previousStored: { [stored] in stored.wait(through: sequence - 1) })
+                return PreparedBurst(
+                    sequence: sequence, batch: batch, registered: registered, messages: 0, started: started,
+                    observation: observation)
+            }
+            let result = try commit(prepared)
+            counts.stored += result.inserted
+            counts.stillRejected += prepared.batch.rejects.count
+        }
+        counts.replayedRejects = max(0, counts.examined - counts.stillRejected)
+        logger.notice(
+            "rejects replayed",
+            metadata: [
+                "examined": "\(counts.examined)", "stored": "\(counts.stored)", "still_rejected": "\(counts.stillRejected)",
+                "dry_run": "\(request.dryRun)",
+            ])
+        return counts
     }
 
     private func failed() {

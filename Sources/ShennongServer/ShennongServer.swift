@@ -74,6 +74,9 @@ public enum ShennongServer {
             },
             routes: rules.routes + trace.routes + dashboard.routes,
             rateLimit: config.http.rateLimit,
+            // Through the ingest pipeline itself, in turn with the ingest thread's bursts (see
+            // IngestPipeline.replayRejects): the rules see the replayed readings as a late burst.
+            replayRejects: { request in try pipeline.replayRejects(request, from: store) },
             logger: logger,
             onRunning: { bound in
                 logger.info("HTTP listening", metadata: ["address": "\(config.http.host):\(bound)"])

@@ -92,6 +92,12 @@ extension Store {
                         """,
                     arguments: [presence.state, presence.at, device, presence.at])
             }
+            if !batch.replacedRejects.isEmpty {
+                let delete = try db.cachedStatement(sql: "DELETE FROM rejects WHERE id = ?")
+                for id in batch.replacedRejects {
+                    try delete.execute(arguments: [id])
+                }
+            }
             if !batch.rejects.isEmpty {
                 let insertReject = try db.cachedStatement(
                     sql: """

@@ -102,13 +102,35 @@ struct Readings: AsyncParsableCommand {
     }
 
     struct Rejects: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Messages (or fields) that could not be stored, and why.")
-        @Option(help: "Only rejects received since: RFC 3339, epoch, or -1h.") var since: String?
-        @Option(help: "Most rejects to list.") var limit: Int = 100
-        @OptionGroup var staff: StaffOptions
+        static let configuration = CommandConfiguration(
+            abstract: "Messages (or fields) that could not be stored, and why; replayed after a profile fix.",
+            subcommands: [List.self, Replay.self], defaultSubcommand: List.self)
 
-        func run() async throws {
-            emit(try await ReadingCommands.rejects(try staff.client(), since: since, limit: limit, format: staff.format))
+        struct List: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Messages (or fields) that could not be stored, and why.")
+            @Option(help: "Only rejects received since: RFC 3339, epoch, or -1h.") var since: String?
+            @Option(help: "Most rejects to list.") var limit: Int = 100
+            @OptionGroup var staff: StaffOptions
+
+            func run() async throws {
+                emit(try await ReadingCommands.rejects(try staff.client(), since: since, limit: limit, format: staff.format))
+            }
+        }
+
+        struct Replay: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "Decode stored rejects again with the server's current profiles; store what now decodes (operator).")
+            @Option(help: "Only rejects received since: RFC 3339, epoch, or -1h.") var since: String?
+            @Option(help: "Only rejects with this code (unknown_metric) or reason text.") var reason: String?
+            @Option(help: "Only rejects of this device.") var device: String?
+            @Flag(help: "Decode and count, store nothing.") var dryRun = false
+            @OptionGroup var staff: StaffOptions
+
+            func run() async throws {
+                emit(
+                    try await ReadingCommands.replayRejects(
+                        try staff.client(), since: since, reason: reason, device: device, dryRun: dryRun, format: staff.format))
+            }
         }
     }
 }

@@ -8,6 +8,7 @@ import NIOCore
 import ShennongAPI
 import ShennongAlerts
 import ShennongCore
+import ShennongIngest
 import ShennongRules
 import ShennongStore
 import ShennongTestSupport
@@ -92,6 +93,8 @@ final class RouteFixture: Sendable {
     ) throws -> some ApplicationProtocol {
         let root = ShennongBinary.repositoryRoot
         let profiles: [String: DeviceProfile] = [DeviceProfile.generic.name: DeviceProfile.generic]
+        let pipeline = IngestPipeline(
+            store: store, profiles: profiles, topics: TopicScheme(prefix: "agri"), options: IngestOptions(), logger: Logger(label: "test"))
         let routes: [any RouteGroup] = [
             AlertsAPI(store: store, catalog: Self.rules, cap: CAPOptions(), notify: { _ in }),
             TraceAPI(trace: trace, store: store),
@@ -105,7 +108,8 @@ final class RouteFixture: Sendable {
         return ShennongHTTPServer.makeApplication(
             host: "127.0.0.1", port: 0, store: store, registry: nil, profiles: { profiles },
             health: { HealthReport(mqttConnected: true, details: ["broker": "127.0.0.1:1883"]) }, routes: routes,
-            rateLimit: rateLimit, logger: Logger(label: "test"))
+            rateLimit: rateLimit, replayRejects: { [store] request in try pipeline.replayRejects(request, from: store) },
+            logger: Logger(label: "test"))
     }
 
     /// Runs `body` with a client of the application in process; at the end every exchange it

@@ -24,7 +24,7 @@ struct RouteTests {
             "GET /api/v1/devices", "POST /api/v1/devices", "POST /api/v1/devices/import", "GET /api/v1/devices/{id}",
         ],
         "readings": [
-            "GET /api/v1/readings/latest", "GET /api/v1/readings", "GET /api/v1/rejects",
+            "GET /api/v1/readings/latest", "GET /api/v1/readings", "GET /api/v1/rejects", "POST /api/v1/rejects/replay",
         ],
         "alerts": [
             "GET /api/v1/alerts", "GET /api/v1/alerts/{id}", "GET /api/v1/alerts/{id}/cap", "POST /api/v1/alerts/{id}/ack",
@@ -179,6 +179,23 @@ struct RouteTests {
             #expect(reject.code == "malformed_json" && reject.payload == "{not json" && reject.payloadBytes == 9)
             #expect(try await api.call(.get, "/api/v1/rejects", "/api/v1/rejects?since=soon", token: fixture.viewer).status == .badRequest)
             #expect(try await api.call(.get, "/api/v1/rejects", token: "snk_x").status == .unauthorized)
+
+            // Replay: the malformed payload still fails (one row, not two); a dry run writes nothing.
+            for dryRun in [true, false, false] {
+                let replay = try await api.call(
+                    .post, "/api/v1/rejects/replay", token: fixture.operator, json: API.RejectReplayRequest(since: "0", dryRun: dryRun))
+                #expect(replay.status == .ok)
+                let counts = try replay.decode(API.RejectReplay.self)
+                #expect(counts == API.RejectReplay(examined: 1, stored: 0, stillRejected: 1, replayedRejects: 0, dryRun: dryRun))
+                #expect(try fixture.store.rejects().map(\.code) == [.malformedJSON])
+            }
+            let filtered = try await api.call(
+                .post, "/api/v1/rejects/replay", token: fixture.operator, json: API.RejectReplayRequest(reason: "out_of_range"))
+            #expect(try filtered.decode(API.RejectReplay.self).examined == 0)
+            #expect(try await api.call(.post, "/api/v1/rejects/replay", token: fixture.viewer, json: API.RejectReplayRequest()).status == .forbidden)
+            #expect(
+                try await api.call(.post, "/api/v1/rejects/replay", token: fixture.operator, json: API.RejectReplayRequest(since: "soon"))
+                    .status == .badRequest)
         }
         expectCovered("readings", fixture)
     }

@@ -127,4 +127,38 @@ struct ReadingContractTests {
         #expect(try store.rejects(since: F.t0 + 3000).count == 2)
         #expect(try store.rejects(limit: 1).map(\.reason) == ["reason 4"])
     }
+
+    @Test("rejects to replay: oldest first, by since, device and code or reason text, never a cut payload; a commit replacing rejects deletes them with its readings", arguments: StoreEngine.all)
+    func rejectsToReplay(engine: StoreEngine) throws {
+        let store = try engine.open(StoreOptions())
+        func reject(_ i: Int64, _ device: String, _ code: RejectCode, _ reason: String) -> RejectRecord {
+            RejectRecord(
+                receivedAt: F.t0 + i * 1000, topic: "agri/\(device)/telemetry", device: i == 2 ? nil : device,
+                payload: Array("{\"n\": \(i)}".utf8), code: code, reason: reason, field: "n")
+        }
+        try store.commit(
+            F.batch([], devices: [F.device("p1")], rejects: [
+                reject(0, "p1", .unknownMetric, "field n is not a known metric"),
+                reject(1, "p2", .outOfRange, "n = 900 is out of range"),
+                reject(2, "p1", .unknownMetric, "field n is not a known metric"),
+                reject(3, "p1", .payloadTooLarge, "payload too large"),
+            ]))
+        let all = try store.rejectsToReplay(since: 0, reason: nil, device: nil, limit: 100)
+        #expect(all.map(\.receivedAt) == [F.t0, F.t0 + 1000, F.t0 + 2000])
+        // The device by its column or, when the reject has none, by its topic.
+        #expect(try store.rejectsToReplay(since: 0, reason: nil, device: "p1", limit: 100).map(\.receivedAt) == [F.t0, F.t0 + 2000])
+        #expect(try store.rejectsToReplay(since: 0, reason: "out_of_range", device: nil, limit: 100).map(\.device) == ["p2"])
+        #expect(try store.rejectsToReplay(since: 0, reason: "not a known", device: nil, limit: 100).count == 2)
+        #expect(try store.rejectsToReplay(since: F.t0 + 1000, reason: nil, device: nil, limit: 1).map(\.receivedAt) == [F.t0 + 1000])
+
+        // A replay burst: the first two replaced, one of them still failing under a new reason.
+        var batch = F.batch([F.reading("p1", "ph", F.t0, 7.1)])
+        batch.replacedRejects = all.prefix(2).compactMap(\.id)
+        batch.rejects = [reject(1, "p2", .outOfRange, "n = 900 is still out of range")]
+        let result = try store.commit(batch)
+        #expect(result.inserted == 1 && result.rejects == 1)
+        let left = try store.rejects()
+        #expect(left.map(\.reason) == ["payload too large", "field n is not a known metric", "n = 900 is still out of range"])
+        #expect(try store.readings(device: "p1", metric: "ph", from: 0, to: .max).count == 1)
+    }
 }

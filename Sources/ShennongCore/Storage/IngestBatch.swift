@@ -9,11 +9,15 @@ public struct IngestBatch: Sendable {
     public var seen: [String: Int64] = [:]
     /// Per device, the newest presence report (`online` / `offline`) in the burst.
     public var presence: [String: Presence] = [:]
+    /// Ids of stored rejects this burst replaces (a reject replay): they are deleted in the same
+    /// transaction, and what of their payloads still fails is among ``rejects`` again.
+    public var replacedRejects: [Int64] = []
 
     public init() {}
 
     public var isEmpty: Bool {
         newDevices.isEmpty && readings.isEmpty && rejects.isEmpty && seen.isEmpty && presence.isEmpty
+            && replacedRejects.isEmpty
     }
 
     /// Notes that `device` was heard from at `time` (keeps the newest).
@@ -54,7 +58,8 @@ public struct CommitResult: Sendable, Equatable {
 ///
 /// A commit stores the burst's new devices, readings (idempotent on (device, metric,
 /// timestamp): a redelivered reading is a duplicate, not an error), rejects, last-seen times
-/// and presence, and the rollups the readings touch, all or nothing. It returns only once the
+/// and presence, and the rollups the readings touch, all or nothing; it deletes the rejects
+/// named by ``IngestBatch/replacedRejects`` (a replay) in the same transaction. It returns only once the
 /// transaction is durable, so the caller may then acknowledge the burst's messages. Writes
 /// come from one ingest thread at a time.
 public protocol ReadingIngest: Sendable {

@@ -33,6 +33,11 @@ public struct RejectRecord: Sendable, Hashable, Codable {
 public protocol RejectLog: Sendable {
     /// Rejects received at or after `since`, newest first, at most `limit`.
     func rejects(since: Int64, limit: Int) throws -> [RejectRecord]
+    /// Rejects a replay decodes again, oldest first, at most `limit`: received at or after
+    /// `since`, of `device` when given (the reject's device or its topic's), whose code is
+    /// `reason` or whose reason text contains it when given. Rejects of a payload cut to
+    /// ``RejectCode/payloadTooLarge`` are never replayed (their bytes are incomplete).
+    func rejectsToReplay(since: Int64, reason: String?, device: String?, limit: Int) throws -> [RejectRecord]
 }
 
 extension RejectLog {
