@@ -74,17 +74,7 @@ public enum AlertLevel: Int, Sendable, Codable, CaseIterable, Comparable, Hashab
         self.init(rawValue: stored)
     }
 
-    /// `level` itself (`nil`: none).
-    ///
-    /// Levels were stored integers before they were typed; this lets code written then
-    /// (`AlertLevel(stored: alert.level)?.name ?? "none"`) read typed levels unchanged.
-    /// New code uses the level directly.
-    public init?(stored level: AlertLevel?) {
-        guard let level else { return nil }
-        self = level
-    }
-
-    /// The level a transition recorded (`nil` for none); for code written when levels were stored integers, as above.
+    /// The level a transition recorded (`nil` for none).
     public init?(stored level: TransitionLevel) {
         guard case .level(let level) = level else { return nil }
         self = level

@@ -40,7 +40,7 @@ public enum CAPDocument {
         alert: AlertRecord, transitions: [AlertTransition], device: Device?, rule: Rule?, options: CAPOptions, sent: Int64
     ) -> String {
         let time = { (ms: Int64) in LocalTime.format(ms, offsetMinutes: options.offsetMinutes) }
-        let level = AlertLevel(stored: alert.level) ?? .blue
+        let level = alert.level
         let first = identifier(alert, options: options)
         let isUpdate = transitions.count > 1 || alert.status != .open
         let allClear = alert.status == .resolved || alert.status == .closed

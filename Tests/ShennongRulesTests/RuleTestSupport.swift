@@ -27,8 +27,8 @@ struct Step: Equatable, CustomStringConvertible {
 
     init(_ change: AlertLevelChange) {
         minute = (change.at - t0) / 60_000
-        from = AlertLevel(stored: change.from)
-        to = AlertLevel(stored: change.to)
+        from = change.from
+        to = change.to
     }
 
     var description: String { "@\(minute)m \(from?.name ?? "none")→\(to?.name ?? "none")" }
