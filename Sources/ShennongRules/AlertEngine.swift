@@ -13,6 +13,10 @@ public struct EvaluationOutput: Sendable {
     /// was last heard before, and the devices this evaluation made known.
     var heardBefore: [String: Int64?] = [:]
     var added: [String] = []
+    /// Late data: per rule, the readings of this burst older than the rule's watermark on
+    /// their series and not stored before (not a redelivery), which the rule did not evaluate
+    /// (it evaluates each series forward only).
+    public var lateSkipped: [String: Int] = [:]
 
     public init() {}
 
@@ -38,9 +42,13 @@ public struct EngineOptions: Sendable {
 /// Rules are indexed by metric; per (rule, device) a ``RuleRuntime`` keeps the windows and
 /// level timers. Every reading is evaluated at its own timestamp, in timestamp order per
 /// device; a reading at or before the (rule, device, metric) watermark is skipped, so a
-/// redelivered burst is not evaluated twice. Persisted state is loaded once (``init``);
-/// windows are rebuilt from stored readings on a runtime's first touch, through the
-/// `history` function, with one call per evaluation. No other I/O.
+/// redelivered burst is not evaluated twice. A reading older than the watermark that was not
+/// stored before (late data: a backfill behind newer readings, a replayed reject) is skipped
+/// too, and counted per rule (``EvaluationOutput/lateSkipped``): rules evaluate a series
+/// forward only. Persisted state is loaded once (``init``); windows are rebuilt from stored
+/// readings on a runtime's first touch, through the `history` function, with one call per
+/// evaluation, and one more only when readings are behind a watermark (which of them were
+/// stored before). No other I/O.
 ///
 /// Not thread-safe: callers serialise access (the server holds it behind a lock).
 public final class AlertEngine {
@@ -218,12 +226,20 @@ public final class AlertEngine {
                 runtime.ready = true
             }
         }
+        // Readings behind a watermark, by series: (reading index, rule) pairs.
+        var behind: [HistoryRequest: [(index: Int, rule: String)]] = [:]
         for (slot, indices) in work {
             output.devices.insert(slot.device.id)
             for i in indices {
                 let r = readings[i]
                 guard let entries = slot.byMetric[r.metric] else { continue }
-                for (runtime, input) in entries where r.timestamp > runtime.state.w[input] {
+                for (runtime, input) in entries {
+                    guard r.timestamp > runtime.state.w[input] else {
+                        if r.timestamp < runtime.state.w[input] {
+                            behind[HistoryRequest(device: r.device, metric: r.metric, from: 0, to: 0), default: []].append((i, runtime.rule.id))
+                        }
+                        continue
+                    }
                     if !runtime.ready { runtime.ready = true }
                     touched.append(runtime)
                     if let change = runtime.evaluate(r, input: input) {
@@ -232,6 +248,7 @@ public final class AlertEngine {
                 }
             }
         }
+        if !behind.isEmpty { output.lateSkipped = lateSkipped(behind, readings, history: history) }
         if !silenceRules.isEmpty {
             for (id, at) in seen {
                 output.heardBefore.updateValue(lastHeard[id], forKey: id)
@@ -292,6 +309,34 @@ public final class AlertEngine {
             unwritten[Key(rule: record.rule, device: record.device)] = record
             output.devices.insert(runtime.device.id)
         }
+    }
+
+    /// Per rule, how many of the readings `behind` its watermark were not stored before this
+    /// burst (late data, not a redelivery). The stored readings of each series over the span
+    /// of its readings behind come from `history`, in one call; if that fails every reading
+    /// behind counts (none of them was evaluated either way).
+    private func lateSkipped(
+        _ behind: [HistoryRequest: [(index: Int, rule: String)]], _ readings: [Reading],
+        history: ([HistoryRequest]) throws -> [[Reading]]
+    ) -> [String: Int] {
+        let series = Array(behind.keys)
+        let requests = series.map { key in
+            let times = behind[key]!.map { readings[$0.index].timestamp }
+            return HistoryRequest(device: key.device, metric: key.metric, from: times.min()!, to: times.max()! + 1)
+        }
+        let stored = (try? history(requests)).map { $0.map { Set($0.map(\.timestamp)) } }
+        var counts: [String: Int] = [:]
+        var seen = Set<[String]>()
+        for (k, key) in series.enumerated() {
+            for (index, rule) in behind[key]! {
+                let ts = readings[index].timestamp
+                if let stored, k < stored.count, stored[k].contains(ts) { continue }
+                // A reading sent twice in one burst is one reading.
+                guard seen.insert([rule, key.device, key.metric, String(ts)]).inserted else { continue }
+                counts[rule, default: 0] += 1
+            }
+        }
+        return counts
     }
 
     private func isLate(_ ts: Int64, now: Int64) -> Bool {
