@@ -5,7 +5,9 @@ import ShennongStore
 
 /// The admin verbs that act on the database file directly (`tokens create`, `db migrate`,
 /// `db stats`, `db retention`, `db compact`, `db backup`). Each returns rows (JSON objects,
-/// keys sorted) for the CLI's table, CSV or JSON output.
+/// keys sorted) for the CLI's table, CSV or JSON output; what people read in them is in
+/// `language` (``AdminStrings``), times in local time (`offsetMinutes`, the configuration's
+/// `local_time`).
 public enum AdminCommands {
     /// Notices (an upgrade moving readings, a kept bucket width) go to stderr, never into
     /// the listing on stdout.
@@ -39,8 +41,10 @@ public enum AdminCommands {
     ///
     /// `ratio` is 16 bytes (a bare timestamp and double) over the bytes a reading takes.
     public static func stats(
-        databasePath: String, storage: ServerConfig.Storage = .init(), buckets: Bool = true
+        databasePath: String, storage: ServerConfig.Storage = .init(), buckets: Bool = true, language: Language = .zh,
+        offsetMinutes: Int = 480
     ) throws -> [JSONValue] {
+        let words = AdminStrings.of(language)
         let store = try open(databasePath, storage)
         defer { try? store.close() }
         let s = try store.stats()
@@ -53,7 +57,7 @@ public enum AdminCommands {
         for b in try store.bucketStats() {
             rows.append(
                 row([
-                    ("item", .string("bucket \(Timestamp.format(b.start))")), ("value", .int(b.readings)),
+                    ("item", .string(words.bucket(LocalTime.format(b.start, offsetMinutes: offsetMinutes)))), ("value", .int(b.readings)),
                     ("state", .string(b.state.rawValue)), ("raw", .int(b.rawReadings)),
                     ("compacted", .int(b.compactedReadings)), ("bytes", b.readingBytes.map(JSONValue.int)),
                     ("bytes_per_reading", b.bytesPerReading.map(round2)), ("ratio", b.compressionRatio.map(round2)),
@@ -64,8 +68,8 @@ public enum AdminCommands {
             let perReading = t.bytes.flatMap { s.readings > 0 ? round2(Double($0) / Double(s.readings)) : nil }
             rows.append(
                 row([
-                    ("item", .string("rollup \(t.tier.rawValue)")), ("value", .int(t.liveCells + t.packedCells)),
-                    ("state", .string("\(t.liveCells) live, \(t.packedCells) packed")),
+                    ("item", .string(words.rollup(t.tier.rawValue))), ("value", .int(t.liveCells + t.packedCells)),
+                    ("state", .string(words.cells(t.liveCells, t.packedCells))),
                     ("bytes", t.bytes.map(JSONValue.int)), ("bytes_per_reading", perReading),
                 ]))
         }
@@ -77,19 +81,21 @@ public enum AdminCommands {
 
     /// Applies (or with `dryRun` lists) retention; one row per bucket and tier dropped.
     public static func retention(
-        databasePath: String, storage: ServerConfig.Storage = .init(), dryRun: Bool, now: Int64? = nil
+        databasePath: String, storage: ServerConfig.Storage = .init(), dryRun: Bool, now: Int64? = nil,
+        language: Language = .zh, offsetMinutes: Int = 480
     ) throws -> [JSONValue] {
+        let words = AdminStrings.of(language)
         let store = try open(databasePath, storage)
         defer { try? store.close() }
         let report = try store.retention(now: now, dryRun: dryRun)
         return report.items.map { item in
             row([
                 ("tier", .string(item.tier.rawValue)),
-                ("bucket", .string(item.bucketStart.map(Timestamp.format) ?? "live rows")),
-                ("until", .string(Timestamp.format(item.until))),
+                ("bucket", .string(item.bucketStart.map { LocalTime.format($0, offsetMinutes: offsetMinutes) } ?? words.liveRows)),
+                ("until", .string(LocalTime.format(item.until, offsetMinutes: offsetMinutes))),
                 ("tables", .string(item.tables.joined(separator: " "))),
                 ("rows", .int(item.rows)),
-                ("action", .string(dryRun ? "would drop" : "dropped")),
+                ("action", .string(dryRun ? words.wouldDrop : words.dropped)),
             ])
         }
     }

@@ -52,7 +52,8 @@ public enum ShennongServer {
             logger: logger)
         let trace = try makeTrace(config: config, store: store, ruleName: rules.ruleName, logger: logger)
         let dashboard = try makeDashboard(
-            config: config, store: store, profiles: profiles, notify: rules.alertNotify ?? { _ in }, logger: logger)
+            config: config, store: store, profiles: profiles, notify: rules.alertNotify ?? { _ in },
+            indexStatuses: rules.indexStatuses, logger: logger)
         let pipeline = IngestPipeline(
             store: store, profiles: profiles, topics: topics, options: config.ingest.options,
             observer: rules.ingestObserver, clock: clock, logger: logger)
@@ -77,6 +78,7 @@ public enum ShennongServer {
             // Through the ingest pipeline itself, in turn with the ingest thread's bursts (see
             // IngestPipeline.replayRejects): the rules see the replayed readings as a late burst.
             replayRejects: { request in try pipeline.replayRejects(request, from: store) },
+            offsetMinutes: config.localOffsetMinutes,
             logger: logger,
             onRunning: { bound in
                 logger.info("HTTP listening", metadata: ["address": "\(config.http.host):\(bound)"])
