@@ -13,12 +13,10 @@ struct Shennong: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "shennong",
         abstract: "Shennong (神农): MQTT sensor ingest, early warnings and produce traceability for Guangdong's farms, ponds and villages.",
-        discussion: """
-            Messages and table headers are in Chinese (zh-CN); `--lang en` (before or after any
-            verb) or SHENNONG_LANG=en gives English. CSV headers and JSON keys are the API's
-            names in every language. Times are local time (the configuration's local_time,
-            Beijing by default).
-            """,
+        discussion:
+            "Messages and table headers are in Chinese (zh-CN); `--lang en` (before or after any verb) or SHENNONG_LANG=en "
+            + "gives English. CSV headers and JSON keys are the API's names in every language. Times are local time (the "
+            + "configuration's local_time, Beijing by default).",
         subcommands: [
             Serve.self, Simulate.self, Devices.self, Readings.self, Alerts.self, Rules.self, Trace.self, Tokens.self,
             DashboardCommand.self, DB.self,

@@ -60,7 +60,9 @@ struct StaffStrings: Sendable {
     // Derived indices (fire danger at every level)
     let indices: String
     let indicesNote: String
-    let station: String
+    /// Table headers.
+    let deviceColumn: String
+    let valueColumn: String
     let index: String
     let level: String
     let warning: String
@@ -167,7 +169,7 @@ struct StaffStrings: Sendable {
         acknowledgedBy: "确认人", statusOpen: "未确认", statusAcknowledged: "已确认", notePlaceholder: "备注",
         acknowledge: "确认", handledPlaceholder: "处置情况", resolve: "解除", operatorNeeded: "确认和解除需要 operator 权限。",
         indices: "火险等级", indicesNote: "各气象站的森林火险指数与等级；一、二级只预报等级，不发布预警信号",
-        station: "设备", index: "指数", level: "等级", warning: "预警信号", since: "起始", noSignal: "无",
+        deviceColumn: "设备", valueColumn: "数值", index: "指数", level: "等级", warning: "预警信号", since: "起始", noSignal: "无",
         sitesAndDevices: "站点与设备", latestValues: "最新读数", staleAfter: { "超过预期上报间隔的 \($0) 倍视为滞后" },
         deviceCount: { "\($0) 台设备" }, freshness: "时效", latestValuesHint: "最新读数（点击查看曲线）",
         stale: "滞后", fresh: "正常", offline: "离线", seen: { "\($0)前上报" }, neverSeen: "从未上报",
@@ -209,7 +211,7 @@ struct StaffStrings: Sendable {
         acknowledge: "Acknowledge", handledPlaceholder: "how it was handled", resolve: "Resolve",
         operatorNeeded: "Acknowledge and resolve need the operator role.",
         indices: "Fire danger", indicesNote: "forest-fire danger indices of the weather stations; levels 1–2 are forecast, never signalled",
-        station: "Device", index: "Index", level: "Level", warning: "Warning signal", since: "Since", noSignal: "none",
+        deviceColumn: "Device", valueColumn: "Value", index: "Index", level: "Level", warning: "Warning signal", since: "Since", noSignal: "none",
         sitesAndDevices: "Sites and devices", latestValues: "latest values", staleAfter: { "stale after \($0) × the expected interval" },
         deviceCount: { "\($0) devices" }, freshness: "Freshness", latestValuesHint: "Latest values (click for the chart)",
         stale: "stale", fresh: "fresh", offline: "offline", seen: { "seen \($0) ago" }, neverSeen: "never seen",
