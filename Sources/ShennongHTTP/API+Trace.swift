@@ -1,6 +1,5 @@
 import ShennongAPI
 import ShennongCore
-import ShennongStore
 import ShennongTrace
 
 // The contract's traceability bodies: from the trace module's values (answers), and to them

@@ -3,7 +3,6 @@ import Foundation
 import Hummingbird
 import NIOCore
 import ShennongAPI
-import ShennongStore
 import ShennongTrace
 
 /// Staff traceability routes under `/api/v1/trace` (Bearer token): reads need `viewer`,
