@@ -51,7 +51,7 @@ let package = Package(
         ),
         .target(
             name: "ShennongAPI",
-            dependencies: ["ShennongCore"],
+            dependencies: ["ShennongCore", "ShennongTrace"],
             resources: [.embedInCode("Resources/openapi.yaml")]
         ),
         .target(
@@ -160,6 +160,7 @@ let package = Package(
                 "ShennongSimulator",
                 "ShennongClient",
                 "ShennongAPI",
+                "ShennongTrace",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

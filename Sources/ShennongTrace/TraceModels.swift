@@ -119,7 +119,9 @@ public struct Certificate: Sendable, Hashable, Codable {
     public static let standardCommitment = "未使用禁用农药、兽药及其他化合物；使用的常规农药、兽药残留不超标"
 
     /// What the commitment rests on.
-    public enum Basis: String, Sendable, Hashable, Codable, CaseIterable {
+    public enum Basis: String, Sendable, Hashable, KnownValues {
+        public static var valueName: String { "basis" }
+
         case qualityControl = "质量安全控制符合要求"
         case selfTested = "自行检测合格"
         case commissionedTest = "委托检测合格"
@@ -181,7 +183,9 @@ public struct Inspection: Sendable, Hashable, Codable {
 }
 
 /// The six stages of the Qingyuan plan (地理位置、生产环境、生产过程、加工过程、流通过程、营销过程).
-public enum TraceStage: String, Sendable, Hashable, Codable, CaseIterable {
+public enum TraceStage: String, Sendable, Hashable, KnownValues {
+    public static var valueName: String { "stage" }
+
     case origin, environment, production, processing, distribution, sales
 
     /// The stage's name on the public page.
@@ -226,7 +230,9 @@ public enum TraceAction {
 
 /// An input used in production (投入品): fertiliser, pesticide, feed, veterinary drug.
 public struct ProductionInput: Sendable, Hashable, Codable {
-    public enum Kind: String, Sendable, Hashable, Codable, CaseIterable {
+    public enum Kind: String, Sendable, Hashable, KnownValues {
+        public static var valueName: String { "kind" }
+
         case fertiliser, pesticide, feed, veterinary, other
 
         public var chineseName: String {
