@@ -1,6 +1,5 @@
 import ShennongAPI
 import ShennongCore
-import ShennongStore
 
 // The contract's bodies of devices, readings and rejects, from the store's values. Their
 // times are local time with its offset (`offsetMinutes`, +08:00 by default) to the
