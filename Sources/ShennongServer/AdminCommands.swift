@@ -57,7 +57,7 @@ public enum AdminCommands {
         for b in try store.bucketStats() {
             rows.append(
                 row([
-                    ("item", .string(words.bucket(LocalTime.format(b.start, offsetMinutes: offsetMinutes)))), ("value", .int(b.readings)),
+                    ("item", .string(words.bucket(LocalTime.precise(b.start, offsetMinutes: offsetMinutes)))), ("value", .int(b.readings)),
                     ("state", .string(b.state.rawValue)), ("raw", .int(b.rawReadings)),
                     ("compacted", .int(b.compactedReadings)), ("bytes", b.readingBytes.map(JSONValue.int)),
                     ("bytes_per_reading", b.bytesPerReading.map(round2)), ("ratio", b.compressionRatio.map(round2)),
@@ -91,8 +91,8 @@ public enum AdminCommands {
         return report.items.map { item in
             row([
                 ("tier", .string(item.tier.rawValue)),
-                ("bucket", .string(item.bucketStart.map { LocalTime.format($0, offsetMinutes: offsetMinutes) } ?? words.liveRows)),
-                ("until", .string(LocalTime.format(item.until, offsetMinutes: offsetMinutes))),
+                ("bucket", .string(item.bucketStart.map { LocalTime.precise($0, offsetMinutes: offsetMinutes) } ?? words.liveRows)),
+                ("until", .string(LocalTime.precise(item.until, offsetMinutes: offsetMinutes))),
                 ("tables", .string(item.tables.joined(separator: " "))),
                 ("rows", .int(item.rows)),
                 ("action", .string(dryRun ? words.wouldDrop : words.dropped)),
