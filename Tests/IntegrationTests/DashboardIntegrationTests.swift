@@ -31,16 +31,19 @@ struct DashboardIntegrationTests {
         try await server.start()
         // The crash first: its readings end now, and the rules only evaluate a series forward
         // (readings older than one already evaluated are not evaluated again).
-        let crash = try ShennongBinary.run(["simulate", "--scenario", "do-crash", "--rate", "400", "--port", "\(broker.port)", "--seed", "7"])
+        let port = broker.port
+        let crash = try await offloaded {
+            try ShennongBinary.run(["simulate", "--scenario", "do-crash", "--rate", "400", "--port", "\(port)", "--seed", "7"])
+        }
         #expect(crash.status == 0, "\(crash.output)")
         let red = await eventually(timeout: 30) {
             let list = (try? await server.get("/api/v1/alerts?device=sim-pond-001&rule=pond-do-low").json["alerts"]) as? [[String: Any]]
             return list?.first?["level"] as? String == "red"
         }
         #expect(red, "no red pond warning:\n\(server.log().suffix(2000))")
-        let steady = try ShennongBinary.run([
-            "simulate", "--devices", "10", "--rate", "400", "--count", "30", "--port", "\(broker.port)", "--seed", "3",
-        ])
+        let steady = try await offloaded {
+            try ShennongBinary.run(["simulate", "--devices", "10", "--rate", "400", "--count", "30", "--port", "\(port)", "--seed", "3"])
+        }
         #expect(steady.status == 0, "\(steady.output)")
         // A device whose name is markup, with a reading from a year ago (its value is stale), and
         // a reject whose payload is markup: the pages must show both as text.
@@ -80,6 +83,12 @@ struct DashboardIntegrationTests {
     /// browser's language (and Accept-Language) is `language`: a Chinese browser by default.
     static func runChromium(
         _ arguments: [String], profile: String, output: String, language: String = "zh-CN", timeout: TimeInterval = 60
+    ) async throws -> Int32 {
+        try await offloaded { try runChromiumBlocking(arguments, profile: profile, output: output, language: language, timeout: timeout) }
+    }
+
+    static func runChromiumBlocking(
+        _ arguments: [String], profile: String, output: String, language: String, timeout: TimeInterval
     ) throws -> Int32 {
         let process = try ChildProcess(
             executable: try chromium(),
@@ -97,9 +106,9 @@ struct DashboardIntegrationTests {
     }
 
     /// The DOM chromium makes of `url` with the browser profile `profile`, its Accept-Language `language`.
-    static func dump(_ url: String, profile: String, language: String = "zh-CN", in work: URL) throws -> String {
+    static func dump(_ url: String, profile: String, language: String = "zh-CN", in work: URL) async throws -> String {
         let path = work.appendingPathComponent("dom-\(UUID().uuidString).html").path
-        let status = try runChromium(["--dump-dom", url], profile: profile, output: path, language: language)
+        let status = try await runChromium(["--dump-dom", url], profile: profile, output: path, language: language)
         let dom = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
         #expect(status == 0, "chromium exited \(status):\n\(dom.suffix(2000))")
         return dom
@@ -124,7 +133,7 @@ struct DashboardIntegrationTests {
         defer { try? FileManager.default.removeItem(at: work) }
         let profile = work.appendingPathComponent("profile").path
         let domPath = work.appendingPathComponent("dom.html").path
-        let status = try Self.runChromium(["--dump-dom", url], profile: profile, output: domPath)
+        let status = try await Self.runChromium(["--dump-dom", url], profile: profile, output: domPath)
         let dom = (try? String(contentsOfFile: domPath, encoding: .utf8)) ?? ""
         #expect(status == 0, "chromium exited \(status):\n\(dom.suffix(2000))")
 
@@ -167,13 +176,13 @@ struct DashboardIntegrationTests {
         // One value box per stored series.
         #expect(dom.components(separatedBy: "<a class=\"value").count - 1 == latest.count)
         // Used: the same link again is refused.
-        let again = try Self.runChromium(["--dump-dom", url], profile: work.appendingPathComponent("p2").path, output: domPath + "2")
+        let again = try await Self.runChromium(["--dump-dom", url], profile: work.appendingPathComponent("p2").path, output: domPath + "2")
         #expect(again == 0)
         let second = (try? String(contentsOfFile: domPath + "2", encoding: .utf8)) ?? ""
         #expect(second.contains("登录链接无效、已使用或已过期") && !second.contains("未关闭预警"))
 
         // The same session in a browser that prefers English: the same page in English words.
-        let english = try Self.dump(server.baseURL + "/dashboard", profile: profile, language: "en-US", in: work)
+        let english = try await Self.dump(server.baseURL + "/dashboard", profile: profile, language: "en-US", in: work)
         #expect(english.contains("<html lang=\"en\">") && english.contains("Open warnings"), "\(english.prefix(3000))")
         #expect(english.contains("<span class=\"badge red\">red</span>") && english.contains(">Acknowledge</button>"))
         #expect(english.contains("<span class=\"name\">dissolved_oxygen</span>") && english.contains("Sites and devices"))
@@ -187,7 +196,7 @@ struct DashboardIntegrationTests {
         try FileManager.default.createDirectory(at: artifacts, withIntermediateDirectories: true)
         let png = artifacts.appendingPathComponent("dashboard.png").path
         try? FileManager.default.removeItem(atPath: png)
-        let shot = try Self.runChromium(
+        let shot = try await Self.runChromium(
             ["--screenshot=\(png)", "--window-size=1280,1800", "--hide-scrollbars", server.baseURL + "/dashboard"], profile: profile,
             output: work.appendingPathComponent("shot.log").path)
         #expect(shot == 0)
@@ -200,7 +209,7 @@ struct DashboardIntegrationTests {
         print("dashboard screenshot: \(png) (\(bytes.count) bytes)")
         let englishPNG = artifacts.appendingPathComponent("dashboard-en.png").path
         try? FileManager.default.removeItem(atPath: englishPNG)
-        _ = try Self.runChromium(
+        _ = try await Self.runChromium(
             ["--screenshot=\(englishPNG)", "--window-size=1280,1800", "--hide-scrollbars", server.baseURL + "/dashboard"],
             profile: profile, output: work.appendingPathComponent("shot-en.log").path, language: "en-US")
         #expect(FileManager.default.fileExists(atPath: englishPNG))
@@ -209,7 +218,7 @@ struct DashboardIntegrationTests {
         let chartPNG = artifacts.appendingPathComponent("dashboard-chart.png").path
         try? FileManager.default.removeItem(atPath: chartPNG)
         let chartDOM = work.appendingPathComponent("chart.html").path
-        _ = try Self.runChromium(
+        _ = try await Self.runChromium(
             ["--dump-dom", server.baseURL + "/dashboard/chart?device=sim-pond-001&metric=dissolved_oxygen"], profile: profile,
             output: chartDOM)
         let chart = (try? String(contentsOfFile: chartDOM, encoding: .utf8)) ?? ""
@@ -221,11 +230,11 @@ struct DashboardIntegrationTests {
         #expect(chart.contains("\(values.count) 个点"))
         #expect(chart.contains("最大 \(String(format: "%.2f", values.max()!)) mg/L"))
         #expect(chart.contains("最小 \(String(format: "%.2f", values.min()!)) mg/L"))
-        let englishChart = try Self.dump(
+        let englishChart = try await Self.dump(
             server.baseURL + "/dashboard/chart?device=sim-pond-001&metric=dissolved_oxygen", profile: profile, language: "en-US", in: work)
         #expect(englishChart.contains("<polyline") && englishChart.contains("\(values.count) points"))
         #expect(englishChart.contains("max \(String(format: "%.2f", values.max()!)) mg/L") && englishChart.contains("Back to the overview"))
-        _ = try Self.runChromium(
+        _ = try await Self.runChromium(
             ["--screenshot=\(chartPNG)", "--window-size=1280,700", "--hide-scrollbars",
              server.baseURL + "/dashboard/chart?device=sim-pond-001&metric=dissolved_oxygen"],
             profile: profile, output: work.appendingPathComponent("shot2.log").path)

@@ -19,7 +19,19 @@ struct RulesLoopIntegrationTests {
         return dir
     }
 
-    static func publish(_ port: Int, _ messages: [(String, String)]) throws {
+    /// Publishes `messages` (topic, payload) and waits for the broker's acknowledgements (off the shared threads).
+    static func publish(_ port: Int, _ messages: [(String, String)]) async throws {
+        let list = messages.map { [$0.0, $0.1] }
+        try await offloaded { try publishBlocking(port, list.map { ($0[0], $0[1]) }) }
+    }
+
+    /// A staff CLI command against `server` (off the shared threads).
+    static func cli(_ server: ServerProcess, _ arguments: [String], environment: [String: String] = [:]) async throws -> CLIResult {
+        let (url, token) = (server.baseURL, server.token)
+        return try await offloaded { try ShennongBinary.run(arguments + ["--server", url, "--token", token], environment: environment) }
+    }
+
+    static func publishBlocking(_ port: Int, _ messages: [(String, String)]) throws {
         let publisher = try MQTTPublisher(
             configuration: MQTTConfiguration(port: port, clientID: "it-loop-\(UUID().uuidString.prefix(8))", cleanSession: true, maxInflight: 100))
         try publisher.connect()
@@ -98,7 +110,7 @@ struct RulesLoopIntegrationTests {
         try await server.start()
         let now = Int64(Date().timeIntervalSince1970 * 1000)
         // gauge-a red (left alone), gauge-b red (acknowledged once the town hears), gauge-c yellow.
-        try Self.publish(broker.port, [
+        try await Self.publish(broker.port, [
             ("agri/gauge-a/telemetry", #"{"ts": \#(now), "values": {"water_level": 12.4}}"#),
             ("agri/gauge-b/telemetry", #"{"ts": \#(now), "values": {"water_level": 12.6}}"#),
             ("agri/gauge-c/telemetry", #"{"ts": \#(now), "values": {"water_level": 8.5}}"#),
@@ -181,45 +193,45 @@ struct RulesLoopIntegrationTests {
         try await server.start()
         let now = Int64(Date().timeIntervalSince1970 * 1000) - 1000
         let steady = (0..<5).map { i in #"{"ts": \#(now - Int64(4 - i) * 60_000), "values": {"dissolved_oxygen": 6.5}}"# }
-        try Self.publish(broker.port, [("agri/pond-9/telemetry", "[" + steady.joined(separator: ",") + "]")])
+        try await Self.publish(broker.port, [("agri/pond-9/telemetry", "[" + steady.joined(separator: ",") + "]")])
         func stored() async throws -> [[String: Any]] {
             try await server.get("/api/v1/readings?device=pond-9&metric=dissolved_oxygen&from=-1h&to=now").json["readings"] as? [[String: Any]] ?? []
         }
         #expect(await eventually(timeout: 15) { (try? await stored().count) == 5 })
         // Half an hour behind: it would raise orange if evaluated.
         let late = #"{"ts": \#(now - 30 * 60_000), "values": {"dissolved_oxygen": 2.0}}"#
-        try Self.publish(broker.port, [("agri/pond-9/telemetry", late)])
+        try await Self.publish(broker.port, [("agri/pond-9/telemetry", late)])
         #expect(await eventually(timeout: 15) { (try? await stored().count) == 6 }, "the late reading is stored")
-        func skipped() throws -> Int? {
-            let list = try server.cli(["rules", "list", "--format", "json"])
+        func skipped() async throws -> Int? {
+            let list = try await Self.cli(server, ["rules", "list", "--format", "json"])
             let rows = (try? JSONSerialization.jsonObject(with: Data(list.output.utf8))) as? [[String: Any]] ?? []
             return rows.first { $0["id"] as? String == "do-low" }?["late_skipped"] as? Int
         }
-        let counted = await eventually(timeout: 10) { (try? skipped()) == 1 }
-        #expect(counted, "\((try? server.cli(["rules", "list", "--format", "json"]).output) ?? "")")
+        let counted = await eventually(timeout: 10) { (try? await skipped()) == 1 }
+        let listed = (try? await Self.cli(server, ["rules", "list", "--format", "json"]).output) ?? ""
+        #expect(counted, "\(listed)")
         #expect(try await Self.alert(server, device: "pond-9").isEmpty, "the late reading was not evaluated")
         let metrics = try await server.text("/metrics")
         #expect(metrics.contains(#"shennong_rules_late_skipped_total{rule="do-low"} 1"#), "\(metrics.split(separator: "\n").filter { $0.contains("late") })")
 
         // The same reading again (already stored: a redelivery), then a new one to know it was seen.
-        try Self.publish(broker.port, [("agri/pond-9/telemetry", late), ("agri/pond-9/telemetry", #"{"ts": \#(now + 1), "values": {"dissolved_oxygen": 6.4}}"#)])
+        try await Self.publish(broker.port, [("agri/pond-9/telemetry", late), ("agri/pond-9/telemetry", #"{"ts": \#(now + 1), "values": {"dissolved_oxygen": 6.4}}"#)])
         #expect(await eventually(timeout: 15) { (try? await stored().count) == 7 })
         try await Task.sleep(for: .milliseconds(300))
-        #expect(try skipped() == 1)
+        #expect(try await skipped() == 1)
 
         // People read it: the table's header in Chinese (or English with --lang en), and times in
         // the configured local time everywhere, the readings' as the alerts'.
-        let table = try server.cli(["rules", "list"])
+        let table = try await Self.cli(server, ["rules", "list"])
         #expect(table.status == 0 && table.output.contains("跳过的迟到数据") && table.output.contains("编号"), "\(table.output)")
-        let english = try server.cli(["--lang", "en", "rules", "list"])
+        let english = try await Self.cli(server, ["--lang", "en", "rules", "list"])
         #expect(english.output.contains("LATE_SKIPPED") && !english.output.contains("跳过"), "\(english.output)")
-        let environment = try ShennongBinary.run(
-            ["readings", "query", "--device", "pond-9", "--metric", "dissolved_oxygen", "--from=-1h", "--server", server.baseURL, "--token", server.token],
-            environment: ["SHENNONG_LANG": "en"])
+        let environment = try await Self.cli(
+            server, ["readings", "query", "--device", "pond-9", "--metric", "dissolved_oxygen", "--from=-1h"], environment: ["SHENNONG_LANG": "en"])
         #expect(environment.output.hasPrefix("TIME ") && environment.output.contains("+09:00"), "\(environment.output)")
         let readings = try await stored()
         #expect(readings.allSatisfy { ($0["time"] as? String)?.hasSuffix("+09:00") == true }, "\(readings)")
-        let zhTable = try server.cli(["readings", "query", "--device", "pond-9", "--metric", "dissolved_oxygen", "--from=-1h"])
+        let zhTable = try await Self.cli(server, ["readings", "query", "--device", "pond-9", "--metric", "dissolved_oxygen", "--from=-1h"])
         #expect(zhTable.output.hasPrefix("时间") && zhTable.output.contains("+09:00") && !zhTable.output.contains("Z "), "\(zhTable.output)")
         let devices = try await server.get("/api/v1/devices/pond-9").json
         #expect((devices["last_seen"] as? String)?.hasSuffix("+09:00") == true && (devices["created_at"] as? String)?.hasSuffix("+09:00") == true)
