@@ -5,7 +5,7 @@ SWIFT        ?= swift
 APT_PACKAGES := mosquitto mosquitto-clients libmosquitto-dev libsqlite3-dev sqlite3 pkg-config libqrencode-dev
 ## Only the tests need these: Debian's chromium drives the dashboard test headless (a CJK font so
 ## its screenshots show the Chinese text).
-TEST_APT_PACKAGES := chromium fonts-wqy-microhei
+TEST_APT_PACKAGES := chromium fonts-wqy-microhei postgresql-15
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEMO_DEVICES ?= 25
 DEMO_RATE    ?= 10
