@@ -66,7 +66,7 @@ BENCH_RATE_SECONDS ?= 60
 TRACE_BENCH_CLIENTS ?= 16
 TRACE_BENCH_SECONDS ?= 10
 TRACE_BENCH_CODES   ?= 100000
-bench: deps
+bench: deps test-deps
 	$(SWIFT) build -c release
 	@BIN="$$($(SWIFT) build -c release --show-bin-path)"; \
 	$$BIN/IngestBench --shennong $$BIN/shennong --messages $(BENCH_MESSAGES) --devices 1000 \

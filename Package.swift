@@ -192,6 +192,9 @@ let package = Package(
             name: "StoreContractTests",
             dependencies: ["ShennongAlerts", "ShennongCore", "ShennongStore", "ShennongPostgres", "ShennongTestSupport"]
         ),
+        .testTarget(
+            name: "ShennongPostgresTests", dependencies: ["ShennongPostgres", "ShennongCore", "ShennongTestSupport"]
+        ),
         .testTarget(name: "ShennongRulesTests", dependencies: ["ShennongRules", "ShennongAlerts", "ShennongCore", "ShennongStore"]),
         .testTarget(name: "ShennongTraceTests", dependencies: ["ShennongTrace", "ShennongCore", "ShennongStore"]),
         .testTarget(name: "ShennongClientTests", dependencies: ["ShennongClient", "ShennongAPI", "ShennongCore"]),

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import ShennongCore
+import ShennongPostgres
 import ShennongStore
 
 /// The admin verbs that act on the database file directly (`tokens create`, `db migrate`,
@@ -15,13 +16,21 @@ public enum AdminCommands {
         return logger
     }()
 
-    static func open(_ databasePath: String, _ storage: ServerConfig.Storage) throws -> Store {
-        try Store(path: databasePath, options: storage.storeOptions, logger: logger)
+    /// The engine `databasePath` names: a `postgres://` URL (password from the environment
+    /// variable `SHENNONG_DATABASE_PASSWORD`) or a SQLite file.
+    static func open(_ databasePath: String, _ storage: ServerConfig.Storage) throws -> any ServerStore {
+        if PostgresSettings.isURL(databasePath) {
+            let password = try PostgresSettings.password(file: nil, environment: ServerConfig.Database().passwordEnvironment)
+            return try PostgresStore(
+                settings: PostgresSettings(url: databasePath, password: password), options: storage.storeOptions,
+                logger: logger)
+        }
+        return try Store(path: databasePath, options: storage.storeOptions, logger: logger)
     }
 
     /// Opens the database at `path`, creates a token and returns its secret.
     public static func createToken(databasePath: String, name: String, role: Role) throws -> String {
-        let store = try Store(path: databasePath, logger: logger)
+        let store = try open(databasePath, ServerConfig.Storage())
         defer { try? store.close() }
         return try store.createToken(name: name, role: role)
     }
@@ -112,6 +121,9 @@ public enum AdminCommands {
 
     /// Online backup of the (possibly live) database to the new file `destination`.
     public static func backup(databasePath: String, to destination: String) throws -> [JSONValue] {
+        if PostgresSettings.isURL(databasePath) {
+            throw StoreError(.invalidArgument, "db backup copies a SQLite file; back PostgreSQL up with pg_dump or pg_basebackup")
+        }
         let store = try Store(path: databasePath, logger: logger)
         defer { try? store.close() }
         let started = ContinuousClock.now

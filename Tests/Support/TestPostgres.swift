@@ -26,8 +26,8 @@ public struct TestPostgresError: Error, CustomStringConvertible {
 ///
 /// PostgreSQL refuses to run as root: when the tests run as root (CI), `initdb` and `postgres`
 /// run as the unprivileged user `nobody` (through `setpriv`), in a directory handed to it; as
-/// any other user they run as that user. The server is tuned for tests (`fsync=off`): its data
-/// is thrown away.
+/// any other user they run as that user. Unless `durable`, the server is tuned for tests
+/// (`fsync=off`, asynchronous commit): its data is thrown away.
 ///
 /// ``shared()`` starts one server for the whole test process; it ends with the process
 /// however the process ends (a watchdog shell blocks on a pipe only the test process writes,
@@ -69,7 +69,8 @@ public final class TestPostgres: Sendable {
     }
 
     /// Initialises a cluster and starts its server; returns once it accepts connections.
-    public init(startupTimeout: TimeInterval = 30) throws {
+    /// `durable`: commits are fsynced as in production (benchmarks); tests leave it off.
+    public init(durable: Bool = false, startupTimeout: TimeInterval = 30) throws {
         guard let bin = Self.findBinaries() else {
             throw TestPostgresError(
                 "PostgreSQL server binaries not found (install postgresql-15, or set SHENNONG_PG_BIN to their directory)")
@@ -109,11 +110,12 @@ public final class TestPostgres: Sendable {
             try? FileManager.default.removeItem(at: directory)
             throw TestPostgresError("initdb failed:\n\(output)")
         }
-        let settings = [
-            "listen_addresses=127.0.0.1", "unix_socket_directories=\(directory.path)", "fsync=off",
-            "synchronous_commit=off", "full_page_writes=off", "max_connections=300", "shared_buffers=64MB",
-            "log_min_messages=warning",
-        ].map { "-c \(Self.quote($0))" }.joined(separator: " ")
+        var options = [
+            "listen_addresses=127.0.0.1", "unix_socket_directories=\(directory.path)", "max_connections=300",
+            "shared_buffers=128MB", "log_min_messages=warning",
+        ]
+        if !durable { options += ["fsync=off", "synchronous_commit=off", "full_page_writes=off"] }
+        let settings = options.map { "-c \(Self.quote($0))" }.joined(separator: " ")
         process = try ChildProcess(
             executable: "/bin/sh",
             arguments: [
@@ -146,6 +148,12 @@ public final class TestPostgres: Sendable {
         let name = "t\(n)_\(UUID().uuidString.prefix(8).lowercased())"
         try run("createdb", [name])
         return "postgres://\(user)@\(host):\(port)/\(name)"
+    }
+
+    /// The server's major version (`PG_VERSION` of its data directory).
+    public var version: String {
+        ((try? String(contentsOf: directory.appendingPathComponent("data/PG_VERSION"), encoding: .utf8)) ?? "?")
+            .trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     /// The server's log so far.
