@@ -19,7 +19,7 @@ struct PostgresSession {
     /// Runs `query` and collects its rows. Errors become ``StoreError``s: `conflict` for a
     /// unique violation, `io` for the rest, with the server's message (never the binds).
     @discardableResult
-    func query(_ query: PostgresQuery) throws -> PostgresQueryResult {
+    func run(_ query: PostgresQuery) throws -> PostgresQueryResult {
         do {
             return try connection.query(query, logger: logger).wait()
         } catch {
@@ -29,13 +29,13 @@ struct PostgresSession {
 
     /// Runs SQL without parameters (DDL, BEGIN, COMMIT).
     func execute(_ sql: String) throws {
-        try query(PostgresQuery(unsafeSQL: sql))
+        try run(PostgresQuery(unsafeSQL: sql))
     }
 
     /// Runs `sql` with `binds` (SQL put together from trusted parts: table names of ours).
     @discardableResult
     func query(_ sql: String, _ binds: PostgresBindings = PostgresBindings()) throws -> PostgresQueryResult {
-        try query(PostgresQuery(unsafeSQL: sql, binds: binds))
+        try run(PostgresQuery(unsafeSQL: sql, binds: binds))
     }
 
     /// The SQLSTATE of a server error, if `error` is one.

@@ -11,7 +11,7 @@ extension PostgresStore: AlertStore {
         notified_at
         """
 
-    static func alert(_ row: PostgresRow) throws -> AlertRecord {
+    static func decodeAlert(_ row: PostgresRow) throws -> AlertRecord {
         let r = row.makeRandomAccess()
         let level = AlertLevel(stored: Int(try r[5].decode(Int32.self))) ?? .blue
         return AlertRecord(
@@ -28,17 +28,19 @@ extension PostgresStore: AlertStore {
             notifiedAt: try r[22].decode(Int64.self))
     }
 
-    /// The values of `a` in ``alertColumns`` order, without the id.
-    static func alertValues(_ a: AlertRecord) throws -> PostgresBindings {
-        try bindings(
+    /// The values of `a` in ``alertColumns`` order, the id first only `withID`.
+    static func alertValues(_ a: AlertRecord, withID: Bool = false) throws -> PostgresBindings {
+        let values: [(any PostgresThrowingDynamicTypeEncodable)?] = [
             a.rule, a.device, a.domain, a.metric, Int64(a.level.rawValue), Int64(a.peakLevel.rawValue), a.status.rawValue,
             a.value, a.threshold, a.raisedAt, a.updatedAt, a.late, a.title, a.message, a.acknowledgedBy, a.acknowledgedAt,
-            a.resolvedBy, a.resolvedAt, a.closedBy, a.closedAt, Int64(a.contactTier), a.notifiedAt)
+            a.resolvedBy, a.resolvedAt, a.closedBy, a.closedAt, Int64(a.contactTier), a.notifiedAt,
+        ]
+        return try bindings(list: withID ? [a.id] + values : values)
     }
 
     static let transitionColumns = "id, alert_id, kind, from_level, to_level, status, value, at, recorded_at, by, note, late"
 
-    static func transition(_ row: PostgresRow) throws -> AlertTransition {
+    static func decodeTransition(_ row: PostgresRow) throws -> AlertTransition {
         let (id, alertID, kind, from, to, status, value, at, recordedAt, by, note, late) = try row.decode(
             (Int64, Int64, String, Int32?, Int32?, String, Double?, Int64, Int64, String, String?, Bool).self)
         return AlertTransition(
@@ -107,7 +109,7 @@ extension PostgresStore: AlertStore {
                     SELECT \(Self.alertColumns) FROM alerts
                     WHERE rule = $1 AND device = $2 AND status IN ('open', 'acknowledged')
                     """, bindings(change.rule, change.device)
-                ).first.map(Self.alert)
+                ).first.map(Self.decodeAlert)
                 if let decision = AlertLifecycle.apply(change, to: live, now: now) {
                     notices.append(try Self.write(decision, in: s))
                 }
@@ -150,7 +152,7 @@ extension PostgresStore: AlertStore {
     }
 
     private static func alert(id: Int64, in s: PostgresSession) throws -> AlertRecord? {
-        try s.query("SELECT \(alertColumns) FROM alerts WHERE id = $1", bindings(id)).first.map(alert)
+        try s.query("SELECT \(alertColumns) FROM alerts WHERE id = $1", bindings(id)).first.map(decodeAlert)
     }
 
     // MARK: People's actions
@@ -180,7 +182,7 @@ extension PostgresStore: AlertStore {
                 SELECT \(Self.alertColumns) FROM alerts
                 WHERE status = 'open' AND level >= $1 AND notified_at < $2 AND contact_tier < $3 ORDER BY id
                 """, bindings(Int64(minLevel.rawValue), notifiedBefore, Int64(maxTier))
-            ).map(Self.alert)
+            ).map(Self.decodeAlert)
         }
     }
 
@@ -209,7 +211,7 @@ extension PostgresStore: AlertStore {
                 bindings(
                     query.statuses.flatMap { $0.isEmpty ? nil : $0.map(\.rawValue) }, query.level.map { Int64($0.rawValue) },
                     query.domain, query.device, query.rule, Int64(max(1, query.limit)))
-            ).map(Self.alert)
+            ).map(Self.decodeAlert)
         }
     }
 
@@ -234,7 +236,7 @@ extension PostgresStore: AlertStore {
     public func alertTransitions(id: Int64) throws -> [AlertTransition] {
         try read { s in
             try s.query("SELECT \(Self.transitionColumns) FROM alert_transitions WHERE alert_id = $1 ORDER BY id", bindings(id))
-                .map(Self.transition)
+                .map(Self.decodeTransition)
         }
     }
 }

@@ -211,7 +211,7 @@ extension PostgresStore {
             """
             SELECT data FROM blk WHERE series_id = $1 AND bucket > $2 AND bucket < $3 AND last_ts >= $4 AND first_ts < $3
             ORDER BY bucket
-            """, bindings(series, from - layout.width, to, from))
+            """, bindings(series, Self.before(from, layout.width), to, from))
         {
             compacted += try BlockCodec.decodePoints(row.decode(ByteBuffer.self).bytes).filter { $0.ts >= from && $0.ts < to }
         }
@@ -227,6 +227,11 @@ extension PostgresStore {
         var result = Self.mergeSorted(compacted, raw)
         if result.count > limit { result.removeSubrange(limit...) }
         return result
+    }
+
+    /// `t - width`, or `Int64.min` where that would overflow (a range from the beginning of time).
+    static func before(_ t: Int64, _ width: Int64) -> Int64 {
+        t >= Int64.min + width ? t - width : .min
     }
 
     /// The union of two ascending point lists (disjoint by the bucket invariant; on a shared
@@ -262,7 +267,7 @@ extension PostgresStore {
         var packed: [RollupCell] = []
         for row in try s.query(
             "SELECT bucket, data FROM \(Self.packedParent(tier)) WHERE series_id = $1 AND bucket > $2 AND bucket < $3 ORDER BY bucket",
-            bindings(series, from - layout.width, to))
+            bindings(series, Self.before(from, layout.width), to))
         {
             let (bucket, data) = try row.decode((Int64, ByteBuffer).self)
             packed += try BlockCodec.decodeCells(data.bytes, origin: bucket, width: tier.width)

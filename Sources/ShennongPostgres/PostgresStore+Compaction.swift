@@ -124,7 +124,8 @@ extension PostgresStore {
                 WHERE series_id = ANY($1) AND start >= $2 AND start < $3 ORDER BY series_id, start
                 """, bindings(series, bucket.start, bucket.until))
             {
-                live[try row.makeRandomAccess()[0].decode(Int64.self), default: []].append(try Self.cell(row, from: 1))
+                let id = try row.makeRandomAccess()[0].decode(Int64.self)
+                live[id, default: []].append(try Self.cell(row, from: 1))
             }
             guard !live.isEmpty else { continue }
             let parent = Self.packedParent(tier)

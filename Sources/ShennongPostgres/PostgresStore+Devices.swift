@@ -4,7 +4,7 @@ import ShennongCore
 extension PostgresStore {
     static let deviceColumns = "id, profile, domain, site, name, latitude, longitude, area_code, owner, created_at, attributes"
 
-    static func device(_ row: PostgresRow) throws -> Device {
+    static func decodeDevice(_ row: PostgresRow) throws -> Device {
         let (id, profile, domain, site, name, latitude, longitude, areaCode, owner, createdAt, attributes) = try row.decode(
             (String, String, String, String?, String?, Double?, Double?, String?, String?, Int64, String?).self)
         return Device(
@@ -50,7 +50,7 @@ extension PostgresStore {
     /// Every registered device, ordered by id.
     public func devices() throws -> [Device] {
         try read { s in
-            try s.query("SELECT \(Self.deviceColumns) FROM devices ORDER BY id COLLATE \"C\"").map(Self.device)
+            try s.query("SELECT \(Self.deviceColumns) FROM devices ORDER BY id COLLATE \"C\"").map(Self.decodeDevice)
         }
     }
 
@@ -69,7 +69,7 @@ extension PostgresStore {
             ).map { row in
                 let r = row.makeRandomAccess()
                 return DeviceRecord(
-                    device: try Self.device(row), lastSeen: try r[11].decode(Int64?.self),
+                    device: try Self.decodeDevice(row), lastSeen: try r[11].decode(Int64?.self),
                     presence: try r[12].decode(String?.self), presenceAt: try r[13].decode(Int64?.self),
                     metrics: try r[14].decode([String].self))
             }
@@ -79,7 +79,7 @@ extension PostgresStore {
     /// The device with `id`, or `nil`.
     public func device(id: String) throws -> Device? {
         try read { s in
-            try s.query("SELECT \(Self.deviceColumns) FROM devices WHERE id = $1", bindings(id)).first.map(Self.device)
+            try s.query("SELECT \(Self.deviceColumns) FROM devices WHERE id = $1", bindings(id)).first.map(Self.decodeDevice)
         }
     }
 }

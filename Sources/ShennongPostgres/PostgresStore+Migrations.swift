@@ -18,16 +18,16 @@ extension PostgresStore {
     /// Every migration of this build, oldest first.
     static let migrations: [Migration] = [
         Migration(name: "v1: devices, series, buckets, readings, rollups, rejects, tokens") { s, options in
-            for sql in coreSchema { try s.execute(sql) }
+            for sql in PostgresStore.coreSchema { try s.execute(sql) }
             try s.query(
                 "INSERT INTO store_meta (key, value) VALUES ('bucket_width', $1)",
                 bindings(options.bucketWidth))
         },
         Migration(name: "alerts-v1: rule state, alerts, transitions") { s, _ in
-            for sql in alertSchema { try s.execute(sql) }
+            for sql in PostgresStore.alertSchema { try s.execute(sql) }
         },
         Migration(name: "trace-v1: records, codes, scans") { s, _ in
-            for sql in traceSchema { try s.execute(sql) }
+            for sql in PostgresStore.traceSchema { try s.execute(sql) }
         },
     ]
 
@@ -198,6 +198,11 @@ extension PostgresStore {
 
 /// Bindings of `values`, in order.
 func bindings(_ values: (any PostgresThrowingDynamicTypeEncodable)?...) throws -> PostgresBindings {
+    try bindings(list: values)
+}
+
+/// Bindings of `values`, in order (`nil`: NULL).
+func bindings(list values: [(any PostgresThrowingDynamicTypeEncodable)?]) throws -> PostgresBindings {
     var binds = PostgresBindings(capacity: values.count)
     for value in values {
         if let value { try binds.append(value) } else { binds.appendNull() }

@@ -4,7 +4,7 @@ import ShennongCore
 extension PostgresStore {
     static let rejectColumns = "id, received_at, topic, device, payload, code, reason, field"
 
-    static func reject(_ row: PostgresRow) throws -> RejectRecord {
+    static func decodeReject(_ row: PostgresRow) throws -> RejectRecord {
         let (id, receivedAt, topic, device, payload, code, reason, field) = try row.decode(
             (Int64, Int64, String, String?, ByteBuffer, String, String, String?).self)
         return RejectRecord(
@@ -18,7 +18,7 @@ extension PostgresStore {
             try s.query(
                 "SELECT \(Self.rejectColumns) FROM rejects WHERE received_at >= $1 ORDER BY received_at DESC, id DESC LIMIT $2",
                 bindings(since, Int64(max(0, limit)))
-            ).map(Self.reject)
+            ).map(Self.decodeReject)
         }
     }
 
@@ -36,7 +36,7 @@ extension PostgresStore {
                 ORDER BY received_at, id LIMIT $5
                 """,
                 bindings(since, RejectCode.payloadTooLarge.rawValue, device, reason, Int64(max(0, limit)))
-            ).map(Self.reject)
+            ).map(Self.decodeReject)
         }
     }
 }

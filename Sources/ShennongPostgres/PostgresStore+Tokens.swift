@@ -21,17 +21,17 @@ extension PostgresStore {
         guard secret.hasPrefix("snk_"), secret.utf8.count == 68 else { return nil }
         return try read { s in
             try s.query("SELECT id, name, role, created_at FROM tokens WHERE hash = $1", bindings(Self.tokenHash(secret)))
-                .compactMap(Self.token).first
+                .compactMap(Self.decodeToken).first
         }
     }
 
     /// Every token (without secrets), oldest first.
     public func tokens() throws -> [TokenInfo] {
-        try read { s in try s.query("SELECT id, name, role, created_at FROM tokens ORDER BY id").compactMap(Self.token) }
+        try read { s in try s.query("SELECT id, name, role, created_at FROM tokens ORDER BY id").compactMap(Self.decodeToken) }
     }
 
     /// The token of a row, or `nil` for a role this release does not know.
-    static func token(_ row: PostgresRow) throws -> TokenInfo? {
+    static func decodeToken(_ row: PostgresRow) throws -> TokenInfo? {
         let (id, name, role, createdAt) = try row.decode((Int64, String, String, Int64).self)
         return Role(rawValue: role).map { TokenInfo(id: id, name: name, role: $0, createdAt: createdAt) }
     }

@@ -6,7 +6,7 @@ extension PostgresStore {
     static let traceColumns =
         "chain, seq, kind, subject, batch, item, payload, content_hash, prev_hash, hash, recorded_at"
 
-    static func traceRecord(_ row: PostgresRow) throws -> TraceRecordRow {
+    static func decodeTraceRecord(_ row: PostgresRow) throws -> TraceRecordRow {
         let (chain, seq, kind, subject, batch, item, payload, contentHash, prevHash, hash, recordedAt) = try row.decode(
             (String, Int64, String, String, String?, String?, String, String, String, String, Int64).self)
         return TraceRecordRow(
@@ -65,7 +65,7 @@ extension PostgresStore {
     public func traceRecords(chain: String) throws -> [TraceRecordRow] {
         try read { s in
             try s.query("SELECT \(Self.traceColumns) FROM trace_records WHERE chain = $1 ORDER BY seq", bindings(chain))
-                .map(Self.traceRecord)
+                .map(Self.decodeTraceRecord)
         }
     }
 
@@ -76,7 +76,7 @@ extension PostgresStore {
                 SELECT \(Self.traceColumns) FROM trace_records WHERE kind = $1 AND ($2::text IS NULL OR subject = $2)
                 ORDER BY chain COLLATE "C", seq
                 """, bindings(kind, subject)
-            ).map(Self.traceRecord)
+            ).map(Self.decodeTraceRecord)
         }
     }
 

@@ -46,7 +46,8 @@ public final class PostgresStore: Sendable {
         self.settings = settings
         self.clock = clock
         self.logger = logger
-        connections = try PostgresConnections(settings: settings, logger: logger)
+        let connections = try PostgresConnections(settings: settings, logger: logger)
+        self.connections = connections
         do {
             let width = try connections.withSession { s in
                 try Self.migrate(s, options: options, logger: logger)

@@ -59,7 +59,7 @@ public enum AdminCommands {
             item("buckets", .int(s.buckets)), item("rejects", .int(s.rejects)), item("file_bytes", .int(s.fileBytes)),
         ]
         guard buckets else { return rows }
-        for b in try store.bucketStats() {
+        for b in try store.bucketStats(now: nil) {
             rows.append(
                 row([
                     ("item", .string("bucket \(Timestamp.format(b.start))")), ("value", .int(b.readings)),
@@ -111,7 +111,7 @@ public enum AdminCommands {
         let store = try open(databasePath, storage)
         defer { try? store.close() }
         let started = ContinuousClock.now
-        let report = try store.compact()
+        let report = try store.compact(now: nil, shouldContinue: { true })
         return [
             item("buckets_compacted", .int(report.buckets)), item("series_buckets", .int(report.series)),
             item("readings", .int(report.readings)), item("transactions", .int(report.transactions)),
@@ -133,6 +133,26 @@ public enum AdminCommands {
             item("backup", .string(destination)), item("bytes", .int(bytes)),
             item("seconds", round2(seconds(since: started))),
         ]
+    }
+
+    /// Copies the SQLite database at `databasePath` into the PostgreSQL database `url` and
+    /// verifies the copy (see ``StoreCopy``); one row per count compared, then the series verified.
+    public static func copy(
+        databasePath: String, to url: String, storage: ServerConfig.Storage = .init(), force: Bool = false
+    ) throws -> [JSONValue] {
+        guard !PostgresSettings.isURL(databasePath) else {
+            throw StoreError(.invalidArgument, "db copy reads a SQLite file (--db PATH)")
+        }
+        let source = try Store(path: databasePath, options: storage.storeOptions, logger: logger)
+        defer { try? source.close() }
+        let password = try PostgresSettings.password(file: nil, environment: ServerConfig.Database().passwordEnvironment)
+        let destination = try PostgresStore(
+            settings: PostgresSettings(url: url, password: password), options: source.options, logger: logger)
+        defer { try? destination.close() }
+        let report = try StoreCopy.copy(from: source, to: destination, force: force, logger: logger)
+        return report.counts.map { row([("item", .string($0.item)), ("source", .int($0.source)), ("copy", .int($0.copy))]) }
+            + [row([("item", .string("series_checksums_equal")), ("source", .int(report.seriesVerified)),
+                    ("copy", .int(report.seriesVerified))])]
     }
 
     /// A row of its members with a value (keys sorted, `nil` left out).

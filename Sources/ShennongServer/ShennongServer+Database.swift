@@ -8,6 +8,8 @@ import ShennongStore
 public protocol ServerStore: ReadingIngest, ReadingQueries, DeviceRegistry, TokenStore, RejectLog, TraceLedger,
     StoreMaintenance, StoreHealth, AlertStore
 {
+    /// The schema migrations applied, oldest first.
+    func appliedMigrations() throws -> [String]
     /// Closes the engine's file or connections.
     func close() throws
 }

@@ -174,6 +174,8 @@ package struct ByteReader {
 
 /// Most-significant-bit-first bit stream, flushed to whole bytes.
 package struct BitWriter {
+    package init() {}
+
     package private(set) var bytes: [UInt8] = []
     private var accumulator: UInt64 = 0
     private var used = 0  // bits in accumulator
