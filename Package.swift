@@ -237,7 +237,7 @@ let package = Package(
             name: "IntegrationTests",
             dependencies: [
                 "ShennongCore", "ShennongStore", "ShennongAlerts", "ShennongRules", "ShennongTrace", "ShennongServer",
-                "MosquittoClient", "ShennongIngest", "ShennongSimulator", "ShennongTestSupport",
+                "MosquittoClient", "ShennongIngest", "ShennongSimulator", "ShennongTestSupport", "ShennongPostgres",
             ]
         ),
     ]
