@@ -77,9 +77,13 @@ struct DatabaseCopyTests {
         let url = try TestPostgres.shared().createDatabase()
         let copied = try ShennongBinary.run(["db", "copy", "--db", path, "--to", url, "--format", "json"])
         try #require(copied.status == 0, "\(copied.output)")
+        let json = copied.output.firstIndex(of: "[").map { String(copied.output[$0...]) } ?? ""
         let rows = try #require(
-            try JSONSerialization.jsonObject(with: Data(copied.output.split(separator: "\n").last { $0.hasPrefix("[") }.map(String.init)?.utf8 ?? Data())) as? [[String: Any]])
-        let counts = Dictionary(uniqueKeysWithValues: rows.map { ($0["item"] as? String ?? "", ($0["source"] as? Int, $0["copy"] as? Int)) })
+            (try? JSONSerialization.jsonObject(with: Data(json.utf8))) as? [[String: Any]], "db copy printed: \(copied.output)")
+        var counts: [String: (Int?, Int?)] = [:]
+        for row in rows {
+            counts[row["item"] as? String ?? ""] = (row["source"] as? Int, row["copy"] as? Int)
+        }
         #expect(counts["readings"]?.0 == counts["readings"]?.1 && (counts["readings"]?.0 ?? 0) > 0)
         #expect(counts["series_checksums_equal"]?.0 == 2)
         for item in ["devices", "series", "rejects", "tokens", "alerts", "alert_transitions", "rule_states", "trace_records"] {
