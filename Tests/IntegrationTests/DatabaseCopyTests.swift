@@ -130,7 +130,7 @@ struct DatabaseCopyTests {
         // Served: `shennong serve` on the copy answers the copied token with the copied readings.
         let broker = try TestBroker(persistence: false)
         let server = try ServerProcess(brokerPort: broker.port, databaseYAML: "url: \(url)")
-        try await server.start()
+        try await server.start(timeout: 90)  // a whole suite runs beside it
         defer { _ = server.terminate() }
         var request = URLRequest(url: URL(string: server.baseURL + "/api/v1/readings/latest?device=pond-1")!)
         request.setValue("Bearer \(secret)", forHTTPHeaderField: "Authorization")
