@@ -21,6 +21,7 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.0"),
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.0"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.0"),
     ],
     targets: [
         .systemLibrary(
@@ -65,6 +66,17 @@ let package = Package(
                 "ShennongAlerts",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // The PostgreSQL engine: the only code importing PostgresNIO, behind the same doors.
+        .target(
+            name: "ShennongPostgres",
+            dependencies: [
+                "ShennongCore",
+                "ShennongAlerts",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -134,6 +146,7 @@ let package = Package(
             dependencies: [
                 "ShennongCore",
                 "ShennongStore",
+                "ShennongPostgres",
                 "ShennongAlerts",
                 "ShennongHTTP",
                 "ShennongIngest",
@@ -147,6 +160,7 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Yams", package: "Yams"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         .target(
@@ -177,7 +191,13 @@ let package = Package(
         ),
         .testTarget(name: "ShennongAlertsTests", dependencies: ["ShennongAlerts", "ShennongCore"]),
         // The store contract: every test runs on every storage engine (StoreEngine.all).
-        .testTarget(name: "StoreContractTests", dependencies: ["ShennongAlerts", "ShennongCore", "ShennongStore"]),
+        .testTarget(
+            name: "StoreContractTests",
+            dependencies: ["ShennongAlerts", "ShennongCore", "ShennongStore", "ShennongPostgres", "ShennongTestSupport"]
+        ),
+        .testTarget(
+            name: "ShennongPostgresTests", dependencies: ["ShennongPostgres", "ShennongCore", "ShennongTestSupport"]
+        ),
         .testTarget(name: "ShennongRulesTests", dependencies: ["ShennongRules", "ShennongAlerts", "ShennongCore", "ShennongStore"]),
         .testTarget(name: "ShennongTraceTests", dependencies: ["ShennongTrace", "ShennongCore", "ShennongStore"]),
         .testTarget(name: "ShennongClientTests", dependencies: ["ShennongClient", "ShennongAPI", "ShennongCore"]),
@@ -219,7 +239,7 @@ let package = Package(
             name: "IntegrationTests",
             dependencies: [
                 "ShennongCore", "ShennongStore", "ShennongAlerts", "ShennongRules", "ShennongTrace", "ShennongServer",
-                "MosquittoClient", "ShennongIngest", "ShennongSimulator", "ShennongTestSupport",
+                "MosquittoClient", "ShennongIngest", "ShennongSimulator", "ShennongTestSupport", "ShennongPostgres",
             ]
         ),
     ]
