@@ -57,11 +57,17 @@ let package = Package(
             name: "ShennongAlerts",
             dependencies: ["ShennongCore"]
         ),
+        // Device commands: the command lifecycle (a value) and the CommandStore door.
+        .target(
+            name: "ShennongCommands",
+            dependencies: ["ShennongCore"]
+        ),
         .target(
             name: "ShennongStore",
             dependencies: [
                 "ShennongCore",
                 "ShennongAlerts",
+                "ShennongCommands",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -74,6 +80,7 @@ let package = Package(
                 "ShennongCore",
                 "ShennongAPI",
                 "ShennongAlerts",
+                "ShennongCommands",
                 "MosquittoClient",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -98,6 +105,7 @@ let package = Package(
                 "ShennongAPI",
                 "ShennongStore",
                 "ShennongAlerts",
+                "ShennongCommands",
                 "ShennongRules",
                 "ShennongTrace",
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -174,8 +182,9 @@ let package = Package(
             dependencies: ["ShennongStore", .product(name: "PropertyBased", package: "swift-property-based")]
         ),
         .testTarget(name: "ShennongAlertsTests", dependencies: ["ShennongAlerts", "ShennongCore"]),
+        .testTarget(name: "ShennongCommandsTests", dependencies: ["ShennongCommands", "ShennongCore"]),
         // The store contract: every test runs on every storage engine (StoreEngine.all).
-        .testTarget(name: "StoreContractTests", dependencies: ["ShennongAlerts", "ShennongCore", "ShennongStore"]),
+        .testTarget(name: "StoreContractTests", dependencies: ["ShennongAlerts", "ShennongCore", "ShennongStore", "ShennongCommands"]),
         .testTarget(name: "ShennongRulesTests", dependencies: ["ShennongRules", "ShennongAlerts", "ShennongCore", "ShennongStore"]),
         .testTarget(name: "ShennongTraceTests", dependencies: ["ShennongTrace", "ShennongCore", "ShennongStore"]),
         .testTarget(name: "ShennongClientTests", dependencies: ["ShennongClient", "ShennongAPI", "ShennongCore"]),

@@ -23,6 +23,8 @@ public struct ServerConfig: Sendable, Decodable {
     public var rules = Rules()
     /// Traceability (ServerConfig+Trace.swift).
     public var trace = Trace()
+    /// Device commands (ServerConfig+Commands.swift).
+    public var commands = Commands()
     /// The staff dashboard (ServerConfig+Dashboard.swift).
     public var dashboard = Dashboard()
     /// On SIGTERM/SIGINT, how long the drain may take before the services are cancelled.
@@ -198,7 +200,7 @@ public struct ConfigError: Error, CustomStringConvertible, Sendable {
 // Decoding with defaults: every key optional, snake_case in YAML.
 extension ServerConfig {
     enum CodingKeys: String, CodingKey {
-        case mqtt, ingest, database, storage, http, simulator, rules, trace, dashboard
+        case mqtt, ingest, database, storage, http, simulator, rules, trace, dashboard, commands
         case profilesDir = "profiles_dir"
         case shutdownTimeoutSeconds = "shutdown_timeout_seconds"
     }
@@ -215,6 +217,7 @@ extension ServerConfig {
         rules = try c.decodeIfPresent(Rules.self, forKey: .rules) ?? Rules()
         trace = try c.decodeIfPresent(Trace.self, forKey: .trace) ?? Trace()
         dashboard = try c.decodeIfPresent(Dashboard.self, forKey: .dashboard) ?? Dashboard()
+        commands = try c.decodeIfPresent(Commands.self, forKey: .commands) ?? Commands()
         shutdownTimeoutSeconds = try c.decodeIfPresent(Int.self, forKey: .shutdownTimeoutSeconds) ?? shutdownTimeoutSeconds
         guard shutdownTimeoutSeconds > 0 else {
             throw DecodingError.dataCorruptedError(

@@ -51,6 +51,8 @@ public enum ShennongServer {
                                     subscriptions: []),
             logger: logger)
         let trace = try makeTrace(config: config, store: store, ruleName: rules.ruleName, logger: logger)
+        let commands = try makeCommands(
+            config: config, store: store, profiles: profiles, host: host, port: port, notify: rules.alertNotify, logger: logger)
         let dashboard = try makeDashboard(
             config: config, store: store, profiles: profiles, notify: rules.alertNotify ?? { _ in }, logger: logger)
         let pipeline = IngestPipeline(
@@ -72,7 +74,7 @@ public enum ShennongServer {
                     mqttConnected: ingest.isConnected, storageError: pipeline.storageError,
                     details: ["broker": "\(host):\(port)"])
             },
-            routes: rules.routes + trace.routes + dashboard.routes,
+            routes: rules.routes + trace.routes + dashboard.routes + commands.wiring.routes,
             rateLimit: config.http.rateLimit,
             // Through the ingest pipeline itself, in turn with the ingest thread's bursts (see
             // IngestPipeline.replayRejects): the rules see the replayed readings as a late burst.
@@ -85,7 +87,7 @@ public enum ShennongServer {
                 }
             })
         services.append(.init(service: app))
-        services += rules.services + trace.services
+        services += rules.services + trace.services + commands.wiring.services
 
         if config.simulator.enabled {
             var options = Simulator.Options(
