@@ -192,7 +192,7 @@ let package = Package(
             name: "ShennongHTTPTests",
             dependencies: [
                 "ShennongHTTP", "ShennongAPI", "ShennongAlerts", "ShennongCore", "ShennongStore", "ShennongRules",
-                "ShennongTrace", "ShennongTestSupport", "ShennongIngest",
+                "ShennongTrace", "ShennongTestSupport", "ShennongIngest", "ShennongCommands",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),
@@ -226,7 +226,7 @@ let package = Package(
             name: "IntegrationTests",
             dependencies: [
                 "ShennongCore", "ShennongStore", "ShennongAlerts", "ShennongRules", "ShennongTrace", "ShennongServer",
-                "MosquittoClient", "ShennongIngest", "ShennongSimulator", "ShennongTestSupport",
+                "MosquittoClient", "ShennongIngest", "ShennongSimulator", "ShennongTestSupport", "ShennongCommands",
             ]
         ),
     ]

@@ -47,6 +47,11 @@ struct RouteTests {
             "POST /dashboard/logout", "GET /dashboard/chart", "POST /dashboard/alerts/{id}/ack",
             "POST /dashboard/alerts/{id}/resolve",
         ],
+        // CommandRouteTests.swift
+        "commands": [
+            "POST /api/v1/devices/{id}/commands", "GET /api/v1/commands", "GET /api/v1/commands/{id}",
+            "POST /api/v1/commands/{id}/cancel",
+        ],
     ]
 
     @Test("every operation of openapi.yaml has a route test here, and every one tested is in the spec")
