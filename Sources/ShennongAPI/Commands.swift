@@ -18,6 +18,8 @@ extension API {
         public var trigger: String?
         public var issuedAt: String
         public var expiresAt: String
+        /// Not sent before this (an interlock's minimum on or off time).
+        public var notBefore: String?
         public var sendingAt: String?
         public var sentAt: String?
         public var repliedAt: String?
@@ -30,7 +32,7 @@ extension API {
         public init(
             id: String, device: String, name: String, args: [String: CommandValue] = [:], state: String, stateZh: String,
             issuedBy: String, automatic: Bool, rule: String? = nil, alert: Int64? = nil, trigger: String? = nil,
-            issuedAt: String, expiresAt: String, sendingAt: String? = nil, sentAt: String? = nil, repliedAt: String? = nil,
+            issuedAt: String, expiresAt: String, notBefore: String? = nil, sendingAt: String? = nil, sentAt: String? = nil, repliedAt: String? = nil,
             confirmedAt: String? = nil, finishedAt: String? = nil, confirmMetric: String? = nil, confirmValue: Double? = nil,
             detail: String? = nil
         ) {
@@ -47,6 +49,7 @@ extension API {
             self.trigger = trigger
             self.issuedAt = issuedAt
             self.expiresAt = expiresAt
+            self.notBefore = notBefore
             self.sendingAt = sendingAt
             self.sentAt = sentAt
             self.repliedAt = repliedAt
@@ -63,6 +66,7 @@ extension API {
             case issuedBy = "issued_by"
             case issuedAt = "issued_at"
             case expiresAt = "expires_at"
+            case notBefore = "not_before"
             case sendingAt = "sending_at"
             case sentAt = "sent_at"
             case repliedAt = "replied_at"

@@ -54,11 +54,14 @@ public struct CommandRequest: Sendable, Hashable {
     public var expiresIn: Int64?
     public var by: String
     public var origin: CommandOrigin
+    /// Not to be sent before this (ms; an interlock's minimum on or off time); the expiry counts from it.
+    public var notBefore: Int64?
 
     public init(
         device: String, name: String, args: [String: CommandValue] = [:], expiresIn: Int64? = nil, by: String,
-        origin: CommandOrigin = .person
+        origin: CommandOrigin = .person, notBefore: Int64? = nil
     ) {
+        self.notBefore = notBefore
         self.device = device
         self.name = name
         self.args = args
@@ -76,7 +79,8 @@ public struct CommandRequest: Sendable, Hashable {
 /// - ``issue(_:device:spec:id:now:)``: only a known device, a declared command and valid
 ///   arguments make a command (`queued`); anything else is refused and nothing is recorded.
 /// - `dispatch`: a queued command before its expiry becomes `sending` with the action
-///   `publish`; at or after its expiry it becomes `expired` instead (never both).
+///   `publish`; at or after its expiry it becomes `expired` instead (never both); before its
+///   `notBefore` (an interlock's minimum time) nothing happens.
 /// - `published`: `sending` → `sent`.
 /// - `reply`: from `sending` or `sent` (a reply may overtake the PUBACK), `ok` → `acknowledged`,
 ///   `failed` → `failed`; a repeated reply to a command in the same state changes nothing; a reply
@@ -120,9 +124,11 @@ public enum CommandLifecycle {
         } catch {
             throw CommandRefusal(.invalidArgument, error.message)
         }
+        let notBefore = request.notBefore.flatMap { $0 > now ? $0 : nil }
         let command = CommandRecord(
             id: id, device: device.id, name: spec.name, args: args, state: .queued, issuedBy: request.by,
-            origin: request.origin, issuedAt: now, expiresAt: now + expiresIn, replyWithin: Int64(spec.replyWithin) * 1000,
+            origin: request.origin, issuedAt: now, expiresAt: (notBefore ?? now) + expiresIn, notBefore: notBefore,
+            replyWithin: Int64(spec.replyWithin) * 1000,
             confirm: spec.state, confirmWithin: Int64(spec.confirmWithin) * 1000, updatedAt: now)
         return CommandDecision(
             command: command,
@@ -147,6 +153,7 @@ public enum CommandLifecycle {
         switch event {
         case .dispatch:
             guard c.state == .queued else { return nil }
+            if let notBefore = c.notBefore, now < notBefore, now < c.expiresAt { return nil }
             if now >= c.expiresAt {
                 c.detail = "未在有效期内发送 not sent before it expired"
                 return decide(.expired, note: c.detail)

@@ -38,6 +38,8 @@ public struct CommandRecord: Sendable, Hashable, Codable {
     public var issuedAt: Int64
     /// It must be sent before this (ms); after it, a queued command expires.
     public var expiresAt: Int64
+    /// It may not be sent before this (ms): an interlock's minimum on or off time; `nil`: at once.
+    public var notBefore: Int64?
     /// How long (ms) the device has to reply once the command is being sent.
     public var replyWithin: Int64
     /// The state metric and value that confirm the command, if its profile names one.
@@ -61,8 +63,8 @@ public struct CommandRecord: Sendable, Hashable, Codable {
 
     public init(
         id: String, device: String, name: String, args: [String: CommandValue] = [:], state: CommandState = .queued,
-        issuedBy: String, origin: CommandOrigin = .person, issuedAt: Int64, expiresAt: Int64, replyWithin: Int64,
-        confirm: CommandStateSpec? = nil, confirmWithin: Int64 = 0, sendingAt: Int64? = nil, sentAt: Int64? = nil,
+        issuedBy: String, origin: CommandOrigin = .person, issuedAt: Int64, expiresAt: Int64, notBefore: Int64? = nil,
+        replyWithin: Int64, confirm: CommandStateSpec? = nil, confirmWithin: Int64 = 0, sendingAt: Int64? = nil, sentAt: Int64? = nil,
         repliedAt: Int64? = nil, confirmedAt: Int64? = nil, finishedAt: Int64? = nil, detail: String? = nil,
         updatedAt: Int64? = nil
     ) {
@@ -75,6 +77,7 @@ public struct CommandRecord: Sendable, Hashable, Codable {
         self.origin = origin
         self.issuedAt = issuedAt
         self.expiresAt = expiresAt
+        self.notBefore = notBefore
         self.replyWithin = replyWithin
         self.confirm = confirm
         self.confirmWithin = confirmWithin

@@ -112,6 +112,7 @@ extension API.Command {
             id: c.id, device: c.device, name: c.name, args: c.args, state: c.state.rawValue, stateZh: c.state.chineseName,
             issuedBy: c.issuedBy, automatic: c.origin.isAutomatic, rule: c.origin.rule, alert: c.origin.alert,
             trigger: c.origin.trigger, issuedAt: Timestamp.format(c.issuedAt), expiresAt: Timestamp.format(c.expiresAt),
+            notBefore: c.notBefore.map(Timestamp.format),
             sendingAt: c.sendingAt.map(Timestamp.format), sentAt: c.sentAt.map(Timestamp.format),
             repliedAt: c.repliedAt.map(Timestamp.format), confirmedAt: c.confirmedAt.map(Timestamp.format),
             finishedAt: c.finishedAt.map(Timestamp.format), confirmMetric: c.confirm?.metric, confirmValue: c.confirm?.value,

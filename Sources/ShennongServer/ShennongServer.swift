@@ -45,14 +45,17 @@ public enum ShennongServer {
         let topics = TopicScheme(prefix: config.mqtt.topicPrefix)
         let mqtt = mqttConfiguration(config.mqtt, host: host, port: port, clientID: config.mqtt.clientID,
                                      subscriptions: topics.subscriptions)
+        // Device commands first: the rules' actions send through them (ShennongServer+Commands.swift).
+        let commands = try makeCommands(config: config, store: store, profiles: profiles, host: host, port: port, logger: logger)
         let rules = try makeRules(
             config: config, store: store, profiles: profiles,
             mqtt: mqttConfiguration(config.mqtt, host: host, port: port, clientID: config.mqtt.clientID + "-alerts",
                                     subscriptions: []),
-            logger: logger)
+            automation: commands.automation, logger: logger)
         let trace = try makeTrace(config: config, store: store, ruleName: rules.ruleName, logger: logger)
-        let commands = try makeCommands(
-            config: config, store: store, profiles: profiles, host: host, port: port, notify: rules.alertNotify, logger: logger)
+        if let center = commands.center, let notify = rules.alertNotify {
+            center.setNotify { notices in notices.forEach(notify) }
+        }
         let dashboard = try makeDashboard(
             config: config, store: store, profiles: profiles, notify: rules.alertNotify ?? { _ in }, logger: logger)
         let pipeline = IngestPipeline(

@@ -27,6 +27,7 @@ extension Store {
                         trigger TEXT,
                         issued_at INTEGER NOT NULL,
                         expires_at INTEGER NOT NULL,
+                        not_before INTEGER,
                         reply_within INTEGER NOT NULL,
                         confirm_metric TEXT,
                         confirm_value REAL,

@@ -307,3 +307,20 @@ import Testing
         #expect(!CommandID.isValid("../x") && !CommandID.isValid(""))
     }
 }
+
+extension CommandLifecycleTests {
+    @Test func notBeforeHoldsDispatchAndMovesTheExpiry() throws {
+        let d = try CommandLifecycle.issue(
+            CommandRequest(device: "pond-01", name: "aerator_on", expiresIn: 60_000, by: "rule:do", notBefore: Self.t0 + 30_000),
+            device: Self.pond, spec: Self.aeratorOn, id: "c1", now: Self.t0)
+        #expect(d.command.notBefore == Self.t0 + 30_000 && d.command.expiresAt == Self.t0 + 90_000)
+        #expect(try apply(.dispatch, d.command, at: 29_999) == nil)
+        #expect(try apply(.tick, d.command, at: 29_999) == nil)
+        #expect(try #require(try apply(.dispatch, d.command, at: 30_000)).command.state == .sending)
+        // A past notBefore is none.
+        let past = try CommandLifecycle.issue(
+            CommandRequest(device: "pond-01", name: "aerator_on", by: "x", notBefore: Self.t0 - 1), device: Self.pond,
+            spec: Self.aeratorOn, id: "c2", now: Self.t0)
+        #expect(past.command.notBefore == nil)
+    }
+}

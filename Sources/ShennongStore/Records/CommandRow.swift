@@ -21,6 +21,7 @@ struct CommandRow: Codable, FetchableRecord, PersistableRecord {
     var trigger: String?
     var issuedAt: Int64
     var expiresAt: Int64
+    var notBefore: Int64?
     var replyWithin: Int64
     var confirmMetric: String?
     var confirmValue: Double?
@@ -51,6 +52,7 @@ struct CommandRow: Codable, FetchableRecord, PersistableRecord {
         trigger = c.origin.trigger
         issuedAt = c.issuedAt
         expiresAt = c.expiresAt
+        notBefore = c.notBefore
         replyWithin = c.replyWithin
         confirmMetric = c.confirm?.metric
         confirmValue = c.confirm?.value
@@ -77,7 +79,7 @@ struct CommandRow: Codable, FetchableRecord, PersistableRecord {
         return CommandRecord(
             id: id, device: device, name: name, args: args, state: state, issuedBy: issuedBy,
             origin: CommandOrigin(rule: rule, alert: alertId, trigger: trigger), issuedAt: issuedAt, expiresAt: expiresAt,
-            replyWithin: replyWithin,
+            notBefore: notBefore, replyWithin: replyWithin,
             confirm: confirmMetric.flatMap { m in confirmValue.map { CommandStateSpec(metric: m, value: $0) } },
             confirmWithin: confirmWithin, sendingAt: sendingAt, sentAt: sentAt, repliedAt: repliedAt,
             confirmedAt: confirmedAt, finishedAt: finishedAt, detail: detail, updatedAt: updatedAt)
