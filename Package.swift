@@ -185,7 +185,7 @@ let package = Package(
         .testTarget(name: "ShennongCommandsTests", dependencies: ["ShennongCommands", "ShennongCore"]),
         // The store contract: every test runs on every storage engine (StoreEngine.all).
         .testTarget(name: "StoreContractTests", dependencies: ["ShennongAlerts", "ShennongCore", "ShennongStore", "ShennongCommands"]),
-        .testTarget(name: "ShennongRulesTests", dependencies: ["ShennongRules", "ShennongAlerts", "ShennongCore", "ShennongStore"]),
+        .testTarget(name: "ShennongRulesTests", dependencies: ["ShennongRules", "ShennongAlerts", "ShennongCore", "ShennongStore", "ShennongCommands"]),
         .testTarget(name: "ShennongTraceTests", dependencies: ["ShennongTrace", "ShennongCore", "ShennongStore"]),
         .testTarget(name: "ShennongClientTests", dependencies: ["ShennongClient", "ShennongAPI", "ShennongCore"]),
         .testTarget(
