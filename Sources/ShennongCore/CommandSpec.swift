@@ -168,6 +168,23 @@ public struct CommandStateSpec: Sendable, Hashable, Codable {
     public var isOn: Bool { value != 0 }
 }
 
+/// What a command should do to the process it controls, checked after it is confirmed: the
+/// metric must rise within the time (an aerator raises dissolved oxygen), else an alert says the
+/// actuator runs without effect.
+public struct CommandEffectSpec: Sendable, Hashable {
+    public var metric: String
+    /// Seconds after the confirmation by which the metric must be above its value then.
+    public var risesWithin: Int
+    /// The alert's title (增氧机运行中溶解氧仍下降).
+    public var title: String
+
+    public init(metric: String, risesWithin: Int, title: String) {
+        self.metric = metric
+        self.risesWithin = risesWithin
+        self.title = title
+    }
+}
+
 /// A command a device profile declares (`commands:` in `devices/*.yaml`).
 ///
 /// Shennong sends only declared commands, with arguments checked against their types and
@@ -186,6 +203,8 @@ public struct CommandSpec: Sendable, Hashable {
     public var replyWithin: Int
     /// Seconds the state metric has (from sending) to report ``state``'s value.
     public var confirmWithin: Int
+    /// What the command should do to the process, if the profile says.
+    public var effect: CommandEffectSpec?
 
     public init(
         name: String, description: String, args: [CommandArgumentSpec] = [], state: CommandStateSpec? = nil,

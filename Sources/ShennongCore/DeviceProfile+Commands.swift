@@ -21,7 +21,7 @@ extension DeviceProfile {
 ///       upper: { type: number, min: 0, max: 20, unit: mg/L, required: false }
 /// ```
 extension ProfileYAMLReader {
-    static let commandKeys = ["description", "args", "state", "reply_within", "confirm_within"]
+    static let commandKeys = ["description", "args", "state", "reply_within", "confirm_within", "effect"]
     static let argumentKeys = ["type", "min", "max", "values", "required", "unit", "description"]
 
     func commands(_ node: Node) throws(DeviceProfileError) -> [String: CommandSpec] {
@@ -76,6 +76,25 @@ extension ProfileYAMLReader {
                     throw fail(.missingKey, value, "\(what).state needs metric and value")
                 }
                 spec.state = CommandStateSpec(metric: metric, value: stateValue)
+            case "effect":
+                var metric: String?
+                var within: Int?
+                var title: String?
+                for (k, v) in try mapping(value, "\(what).effect") {
+                    switch try string(k, "a key") {
+                    case "metric": metric = try self.metric(v, "\(what).effect.metric")
+                    case "rises_within": within = try seconds(v, "\(what).effect.rises_within")
+                    case "title": title = try string(v, "\(what).effect.title")
+                    case let other:
+                        throw fail(.unknownKey, k, "unknown key \"\(other)\" in \(what).effect (allowed: metric, rises_within, title)")
+                    }
+                }
+                guard let metric, let within else {
+                    throw fail(.missingKey, value, "\(what).effect needs metric and rises_within")
+                }
+                spec.effect = CommandEffectSpec(
+                    metric: metric, risesWithin: within,
+                    title: title ?? "设备运行中\(MetricCatalogue.metric(named: metric)?.chineseName ?? metric)仍下降 \(metric) still falling")
             case "args":
                 if isNullNode(value) { continue }
                 for (argKey, argNode) in try mapping(value, "\(what).args") {

@@ -47,13 +47,15 @@ public final class CommandCenter: Sendable {
     public let clock: WallClock
     public let options: ControlOptions
     private let profiles: [String: DeviceProfile]
-    private let logger: Logger
+    let logger: Logger
     /// Where alert transitions go after they are written (the rules' notifier).
     private let notify: Mutex<(@Sendable ([AlertNotice]) -> Void)?>
     /// Commands published by this process and the publisher's count when each was handed over.
     private let inFlight = Mutex<[(id: String, ticket: Int)]>([])
     /// Set when a command is issued: the service runs a pass at once instead of at the next interval.
     private let woken = Mutex(false)
+    /// Confirmed commands whose effect was judged (CommandCenter+Effect.swift), and when the last scan ran.
+    let effects = Mutex<(judged: Set<String>, scannedAt: Int64)>(([], 0))
     private let issued = Counter(label: "shennong_commands_issued_total")
     private let refused = Counter(label: "shennong_commands_refused_total")
     private let repliesIgnored = Counter(label: "shennong_command_replies_ignored_total")
@@ -230,6 +232,7 @@ public final class CommandCenter: Sendable {
                 }
             }
             try markPublished(sender)
+            try checkEffects()
         } catch {
             logger.error("command pass failed; trying again at the next", metadata: ["error": "\(error)"])
         }
@@ -280,29 +283,32 @@ public final class CommandCenter: Sendable {
     }
 
     private func actuatorAlert(_ command: CommandRecord, raise: Bool, reason: String?) {
+        let message =
+            raise
+            ? "命令 \(command.name)（\(command.id)）：\(reason ?? "")。请现场检查设备、电源和线路。"
+            : "命令 \(command.name)（\(command.id)）已确认，设备恢复响应。"
+        alert(
+            rule: Self.unresponsiveRule, device: command.device, metric: command.confirm?.metric,
+            level: raise ? options.unresponsiveLevel : nil, value: nil, title: Self.unresponsiveTitle, message: message)
+        if raise {
+            logger.warning(
+                "actuator did not respond", metadata: ["device": "\(command.device)", "command": "\(command.id)", "why": "\(reason ?? "")"])
+        }
+    }
+
+    /// Raises (or moves) the live alert of (`rule`, `device`) to `level`, or clears it (`nil`).
+    func alert(rule: String, device: String, metric: String?, level: AlertLevel?, value: Double?, title: String, message: String) {
         do {
-            let live = try store.alerts(
-                AlertQuery(statuses: [.open, .acknowledged], device: command.device, rule: Self.unresponsiveRule, limit: 1)
-            ).first
-            if !raise && live == nil { return }
-            let domain = try store.device(id: command.device)?.domain.rawValue ?? "water"
-            let level = options.unresponsiveLevel
-            let message =
-                raise
-                ? "命令 \(command.name)（\(command.id)）：\(reason ?? "")。请现场检查设备、电源和线路。"
-                : "命令 \(command.name)（\(command.id)）已确认，设备恢复响应。"
+            let live = try store.alerts(AlertQuery(statuses: [.open, .acknowledged], device: device, rule: rule, limit: 1)).first
+            if level == nil && live == nil { return }
+            let domain = try store.device(id: device)?.domain.rawValue ?? "water"
             let change = AlertLevelChange(
-                rule: Self.unresponsiveRule, device: command.device, domain: domain, metric: command.confirm?.metric,
-                from: live?.level, to: raise ? level : nil, value: nil, threshold: nil, at: clock.now(), late: false,
-                title: Self.unresponsiveTitle, message: message)
+                rule: rule, device: device, domain: domain, metric: metric, from: live?.level, to: level, value: value,
+                threshold: nil, at: clock.now(), late: false, title: title, message: message)
             let notices = try store.applyRuleEvaluation(states: [], changes: [change], now: clock.now())
             if !notices.isEmpty { notify.withLock { $0 }?(notices) }
-            if raise {
-                logger.warning(
-                    "actuator did not respond", metadata: ["device": "\(command.device)", "command": "\(command.id)", "why": "\(reason ?? "")"])
-            }
         } catch {
-            logger.error("cannot record the actuator alert", metadata: ["device": "\(command.device)", "error": "\(error)"])
+            logger.error("cannot record a command alert", metadata: ["device": "\(device)", "rule": "\(rule)", "error": "\(error)"])
         }
     }
 }
