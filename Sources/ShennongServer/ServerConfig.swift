@@ -151,8 +151,11 @@ public struct ServerConfig: Sendable, Decodable {
         /// Messages per second, all devices together.
         public var rate = 5.0
         public var seed: UInt64 = 1
-        /// A scripted episode to play instead of the steady model (`rainstorm`, `do-crash`, `drought`, `fire`, `flood`, `silent`, `backfill`).
+        /// A scripted episode to play instead of the steady model (`rainstorm`, `do-crash`, `drought`, `fire`, `flood`, `silent`, `backfill`, `aerator`).
         public var scenario: String?
+        /// Also run the `aerator` scenario's two ponds live beside the simulator (the demo's
+        /// closed loop: they obey commands; pond 02's aerator ignores them).
+        public var aeratorPonds = false
         public init() {}
     }
 
@@ -422,7 +425,10 @@ extension ServerConfig.HTTP {
 }
 
 extension ServerConfig.Simulator {
-    enum CodingKeys: String, CodingKey { case enabled, devices, rate, seed, scenario }
+    enum CodingKeys: String, CodingKey {
+        case enabled, devices, rate, seed, scenario
+        case aeratorPonds = "aerator_ponds"
+    }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -431,6 +437,7 @@ extension ServerConfig.Simulator {
         rate = try c.decodeIfPresent(Double.self, forKey: .rate) ?? rate
         seed = try c.decodeIfPresent(UInt64.self, forKey: .seed) ?? seed
         scenario = try c.decodeIfPresent(String.self, forKey: .scenario)
+        aeratorPonds = try c.decodeIfPresent(Bool.self, forKey: .aeratorPonds) ?? aeratorPonds
         if let scenario, Scenario(rawValue: scenario) == nil {
             throw DecodingError.dataCorruptedError(
                 forKey: .scenario, in: c,

@@ -6,7 +6,9 @@ import ShennongCore
 import ShennongHTTP
 import ShennongIngest
 import ShennongRules
+import ShennongSimulator
 import ShennongStore
+import ServiceLifecycle
 
 extension ShennongServer {
     /// Device commands in `shennong serve`: the ``CommandCenter`` (issue, cancel, the passes), its
@@ -34,5 +36,26 @@ extension ShennongServer {
         wiring.services = [.init(service: service)]
         wiring.routes = [CommandsAPI(center: center, tokens: store)]
         return (wiring, center, RuleAutomation(center: center, offsetMinutes: config.rules.cap.offsetMinutes, logger: logger))
+    }
+}
+
+extension ShennongServer {
+    /// `simulator.aerator_ponds` (`serve --aerator-ponds`, `make demo`): the `aerator`
+    /// scenario's two ponds, registered and played beside the steady simulator, one report per
+    /// pond every 10 s.
+    static func aeratorPonds(
+        config: ServerConfig, store: Store, host: String, port: Int, ready: @escaping @Sendable () -> Bool, clock: WallClock,
+        logger: Logger
+    ) throws -> [ServiceGroupConfiguration.ServiceConfiguration] {
+        var options = Simulator.Options(
+            devices: 0, rate: 0.2, seed: config.simulator.seed, topicPrefix: config.mqtt.topicPrefix, scenario: .aerator)
+        let ponds = try Simulator.registrations(for: options, at: clock.now()) { try store.device(id: $0) }
+        if !ponds.isEmpty { try store.upsertDevices(ponds) }
+        options.ready = ready
+        let simulator = Simulator(
+            options: options,
+            mqtt: mqttConfiguration(config.mqtt, host: host, port: port, clientID: "shennong-simulator-ponds", subscriptions: []),
+            clock: clock, logger: logger)
+        return [.init(service: simulator, successTerminationBehavior: .ignore)]
     }
 }

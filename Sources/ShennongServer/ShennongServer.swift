@@ -109,6 +109,9 @@ public enum ShennongServer {
                 clock: clock, logger: logger)
             services.append(.init(service: simulator, successTerminationBehavior: .ignore))
         }
+        if config.simulator.aeratorPonds && config.simulator.scenario != Scenario.aerator.rawValue {
+            services += try aeratorPonds(config: config, store: store, host: host, port: port, ready: { ingest.isSubscribed }, clock: clock, logger: logger)
+        }
 
         var groupConfiguration = ServiceGroupConfiguration(
             services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
