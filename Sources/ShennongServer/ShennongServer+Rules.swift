@@ -48,7 +48,7 @@ extension ShennongServer {
                 topicPrefix: TopicScheme(prefix: config.mqtt.topicPrefix).prefix, mqtt: settings.mqttPublish ? mqtt : nil,
                 logger: logger) + (automation.map { [$0] } ?? []),
             offsetMinutes: settings.cap.offsetMinutes, logger: logger)
-        automation?.setRules { [catalog = module.catalog] id in catalog.rule(id: id) }
+        automation?.setRules(catalog: module.catalog)
         logger.info("rules loaded", metadata: ["rules": "\(rules.count)", "directory": "\(settings.directory)"])
         wiring.ingestObserver = module.stage
         wiring.services = module.services.map { .init(service: $0) }

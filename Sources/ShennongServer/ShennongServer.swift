@@ -58,6 +58,12 @@ public enum ShennongServer {
         }
         let dashboard = try makeDashboard(
             config: config, store: store, profiles: profiles, notify: rules.alertNotify ?? { _ in }, logger: logger)
+        // The dashboard's device controls, in the dashboard's session (DashboardControls.swift).
+        let controls: [any RouteGroup] = commands.center.flatMap { center in
+            dashboard.routes.lazy.compactMap { $0 as? DashboardPages }.first.map {
+                [DashboardControls(pages: $0, center: center, automation: commands.automation)]
+            }
+        } ?? []
         let pipeline = IngestPipeline(
             store: store, profiles: profiles, topics: topics, options: config.ingest.options,
             observer: rules.ingestObserver, clock: clock, logger: logger)
@@ -77,7 +83,7 @@ public enum ShennongServer {
                     mqttConnected: ingest.isConnected, storageError: pipeline.storageError,
                     details: ["broker": "\(host):\(port)"])
             },
-            routes: rules.routes + trace.routes + dashboard.routes + commands.wiring.routes,
+            routes: rules.routes + trace.routes + dashboard.routes + commands.wiring.routes + controls,
             rateLimit: config.http.rateLimit,
             // Through the ingest pipeline itself, in turn with the ingest thread's bursts (see
             // IngestPipeline.replayRejects): the rules see the replayed readings as a late burst.

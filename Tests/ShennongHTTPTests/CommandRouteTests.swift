@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import ShennongAPI
 import ShennongCommands
 import ShennongCore
@@ -90,5 +91,49 @@ struct CommandRouteTests {
             #expect(try await api.call(.get, show, "/api/v1/commands/..%2Fx", token: fixture.viewer).status == .badRequest)
         }
         RouteTests().expectCovered("commands", fixture)
+    }
+}
+
+extension CommandRouteTests {
+    @Test("dashboard controls: buttons for the devices that declare commands with each command's state; sending needs a session, CSRF and the operator role")
+    func dashboardControls() async throws {
+        let fixture = try RouteFixture()
+        try fixture.store.addDevice(
+            Device(id: "aerator-1", profile: "pond-aerator", domain: .water, name: "1号塘增氧机", createdAt: RouteFixture.t0))
+        try await fixture.test { api in
+            let form = "application/x-www-form-urlencoded"
+            #expect(try await api.call(.get, "/dashboard/controls").status == .seeOther)
+            func login(_ token: String) async throws -> (HTTPFields, String) {
+                let login = try await api.call(.post, "/dashboard/login", raw: "token=\(token)", contentType: form)
+                let cookie = try #require(login.headers[.setCookie]?.split(separator: ";").first.map(String.init))
+                return ([.cookie: cookie], fixture.sessions.csrfToken(String(cookie.dropFirst("shennong_session=".count))))
+            }
+            let (op, csrf) = try await login(fixture.operator)
+            let page = try await api.call(.get, "/dashboard/controls", headers: op)
+            #expect(page.status == .ok)
+            #expect(page.text.contains("1号塘增氧机") && page.text.contains("开启增氧机") && page.text.contains("arg.lower"))
+            #expect(!page.text.contains("pond-1"), "a device without commands has no controls")
+            #expect(page.text.contains("未发送过"))
+
+            let post = "/dashboard/devices/{id}/commands"
+            let path = "/dashboard/devices/aerator-1/commands"
+            #expect(try await api.call(.post, post, path, raw: "name=aerator_on", contentType: form).status == .unauthorized)
+            #expect(try await api.call(.post, post, path, raw: "name=aerator_on&csrf=wrong", contentType: form, headers: op).status == .forbidden)
+            let (viewer, viewerCSRF) = try await login(fixture.viewer)
+            #expect(try await api.call(.post, post, path, raw: "name=aerator_on&csrf=\(viewerCSRF)", contentType: form, headers: viewer).status == .forbidden)
+            let bad = try await api.call(.post, post, path, raw: "name=set_do_limits&arg.lower=99&csrf=\(csrf)", contentType: form, headers: op)
+            #expect(bad.status == .badRequest && bad.text.contains("lower"))
+            #expect(try await api.call(.post, post, "/dashboard/devices/nope/commands", raw: "name=aerator_on&csrf=\(csrf)", contentType: form, headers: op).status == .notFound)
+            #expect(try fixture.store.commands(.init()).isEmpty)
+            let sent = try await api.call(.post, post, path, raw: "name=aerator_on&expires=5&csrf=\(csrf)", contentType: form, headers: op)
+            #expect(sent.status == .seeOther && sent.headers[.location] == "/dashboard/controls#device-aerator-1")
+            let command = try #require(try fixture.store.commands(.init()).first)
+            #expect(command.name == "aerator_on" && command.issuedBy == "duty-officer (dashboard)" && command.state == .queued)
+            #expect(command.expiresAt - command.issuedAt == 300_000)
+            let after = try await api.call(.get, "/dashboard/controls", headers: op)
+            #expect(after.text.contains("排队中 queued") && after.text.contains(command.id))
+        }
+        let made = fixture.log.operations
+        #expect(made.isSuperset(of: Set(RouteTests.manifest["controls"] ?? [])) && made.subtracting(["POST /dashboard/login"]) == Set(RouteTests.manifest["controls"] ?? []))
     }
 }

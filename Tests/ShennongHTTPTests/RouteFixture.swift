@@ -101,6 +101,13 @@ final class RouteFixture: Sendable {
         let routes: [any RouteGroup] = [
             AlertsAPI(store: store, catalog: Self.rules, cap: CAPOptions(), notify: { _ in }),
             CommandsAPI(center: commands, tokens: store),
+            DashboardControls(
+                pages: DashboardPages(
+                    store: store, sessions: sessions,
+                    templates: try DashboardPages.loadTemplates(directory: root.appendingPathComponent("dashboards/staff").path),
+                    profiles: { profiles }, notify: { _ in }, offsetMinutes: 480, secureCookie: false, loginThrottle: loginThrottle,
+                    clock: .system, logger: Logger(label: "test")),
+                center: commands, automation: nil),
             TraceAPI(trace: trace, store: store),
             TracePages(trace: trace, templates: try TracePages.loadTemplates(directory: root.appendingPathComponent("dashboards/trace").path)),
             DashboardPages(

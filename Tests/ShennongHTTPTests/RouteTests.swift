@@ -52,6 +52,8 @@ struct RouteTests {
             "POST /api/v1/devices/{id}/commands", "GET /api/v1/commands", "GET /api/v1/commands/{id}",
             "POST /api/v1/commands/{id}/cancel",
         ],
+        // CommandRouteTests.swift (with a dashboard login)
+        "controls": ["GET /dashboard/controls", "POST /dashboard/devices/{id}/commands"],
     ]
 
     @Test("every operation of openapi.yaml has a route test here, and every one tested is in the spec")

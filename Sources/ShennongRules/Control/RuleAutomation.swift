@@ -29,6 +29,25 @@ public final class RuleAutomation: Notifier {
         rules.withLock { $0 = lookup }
     }
 
+    /// The rules in force with actions (for the manual hold the dashboard shows).
+    private let catalog = Mutex<RuleCatalog?>(nil)
+
+    /// Looks rules up in `catalog` (reloads included).
+    public func setRules(catalog: RuleCatalog) {
+        self.catalog.withLock { $0 = catalog }
+        setRules { [catalog] id in catalog.rule(id: id) }
+    }
+
+    /// Until when a person's command holds automation off `device` (the longest `manual_hold`
+    /// of the rules with actions after the person's newest command), or `nil` when it does not.
+    public func holdUntil(device: String, now: Int64) throws -> (until: Int64, command: CommandRecord)? {
+        let hold = catalog.withLock { $0 }?.rules.compactMap { $0.actions?.interlock.manualHold }.max() ?? 0
+        guard hold > 0,
+            let manual = try center.store.commands(CommandQuery(device: device, automatic: false, issuedSince: now - hold, limit: 1)).first
+        else { return nil }
+        return (manual.issuedAt + hold, manual)
+    }
+
     public func wants(_ notice: AlertNotice) -> Bool {
         switch notice.transition.kind {
         case .raised, .escalated, .steppedDown: true
