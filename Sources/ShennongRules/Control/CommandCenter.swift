@@ -193,7 +193,7 @@ public final class CommandCenter: Sendable {
         do {
             try markPublished(sender)
             let open = try store.commands(CommandQuery(states: CommandQuery.unfinishedStates, limit: 100_000))
-            var presence: [String: String?] = [:]
+            var offline: [String: Bool] = [:]
             for command in open.reversed() {
                 let now = clock.now()
                 switch command.state {
@@ -203,10 +203,10 @@ public final class CommandCenter: Sendable {
                         continue
                     }
                     guard let sender, sender.isConnected else { continue }
-                    if presence[command.device] == nil {
-                        presence[command.device] = try store.deviceRecords(id: command.device).first?.presence
+                    if offline[command.device] == nil {
+                        offline[command.device] = try store.deviceRecords(id: command.device).first?.presence == "offline"
                     }
-                    if presence[command.device]! == "offline" { continue }
+                    if offline[command.device] == true { continue }
                     guard let decision = try store.applyCommandEvent(id: command.id, event: .dispatch, by: CommandLifecycle.system, now: now)
                     else { continue }
                     if decision.actions.contains(.publish) {
