@@ -198,6 +198,19 @@ struct AeratorIntegrationTests {
         let heldCommands = try await Self.commands(server, "device=pond-held")
         #expect(heldCommands.count == 1 && heldCommands.first?["automatic"] as? Bool == false, "\(heldCommands)")
         #expect(server.log().contains("manual override hold"), "the hold is logged")
+
+        // The dashboard's controls show the hold (a session through a one-time login code; curl keeps the cookie).
+        var request = URLRequest(url: URL(string: server.baseURL + "/api/v1/dashboard/login-code")!)
+        request.httpMethod = "POST"
+        request.setValue("Bearer \(server.token)", forHTTPHeaderField: "Authorization")
+        let (data, _) = try await URLSession.shared.data(for: request)
+        let path = try #require((try JSONSerialization.jsonObject(with: data) as? [String: Any])?["path"] as? String)
+        let jar = FileManager.default.temporaryDirectory.appendingPathComponent("jar-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: jar) }
+        _ = try runTool(["curl", "-s", "-c", jar, "-b", jar, "-o", "/dev/null", server.baseURL + path])
+        let page = try runTool(["curl", "-s", "-b", jar, server.baseURL + "/dashboard/controls"])
+        #expect(page.output.contains("pond-held") && page.output.contains("手动控制中"), "\(page.output.prefix(3000))")
+        #expect(page.output.contains("开启增氧机"))
     }
 }
 
