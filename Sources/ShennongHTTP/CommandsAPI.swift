@@ -125,3 +125,7 @@ extension API.CommandTransition {
         self.init(id: t.id, from: t.from?.rawValue, to: t.to.rawValue, at: Timestamp.format(t.at), by: t.by, note: t.note)
     }
 }
+
+extension API.Command: ResponseEncodable {}
+extension API.CommandList: ResponseEncodable {}
+extension API.CommandDetail: ResponseEncodable {}

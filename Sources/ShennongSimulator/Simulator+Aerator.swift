@@ -15,7 +15,7 @@ extension Simulator {
         publisher: MQTTPublisher, topics: TopicScheme, seed: UInt64, rate: Double, count: Int?, duration: Duration?,
         alreadySent: Int
     ) async throws -> Int {
-        let ponds = Mutex(AeratorPonds(seed: seed))
+        let ponds = PondsBox(AeratorPonds(seed: seed))
         var subscription = mqtt
         subscription.clientID = mqtt.clientID + "-commands"
         subscription.cleanSession = true
@@ -26,7 +26,7 @@ extension Simulator {
             listener.run(maxBatch: 100) { messages in
                 for message in messages {
                     let device = message.topic.dropFirst(prefix.count + 1).split(separator: "/").first.map(String.init) ?? ""
-                    if let reply = ponds.withLock({ $0.command(device: device, payload: message.payload) }) {
+                    if let reply = ponds.state.withLock({ $0.command(device: device, payload: message.payload) }) {
                         try? publisher.publish(topic: "\(prefix)/\(device)/command/reply", payload: reply, qos: 1, retain: false)
                     }
                 }
@@ -44,7 +44,7 @@ extension Simulator {
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             if let count, sent >= count { break }
             if let duration, clock.now - start >= duration { break }
-            let pond = ponds.withLock { $0.step(i % $0.ponds.count) }
+            let pond = ponds.state.withLock { $0.step(i % $0.ponds.count) }
             try publisher.publish(
                 topic: topics.telemetry(pond.id), payload: AeratorPonds.telemetry(pond, ts: self.clock.now()), qos: 1, retain: false)
             sent += 1
@@ -54,4 +54,10 @@ extension Simulator {
         }
         return sent
     }
+}
+
+/// The ponds shared by the publishing loop and the command listener's thread.
+final class PondsBox: Sendable {
+    let state: Mutex<AeratorPonds>
+    init(_ ponds: AeratorPonds) { state = Mutex(ponds) }
 }

@@ -95,7 +95,7 @@ public final class CommandCenter: Sendable {
     @discardableResult
     public func issue(_ request: CommandRequest) throws -> CommandRecord {
         let now = clock.now()
-        let device = Device.isValidID(request.device) ? try store.device(id: request.device) : nil
+        let device = try Device.isValidID(request.device) ? store.device(id: request.device) : nil
         let decision: CommandDecision
         do {
             decision = try CommandLifecycle.issue(
