@@ -86,8 +86,8 @@ public struct DashboardControls: RouteGroup {
             let stateMetrics = Set(specs.compactMap { $0.state?.metric })
             let latest = try center.store.latest(device: record.device.id).filter { stateMetrics.contains($0.metric) }
             var hold: String?
-            if let automation, let (until, manual) = try automation.holdUntil(device: record.device.id, now: now) {
-                hold = "手动控制中：\(manual.name)（\(manual.issuedBy)），自动控制暂停至 \(LocalTime.format(until, offsetMinutes: offset)) manual override hold"
+            if let automation, let held = try automation.holdUntil(device: record.device.id, now: now) {
+                hold = "手动控制中：\(held.command.name)（\(held.command.issuedBy)），自动控制暂停至 \(LocalTime.format(held.until, offsetMinutes: offset)) manual override hold"
             }
             devices.append(
                 Page.DeviceControls(
