@@ -78,8 +78,8 @@ extension Store: CommandStore {
             let decision: CommandDecision?
             do {
                 decision = try CommandLifecycle.apply(event, to: command, by: by, now: now)
-            } catch {
-                throw StoreError(error)
+            } catch let refusal as CommandRefusal {
+                throw StoreError(refusal)
             }
             guard let decision else { return nil }
             try CommandRow(decision.command).update(db)

@@ -76,7 +76,8 @@ struct CommandRouteTests {
             #expect(try await api.call(.post, cancel, "/api/v1/commands/\(command.id)/cancel", token: fixture.viewer).status == .forbidden)
             let cancelled = try await api.call(
                 .post, cancel, "/api/v1/commands/\(command.id)/cancel", token: fixture.operator, json: API.CommandCancel(note: "不需要了"))
-            #expect(cancelled.status == .ok && (try cancelled.decode(API.Command.self)).state == "cancelled")
+            #expect(cancelled.status == .ok)
+            #expect(try cancelled.decode(API.Command.self).state == "cancelled")
             let again = try await api.call(.post, cancel, "/api/v1/commands/\(command.id)/cancel", token: fixture.operator)
             #expect(again.status == .conflict)
             #expect(try await api.call(.post, cancel, "/api/v1/commands/c0000/cancel", token: fixture.operator).status == .notFound)
