@@ -286,7 +286,13 @@ import Testing
     // MARK: payload
 
     @Test func payloadHasIdNameArgsIssuedExpires() throws {
-        let c = try queued(Self.setLimits, args: ["upper": .number(6), "lower": .number(3.5), "mode": .string("a\"b")])
+        let spec = CommandSpec(
+            name: "set_do_limits", description: "x",
+            args: [
+                CommandArgumentSpec(name: "lower", type: .number), CommandArgumentSpec(name: "upper", type: .number),
+                CommandArgumentSpec(name: "mode", type: .string),
+            ])
+        let c = try queued(spec, args: ["upper": .number(6), "lower": .number(3.5), "mode": .string("a\"b")])
         let text = String(decoding: c.payload, as: UTF8.self)
         #expect(
             text

@@ -42,16 +42,16 @@ import Testing
     @Test func parsesActionsAndInterlock() throws {
         let r = try rule(
             """
-            id: do
-            metric: dissolved_oxygen
-            condition: { kind: threshold }
-            levels: { orange: { below: 3 } }
-            actions:
-              orange: [aerator_on]
-              red: [{ command: set_do_limits, args: { lower: 3.5, mode: "夜间" } }]
-              clear: aerator_off
-              expires: 5m
-              interlock: { min_on: 30m, min_off: 5m, max_starts_per_hour: 4, quiet_hours: "22:00-06:00", manual_hold: 1h }
+            - id: do
+              metric: dissolved_oxygen
+              condition: { kind: threshold }
+              levels: { orange: { below: 3 } }
+              actions:
+                orange: [aerator_on]
+                red: [{ command: set_do_limits, args: { lower: 3.5, mode: "夜间" } }]
+                clear: aerator_off
+                expires: 5m
+                interlock: { min_on: 30m, min_off: 5m, max_starts_per_hour: 4, quiet_hours: "22:00-06:00", manual_hold: 1h }
             """)
         let actions = try #require(r.actions)
         #expect(actions.levels[.orange] == [RuleAction(command: "aerator_on")])
@@ -93,12 +93,12 @@ import Testing
         let profiles = try Self.profiles()
         var r = try rule(
             """
-            id: do
-            metric: dissolved_oxygen
-            select: { domains: [water] }
-            condition: { kind: threshold }
-            levels: { orange: { below: 3 } }
-            actions: { orange: [aerator_on], clear: [open_valve] }
+            - id: do
+              metric: dissolved_oxygen
+              select: { domains: [water] }
+              condition: { kind: threshold }
+              levels: { orange: { below: 3 } }
+              actions: { orange: [aerator_on], clear: [open_valve] }
             """)
         let problems = r.checkActions(profiles: profiles)
         #expect(problems.count == 1 && problems[0].contains("open_valve"), "\(problems)")
@@ -348,11 +348,11 @@ final class Locked<Value: Sendable>: Sendable {
         let automation = RuleAutomation(center: center, logger: Logger(label: "test"))
         var r = try rule(
             """
-            id: do
-            metric: dissolved_oxygen
-            condition: { kind: threshold }
-            levels: { orange: { below: 3 } }
-            actions: { orange: [aerator_on], clear: [aerator_off], interlock: { min_on: 30m } }
+            - id: do
+              metric: dissolved_oxygen
+              condition: { kind: threshold }
+              levels: { orange: { below: 3 } }
+              actions: { orange: [aerator_on], clear: [aerator_off], interlock: { min_on: 30m } }
             """)
         r.actions?.interlock.manualHold = 0
         automation.setRules { [r] id in id == r.id ? r : nil }
@@ -378,7 +378,8 @@ final class Locked<Value: Sendable>: Sendable {
         // The alert's commands, as its history shows them.
         #expect(try store.commands(CommandQuery(alert: raised.alert.id)).map(\.name) == ["aerator_off", "aerator_on"])
         // A person's resolve does not act.
-        let manual = try store.resolveAlert(id: raised.alert.id, by: "陈伟", note: nil, now: now.withLock { $0 })
+        var manual = resolved
+        manual.transition.by = "陈伟"
         #expect(automation.act(manual).isEmpty)
     }
 }
