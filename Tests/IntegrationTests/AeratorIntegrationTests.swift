@@ -162,7 +162,7 @@ struct AeratorIntegrationTests {
                 """, profilesDir: try Self.profiles())
         try await server.start()
         for id in ["pond-osc", "pond-held"] {
-            let added = try server.cli(["devices", "add", "--id", id, "--profile", "pond-oxygen-probe", "--domain", "water"])
+            let added = try server.cli(["devices", "add", id, "--profile", "pond-oxygen-probe", "--domain", "water"])
             #expect(added.status == 0, "\(added.output)")
         }
         let device = try CommandIntegrationTests.TestDevice("pond-osc", port: broker.port)
