@@ -125,9 +125,10 @@ struct AeratorIntegrationTests {
             ((d["command"] as? [String: Any])?["sending_at"] as? String).flatMap { ISO8601DateFormatter.withFraction.date(from: $0) }
         }
         if let a = sending(onDetail), let b = sending(offDetail) { #expect(b.timeIntervalSince(a) >= 8) } else { Issue.record("no sending times") }
-        #expect(
-            (onDetail["transitions"] as? [[String: Any]] ?? []).map { $0["to"] as? String ?? "" }
-                == ["queued", "sending", "sent", "acknowledged", "acknowledged"])
+        // The simulated pond answers at once: its reply may be recorded before the broker's PUBACK
+        // (then there is no separate `sent`).
+        let steps = (onDetail["transitions"] as? [[String: Any]] ?? []).map { $0["to"] as? String ?? "" }
+        #expect(steps.filter { $0 != "sent" } == ["queued", "sending", "acknowledged", "acknowledged"], "\(steps)")
 
         // The CLI lists each step; `alerts show` lists the commands the alert caused.
         let list = try server.cli(["devices", "commands", obeying])
