@@ -383,3 +383,64 @@ final class Locked<Value: Sendable>: Sendable {
         #expect(automation.act(manual).isEmpty)
     }
 }
+
+extension CommandCenterTests {
+    /// A pond whose aerator_on names its effect: DO must rise within 60 s.
+    func makeWithEffect() throws -> (Store, CommandCenter) {
+        let store = try Store(path: directory.appendingPathComponent("e.db").path, durable: false)
+        try store.addDevice(AutomationTests.pond)
+        var on = AutomationTests.on
+        on.effect = CommandEffectSpec(metric: "dissolved_oxygen", risesWithin: 60, title: "增氧机运行中溶解氧仍下降")
+        var p = DeviceProfile(name: "pond", domain: .water, description: "池塘", expectedInterval: 60)
+        p.commands = [on.name: on, AutomationTests.off.name: AutomationTests.off]
+        let center = CommandCenter(
+            store: store, profiles: [p.name: p], clock: WallClock { [now] in now.withLock { $0 } }, logger: Logger(label: "test"))
+        return (store, center)
+    }
+
+    func report(_ store: Store, _ values: [String: Double]) throws {
+        var batch = IngestBatch()
+        batch.readings = values.map { Reading(device: "pond-1", metric: $0.key, timestamp: now.withLock { $0 }, value: $0.value) }
+        try store.commit(batch)
+    }
+
+    /// Issues aerator_on, sends, replies ok and confirms it with aerator_on = 1 and DO `start`.
+    func confirmedStart(_ store: Store, _ center: CommandCenter, start: Double) throws -> CommandRecord {
+        let sender = RecordingSender()
+        try report(store, ["dissolved_oxygen": start])
+        advance(1000)
+        let c = try center.issue(CommandRequest(device: "pond-1", name: "aerator_on", by: "陈伟"))
+        center.pass(sender: sender)
+        try center.handleReply(device: "pond-1", payload: Array(#"{"id":"\#(c.id)","status":"ok"}"#.utf8))
+        advance(1000)
+        try report(store, ["aerator_on": 1])
+        center.pass(sender: sender)
+        return try #require(try store.command(id: c.id))
+    }
+
+    @Test func aeratorRunningAndDOStillFallingRaisesTheNoEffectAlert() throws {
+        let (store, center) = try makeWithEffect()
+        let c = try confirmedStart(store, center, start: 3.2)
+        #expect(c.confirmedAt != nil)
+        advance(30_000)
+        try report(store, ["dissolved_oxygen": 3.0, "aerator_on": 1])
+        advance(6000)
+        center.pass(sender: RecordingSender())
+        #expect(try store.alerts(AlertQuery(rule: CommandCenter.noEffectRule)).isEmpty, "judged before its time")
+        advance(30_000)
+        try report(store, ["dissolved_oxygen": 2.9, "aerator_on": 1])
+        center.pass(sender: RecordingSender())
+        let alert = try #require(try store.alerts(AlertQuery(statuses: [.open], rule: CommandCenter.noEffectRule)).first)
+        #expect(alert.title == "增氧机运行中溶解氧仍下降" && alert.level == .orange && alert.device == "pond-1")
+        #expect(alert.message.contains("2.9"))
+    }
+
+    @Test func doRisingWhileTheAeratorRunsRaisesNothing() throws {
+        let (store, center) = try makeWithEffect()
+        _ = try confirmedStart(store, center, start: 3.2)
+        advance(61_000)
+        try report(store, ["dissolved_oxygen": 4.1, "aerator_on": 1])
+        center.pass(sender: RecordingSender())
+        #expect(try store.alerts(AlertQuery(rule: CommandCenter.noEffectRule)).isEmpty)
+    }
+}
