@@ -25,8 +25,8 @@ struct AeratorIntegrationTests {
         for file in try FileManager.default.contentsOfDirectory(atPath: devices.path) where file.hasSuffix(".yaml") {
             var text = try String(contentsOf: devices.appendingPathComponent(file), encoding: .utf8)
             if file == "pond-oxygen-probe.yaml" {
-                text = text.replacingOccurrences(of: "reply_within: 60", with: "reply_within: 3")
-                    .replacingOccurrences(of: "confirm_within: 180", with: "confirm_within: 5")
+                text = text.replacingOccurrences(of: "reply_within: 60", with: "reply_within: 5")
+                    .replacingOccurrences(of: "confirm_within: 180", with: "confirm_within: 8")
                     .replacingOccurrences(of: "rises_within: 1800", with: "rises_within: 3")
             }
             try text.write(to: dir.appendingPathComponent(file), atomically: true, encoding: .utf8)

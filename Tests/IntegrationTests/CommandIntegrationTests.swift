@@ -10,8 +10,8 @@ import Testing
 /// the kill).
 @Suite(.serialized, .timeLimit(.minutes(5)))
 struct CommandIntegrationTests {
-    /// The repository's profiles plus `pond-test`: the pond controller with short reply (3 s)
-    /// and confirmation (4 s) times.
+    /// The repository's profiles plus `pond-test` and `pond-fast`: the pond controller with short
+    /// reply (10 s, 3 s) and confirmation (12 s, 4 s) times.
     static func profiles() throws -> String {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("profiles-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
@@ -43,6 +43,13 @@ struct CommandIntegrationTests {
                 args:
                   lower: { type: number, min: 0.5, max: 10 }
             """.write(to: dir.appendingPathComponent("pond-test.yaml"), atomically: true, encoding: .utf8)
+        // pond-test answers within 10 s (room for a loaded machine); pond-fast within 3 s (for the time-outs).
+        let text = try String(contentsOf: dir.appendingPathComponent("pond-test.yaml"), encoding: .utf8)
+        try text.replacingOccurrences(of: "name: pond-test", with: "name: pond-fast")
+            .write(to: dir.appendingPathComponent("pond-fast.yaml"), atomically: true, encoding: .utf8)
+        try text.replacingOccurrences(of: "reply_within: 3", with: "reply_within: 10")
+            .replacingOccurrences(of: "confirm_within: 4", with: "confirm_within: 12")
+            .write(to: dir.appendingPathComponent("pond-test.yaml"), atomically: true, encoding: .utf8)
         return dir.path
     }
 
@@ -112,8 +119,8 @@ struct CommandIntegrationTests {
         return Env(broker: broker, server: server)
     }
 
-    static func register(_ server: ServerProcess, _ id: String) throws {
-        let added = try server.cli(["devices", "add", id, "--profile", "pond-test", "--domain", "water"])
+    static func register(_ server: ServerProcess, _ id: String, profile: String = "pond-test") throws {
+        let added = try server.cli(["devices", "add", id, "--profile", profile, "--domain", "water"])
         #expect(added.status == 0, "\(added.output)")
     }
 
@@ -193,7 +200,7 @@ struct CommandIntegrationTests {
     func offlineDevice() async throws {
         let env = try await Self.start()
         let server = env.server
-        try Self.register(server, "pond-t2")
+        try Self.register(server, "pond-t2", profile: "pond-fast")
         let device = try TestDevice("pond-t2", port: env.broker.port)
         try await device.ready()
         try device.presence(false)
@@ -260,7 +267,7 @@ struct CommandIntegrationTests {
         // The device answers now, after the restart: the persistent reply session hears it.
         try device.reply(answered, "ok")
         #expect(try await Self.waitFor(server, answered, ["acknowledged"]) == "acknowledged")
-        #expect(try await Self.waitFor(server, silent, ["timed_out"]) == "timed_out")
+        #expect(try await Self.waitFor(server, silent, ["timed_out"], timeout: 25) == "timed_out")
         #expect(device.received(answered) == 1 && device.received(silent) == 1)
     }
 
@@ -268,7 +275,7 @@ struct CommandIntegrationTests {
     func killWhileSending() async throws {
         let env = try await Self.start()
         let server = env.server
-        try Self.register(server, "pond-t5")
+        try Self.register(server, "pond-t5", profile: "pond-fast")
         let device = try TestDevice("pond-t5", port: env.broker.port)
         try await device.ready()
         try device.presence(true)
