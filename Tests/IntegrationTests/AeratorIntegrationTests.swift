@@ -150,6 +150,38 @@ struct AeratorIntegrationTests {
         #expect(try await Self.alerts(server, "device=\(obeying)&rule=actuator-unresponsive").isEmpty)
     }
 
+    @Test("serve --aerator-ponds (make demo): the two ponds are registered with the pond controller profile beside the steady simulator and report their aerators")
+    func demoPonds() async throws {
+        let broker = try TestBroker(persistence: false)
+        let server = try ServerProcess(
+            brokerPort: broker.port,
+            extraYAML: """
+                rules:
+                  enabled: false
+                simulator:
+                  enabled: true
+                  devices: 2
+                  rate: 5
+                  aerator_ponds: true
+                """)
+        try await server.start()
+        for id in ["sim-aerator-pond-01", "sim-aerator-pond-02"] {
+            let (status, device) = try await server.get("/api/v1/devices/\(id)")
+            #expect(status == 200 && device["profile"] as? String == "pond-oxygen-probe", "\(device)")
+        }
+        // The hour of history arrives at once: aerator_on and dissolved oxygen of both ponds.
+        let reported = await eventually(timeout: 20) {
+            let latest = (try? await server.get("/api/v1/readings/latest?domain=water").json["latest"] as? [[String: Any]]) ?? []
+            let ponds = latest.filter { ($0["device"] as? String ?? "").hasPrefix("sim-aerator-pond-") }
+            return Set(ponds.compactMap { $0["metric"] as? String }).isSuperset(of: ["aerator_on", "dissolved_oxygen"])
+                && Set(ponds.compactMap { $0["device"] as? String }).count == 2
+        }
+        #expect(reported, "\(server.log().suffix(3000))")
+        // The steady simulator runs too.
+        let devices = (try await server.get("/api/v1/devices").json["devices"] as? [[String: Any]]) ?? []
+        #expect(devices.count >= 4, "\(devices.map { $0["id"] ?? "" })")
+    }
+
     @Test("interlock: DO oscillating around the threshold starts the aerator at most max_starts_per_hour times; a manual command holds automation off")
     func interlocks() async throws {
         let broker = try TestBroker(persistence: false)
