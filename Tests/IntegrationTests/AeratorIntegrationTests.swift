@@ -235,18 +235,25 @@ struct AeratorIntegrationTests {
         #expect(heldCommands.count == 1 && heldCommands.first?["automatic"] as? Bool == false, "\(heldCommands)")
         #expect(server.log().contains("manual override hold"), "the hold is logged")
 
-        // The dashboard's controls show the hold (a session through a one-time login code; curl keeps the cookie).
-        var request = URLRequest(url: URL(string: server.baseURL + "/api/v1/dashboard/login-code")!)
-        request.httpMethod = "POST"
-        request.setValue("Bearer \(server.token)", forHTTPHeaderField: "Authorization")
-        let (data, _) = try await URLSession.shared.data(for: request)
-        let path = try #require((try JSONSerialization.jsonObject(with: data) as? [String: Any])?["path"] as? String)
-        let jar = FileManager.default.temporaryDirectory.appendingPathComponent("jar-\(UUID().uuidString)").path
-        defer { try? FileManager.default.removeItem(atPath: jar) }
-        _ = try runTool(["curl", "-s", "-c", jar, "-b", jar, "-o", "/dev/null", server.baseURL + path])
-        let page = try runTool(["curl", "-s", "-b", jar, server.baseURL + "/dashboard/controls"])
-        #expect(page.output.contains("pond-held") && page.output.contains("手动控制中"), "\(page.output.prefix(3000))")
-        #expect(page.output.contains("开启增氧机"))
+        // The dashboard's controls show the hold (a session opened with the token form; the 303 is not followed).
+        var login = URLRequest(url: URL(string: server.baseURL + "/dashboard/login")!)
+        login.httpMethod = "POST"
+        login.setValue("application/x-www-form-urlencoded", forHTTPHeaderField: "Content-Type")
+        login.httpBody = Data("token=\(server.token)".utf8)
+        let configuration = URLSessionConfiguration.ephemeral
+        configuration.httpShouldSetCookies = false
+        configuration.httpCookieStorage = nil
+        let session = URLSession(configuration: configuration, delegate: NoRedirects(), delegateQueue: nil)
+        let (_, loggedIn) = try await session.data(for: login)
+        let cookie = try #require(
+            (loggedIn as? HTTPURLResponse)?.value(forHTTPHeaderField: "Set-Cookie")?.split(separator: ";").first.map(String.init),
+            "\((loggedIn as? HTTPURLResponse)?.statusCode ?? 0) \((loggedIn as? HTTPURLResponse)?.allHeaderFields ?? [:])")
+        var controls = URLRequest(url: URL(string: server.baseURL + "/dashboard/controls")!)
+        controls.setValue(cookie, forHTTPHeaderField: "Cookie")
+        let (body, _) = try await session.data(for: controls)
+        let page = String(decoding: body, as: UTF8.self)
+        #expect(page.contains("pond-held") && page.contains("手动控制中"), "\(page.prefix(3000))")
+        #expect(page.contains("开启增氧机"))
     }
 }
 
@@ -256,5 +263,15 @@ extension ISO8601DateFormatter {
         let f = ISO8601DateFormatter()
         f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         return f
+    }
+}
+
+/// Leaves redirects to the test (a login's 303 carries the session cookie).
+final class NoRedirects: NSObject, URLSessionTaskDelegate, Sendable {
+    func urlSession(
+        _ session: URLSession, task: URLSessionTask, willPerformHTTPRedirection response: HTTPURLResponse,
+        newRequest request: URLRequest, completionHandler: @escaping @Sendable (URLRequest?) -> Void
+    ) {
+        completionHandler(nil)
     }
 }
