@@ -108,10 +108,16 @@ public final class CommandService: Service, Sendable {
     }
 
     private func loop() async {
+        var warned = false
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             if !sender.isConnected {
-                do { try sender.connect() } catch {
-                    logger.warning("command publisher cannot connect; commands wait", metadata: ["error": "\(error)"])
+                do {
+                    try sender.connect()
+                    warned = false
+                } catch {
+                    // Once per outage; queued commands wait (libmosquitto reconnects a connected publisher by itself).
+                    if !warned { logger.warning("command publisher cannot connect; commands wait", metadata: ["error": "\(error)"]) }
+                    warned = true
                 }
             }
             center.pass(sender: sender)
