@@ -110,9 +110,13 @@ demo: build
 	echo "    $$BIN readings query --device sim-aws-001 --from=-1h --every 1m"; \
 	echo "    mosquitto_pub -p 11883 -q 1 -t agri/my-pond/telemetry -m '{\"dissolved_oxygen\": 5.2, \"ph\": 7.1}'"; \
 	echo "    $$BIN readings rejects"; \
+	echo "  自动控制 (README, Device commands): two ponds with aerators, sim-aerator-pond-01 obeys, -02's aerator ignores:"; \
+	echo "    $$BIN devices commands                              # every command and its state"; \
+	echo "    $$BIN devices command sim-aerator-pond-01 aerator_on   # a person's command holds automation off for 2 h"; \
+	echo "    $$BIN alerts list --open                            # 池塘缺氧, 设备未响应 on pond 02"; \
 	echo "  Stop with Ctrl-C (the server drains and exits)."; \
 	echo ""; \
-	exec $$BIN serve --config Config/shennong.yaml --simulate $(DEMO_DEVICES) --rate $(DEMO_RATE)
+	exec $$BIN serve --config Config/shennong.yaml --simulate $(DEMO_DEVICES) --rate $(DEMO_RATE) --aerator-ponds
 
 clean:
 	rm -rf .build data

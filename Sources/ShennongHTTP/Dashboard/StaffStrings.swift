@@ -22,6 +22,7 @@ struct StaffStrings: Sendable {
     let brand: String
     let dashboardName: String
     let overview: String
+    let controls: String
     let logOut: String
     let loginTitle: String
     let dashboardTitle: String
@@ -157,7 +158,7 @@ struct StaffStrings: Sendable {
 
     static let zh = StaffStrings(
         language: .zh, htmlLang: "zh-CN",
-        brand: "神农", dashboardName: "工作台", overview: "总览", logOut: "退出",
+        brand: "神农", dashboardName: "工作台", overview: "总览", controls: "设备控制", logOut: "退出",
         loginTitle: "神农工作台登录", dashboardTitle: "神农工作台", tokenLabel: "访问令牌", logIn: "登录",
         loginHelpPaste: "粘贴工作人员令牌（", loginHelpOr: "），或打开由",
         loginHelpCookie: "生成的一次性登录链接。浏览器只保存会话 Cookie，从不保存令牌。",
@@ -197,7 +198,7 @@ struct StaffStrings: Sendable {
 
     static let en = StaffStrings(
         language: .en, htmlLang: "en",
-        brand: "Shennong", dashboardName: "Staff dashboard", overview: "Overview", logOut: "Log out",
+        brand: "Shennong", dashboardName: "Staff dashboard", overview: "Overview", controls: "Device controls", logOut: "Log out",
         loginTitle: "Shennong staff login", dashboardTitle: "Shennong dashboard", tokenLabel: "API token", logIn: "Log in",
         loginHelpPaste: "Paste a staff token (", loginHelpOr: "), or open a one-time link from",
         loginHelpCookie: ". The browser keeps a session cookie, never the token.",
