@@ -28,6 +28,8 @@ extension Store {
             var newest: [Int64: (ts: Int64, value: Double)] = [:]
             if !batch.readings.isEmpty {
                 var state = IngestState()
+                if cache.rawHorizon == nil { cache.rawHorizon = try Self.rawHorizon(in: db) }
+                state.rawHorizon = cache.rawHorizon!
                 let known = seriesIDSnapshot()
                 // Readings of one message come together: look their device up once.
                 var device = ""
