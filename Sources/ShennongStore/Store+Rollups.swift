@@ -165,6 +165,14 @@ extension Store {
                         continue
                     }
                 }
+                // Before the cell of the series' newest reading (a gateway's buffer behind its
+                // live values): recomputed from its readings at the end of the transaction,
+                // nothing to read or write before that.
+                if let n = newest[series], start < floorAlign(n, tier.width), start >= state.rawHorizon {
+                    state.recompute.insert(key)
+                    if cache.heads[head]?.start == start { cache.heads[head] = nil }
+                    continue
+                }
                 let written = try applyToExistingCell(group, key: key, tier: tier, state: &state, in: db)
                 cache.heads[head] = state.recompute.contains(key) ? nil : written
             }

@@ -119,6 +119,15 @@ public final class Store: Sendable {
         } catch let error as DatabaseError {
             throw StoreError(.io, "cannot open \(path): \(error.message ?? error.description)")
         }
+        // Every series id at once: a restarted server's first bursts would otherwise look each
+        // of a county's series up (and try to insert it) inside their transactions.
+        let known = try pool.read { db in
+            var ids: [String: [String: Int64]] = [:]
+            let rows = try Row.fetchCursor(db, sql: "SELECT id, device, metric FROM series")
+            while let row = try rows.next() { ids[row[1], default: [:]][row[2]] = row[0] as Int64 }
+            return ids
+        }
+        seriesIDs.withLock { $0 = known }
     }
 
     private static func checkOwnership(_ pool: some DatabaseReader, path: String) throws {
