@@ -11,6 +11,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth", from: "2.5.0"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
@@ -50,7 +51,7 @@ let package = Package(
         ),
         .target(
             name: "ShennongAPI",
-            dependencies: ["ShennongCore"],
+            dependencies: ["ShennongCore", "ShennongTrace"],
             resources: [.embedInCode("Resources/openapi.yaml")]
         ),
         .target(
@@ -96,12 +97,12 @@ let package = Package(
             dependencies: [
                 "ShennongCore",
                 "ShennongAPI",
-                "ShennongStore",
                 "ShennongAlerts",
                 "ShennongRules",
                 "ShennongTrace",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -159,6 +160,7 @@ let package = Package(
                 "ShennongSimulator",
                 "ShennongClient",
                 "ShennongAPI",
+                "ShennongTrace",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -23,10 +23,10 @@ public enum TraceCommands {
     public static func input(_ text: String, appliedAt: Int64?) throws -> API.ProductionInput {
         let parts = text.split(separator: ":", maxSplits: 3, omittingEmptySubsequences: false).map(String.init)
         let kinds = ProductionInput.Kind.allCases.map(\.rawValue)
-        guard parts.count >= 2, kinds.contains(parts[0]), !parts[1].isEmpty else {
+        guard parts.count >= 2, let kind = ProductionInput.Kind(rawValue: parts[0]), !parts[1].isEmpty else {
             throw ClientError("--input \(text): write kind:name[:withdrawal_days[:amount]] with kind one of \(kinds.joined(separator: ", "))")
         }
-        var input = API.ProductionInput(kind: parts[0], name: parts[1], appliedAt: appliedAt)
+        var input = API.ProductionInput(kind: kind, name: parts[1], appliedAt: appliedAt)
         if parts.count > 2, !parts[2].isEmpty {
             guard let days = Int(parts[2]), days >= 0 else { throw ClientError("--input \(text): withdrawal days must be a whole number") }
             input.withdrawalDays = days

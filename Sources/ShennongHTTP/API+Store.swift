@@ -1,6 +1,5 @@
 import ShennongAPI
 import ShennongCore
-import ShennongStore
 
 // The contract's bodies of devices, readings and rejects, from the store's values.
 

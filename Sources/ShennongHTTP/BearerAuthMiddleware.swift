@@ -1,32 +1,33 @@
 import Hummingbird
+import HummingbirdAuth
 import Logging
 import ShennongCore
-import ShennongStore
 
-/// Checks `Authorization: Bearer <token>` against the store's token hashes and puts the
-/// token into the context. Missing or unknown tokens get 401; the secret is never logged.
-struct BearerAuthMiddleware: RouterMiddleware {
+/// Authenticates `Authorization: Bearer <token>` against the store's token hashes
+/// (hummingbird-auth's ``AuthenticatorMiddleware``): the token becomes the context's
+/// `identity`. Staff routes sit behind it, so a missing or unknown token is a 401 with the
+/// API's error body rather than a pass-through; the secret is never logged.
+struct BearerAuthMiddleware: AuthenticatorMiddleware {
     typealias Context = StaffContext
+    typealias Identity = TokenInfo
     let store: any TokenStore
 
-    func handle(
-        _ request: Request, context: StaffContext,
-        next: (Request, StaffContext) async throws -> Response
-    ) async throws -> Response {
-        guard let header = request.headers[.authorization], header.hasPrefix("Bearer ") else {
+    func authenticate(request: Request, context: StaffContext) async throws -> TokenInfo? {
+        guard let bearer = request.headers.bearer else {
             throw APIError(.unauthorized, "missing bearer token (Authorization: Bearer snk_...)")
         }
-        let secret = String(header.dropFirst("Bearer ".count)).trimmingCharacters(in: .whitespaces)
+        let secret = bearer.token.trimmingCharacters(in: .whitespaces)
         guard let token = try store.authenticate(token: secret) else {
             throw APIError(.unauthorized, "unknown or revoked token")
         }
-        var context = context
-        context.token = token
-        return try await next(request, context)
+        return token
     }
 }
 
 extension StaffContext {
+    /// The authenticated staff token; `nil` on public routes.
+    var token: TokenInfo? { identity }
+
     /// Throws 403 unless the request's token has at least `role`.
     func require(_ role: Role) throws {
         guard let token, token.role >= role else {

@@ -5,7 +5,6 @@ import NIOCore
 import Prometheus
 import ShennongAPI
 import ShennongCore
-import ShennongStore
 
 /// What `/healthz` reports beside the database check.
 public struct HealthReport: Sendable {

@@ -2,7 +2,6 @@ import Foundation
 import Hummingbird
 import ShennongAPI
 import ShennongCore
-import ShennongStore
 
 /// The staff API under `/api/v1`: devices, readings, rejects. Every route needs a bearer
 /// token; reads need `viewer`, writes `operator`.

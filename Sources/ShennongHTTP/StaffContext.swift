@@ -1,21 +1,22 @@
 import ShennongCore
 import Hummingbird
+import HummingbirdAuth
 import NIOCore
-import ShennongStore
 
-/// The request context of every route: the core context plus the staff token, once the
-/// bearer middleware has checked it. JSON bodies go through the API's one coding
+/// The request context of every route: the core context plus the staff token (its
+/// `identity`), once the bearer middleware has checked it. JSON bodies go through the API's one coding
 /// configuration (``APIRequestDecoder``, ``APIResponseEncoder``).
-public struct StaffContext: RequestContext, RemoteAddressRequestContext {
+public struct StaffContext: AuthRequestContext, RemoteAddressRequestContext {
     public var coreContext: CoreRequestContextStorage
-    /// The authenticated token; `nil` on public routes.
-    public var token: TokenInfo?
+    /// The authenticated staff token (hummingbird-auth's identity, set by
+    /// ``BearerAuthMiddleware``); `nil` on public routes.
+    public var identity: TokenInfo?
     /// The peer's address (public trace pages count scans and rate-limit misses by it).
     public var remoteAddress: SocketAddress?
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
-        self.token = nil
+        self.identity = nil
         self.remoteAddress = source.channel.remoteAddress
     }
 

@@ -3,7 +3,6 @@ import Foundation
 import Hummingbird
 import NIOCore
 import ShennongAPI
-import ShennongStore
 import ShennongTrace
 
 /// Staff traceability routes under `/api/v1/trace` (Bearer token): reads need `viewer`,
@@ -28,26 +27,26 @@ public struct TraceAPI: RouteGroup {
         api.post("producers") { request, context -> EditedResponse<API.TraceRecord> in
             try context.require(.operator)
             let producer = try await request.decode(as: API.Producer.self, context: context)
-            let row = try self.mapped { try self.trace.addProducer(producer.value, by: Self.who(context)) }
+            let row = try self.mapped { try self.trace.addProducer(producer, by: Self.who(context)) }
             return EditedResponse(status: .created, response: API.TraceRecord(row))
         }
         api.post("plots") { request, context -> EditedResponse<API.TraceRecord> in
             try context.require(.operator)
             let plot = try await request.decode(as: API.Plot.self, context: context)
-            let row = try self.mapped { try self.trace.addPlot(plot.value, by: Self.who(context)) }
+            let row = try self.mapped { try self.trace.addPlot(plot, by: Self.who(context)) }
             return EditedResponse(status: .created, response: API.TraceRecord(row))
         }
         api.post("batches") { request, context -> EditedResponse<API.TraceRecord> in
             try context.require(.operator)
             let batch = try await request.decode(as: API.Batch.self, context: context)
-            let value = try batch.value()
+            let value = try batch.checked()
             let row = try self.mapped { try self.trace.createBatch(value, by: Self.who(context)) }
             return EditedResponse(status: .created, response: API.TraceRecord(row))
         }
         api.get("batches/{id}") { _, context -> API.BatchDossier in
             try context.require(.viewer)
             let id = try context.parameters.require("id")
-            return API.BatchDossier(try self.mapped { try self.trace.dossier(batch: id) })
+            return try self.mapped { try self.trace.dossier(batch: id) }
         }
         api.post("batches/{id}/certificate") { request, context -> EditedResponse<API.Certificate> in
             try context.require(.operator)
@@ -69,19 +68,19 @@ public struct TraceAPI: RouteGroup {
                     batch: id, basis: basis, issueDate: body.issueDate, quantity: body.quantity, unit: body.unit,
                     commitment: body.commitment, by: Self.who(context))
             }
-            return EditedResponse(status: .created, response: API.Certificate(certificate))
+            return EditedResponse(status: .created, response: certificate)
         }
         api.post("batches/{id}/inspections") { request, context -> EditedResponse<API.TraceRecord> in
             try context.require(.operator)
             let id = try context.parameters.require("id")
-            let inspection = try await request.decode(as: API.Inspection.self, context: context).value()
+            let inspection = try await request.decode(as: API.Inspection.self, context: context).checked()
             let row = try self.mapped { try self.trace.addInspection(batch: id, inspection, by: Self.who(context)) }
             return EditedResponse(status: .created, response: API.TraceRecord(row))
         }
         api.post("batches/{id}/events") { request, context -> EditedResponse<API.TraceRecord> in
             try context.require(.operator)
             let id = try context.parameters.require("id")
-            let event = try await request.decode(as: API.TraceEvent.self, context: context).value()
+            let event = try await request.decode(as: API.TraceEvent.self, context: context).checked()
             let row = try self.mapped { try self.trace.addEvent(batch: id, event, by: Self.who(context)) }
             return EditedResponse(status: .created, response: API.TraceRecord(row))
         }
@@ -104,13 +103,13 @@ public struct TraceAPI: RouteGroup {
             let id = try context.parameters.require("id")
             let body = try await request.decode(as: API.RecallRequest.self, context: context)
             let recall = try self.mapped { try self.trace.recall(batch: id, reason: body.reason, by: Self.who(context)) }
-            return EditedResponse(status: .created, response: API.Recall(recall))
+            return EditedResponse(status: .created, response: recall)
         }
         api.post("batches/{id}/seal") { _, context -> EditedResponse<API.Seal> in
             try context.require(.operator)
             let id = try context.parameters.require("id")
             let seal = try self.mapped { try self.trace.seal(batch: id, by: Self.who(context)) }
-            return EditedResponse(status: .created, response: API.Seal(seal))
+            return EditedResponse(status: .created, response: seal)
         }
         api.get("batches/{id}/epcis") { _, context -> Response in
             try context.require(.viewer)

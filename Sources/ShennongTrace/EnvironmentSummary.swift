@@ -29,6 +29,14 @@ public struct WarningRecord: Sendable, Hashable, Codable {
         self.closedBy = closedBy
         self.note = note
     }
+
+    enum CodingKeys: String, CodingKey {
+        case level, rule, device, note
+        case ruleName = "rule_name"
+        case raisedAt = "raised_at"
+        case closedAt = "closed_at"
+        case closedBy = "closed_by"
+    }
 }
 
 /// Where the environment summary gets the warnings of a plot's devices over a period.
@@ -73,6 +81,16 @@ public struct EnvironmentSummary: Sendable, Hashable, Codable {
     /// 0…1, time at GB 3838 class III or better over time with DO readings.
     public var classThreeShare: Double?
     public var warnings: [WarningRecord]
+
+    enum CodingKeys: String, CodingKey {
+        case from, to, devices, readings, ph, warnings
+        case soilMoistureMean = "soil_moisture_mean"
+        case soilTempMean = "soil_temp_mean"
+        case airTempMean = "air_temp_mean"
+        case rainfallTotal = "rainfall_total"
+        case dissolvedOxygen = "dissolved_oxygen"
+        case classThreeShare = "class_three_share"
+    }
 
     /// A DO reading holds at most this long (1 h) when weighting time.
     public static let maxHold: Int64 = 3_600_000

@@ -20,6 +20,12 @@ public struct TraceEnvelope<Data: Codable & Sendable>: Codable, Sendable {
     public var recordedAt: Int64
     public var recordedBy: String
     public var data: Data
+
+    enum CodingKeys: String, CodingKey {
+        case chain, seq, kind, subject, batch, item, data
+        case recordedAt = "recorded_at"
+        case recordedBy = "recorded_by"
+    }
 }
 
 /// Canonical JSON and the hashes of the chain.
@@ -38,11 +44,9 @@ public enum TraceHashing {
         return encoder
     }()
 
-    static let decoder: JSONDecoder = {
-        let decoder = JSONDecoder()
-        decoder.keyDecodingStrategy = .convertFromSnakeCase
-        return decoder
-    }()
+    /// Plain: every payload type spells its snake_case keys (`CodingKeys`), which the
+    /// encoder's key strategy leaves as they are.
+    static let decoder = JSONDecoder()
 
     /// Canonical JSON of `value`.
     public static func canonicalJSON(_ value: some Encodable) throws -> String {
@@ -126,6 +130,11 @@ struct EnvelopeHeader: Decodable {
     var batch: String?
     var item: String?
     var recordedAt: Int64
+
+    enum CodingKeys: String, CodingKey {
+        case chain, seq, kind, subject, batch, item
+        case recordedAt = "recorded_at"
+    }
 }
 
 enum ChainVerifier {

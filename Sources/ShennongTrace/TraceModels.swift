@@ -13,6 +13,13 @@ public struct Producer: Sendable, Hashable, Codable {
     /// GB/T 2260 six-digit area code.
     public var areaCode: String
 
+    /// snake_case on the wire and in the chain's canonical JSON.
+    enum CodingKeys: String, CodingKey {
+        case id, name, contact, phone, address
+        case creditCode = "credit_code"
+        case areaCode = "area_code"
+    }
+
     public init(
         id: String, name: String, creditCode: String, contact: String? = nil, phone: String? = nil,
         address: String? = nil, areaCode: String
@@ -43,6 +50,12 @@ public struct Plot: Sendable, Hashable, Codable {
     public var areaCode: String
     /// Device ids whose readings make the production environment.
     public var devices: [String]
+
+    enum CodingKeys: String, CodingKey {
+        case id, producer, name, location, latitude, longitude, area, devices
+        case areaUnit = "area_unit"
+        case areaCode = "area_code"
+    }
 
     public init(
         id: String, producer: String, name: String, location: String, latitude: Double? = nil,
@@ -78,6 +91,12 @@ public struct Batch: Sendable, Hashable, Codable {
     /// GTIN-14 when the batch has one (for the GS1 Digital Link).
     public var gtin: String?
 
+    enum CodingKeys: String, CodingKey {
+        case id, plot, product, variety, quantity, unit, gtin
+        case plantingDate = "planting_date"
+        case harvestDate = "harvest_date"
+    }
+
     public init(
         id: String, plot: String, product: String, variety: String? = nil, quantity: Double, unit: String,
         plantingDate: Int64, harvestDate: Int64? = nil, gtin: String? = nil
@@ -100,7 +119,9 @@ public struct Certificate: Sendable, Hashable, Codable {
     public static let standardCommitment = "未使用禁用农药、兽药及其他化合物；使用的常规农药、兽药残留不超标"
 
     /// What the commitment rests on.
-    public enum Basis: String, Sendable, Hashable, Codable, CaseIterable {
+    public enum Basis: String, Sendable, Hashable, KnownValues {
+        public static var valueName: String { "basis" }
+
         case qualityControl = "质量安全控制符合要求"
         case selfTested = "自行检测合格"
         case commissionedTest = "委托检测合格"
@@ -116,6 +137,12 @@ public struct Certificate: Sendable, Hashable, Codable {
     public var issueDate: Int64
     public var commitment: String
     public var basis: [Basis]
+
+    enum CodingKeys: String, CodingKey {
+        case product, quantity, unit, origin, contact, commitment, basis
+        case producerName = "producer_name"
+        case issueDate = "issue_date"
+    }
 
     public init(
         product: String, quantity: Double, unit: String, producerName: String, origin: String, contact: String,
@@ -156,7 +183,9 @@ public struct Inspection: Sendable, Hashable, Codable {
 }
 
 /// The six stages of the Qingyuan plan (地理位置、生产环境、生产过程、加工过程、流通过程、营销过程).
-public enum TraceStage: String, Sendable, Hashable, Codable, CaseIterable {
+public enum TraceStage: String, Sendable, Hashable, KnownValues {
+    public static var valueName: String { "stage" }
+
     case origin, environment, production, processing, distribution, sales
 
     /// The stage's name on the public page.
@@ -201,7 +230,9 @@ public enum TraceAction {
 
 /// An input used in production (投入品): fertiliser, pesticide, feed, veterinary drug.
 public struct ProductionInput: Sendable, Hashable, Codable {
-    public enum Kind: String, Sendable, Hashable, Codable, CaseIterable {
+    public enum Kind: String, Sendable, Hashable, KnownValues {
+        public static var valueName: String { "kind" }
+
         case fertiliser, pesticide, feed, veterinary, other
 
         public var chineseName: String {
@@ -223,6 +254,12 @@ public struct ProductionInput: Sendable, Hashable, Codable {
     public var appliedAt: Int64?
     /// Withdrawal period (安全间隔期 / 休药期) in days: no harvest before appliedAt + days.
     public var withdrawalDays: Int?
+
+    enum CodingKeys: String, CodingKey {
+        case kind, name, amount
+        case appliedAt = "applied_at"
+        case withdrawalDays = "withdrawal_days"
+    }
 
     public init(kind: Kind, name: String, amount: String? = nil, appliedAt: Int64? = nil, withdrawalDays: Int? = nil) {
         self.kind = kind
@@ -250,6 +287,11 @@ public struct TraceEvent: Sendable, Hashable, Codable {
     public var item: String?
     /// For packing: the packed lot the field lot becomes (EPCIS transformation).
     public var packedLot: String?
+
+    enum CodingKeys: String, CodingKey {
+        case stage, action, party, time, place, note, inputs, item
+        case packedLot = "packed_lot"
+    }
 
     public init(
         stage: TraceStage, action: String, party: String, time: Int64, place: String, note: String? = nil,
@@ -298,6 +340,13 @@ public struct Seal: Sendable, Hashable, Codable {
     /// Base64 of the raw 32-byte public key.
     public var publicKey: String
     public var sealedAt: Int64
+
+    enum CodingKeys: String, CodingKey {
+        case head, signature
+        case headSeq = "head_seq"
+        case publicKey = "public_key"
+        case sealedAt = "sealed_at"
+    }
 
     /// The signed bytes: `shennong-trace-seal-v1\n{batch}\n{headSeq}\n{head}\n{sealedAt}`.
     public static func message(batch: String, headSeq: Int64, head: String, sealedAt: Int64) -> [UInt8] {

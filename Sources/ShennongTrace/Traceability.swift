@@ -499,10 +499,24 @@ public struct StageEntry: Sendable, Hashable, Codable {
     public var recordedAt: Int64
     public var recordedBy: String
     public var event: TraceEvent
+
+    public init(seq: Int64, hash: String, recordedAt: Int64, recordedBy: String, event: TraceEvent) {
+        self.seq = seq
+        self.hash = hash
+        self.recordedAt = recordedAt
+        self.recordedBy = recordedBy
+        self.event = event
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case seq, hash, event
+        case recordedAt = "recorded_at"
+        case recordedBy = "recorded_by"
+    }
 }
 
 /// Everything recorded about a batch.
-public struct BatchDossier: Sendable, Codable {
+public struct BatchDossier: Sendable, Hashable, Codable {
     public var batch: Batch
     public var plot: Plot
     public var producer: Producer
@@ -520,12 +534,28 @@ public struct BatchDossier: Sendable, Codable {
     public var head: String
     public var records: Int
 
-    init(batch: Batch, plot: Plot, producer: Producer, head: String, records: Int) {
+    public init(
+        batch: Batch, plot: Plot, producer: Producer, certificate: Certificate? = nil, inspections: [Inspection] = [],
+        events: [StageEntry] = [], environment: EnvironmentSummary? = nil, recall: Recall? = nil, seal: Seal? = nil,
+        codesIssued: Int = 0, head: String, records: Int
+    ) {
         self.batch = batch
         self.plot = plot
         self.producer = producer
+        self.certificate = certificate
+        self.inspections = inspections
+        self.events = events
+        self.environment = environment
+        self.recall = recall
+        self.seal = seal
+        self.codesIssued = codesIssued
         self.head = head
         self.records = records
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case batch, plot, producer, certificate, inspections, events, environment, recall, seal, head, records
+        case codesIssued = "codes_issued"
     }
 }
 

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import ShennongAPI
 import ShennongClient
+import ShennongTrace
 
 /// `shennong trace ...`: one item, one code (一物一码). Every verb talks to a running
 /// server's staff API; dates are `2025-03-01` (Beijing), RFC 3339 or epoch.
@@ -178,7 +179,7 @@ struct Trace: AsyncParsableCommand {
             static let configuration = CommandConfiguration(
                 abstract: "Record a stage event (operator). A harvest inside a pesticide's withdrawal period is refused.")
             @Option(help: "Batch id.") var batch: String
-            @Option(help: "origin | environment | production | processing | distribution | sales") var stage: String
+            @Option(help: "origin | environment | production | processing | distribution | sales") var stage: TraceStage
             @Option(help: "planting | input | harvest | packing | shipping | receiving | retail_selling | free text")
             var action: String
             @Option(help: "Responsible party (责任主体).") var party: String
@@ -260,3 +261,5 @@ struct Trace: AsyncParsableCommand {
         }
     }
 }
+
+extension TraceStage: ExpressibleByArgument {}

@@ -48,8 +48,8 @@ struct OutputFormatTests {
     @Test("an --input value: kind:name[:withdrawal_days[:amount]]; a bad kind or day count is refused")
     func input() throws {
         let input = try TraceCommands.input("pesticide:阿维菌素:14:30 mL/亩", appliedAt: 5)
-        #expect(input == API.ProductionInput(kind: "pesticide", name: "阿维菌素", amount: "30 mL/亩", appliedAt: 5, withdrawalDays: 14))
-        #expect(try TraceCommands.input("fertiliser:复合肥", appliedAt: nil) == API.ProductionInput(kind: "fertiliser", name: "复合肥"))
+        #expect(input == API.ProductionInput(kind: .pesticide, name: "阿维菌素", amount: "30 mL/亩", appliedAt: 5, withdrawalDays: 14))
+        #expect(try TraceCommands.input("fertiliser:复合肥", appliedAt: nil) == API.ProductionInput(kind: .fertiliser, name: "复合肥"))
         #expect(throws: ClientError.self) { try TraceCommands.input("magic:x", appliedAt: nil) }
         #expect(throws: ClientError.self) { try TraceCommands.input("feed:x:-1", appliedAt: nil) }
     }

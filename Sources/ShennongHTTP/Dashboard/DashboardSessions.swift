@@ -2,7 +2,6 @@ import ShennongCore
 import Crypto
 import Foundation
 import Synchronization
-import ShennongStore
 
 /// Dashboard sessions and one-time login codes, held in memory (a restart logs everyone
 /// out, which is the safe direction).
