@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import MosquittoClient
 import ShennongAlerts
+import ShennongCommands
 import ShennongCore
 import ShennongHTTP
 import ShennongIngest
