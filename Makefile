@@ -5,7 +5,7 @@ SWIFT        ?= swift
 APT_PACKAGES := mosquitto mosquitto-clients libmosquitto-dev libsqlite3-dev sqlite3 pkg-config libqrencode-dev
 ## Only the tests need these: Debian's chromium drives the dashboard test headless (a CJK font so
 ## its screenshots show the Chinese text).
-TEST_APT_PACKAGES := chromium fonts-wqy-microhei
+TEST_APT_PACKAGES := chromium fonts-wqy-microhei postgresql-15
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEMO_DEVICES ?= 25
 DEMO_RATE    ?= 10
@@ -66,7 +66,7 @@ BENCH_RATE_SECONDS ?= 60
 TRACE_BENCH_CLIENTS ?= 16
 TRACE_BENCH_SECONDS ?= 10
 TRACE_BENCH_CODES   ?= 100000
-bench: deps
+bench: deps test-deps
 	$(SWIFT) build -c release
 	@BIN="$$($(SWIFT) build -c release --show-bin-path)"; \
 	$$BIN/IngestBench --shennong $$BIN/shennong --messages $(BENCH_MESSAGES) --devices 1000 \

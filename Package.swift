@@ -21,6 +21,7 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.0"),
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.0"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.0"),
     ],
     targets: [
         .systemLibrary(
@@ -71,6 +72,18 @@ let package = Package(
                 "ShennongCommands",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // The PostgreSQL engine: the only code importing PostgresNIO, behind the same doors.
+        .target(
+            name: "ShennongPostgres",
+            dependencies: [
+                "ShennongCore",
+                "ShennongAlerts",
+                "ShennongCommands",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -142,6 +155,7 @@ let package = Package(
             dependencies: [
                 "ShennongCore",
                 "ShennongStore",
+                "ShennongPostgres",
                 "ShennongAlerts",
                 "ShennongHTTP",
                 "ShennongIngest",
@@ -155,6 +169,7 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Yams", package: "Yams"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         .target(
@@ -186,7 +201,13 @@ let package = Package(
         .testTarget(name: "ShennongAlertsTests", dependencies: ["ShennongAlerts", "ShennongCore"]),
         .testTarget(name: "ShennongCommandsTests", dependencies: ["ShennongCommands", "ShennongCore"]),
         // The store contract: every test runs on every storage engine (StoreEngine.all).
-        .testTarget(name: "StoreContractTests", dependencies: ["ShennongAlerts", "ShennongCore", "ShennongStore", "ShennongCommands"]),
+        .testTarget(
+            name: "StoreContractTests",
+            dependencies: ["ShennongAlerts", "ShennongCore", "ShennongStore", "ShennongPostgres", "ShennongTestSupport", "ShennongCommands"]
+        ),
+        .testTarget(
+            name: "ShennongPostgresTests", dependencies: ["ShennongPostgres", "ShennongCore", "ShennongTestSupport"]
+        ),
         .testTarget(name: "ShennongRulesTests", dependencies: ["ShennongRules", "ShennongAlerts", "ShennongCore", "ShennongStore", "ShennongCommands"]),
         .testTarget(name: "ShennongTraceTests", dependencies: ["ShennongTrace", "ShennongCore", "ShennongStore"]),
         .testTarget(name: "ShennongClientTests", dependencies: ["ShennongClient", "ShennongAPI", "ShennongCore"]),
@@ -228,7 +249,8 @@ let package = Package(
             name: "IntegrationTests",
             dependencies: [
                 "ShennongCore", "ShennongStore", "ShennongAlerts", "ShennongRules", "ShennongTrace", "ShennongServer",
-                "MosquittoClient", "ShennongIngest", "ShennongSimulator", "ShennongTestSupport", "ShennongCommands",
+                "MosquittoClient", "ShennongIngest", "ShennongSimulator", "ShennongTestSupport", "ShennongPostgres",
+                "ShennongCommands",
             ]
         ),
     ]

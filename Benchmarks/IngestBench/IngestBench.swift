@@ -6,10 +6,13 @@ import ShennongTestSupport
 /// subscriber on the same backlog (the ceiling), and the highest publish rate it holds.
 ///
 /// Shennong drains the backlog twice in the same run: with every rule preset in force
-/// (`--rules DIR`, default ./Config/rules) and with the rules stage off.
+/// (`--rules DIR`, default ./Config/rules) and with the rules stage off; then the same two
+/// drains into the PostgreSQL engine (a server the benchmark starts: initdb in a temporary
+/// directory, loopback, durable commits as SQLite's), reported as ratios to SQLite's rates
+/// (`--no-postgres` skips them).
 ///
 /// Usage: IngestBench --shennong PATH [--messages 200000] [--devices 1000] [--rules DIR]
-///        [--rates 2000,5000,10000,20000] [--rate-seconds 60] [--skip-rate]
+///        [--rates 2000,5000,10000,20000] [--rate-seconds 60] [--skip-rate] [--no-postgres]
 /// Exits non-zero if Shennong stored fewer or more readings than were published.
 @main
 struct IngestBench {
@@ -20,6 +23,8 @@ struct IngestBench {
         var rates = [2_000, 5_000, 10_000, 20_000]
         var rateSeconds = 60
         var skipRate = false
+        /// Also drain into the PostgreSQL engine (after SQLite), in the same run.
+        var postgres = true
         /// The rule presets in force for the first Shennong run (the second runs without rules).
         /// Only these drains: rules, norules (both by default).
         var cases: Set<String> = ["rules", "norules"]
@@ -42,6 +47,7 @@ struct IngestBench {
                 case "--rates": rates = try value().split(separator: ",").compactMap { Int($0) }
                 case "--rate-seconds": rateSeconds = Int(try value()) ?? rateSeconds
                 case "--skip-rate": skipRate = true
+                case "--no-postgres": postgres = false
                 case "--cases": cases = Set(try value().split(separator: ",").map(String.init))
                 case "--wrap": wrapper = try value().split(separator: " ").map(String.init)
                 case "--rules": rulesDirectory = URL(fileURLWithPath: try value()).path
@@ -130,6 +136,10 @@ struct IngestBench {
             throw BenchError("no rules loaded from \(options.rulesDirectory ?? "")")
         }
 
+        if options.postgres {
+            try await postgresCase(messages, options: options, broker: broker, sqlite: (withRules, noRules))
+        }
+
         if !options.skipRate {
             try await rateCase(options, broker: broker)
         }
@@ -153,10 +163,12 @@ struct IngestBench {
     }
 
     static func drain(
-        _ messages: [(String, [UInt8])], options: Options, broker: TestBroker, label: String, rulesDirectory: String?
+        _ messages: [(String, [UInt8])], options: Options, broker: TestBroker, label: String, rulesDirectory: String?,
+        postgres: (url: String, countReadings: () throws -> Int)? = nil
     ) async throws -> DrainResult {
         let server = try ShennongUnderTest(
-            binary: options.shennong, brokerPort: broker.port, clientID: "shennong-bench-\(label)", rulesDirectory: rulesDirectory)
+            binary: options.shennong, brokerPort: broker.port, clientID: "shennong-bench-\(label)", rulesDirectory: rulesDirectory,
+            postgres: postgres)
         try await server.start()
         try await server.waitConnected()
         let rulesLoaded = try await server.rulesLoaded()
@@ -183,6 +195,40 @@ struct IngestBench {
             commits: metrics["shennong_commits_total"] ?? 0, meanBatch: batchCount > 0 ? batchSum / batchCount : 0,
             rulesLoaded: rulesLoaded, ruleEvaluations: metrics["shennong_rules_readings_evaluated_total"] ?? 0,
             stored: try server.storedReadings())
+    }
+
+    /// The same backlog drained into the PostgreSQL engine, with every preset and without
+    /// rules, beside SQLite's rates of this run. The server is durable like the SQLite engine
+    /// (fsync and synchronous commit on): a reading acknowledged is on disk in both.
+    static func postgresCase(
+        _ messages: [(String, [UInt8])], options: Options, broker: TestBroker, sqlite: (rules: DrainResult, noRules: DrainResult)
+    ) async throws {
+        let server = try TestPostgres(durable: true)
+        defer { server.stop() }
+        func f(_ x: Double, _ digits: Int = 0) -> String { String(format: "%.\(digits)f", x) }
+        var results: [DrainResult] = []
+        for (label, rules) in [("pg-rules", options.rulesDirectory), ("pg-norules", nil)] {
+            let url = try server.createDatabase()
+            let name = String(url.split(separator: "/").last!)
+            let count: () throws -> Int = {
+                let text = try server.run(
+                    "psql",
+                    ["-d", name, "-X", "-q", "-A", "-t", "-c", "SELECT (SELECT count(*) FROM raw) + (SELECT coalesce(sum(count), 0) FROM blk)"])
+                return Int(text.trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1
+            }
+            results.append(
+                try await drain(messages, options: options, broker: broker, label: label, rulesDirectory: rules, postgres: (url, count)))
+        }
+        let expected = messages.count * valuesPerMessage
+        print("  PostgreSQL engine (postgres \(server.version), loopback, durable commits), same backlog:")
+        for (name, run, base) in [("every rule preset", results[0], sqlite.rules), ("no rules", results[1], sqlite.noRules)] {
+            print("  postgres, \(name):".padding(toLength: 41, withPad: " ", startingAt: 0)
+                + "\(f(run.seconds, 2)) s, \(f(run.rate)) msg/s, ratio to SQLite \(f(run.rate / base.rate, 2)) (target >= 0.5)")
+            print("    CPU \(f(run.cpuSeconds, 2)) s; peak RSS \(f(Double(run.rss) / 1_048_576, 1)) MiB; commits \(f(run.commits)), mean batch \(f(run.meanBatch, 1)) messages; stored \(run.stored) of \(expected)")
+        }
+        for run in results where run.stored != expected {
+            throw BenchError("\(run.label): stored \(run.stored) readings, published \(expected): the benchmark lost or duplicated work")
+        }
     }
 
     /// Publisher and Shennong together at fixed rates; the highest rate held for the whole

@@ -17,11 +17,20 @@ final class ShennongUnderTest: @unchecked Sendable {
     var databasePath: String { directory.appendingPathComponent("bench.db").path }
     private var portFile: String { directory.appendingPathComponent("http.port").path }
 
+    /// A PostgreSQL database (`database.url`) instead of the SQLite file, and how to count
+    /// the readings stored in it.
+    let postgres: (url: String, countReadings: () throws -> Int)?
+
     /// `rulesDirectory`: the warning rules in force (every preset in Config/rules), or nil
-    /// for a server with the rules stage switched off.
-    init(binary: String, brokerPort: Int, clientID: String, rulesDirectory: String? = nil) throws {
+    /// for a server with the rules stage switched off. `postgres`: the PostgreSQL engine on
+    /// that database instead of SQLite.
+    init(
+        binary: String, brokerPort: Int, clientID: String, rulesDirectory: String? = nil,
+        postgres: (url: String, countReadings: () throws -> Int)? = nil
+    ) throws {
         self.binary = binary
         self.brokerPort = brokerPort
+        self.postgres = postgres
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("shennong-bench-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let config = """
@@ -34,6 +43,7 @@ final class ShennongUnderTest: @unchecked Sendable {
               unknown_devices: register
             database:
               path: \(databasePath)
+            \(postgres.map { "  url: \($0.url)" } ?? "")
             http:
               port: 0
               port_file: \(portFile)
@@ -129,8 +139,9 @@ final class ShennongUnderTest: @unchecked Sendable {
         return String(decoding: data, as: UTF8.self)
     }
 
-    /// Readings in the database, counted by `shennong db stats`.
+    /// Readings in the database, counted by `shennong db stats` (on PostgreSQL: by the caller).
     func storedReadings() throws -> Int {
+        if let postgres { return try postgres.countReadings() }
         let out = directory.appendingPathComponent("stats.json").path
         let process = try ChildProcess(executable: binary, arguments: ["db", "stats", "--db", databasePath, "--format", "json"], outputPath: out)
         process.wait(timeout: 120)

@@ -1,6 +1,7 @@
 import Foundation
 import ShennongCore
 import ShennongIngest
+import ShennongPostgres
 import ShennongRules
 import Yams
 
@@ -157,6 +158,18 @@ public enum ServeCheck {
                 }
             }
             report.checked.append("TLS files")
+        }
+        if let url = config.database.url, !url.isEmpty {
+            // The PostgreSQL engine: the URL must parse and a password file must be readable.
+            do {
+                report.checked.append("database \(try PostgresSettings(url: url).location)")
+            } catch {
+                report.errors.append("database.url: \(error)")
+            }
+            if let file = config.database.passwordFile, !FileManager.default.isReadableFile(atPath: file) {
+                report.errors.append("database.password_file: \(file) does not exist or cannot be read")
+            }
+            return
         }
         let path = config.database.path
         if FileManager.default.fileExists(atPath: path) {

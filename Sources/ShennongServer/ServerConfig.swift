@@ -91,6 +91,13 @@ public struct ServerConfig: Sendable, Decodable {
         public var path = "data/shennong.db"
         /// fsync every commit (synchronous=FULL): a reading acknowledged survives a power cut.
         public var durable = true
+        /// `postgres://user@host:port/database[?sslmode=require]`: the PostgreSQL engine instead
+        /// of the SQLite file at ``path`` (see ServerConfig+Postgres.swift).
+        public var url: String?
+        /// A file whose first line is the database password (never written in `url`).
+        public var passwordFile: String?
+        /// The environment variable read for the password when there is no file.
+        public var passwordEnvironment = "SHENNONG_DATABASE_PASSWORD"
         public init() {}
     }
 
@@ -341,12 +348,19 @@ extension ServerConfig.Ingest {
 }
 
 extension ServerConfig.Database {
-    enum CodingKeys: String, CodingKey { case path, durable }
+    enum CodingKeys: String, CodingKey {
+        case path, durable, url
+        case passwordFile = "password_file"
+        case passwordEnvironment = "password_env"
+    }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         path = try c.decodeIfPresent(String.self, forKey: .path) ?? path
         durable = try c.decodeIfPresent(Bool.self, forKey: .durable) ?? durable
+        url = try c.decodeIfPresent(String.self, forKey: .url)
+        passwordFile = try c.decodeIfPresent(String.self, forKey: .passwordFile)
+        passwordEnvironment = try c.decodeIfPresent(String.self, forKey: .passwordEnvironment) ?? passwordEnvironment
     }
 }
 

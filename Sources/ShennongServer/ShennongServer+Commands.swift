@@ -17,15 +17,24 @@ extension ShennongServer {
     /// The alert transitions it makes (an actuator that did not respond) go where
     /// ``CommandCenter/setNotify(_:)`` says (the rules' notifier, set once the rules exist); the
     /// rules' actions reach it through `automation` (a notifier of the rules).
+    ///
+    /// Commands need an engine that opens the ``CommandStore`` door (SQLite does; the PostgreSQL
+    /// engine does not yet): with another, commands are off and the log says so.
     static func makeCommands(
-        config: ServerConfig, store: Store, profiles: [String: DeviceProfile], host: String, port: Int, logger: Logger
+        config: ServerConfig, store: any ServerStore, profiles: [String: DeviceProfile], host: String, port: Int, logger: Logger
     ) throws -> (wiring: ModuleWiring, center: CommandCenter?, automation: RuleAutomation?) {
         var wiring = ModuleWiring()
         guard config.commands.enabled else {
             logger.info("device commands disabled (commands.enabled: false)")
             return (wiring, nil, nil)
         }
-        let center = CommandCenter(store: store, profiles: profiles, options: config.commands.options, logger: logger)
+        guard let commandStore = store as? any ControlStore else {
+            logger.warning(
+                "device commands are off: this storage engine has no command records yet",
+                metadata: ["location": "\(store.location)"])
+            return (wiring, nil, nil)
+        }
+        let center = CommandCenter(store: commandStore, profiles: profiles, options: config.commands.options, logger: logger)
         let prefix = TopicScheme(prefix: config.mqtt.topicPrefix).prefix
         let service = try CommandService(
             center: center,
@@ -44,7 +53,7 @@ extension ShennongServer {
     /// scenario's two ponds, registered and played beside the steady simulator, one report per
     /// pond every 10 s.
     static func aeratorPonds(
-        config: ServerConfig, store: Store, host: String, port: Int, ready: @escaping @Sendable () -> Bool, clock: WallClock,
+        config: ServerConfig, store: any ServerStore, host: String, port: Int, ready: @escaping @Sendable () -> Bool, clock: WallClock,
         logger: Logger
     ) throws -> [ServiceGroupConfiguration.ServiceConfiguration] {
         var options = Simulator.Options(

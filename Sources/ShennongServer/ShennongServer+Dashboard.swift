@@ -8,7 +8,7 @@ extension ShennongServer {
     /// The staff dashboard in `shennong serve`: its pages under `/dashboard` and the
     /// login-code route. Sessions live in this process's memory.
     static func makeDashboard(
-        config: ServerConfig, store: Store, profiles: [String: DeviceProfile],
+        config: ServerConfig, store: any ServerStore, profiles: [String: DeviceProfile],
         notify: @escaping @Sendable (AlertNotice) -> Void, logger: Logger
     ) throws -> ModuleWiring {
         var wiring = ModuleWiring()

@@ -16,7 +16,7 @@ extension ShennongServer {
     /// A rule file with errors stops the start (the errors name file and line): a server
     /// should not run with some warnings silently missing.
     static func makeRules(
-        config: ServerConfig, store: Store, profiles: [String: DeviceProfile], mqtt: MQTTConfiguration,
+        config: ServerConfig, store: any ServerStore, profiles: [String: DeviceProfile], mqtt: MQTTConfiguration,
         automation: RuleAutomation? = nil, logger: Logger
     ) throws -> ModuleWiring {
         let settings = config.rules

@@ -10,7 +10,7 @@ extension ShennongServer {
     /// service that writes scan counters.
     /// `ruleName` names the rules in force (``ModuleWiring/ruleName``) on the warnings table.
     static func makeTrace(
-        config: ServerConfig, store: Store, ruleName: (@Sendable (String) -> String?)? = nil, logger: Logger
+        config: ServerConfig, store: any ServerStore, ruleName: (@Sendable (String) -> String?)? = nil, logger: Logger
     ) throws -> ModuleWiring {
         var wiring = ModuleWiring()
         guard config.trace.enabled else { return wiring }
@@ -32,7 +32,7 @@ extension ShennongServer {
     /// database unless configured elsewhere. Warnings come from `warnings` (none until the
     /// alerts store is connected).
     public static func makeTraceability(
-        config: ServerConfig, store: Store, warnings: any WarningHistory = NoWarningHistory(), logger: Logger
+        config: ServerConfig, store: any ServerStore, warnings: any WarningHistory = NoWarningHistory(), logger: Logger
     ) throws -> Traceability {
         let secret = try TraceKeys.loadOrCreate(path: config.trace.secretPath(database: config.database.path))
         let signing = try TraceKeys.loadOrCreate(path: config.trace.signingKeyPath(database: config.database.path))

@@ -23,10 +23,8 @@ public enum ShennongServer {
         }
         // The one clock of the server, handed to whatever reads the time.
         let clock = WallClock.system
-        let store = try Store(
-            path: config.database.path, durable: config.database.durable, options: config.storage.storeOptions,
-            clock: clock, logger: logger)
-        logger.info("database open", metadata: ["path": "\(config.database.path)", "profiles": "\(profiles.count)"])
+        let store = try openStore(config: config, clock: clock, logger: logger)
+        logger.info("database open", metadata: ["location": "\(store.location)", "profiles": "\(profiles.count)"])
 
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
         var brokerHost = config.mqtt.host

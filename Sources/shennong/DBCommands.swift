@@ -7,7 +7,7 @@ import ShennongServer
 struct DB: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "db", abstract: "Database administration (acts on the database file, also while the server runs).",
-        subcommands: [Migrate.self, Stats.self, Retention.self, Compact.self, Backup.self])
+        subcommands: [Migrate.self, Stats.self, Retention.self, Compact.self, Backup.self, Copy.self])
 
     struct Migrate: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create or upgrade the schema.")
@@ -69,6 +69,24 @@ struct DB: AsyncParsableCommand {
         func run() async throws {
             let rows = try AdminCommands.backup(databasePath: try database.path(), to: path)
             print(format.render(rows, columns: ["item", "value"]), terminator: "")
+        }
+    }
+}
+
+extension DB {
+    struct Copy: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Copy this SQLite database into PostgreSQL (readings, rollups, alerts, trace chains, tokens), then verify.")
+        @OptionGroup var database: DatabaseOptions
+        @Option(help: "The PostgreSQL database: postgres://user@host:port/db (password in SHENNONG_DATABASE_PASSWORD).")
+        var to: String
+        @Flag(help: "Copy even if the destination already holds data (readings merge; the rest is added).") var force = false
+        @Option(help: "Output format: table, csv or json.") var format: OutputFormat = .table
+
+        func run() async throws {
+            let rows = try AdminCommands.copy(
+                databasePath: try database.path(), to: to, storage: try database.storage(), force: force)
+            print(format.render(rows, columns: ["item", "source", "copy"]), terminator: "")
         }
     }
 }

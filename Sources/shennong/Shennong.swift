@@ -47,12 +47,13 @@ struct DatabaseOptions: ParsableArguments {
     @Option(help: "Configuration file whose database.path is used.")
     var config: String = "Config/shennong.yaml"
 
-    @Option(help: "Database file (overrides the configuration).")
+    @Option(help: "Database file or postgres:// URL (overrides the configuration).")
     var db: String?
 
     func path() throws -> String {
         if let db { return db }
-        return try ServerConfig.load(path: config, requireFile: false).database.path
+        let database = try ServerConfig.load(path: config, requireFile: false).database
+        return database.url.flatMap { $0.isEmpty ? nil : $0 } ?? database.path
     }
 }
 

@@ -28,8 +28,10 @@ struct IngestBenchHarnessTests {
         #expect(text.contains("stored readings:                        12000 of 12000 published"), "\(text)")
         #expect(text.contains("ratio shennong / bare subscriber:"))
         #expect(text.contains("ratio every preset / no rules:"), "\(text)")
-        // Both runs stored everything; the first had the presets in force, the second none.
-        #expect(text.components(separatedBy: "; stored 12000 of 12000").count == 3, "\(text)")
+        // All four runs stored everything: SQLite and PostgreSQL, each with the presets and without.
+        #expect(text.components(separatedBy: "; stored 12000 of 12000").count == 5, "\(text)")
+        #expect(text.contains("postgres, every rule preset:") && text.contains("postgres, no rules:"), "\(text)")
+        #expect(text.components(separatedBy: "ratio to SQLite ").count == 3, "\(text)")
         let loaded = text.components(separatedBy: "rules loaded ").dropFirst().compactMap { Int($0.prefix { $0.isNumber }) }
         #expect(loaded.count == 2 && loaded[0] > 0 && loaded[1] == 0, "\(text)")
         // The presets saw every reading of the first run.

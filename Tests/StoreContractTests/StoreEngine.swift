@@ -1,7 +1,9 @@
 import Foundation
 import ShennongAlerts
 import ShennongCore
+import ShennongPostgres
 import ShennongStore
+import ShennongTestSupport
 
 /// Every door a storage engine must open; the contract suite holds each engine to it.
 typealias ContractStore = ReadingIngest & ReadingQueries & DeviceRegistry & TokenStore & RejectLog & TraceLedger
@@ -23,7 +25,13 @@ struct StoreEngine: Sendable, CustomTestStringConvertible {
         return try Store(path: directory.appendingPathComponent("s.db").path, durable: false, options: options)
     }
 
-    static let all: [StoreEngine] = [.sqlite]
+    /// A fresh database on the suite's one PostgreSQL server (started on first use, stopped
+    /// when the test process ends).
+    static let postgres = StoreEngine(name: "postgres") { options in
+        try PostgresStore(url: try TestPostgres.shared().createDatabase(), options: options)
+    }
+
+    static let all: [StoreEngine] = [.sqlite, .postgres]
 }
 
 import Testing

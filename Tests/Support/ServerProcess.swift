@@ -28,11 +28,13 @@ public final class ServerProcess: @unchecked Sendable {
     /// With `database` the server starts on a copy of that file (a backup, say).
     /// `extraYAML` is appended at the top level (a `rules:` or `trace:` section, say);
     /// `mqttYAML` under `mqtt:` (credentials and TLS, say), `httpYAML` under `http:`.
-    /// `databasePath` puts the database elsewhere than this server's directory (a small file system, say).
+    /// `databasePath` puts the database elsewhere than this server's directory (a small file system, say);
+    /// `databaseYAML` goes under `database:` (a PostgreSQL `url:`, say).
     /// `profilesDir` replaces the repository's `devices/` (profiles with short command timeouts, say).
     public init(
         brokerPort: Int, ingestYAML: String = "", embedded: Bool = false, database: String? = nil, extraYAML: String = "",
-        mqttYAML: String = "", databasePath: String? = nil, httpYAML: String = "", profilesDir: String? = nil
+        mqttYAML: String = "", databasePath: String? = nil, httpYAML: String = "", databaseYAML: String = "",
+        profilesDir: String? = nil
     ) throws {
         directory = FileManager.default.temporaryDirectory
             .appendingPathComponent("shennong-server-\(UUID().uuidString)", isDirectory: true)
@@ -58,6 +60,7 @@ public final class ServerProcess: @unchecked Sendable {
               max_batch: 5000
             database:
               path: \(dbPath)
+            \(databaseYAML.split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
             storage:
               # Test data carries 2025 timestamps: no retention pass may run under a test.
               maintenance_interval: "off"

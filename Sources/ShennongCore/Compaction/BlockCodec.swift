@@ -1,10 +1,14 @@
-import ShennongCore
 import Foundation
 
 /// One (timestamp, value) pair of a series.
-struct Point: Sendable, Hashable {
-    var ts: Int64
-    var value: Double
+package struct Point: Sendable, Hashable {
+    package var ts: Int64
+    package var value: Double
+
+    package init(ts: Int64, value: Double) {
+        self.ts = ts
+        self.value = value
+    }
 }
 
 /// The encoded form of compacted data: a block of a series' points in one bucket, and a
@@ -16,26 +20,26 @@ struct Point: Sendable, Hashable {
 /// bit for bit at the smallest `p` up to the metric's declared precision — delta-coded the
 /// same way, or else as Gorilla XOR floats. Both are lossless: decoding gives back the exact
 /// `Double` bit patterns (including `-0.0`).
-enum BlockCodec {
-    static let version: UInt8 = 1
+package enum BlockCodec {
+    package static let version: UInt8 = 1
 
-    enum ValueEncoding: UInt8 {
+    package enum ValueEncoding: UInt8 {
         case scaled = 1
         case xor = 2
     }
 
-    static func corrupt(_ message: String) -> StoreError { StoreError(.corrupt, "compacted block: \(message)") }
+    package static func corrupt(_ message: String) -> StoreError { StoreError(.corrupt, "compacted block: \(message)") }
 
     /// Powers of ten that are exact doubles.
-    static let powersOfTen: [Double] = (0...22).map { p in (0..<p).reduce(1.0) { acc, _ in acc * 10 } }
+    package static let powersOfTen: [Double] = (0...22).map { p in (0..<p).reduce(1.0) { acc, _ in acc * 10 } }
 
     /// Largest magnitude of a scaled integer: beyond 2^53 an Int64 is not exact as a Double.
-    static let maxScaled = 9_007_199_254_740_992.0
+    package static let maxScaled = 9_007_199_254_740_992.0
 
     // MARK: Points
 
     /// Encodes `points` (in any order; normally ascending timestamps) losslessly.
-    static func encode(points: [Point], maxPrecision: Int) -> [UInt8] {
+    package static func encode(points: [Point], maxPrecision: Int) -> [UInt8] {
         var w = ByteWriter(capacity: points.count + 16)
         w.byte(version)
         w.uvarint(UInt64(points.count))
@@ -44,7 +48,7 @@ enum BlockCodec {
         return w.bytes
     }
 
-    static func decodePoints(_ bytes: [UInt8]) throws -> [Point] {
+    package static func decodePoints(_ bytes: [UInt8]) throws -> [Point] {
         var r = ByteReader(bytes)
         guard try r.byte() == version else { throw corrupt("unknown version") }
         let count = try r.count(atMost: bytes.count * 64)
@@ -55,7 +59,7 @@ enum BlockCodec {
 
     // MARK: Timestamps: delta of delta
 
-    static func encodeTimestamps(_ ts: some Sequence<Int64>, count: Int, into w: inout ByteWriter) {
+    package static func encodeTimestamps(_ ts: some Sequence<Int64>, count: Int, into w: inout ByteWriter) {
         guard count > 0 else { return }
         var dods: [Int64] = []
         dods.reserveCapacity(max(0, count - 2))
@@ -77,7 +81,7 @@ enum BlockCodec {
         if count > 1 { w.integers(dods) }
     }
 
-    static func decodeTimestamps(count: Int, from r: inout ByteReader) throws -> [Int64] {
+    package static func decodeTimestamps(count: Int, from r: inout ByteReader) throws -> [Int64] {
         guard count > 0 else { return [] }
         var ts: [Int64] = []
         ts.reserveCapacity(count)
@@ -99,7 +103,7 @@ enum BlockCodec {
 
     /// The smallest precision `p` in `0...maxPrecision` at which every value round-trips
     /// bit for bit as a scaled integer, or `nil`.
-    static func scalePrecision(_ values: [Double], maxPrecision: Int) -> Int? {
+    package static func scalePrecision(_ values: [Double], maxPrecision: Int) -> Int? {
         let top = min(max(maxPrecision, 0), 15)
         var p = 0
         for v in values {
@@ -111,14 +115,14 @@ enum BlockCodec {
         return p
     }
 
-    @inline(__always) static func roundTrips(_ v: Double, _ p: Int) -> Bool {
+    @inline(__always) package static func roundTrips(_ v: Double, _ p: Int) -> Bool {
         let scale = powersOfTen[p]
         let scaled = (v * scale).rounded()
         guard scaled.isFinite, abs(scaled) < maxScaled else { return false }
         return (Double(Int64(scaled)) / scale).bitPattern == v.bitPattern
     }
 
-    static func encodeValues(_ values: [Double], maxPrecision: Int, into w: inout ByteWriter) {
+    package static func encodeValues(_ values: [Double], maxPrecision: Int, into w: inout ByteWriter) {
         guard !values.isEmpty else { return }
         if let p = scalePrecision(values, maxPrecision: maxPrecision) {
             w.byte(ValueEncoding.scaled.rawValue)
@@ -141,7 +145,7 @@ enum BlockCodec {
         }
     }
 
-    static func decodeValues(count: Int, from r: inout ByteReader) throws -> [Double] {
+    package static func decodeValues(count: Int, from r: inout ByteReader) throws -> [Double] {
         guard count > 0 else { return [] }
         switch ValueEncoding(rawValue: try r.byte()) {
         case .scaled:
@@ -167,7 +171,7 @@ enum BlockCodec {
     }
 
     /// Gorilla (Pelkonen et al., VLDB 2015) XOR compression of doubles.
-    static func gorilla(_ values: [Double], into bits: inout BitWriter) {
+    package static func gorilla(_ values: [Double], into bits: inout BitWriter) {
         var previous = values[0].bitPattern
         bits.write(previous, bits: 64)
         var leading = -1
@@ -198,7 +202,7 @@ enum BlockCodec {
         }
     }
 
-    static func ungorilla(count: Int, from bits: inout BitReader) throws -> [Double] {
+    package static func ungorilla(count: Int, from bits: inout BitReader) throws -> [Double] {
         var previous = try bits.read(bits: 64)
         var values: [Double] = [Double(bitPattern: previous)]
         values.reserveCapacity(count)
@@ -230,7 +234,7 @@ enum BlockCodec {
     /// A cell holding one reading stores only that value; the others store count, min, max,
     /// sum, first and last (each stream scaled or XOR, whichever is lossless), and the
     /// offsets of their first and last reading in the cell.
-    static func encode(cells: [RollupCell], origin: Int64, width: Int64, maxPrecision: Int) -> [UInt8] {
+    package static func encode(cells: [RollupCell], origin: Int64, width: Int64, maxPrecision: Int) -> [UInt8] {
         var w = ByteWriter(capacity: cells.count * 4 + 16)
         w.byte(version)
         w.uvarint(UInt64(cells.count))
@@ -258,7 +262,7 @@ enum BlockCodec {
         return w.bytes
     }
 
-    static func decodeCells(_ bytes: [UInt8], origin: Int64, width: Int64) throws -> [RollupCell] {
+    package static func decodeCells(_ bytes: [UInt8], origin: Int64, width: Int64) throws -> [RollupCell] {
         var r = ByteReader(bytes)
         guard try r.byte() == version else { throw corrupt("unknown version") }
         let n = try r.count(atMost: bytes.count * 64)

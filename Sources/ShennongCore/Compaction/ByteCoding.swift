@@ -1,19 +1,18 @@
-import ShennongCore
 /// Byte and bit streams for the block codec: LEB128 varints, zigzag signed integers,
 /// integer streams (zero runs or bit-packed groups, whichever is smaller) and a bit writer
 /// for Gorilla XOR floats.
 ///
 /// Every integer operation wraps (`&+`, `&-`), so any `Int64` sequence round-trips, even
 /// one whose differences overflow.
-struct ByteWriter {
-    var bytes: [UInt8] = []
+package struct ByteWriter {
+    package var bytes: [UInt8] = []
 
-    init(capacity: Int = 64) { bytes.reserveCapacity(capacity) }
+    package init(capacity: Int = 64) { bytes.reserveCapacity(capacity) }
 
-    mutating func byte(_ b: UInt8) { bytes.append(b) }
+    package mutating func byte(_ b: UInt8) { bytes.append(b) }
 
     /// Unsigned LEB128: 7 bits a byte, high bit set on every byte but the last.
-    mutating func uvarint(_ value: UInt64) {
+    package mutating func uvarint(_ value: UInt64) {
         var v = value
         while v >= 0x80 {
             bytes.append(UInt8(truncatingIfNeeded: v) | 0x80)
@@ -23,12 +22,12 @@ struct ByteWriter {
     }
 
     /// Zigzag then LEB128: small magnitudes of either sign take few bytes.
-    mutating func svarint(_ value: Int64) { uvarint(zigzag(value)) }
+    package mutating func svarint(_ value: Int64) { uvarint(zigzag(value)) }
 
     /// An integer stream in whichever form is smaller: a mode byte, then zero-run varints
     /// (mode 0, best for long runs of zeros) or bit-packed groups (mode 1, best for small
     /// noisy values).
-    mutating func integers(_ values: [Int64]) {
+    package mutating func integers(_ values: [Int64]) {
         var runs = ByteWriter(capacity: values.count)
         runs.zeroRunIntegers(values)
         var packed = ByteWriter(capacity: values.count)
@@ -42,11 +41,11 @@ struct ByteWriter {
         }
     }
 
-    static let groupSize = 32
+    package static let groupSize = 32
 
     /// Groups of 32 zigzag values, each a width byte `w` then 32 × `w` bits (frame of
     /// reference at zero): a group of values within ±7 takes 17 bytes.
-    mutating func packedGroups(_ values: [Int64]) {
+    package mutating func packedGroups(_ values: [Int64]) {
         var i = 0
         while i < values.count {
             let end = min(i + Self.groupSize, values.count)
@@ -65,7 +64,7 @@ struct ByteWriter {
 
     /// Integers where zero is common: a non-zero value is its zigzag varint; zero is a
     /// `0` byte followed by the varint of (run length - 1), covering a whole run of zeros.
-    mutating func zeroRunIntegers(_ values: some Collection<Int64>) {
+    package mutating func zeroRunIntegers(_ values: some Collection<Int64>) {
         var run: UInt64 = 0
         for v in values {
             if v == 0 {
@@ -86,24 +85,24 @@ struct ByteWriter {
     }
 }
 
-struct ByteReader {
-    let bytes: [UInt8]
-    var offset: Int
+package struct ByteReader {
+    package let bytes: [UInt8]
+    package var offset: Int
 
-    init(_ bytes: [UInt8], offset: Int = 0) {
+    package init(_ bytes: [UInt8], offset: Int = 0) {
         self.bytes = bytes
         self.offset = offset
     }
 
-    var isAtEnd: Bool { offset >= bytes.count }
+    package var isAtEnd: Bool { offset >= bytes.count }
 
-    mutating func byte() throws -> UInt8 {
+    package mutating func byte() throws -> UInt8 {
         guard offset < bytes.count else { throw BlockCodec.corrupt("unexpected end of block") }
         defer { offset += 1 }
         return bytes[offset]
     }
 
-    mutating func uvarint() throws -> UInt64 {
+    package mutating func uvarint() throws -> UInt64 {
         var result: UInt64 = 0
         var shift: UInt64 = 0
         while true {
@@ -115,18 +114,18 @@ struct ByteReader {
         }
     }
 
-    mutating func svarint() throws -> Int64 { unzigzag(try uvarint()) }
+    package mutating func svarint() throws -> Int64 { unzigzag(try uvarint()) }
 
     /// Reads an element count written as a uvarint, refusing one above `limit` (a corrupt
     /// block must throw, never trap on a count that does not fit an `Int`).
-    mutating func count(atMost limit: Int) throws -> Int {
+    package mutating func count(atMost limit: Int) throws -> Int {
         let raw = try uvarint()
         guard raw <= UInt64(max(limit, 0)) else { throw BlockCodec.corrupt("implausible count \(raw)") }
         return Int(raw)
     }
 
     /// Reads `count` integers written by ``ByteWriter/integers(_:)``.
-    mutating func integers(count: Int) throws -> [Int64] {
+    package mutating func integers(count: Int) throws -> [Int64] {
         switch try byte() {
         case 0: return try zeroRunIntegers(count: count)
         case 1: return try packedGroups(count: count)
@@ -134,7 +133,7 @@ struct ByteReader {
         }
     }
 
-    mutating func packedGroups(count: Int) throws -> [Int64] {
+    package mutating func packedGroups(count: Int) throws -> [Int64] {
         var values: [Int64] = []
         values.reserveCapacity(count)
         while values.count < count {
@@ -153,7 +152,7 @@ struct ByteReader {
     }
 
     /// Reads `count` integers written by ``ByteWriter/zeroRunIntegers(_:)``.
-    mutating func zeroRunIntegers(count: Int) throws -> [Int64] {
+    package mutating func zeroRunIntegers(count: Int) throws -> [Int64] {
         var values: [Int64] = []
         values.reserveCapacity(count)
         while values.count < count {
@@ -170,17 +169,19 @@ struct ByteReader {
     }
 }
 
-@inline(__always) func zigzag(_ v: Int64) -> UInt64 { UInt64(bitPattern: (v << 1) ^ (v >> 63)) }
-@inline(__always) func unzigzag(_ u: UInt64) -> Int64 { Int64(bitPattern: u >> 1) ^ -Int64(bitPattern: u & 1) }
+@inline(__always) package func zigzag(_ v: Int64) -> UInt64 { UInt64(bitPattern: (v << 1) ^ (v >> 63)) }
+@inline(__always) package func unzigzag(_ u: UInt64) -> Int64 { Int64(bitPattern: u >> 1) ^ -Int64(bitPattern: u & 1) }
 
 /// Most-significant-bit-first bit stream, flushed to whole bytes.
-struct BitWriter {
-    private(set) var bytes: [UInt8] = []
+package struct BitWriter {
+    package init() {}
+
+    package private(set) var bytes: [UInt8] = []
     private var accumulator: UInt64 = 0
     private var used = 0  // bits in accumulator
 
     /// Appends the low `count` bits of `value` (1...64), most significant first.
-    mutating func write(_ value: UInt64, bits count: Int) {
+    package mutating func write(_ value: UInt64, bits count: Int) {
         precondition(count >= 1 && count <= 64)
         let v = count == 64 ? value : value & ((1 << UInt64(count)) - 1)
         var remaining = count
@@ -195,7 +196,7 @@ struct BitWriter {
         }
     }
 
-    mutating func bit(_ b: Bool) { write(b ? 1 : 0, bits: 1) }
+    package mutating func bit(_ b: Bool) { write(b ? 1 : 0, bits: 1) }
 
     private mutating func drain(all: Bool) {
         while used >= 8 {
@@ -206,7 +207,7 @@ struct BitWriter {
     }
 
     /// The bytes written, the last one padded with zero bits.
-    mutating func finish() -> [UInt8] {
+    package mutating func finish() -> [UInt8] {
         drain(all: true)
         if used > 0 {
             bytes.append(UInt8(truncatingIfNeeded: accumulator << UInt64(8 - used)))
@@ -217,19 +218,19 @@ struct BitWriter {
     }
 }
 
-struct BitReader {
-    let bytes: [UInt8]
-    private(set) var bitOffset: Int
+package struct BitReader {
+    package let bytes: [UInt8]
+    package private(set) var bitOffset: Int
 
-    init(_ bytes: [UInt8], byteOffset: Int) {
+    package init(_ bytes: [UInt8], byteOffset: Int) {
         self.bytes = bytes
         self.bitOffset = byteOffset * 8
     }
 
     /// The byte offset just past the last bit read (rounded up).
-    var byteOffset: Int { (bitOffset + 7) / 8 }
+    package var byteOffset: Int { (bitOffset + 7) / 8 }
 
-    mutating func read(bits count: Int) throws -> UInt64 {
+    package mutating func read(bits count: Int) throws -> UInt64 {
         guard bitOffset + count <= bytes.count * 8 else { throw BlockCodec.corrupt("unexpected end of bit stream") }
         var result: UInt64 = 0
         var remaining = count
@@ -247,5 +248,5 @@ struct BitReader {
         return result
     }
 
-    mutating func bit() throws -> Bool { try read(bits: 1) == 1 }
+    package mutating func bit() throws -> Bool { try read(bits: 1) == 1 }
 }

@@ -1,15 +1,16 @@
-import ShennongCore
 /// Where readings go: buckets of `width` ms aligned on the Unix epoch (UTC), each with its
 /// own tables named after the bucket's start (`raw_20251121`, or `raw_20251121_06` for
 /// buckets narrower than a day).
-struct BucketLayout: Sendable, Hashable {
-    let width: Int64
+package struct BucketLayout: Sendable, Hashable {
+    package let width: Int64
 
-    func start(of ts: Int64) -> Int64 { floorAlign(ts, width) }
+    package init(width: Int64) { self.width = width }
+
+    package func start(of ts: Int64) -> Int64 { floorAlign(ts, width) }
 
     /// The table-name suffix of the bucket starting at `start`: `yyyyMMdd`, plus `_HH`
     /// when buckets are not whole days.
-    func stamp(of start: Int64) -> String {
+    package func stamp(of start: Int64) -> String {
         let day = StorageTier.day.width
         let days = floorAlign(start, day) / day
         let (y, m, d) = civilDate(daysSinceEpoch: days)
@@ -27,25 +28,35 @@ struct BucketLayout: Sendable, Hashable {
 }
 
 /// A bucket as the `buckets` table records it: which of its tables exist.
-struct BucketInfo: Sendable, Hashable {
-    var start: Int64
-    var until: Int64
-    var stamp: String
+package struct BucketInfo: Sendable, Hashable {
+    package var start: Int64
+    package var until: Int64
+    package var stamp: String
     /// `raw_X` exists: readings not yet compacted (or late ones that reopened the bucket).
-    var hasRaw: Bool
+    package var hasRaw: Bool
     /// `blk_X` exists: compacted blocks, one row a series.
-    var hasBlocks: Bool
+    package var hasBlocks: Bool
     /// `m1_X` exists: packed 1-minute cells.
-    var hasMinute: Bool
+    package var hasMinute: Bool
     /// `h1_X` exists: packed 1-hour cells.
-    var hasHour: Bool
+    package var hasHour: Bool
 
-    var rawTable: String { "raw_\(stamp)" }
-    var blockTable: String { "blk_\(stamp)" }
+    package init(start: Int64, until: Int64, stamp: String, hasRaw: Bool, hasBlocks: Bool, hasMinute: Bool, hasHour: Bool) {
+        self.start = start
+        self.until = until
+        self.stamp = stamp
+        self.hasRaw = hasRaw
+        self.hasBlocks = hasBlocks
+        self.hasMinute = hasMinute
+        self.hasHour = hasHour
+    }
 
-    func packedTable(_ tier: StorageTier) -> String? { tier.packedPrefix.map { $0 + stamp } }
+    package var rawTable: String { "raw_\(stamp)" }
+    package var blockTable: String { "blk_\(stamp)" }
 
-    func hasPacked(_ tier: StorageTier) -> Bool {
+    package func packedTable(_ tier: StorageTier) -> String? { tier.packedPrefix.map { $0 + stamp } }
+
+    package func hasPacked(_ tier: StorageTier) -> Bool {
         switch tier {
         case .minute: hasMinute
         case .hour: hasHour
@@ -54,12 +65,12 @@ struct BucketInfo: Sendable, Hashable {
     }
 
     /// True when something of this bucket is compacted (a late reading must reopen it).
-    var hasCompacted: Bool { hasBlocks || hasMinute || hasHour }
+    package var hasCompacted: Bool { hasBlocks || hasMinute || hasHour }
 }
 
 /// Proleptic Gregorian (year, month, day) of a day count since 1970-01-01 (H. Hinnant's
 /// `civil_from_days`).
-func civilDate(daysSinceEpoch: Int64) -> (Int, Int, Int) {
+package func civilDate(daysSinceEpoch: Int64) -> (Int, Int, Int) {
     let z = daysSinceEpoch + 719_468
     let era = (z >= 0 ? z : z - 146_096) / 146_097
     let doe = z - era * 146_097

@@ -1,23 +1,37 @@
-import ShennongCore
 /// One rollup cell: count, min, max, sum, first and last of a series' readings in
 /// `[start, start + width)`, with the timestamps of the first and last reading so that a
 /// reading arriving out of order can be placed.
 ///
 /// `sum` is accumulated in timestamp order, so a cell equals the aggregate computed from
 /// its raw readings sorted by time, bit for bit.
-struct RollupCell: Sendable, Hashable {
-    var start: Int64
-    var count: Int
-    var min: Double
-    var max: Double
-    var sum: Double
-    var first: Double
-    var last: Double
-    var firstTs: Int64
-    var lastTs: Int64
+package struct RollupCell: Sendable, Hashable {
+    package var start: Int64
+    package var count: Int
+    package var min: Double
+    package var max: Double
+    package var sum: Double
+    package var first: Double
+    package var last: Double
+    package var firstTs: Int64
+    package var lastTs: Int64
+
+    package init(
+        start: Int64, count: Int, min: Double, max: Double, sum: Double, first: Double, last: Double, firstTs: Int64,
+        lastTs: Int64
+    ) {
+        self.start = start
+        self.count = count
+        self.min = min
+        self.max = max
+        self.sum = sum
+        self.first = first
+        self.last = last
+        self.firstTs = firstTs
+        self.lastTs = lastTs
+    }
 
     /// Adds a reading newer than every reading in the cell.
-    mutating func append(ts: Int64, value: Double) {
+    package mutating func append(ts: Int64, value: Double) {
         count += 1
         min = Swift.min(min, value)
         max = Swift.max(max, value)
@@ -28,7 +42,7 @@ struct RollupCell: Sendable, Hashable {
 
     /// Adds a reading at any place in time: count, min, max and sum (out of order), and
     /// first or last when it is the earliest or latest.
-    mutating func merge(ts: Int64, value: Double) {
+    package mutating func merge(ts: Int64, value: Double) {
         count += 1
         min = Swift.min(min, value)
         max = Swift.max(max, value)
@@ -44,7 +58,7 @@ struct RollupCell: Sendable, Hashable {
     }
 
     /// Adds the cell `next`, whose readings all come after this cell's (for wider intervals).
-    mutating func append(_ next: RollupCell) {
+    package mutating func append(_ next: RollupCell) {
         count += next.count
         min = Swift.min(min, next.min)
         max = Swift.max(max, next.max)
@@ -54,13 +68,13 @@ struct RollupCell: Sendable, Hashable {
     }
 
     /// True when the cell holds one reading and every field is that reading's value.
-    var isSingle: Bool {
+    package var isSingle: Bool {
         count == 1 && min.bitPattern == first.bitPattern && max.bitPattern == first.bitPattern
             && sum.bitPattern == first.bitPattern && last.bitPattern == first.bitPattern && lastTs == firstTs
     }
 
     /// Cells of `width` over `points` (ascending timestamps), in order.
-    static func cells(of points: [Point], width: Int64) -> [RollupCell] {
+    package static func cells(of points: [Point], width: Int64) -> [RollupCell] {
         var cells: [RollupCell] = []
         for p in points {
             let start = floorAlign(p.ts, width)
@@ -76,13 +90,13 @@ struct RollupCell: Sendable, Hashable {
 
 extension RollupCell {
     /// A cell holding one reading.
-    init(start: Int64, ts: Int64, value: Double) {
+    package init(start: Int64, ts: Int64, value: Double) {
         self.init(start: start, count: 1, min: value, max: value, sum: value, first: value, last: value, firstTs: ts, lastTs: ts)
     }
 }
 
 /// `t` rounded down to a multiple of `width` (also for negative `t`).
-@inline(__always) func floorAlign(_ t: Int64, _ width: Int64) -> Int64 {
+@inline(__always) package func floorAlign(_ t: Int64, _ width: Int64) -> Int64 {
     let r = t % width
     return r < 0 ? t - r - width : t - r
 }

@@ -1,0 +1,132 @@
+import PostgresNIO
+import ShennongCore
+
+extension PostgresStore {
+    /// The newest reading of every series (by its own timestamp, not by arrival), filtered by
+    /// device, site and domain, ordered by device then metric (byte order, as on SQLite).
+    public func latest(device: String? = nil, site: String? = nil, domain: Domain? = nil) throws -> [LatestValue] {
+        try read { s in
+            try s.query(
+                """
+                SELECT s.device, d.site, d.domain, s.metric, l.ts, l.value
+                FROM devices d JOIN series s ON s.device = d.id JOIN latest l ON l.series_id = s.id
+                WHERE ($1::text IS NULL OR d.id = $1) AND ($2::text IS NULL OR d.site = $2)
+                    AND ($3::text IS NULL OR d.domain = $3)
+                ORDER BY s.device COLLATE "C", s.metric COLLATE "C"
+                """, bindings(device, site, domain?.rawValue)
+            ).map { row in
+                let (device, site, domain, metric, ts, value) = try row.decode(
+                    (String, String?, String, String, Int64, Double).self)
+                return LatestValue(
+                    device: device, site: site, domain: Domain(rawValue: domain) ?? .weather, metric: metric,
+                    unit: MetricCatalogue.metric(named: metric)?.unit ?? "", timestamp: ts, value: value)
+            }
+        }
+    }
+
+    /// Raw readings of `device` (one metric or all) with `from <= timestamp < to`, ordered by
+    /// metric then time, at most `limit`; compacted blocks are decoded on the way.
+    public func readings(device: String, metric: String? = nil, from: Int64, to: Int64, limit: Int = 100_000) throws
+        -> [Reading]
+    {
+        try read { s in
+            var result: [Reading] = []
+            guard from < to else { return result }
+            for (series, name) in try Self.seriesOf(device: device, metric: metric, in: s) {
+                let remaining = limit - result.count
+                guard remaining > 0 else { break }
+                for p in try points(series: series, from: from, to: to, limit: remaining, in: s) {
+                    result.append(Reading(device: device, metric: name, timestamp: p.ts, value: p.value))
+                }
+            }
+            return result
+        }
+    }
+
+    /// Aggregates over UTC-aligned intervals of `every` ms, from the coarsest rollup tier whose
+    /// width divides `every` (a partial last cell from raw readings), as on SQLite.
+    public func aggregates(device: String, metric: String? = nil, from: Int64, to: Int64, every: Int64) throws
+        -> [AggregatePoint]
+    {
+        guard every > 0 else { throw StoreError(.invalidArgument, "interval must be positive") }
+        let start = floorAlign(from, every)
+        let tier = StorageTier.rollups.last { every % $0.width == 0 }
+        return try read { s in
+            var result: [AggregatePoint] = []
+            guard start < to else { return result }
+            for (series, name) in try Self.seriesOf(device: device, metric: metric, in: s) {
+                var cells: [RollupCell]
+                if let tier {
+                    let whole = max(floorAlign(to, tier.width), start)
+                    cells = try self.cells(series: series, tier: tier, from: start, to: whole, in: s)
+                    if whole < to {
+                        cells += RollupCell.cells(of: try points(series: series, from: whole, to: to, in: s), width: tier.width)
+                    }
+                } else {
+                    cells = RollupCell.cells(of: try points(series: series, from: start, to: to, in: s), width: every)
+                }
+                var current: RollupCell?
+                for cell in cells {
+                    let interval = floorAlign(cell.start, every)
+                    if current?.start == interval {
+                        current!.append(cell)
+                    } else {
+                        if let c = current { result.append(Self.aggregate(c, device: device, metric: name)) }
+                        current = cell
+                        current!.start = interval
+                    }
+                }
+                if let c = current { result.append(Self.aggregate(c, device: device, metric: name)) }
+            }
+            return result
+        }
+    }
+
+    static func aggregate(_ c: RollupCell, device: String, metric: String) -> AggregatePoint {
+        AggregatePoint(
+            device: device, metric: metric, start: c.start, count: c.count, min: c.min, max: c.max, sum: c.sum,
+            first: c.first, last: c.last)
+    }
+
+    /// The rollup cells of one series in `tier` with start in `[from, to)`, as stored (live
+    /// and packed), never raw. For checks and tools.
+    public func rollups(device: String, metric: String, tier: StorageTier, from: Int64, to: Int64) throws
+        -> [AggregatePoint]
+    {
+        guard tier != .raw else { throw StoreError(.invalidArgument, "raw is not a rollup tier") }
+        return try read { s in
+            guard let (series, _) = try Self.seriesOf(device: device, metric: metric, in: s).first else { return [] }
+            return try cells(series: series, tier: tier, from: from, to: to, in: s).map {
+                Self.aggregate($0, device: device, metric: metric)
+            }
+        }
+    }
+
+    static func seriesOf(device: String, metric: String?, in s: PostgresSession) throws -> [(Int64, String)] {
+        try s.query(
+            """
+            SELECT id, metric FROM series WHERE device = $1 AND ($2::text IS NULL OR metric = $2)
+            ORDER BY metric COLLATE "C"
+            """, bindings(device, metric)
+        ).map { try $0.decode((Int64, String).self) }
+    }
+
+    /// Counts for `shennong db stats` (counts every raw row: an admin query).
+    public func stats() throws -> StoreStats {
+        try read { s in
+            let row = try s.query(
+                """
+                SELECT (SELECT count(*) FROM devices)::int8, (SELECT count(*) FROM series)::int8,
+                    (SELECT count(*) FROM rejects)::int8, (SELECT count(*) FROM raw)::int8,
+                    (SELECT coalesce(sum(count), 0) FROM blk)::int8, (SELECT count(*) FROM buckets)::int8,
+                    pg_database_size(current_database())::int8
+                """
+            ).first!
+            let (devices, series, rejects, raw, compacted, buckets, bytes) = try row.decode(
+                (Int64, Int64, Int64, Int64, Int64, Int64, Int64).self)
+            return StoreStats(
+                devices: Int(devices), series: Int(series), readings: Int(raw + compacted), rejects: Int(rejects),
+                fileBytes: bytes, buckets: Int(buckets), rawReadings: Int(raw), compactedReadings: Int(compacted))
+        }
+    }
+}

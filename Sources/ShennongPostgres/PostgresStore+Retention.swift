@@ -1,0 +1,170 @@
+import PostgresNIO
+import ShennongCore
+
+extension PostgresStore {
+    /// Applies each tier's retention: whole buckets whose end is older than `now - retention`
+    /// lose that tier's partitions (raw: `raw_X` and `blk_X`; 1 m / 1 h: `m1_X`, `h1_X`), each
+    /// detached from its parent and dropped; live rollup rows that old are deleted. A bucket
+    /// with no partition left is forgotten.
+    ///
+    /// With `dryRun` nothing changes and the report lists exactly what would go. A real run
+    /// plans the same way, then drops each item in its own short write transaction, counting
+    /// its rows there. Raw readings dropped move the raw horizon.
+    @discardableResult
+    public func retention(now: Int64? = nil, dryRun: Bool) throws -> RetentionReport {
+        let now = now ?? nowMillis()
+        let cutoffs = Dictionary(
+            uniqueKeysWithValues: StorageTier.allCases.compactMap { tier in options.retention[tier].map { (tier, now - $0) } })
+        let plan = try read { s in try Self.retentionPlan(cutoffs: cutoffs, in: s) }
+        guard !dryRun else { return RetentionReport(dryRun: true, now: now, cutoffs: cutoffs, items: plan) }
+        var done: [RetentionItem] = []
+        for item in plan {
+            done.append(try write { s in try Self.apply(item, in: s) })
+        }
+        return RetentionReport(dryRun: false, now: now, cutoffs: cutoffs, items: done)
+    }
+
+    static func retentionPlan(cutoffs: [StorageTier: Int64], in s: PostgresSession) throws -> [RetentionItem] {
+        var items: [RetentionItem] = []
+        let buckets = try allBuckets(in: s)
+        for tier in StorageTier.allCases {
+            guard let cutoff = cutoffs[tier] else { continue }
+            for bucket in buckets where bucket.until <= cutoff {
+                if let item = try bucketItem(tier, bucket, in: s) { items.append(item) }
+            }
+            if tier != .raw {
+                let rows = try liveRows(tier, before: cutoff, delete: false, in: s)
+                if rows > 0 {
+                    items.append(RetentionItem(tier: tier, bucketStart: nil, until: cutoff, tables: [tier.liveTable], rows: rows))
+                }
+            }
+        }
+        return items
+    }
+
+    /// The partitions of `tier` in `bucket` and their rows, or `nil` if it has none.
+    static func bucketItem(_ tier: StorageTier, _ bucket: BucketInfo, in s: PostgresSession) throws -> RetentionItem? {
+        var tables: [String] = []
+        var rows: Int64 = 0
+        switch tier {
+        case .raw:
+            if bucket.hasRaw {
+                tables.append(bucket.rawTable)
+                rows += try s.query("SELECT count(*)::int8 FROM \(bucket.rawTable)").first?.decode(Int64.self) ?? 0
+            }
+            if bucket.hasBlocks {
+                tables.append(bucket.blockTable)
+                rows += try s.query("SELECT coalesce(sum(count), 0)::int8 FROM \(bucket.blockTable)").first?.decode(Int64.self) ?? 0
+            }
+        case .minute, .hour:
+            guard bucket.hasPacked(tier), let table = bucket.packedTable(tier) else { return nil }
+            tables.append(table)
+            rows += try s.query("SELECT coalesce(sum(cells), 0)::int8 FROM \(table)").first?.decode(Int64.self) ?? 0
+        case .day:
+            return nil
+        }
+        guard !tables.isEmpty else { return nil }
+        return RetentionItem(tier: tier, bucketStart: bucket.start, until: bucket.until, tables: tables, rows: Int(rows))
+    }
+
+    /// Counts (or deletes) live cells of `tier` that end at or before `cutoff`.
+    static func liveRows(_ tier: StorageTier, before cutoff: Int64, delete: Bool, in s: PostgresSession) throws -> Int {
+        let last = cutoff - tier.width  // cells starting at or before this end by the cutoff
+        if delete {
+            return try s.query("DELETE FROM \(tier.liveTable) WHERE start <= $1", bindings(last)).metadata.rows ?? 0
+        }
+        return Int(
+            try s.query("SELECT count(*)::int8 FROM \(tier.liveTable) WHERE start <= $1", bindings(last)).first?
+                .decode(Int64.self) ?? 0)
+    }
+
+    /// Drops what `planned` names, as it is now (a late reading may have reopened the bucket).
+    static func apply(_ planned: RetentionItem, in s: PostgresSession) throws -> RetentionItem {
+        guard let start = planned.bucketStart else {
+            var item = planned
+            item.rows = try liveRows(planned.tier, before: planned.until, delete: true, in: s)
+            return item
+        }
+        guard let bucket = try bucket(start: start, in: s), var item = try bucketItem(planned.tier, bucket, in: s) else {
+            var gone = planned
+            gone.tables = []
+            gone.rows = 0
+            return gone
+        }
+        switch planned.tier {
+        case .raw:
+            if bucket.hasRaw { try dropPartition(bucket.rawTable, of: "raw", in: s) }
+            if bucket.hasBlocks { try dropPartition(bucket.blockTable, of: "blk", in: s) }
+            try s.query("UPDATE buckets SET has_raw = false, has_blocks = false WHERE start = $1", bindings(start))
+            try s.query(
+                """
+                INSERT INTO store_meta (key, value) VALUES ('raw_horizon', $1)
+                ON CONFLICT (key) DO UPDATE SET value = greatest(store_meta.value, excluded.value)
+                """, bindings(bucket.until))
+        case .minute, .hour:
+            try dropPartition(bucket.packedTable(planned.tier)!, of: packedParent(planned.tier), in: s)
+            try s.query("UPDATE buckets SET has_\(planned.tier.rawValue) = false WHERE start = $1", bindings(start))
+        case .day:
+            break
+        }
+        try s.query(
+            "DELETE FROM buckets WHERE start = $1 AND NOT (has_raw OR has_blocks OR has_1m OR has_1h)", bindings(start))
+        item.until = planned.until
+        return item
+    }
+
+    // MARK: Sizes
+
+    /// Per bucket: state, readings (raw and compacted) and bytes of its partitions; oldest first.
+    public func bucketStats(now: Int64? = nil) throws -> [BucketStats] {
+        let now = now ?? nowMillis()
+        let grace = options.compactionGrace
+        return try read { s in
+            try Self.allBuckets(in: s).map { b in
+                let raw = b.hasRaw ? try s.query("SELECT count(*)::int8 FROM \(b.rawTable)").first?.decode(Int64.self) ?? 0 : 0
+                let compacted =
+                    b.hasBlocks
+                    ? try s.query("SELECT coalesce(sum(count), 0)::int8 FROM \(b.blockTable)").first?.decode(Int64.self) ?? 0
+                    : 0
+                let state: BucketStats.State
+                switch (b.hasRaw, b.hasBlocks) {
+                case (true, false): state = b.until + grace > now ? .open : .closed
+                case (true, true): state = .reopened
+                case (false, true): state = .compacted
+                case (false, false): state = .retired
+                }
+                return BucketStats(
+                    start: b.start, until: b.until, state: state, rawReadings: Int(raw), compactedReadings: Int(compacted),
+                    readingBytes: try Self.bytes(of: [b.rawTable, b.blockTable], in: s),
+                    rollupBytes: try Self.bytes(of: [b.packedTable(.minute)!, b.packedTable(.hour)!], in: s))
+            }
+        }
+    }
+
+    /// Cells and bytes of each rollup tier.
+    public func tierStats() throws -> [TierStats] {
+        try read { s in
+            let buckets = try Self.allBuckets(in: s)
+            return try StorageTier.rollups.map { tier in
+                let live = try s.query("SELECT count(*)::int8 FROM \(tier.liveTable)").first?.decode(Int64.self) ?? 0
+                var packed: Int64 = 0
+                var tables = [tier.liveTable]
+                if tier != .day {
+                    packed = try s.query("SELECT coalesce(sum(cells), 0)::int8 FROM \(Self.packedParent(tier))").first?
+                        .decode(Int64.self) ?? 0
+                    tables += buckets.filter { $0.hasPacked(tier) }.map { $0.packedTable(tier)! }
+                }
+                return TierStats(
+                    tier: tier, liveCells: Int(live), packedCells: Int(packed), bytes: try Self.bytes(of: tables, in: s))
+            }
+        }
+    }
+
+    /// Bytes of the tables (with their indexes and TOAST) that exist among `tables`.
+    static func bytes(of tables: [String], in s: PostgresSession) throws -> Int64 {
+        try s.query(
+            "SELECT coalesce(sum(pg_total_relation_size(to_regclass(t))), 0)::int8 FROM unnest($1::text[]) AS t",
+            bindings(tables)
+        ).first?.decode(Int64.self) ?? 0
+    }
+}
