@@ -163,3 +163,27 @@ extension PostgresStore: CommandStore {
         }
     }
 }
+
+extension PostgresStore {
+    /// `db copy`: commands with their transitions as the source stored them (ids kept), oldest first.
+    package func importCommands(_ commands: [(command: CommandRecord, transitions: [CommandTransition])]) throws {
+        guard !commands.isEmpty else { return }
+        try write { s in
+            let placeholders = (1...23).map { "$\($0)" }.joined(separator: ", ")
+            for (command, transitions) in commands {
+                try s.query(
+                    "INSERT INTO commands (\(Self.commandColumns)) VALUES (\(placeholders)) ON CONFLICT (id) DO NOTHING",
+                    Self.commandValues(command))
+                for t in transitions {
+                    try s.query(
+                        """
+                        INSERT INTO command_transitions (id, command_id, from_state, to_state, at, by, note)
+                        VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO NOTHING
+                        """, bindings(t.id, t.commandID, t.from?.rawValue, t.to.rawValue, t.at, t.by, t.note))
+                }
+            }
+            try s.execute(
+                "SELECT setval(pg_get_serial_sequence('command_transitions', 'id'), greatest((SELECT max(id) FROM command_transitions), 1))")
+        }
+    }
+}
