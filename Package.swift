@@ -82,6 +82,7 @@ let package = Package(
             dependencies: [
                 "ShennongCore",
                 "ShennongAlerts",
+                "ShennongCommands",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -202,9 +203,7 @@ let package = Package(
         // The store contract: every test runs on every storage engine (StoreEngine.all).
         .testTarget(
             name: "StoreContractTests",
-            dependencies: [
-                "ShennongAlerts", "ShennongCore", "ShennongStore", "ShennongPostgres", "ShennongCommands", "ShennongTestSupport",
-            ]
+            dependencies: ["ShennongAlerts", "ShennongCore", "ShennongStore", "ShennongPostgres", "ShennongTestSupport", "ShennongCommands"]
         ),
         .testTarget(
             name: "ShennongPostgresTests", dependencies: ["ShennongPostgres", "ShennongCore", "ShennongTestSupport"]

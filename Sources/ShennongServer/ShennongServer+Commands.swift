@@ -18,6 +18,9 @@ extension ShennongServer {
     /// The alert transitions it makes (an actuator that did not respond) go where
     /// ``CommandCenter/setNotify(_:)`` says (the rules' notifier, set once the rules exist); the
     /// rules' actions reach it through `automation` (a notifier of the rules).
+    ///
+    /// Commands need an engine that opens the ``CommandStore`` door (SQLite does; the PostgreSQL
+    /// engine does not yet): with another, commands are off and the log says so.
     static func makeCommands(
         config: ServerConfig, store: any ServerStore, profiles: [String: DeviceProfile], host: String, port: Int, logger: Logger
     ) throws -> (wiring: ModuleWiring, center: CommandCenter?, automation: RuleAutomation?) {
@@ -26,12 +29,13 @@ extension ShennongServer {
             logger.info("device commands disabled (commands.enabled: false)")
             return (wiring, nil, nil)
         }
-        // The SQLite engine keeps command records; the PostgreSQL engine does not yet.
-        guard let store = store as? any (ServerStore & CommandStore) else {
-            logger.warning("device commands are not available on this storage engine yet (SQLite only); commands disabled")
+        guard let commandStore = store as? any ControlStore else {
+            logger.warning(
+                "device commands are off: this storage engine has no command records yet",
+                metadata: ["location": "\(store.location)"])
             return (wiring, nil, nil)
         }
-        let center = CommandCenter(store: store, profiles: profiles, options: config.commands.options, logger: logger)
+        let center = CommandCenter(store: commandStore, profiles: profiles, options: config.commands.options, logger: logger)
         let prefix = TopicScheme(prefix: config.mqtt.topicPrefix).prefix
         let service = try CommandService(
             center: center,

@@ -4,10 +4,6 @@ import ShennongCore
 import Testing
 
 extension StoreEngine {
-    /// The engines that open the command door. PostgreSQL does not yet (the server disables
-    /// commands on it with a warning); it joins here when it does.
-    static let withCommands: [StoreEngine] = [.sqlite]
-
     /// A fresh store of this engine as a ``CommandStore``; an engine that does not open that
     /// door yet fails here by name (rather than being skipped).
     func openCommands() throws -> any CommandStore {
@@ -39,7 +35,7 @@ struct CommandContractTests {
             device: F.device(device), spec: spec, id: id, now: F.t0 + m)
     }
 
-    @Test("an issued command reads back field for field with its first transition", arguments: StoreEngine.withCommands)
+    @Test("an issued command reads back field for field with its first transition", arguments: StoreEngine.all)
     func insertAndRead(engine: StoreEngine) throws {
         let store = try engine.openCommands()
         let decision = try Self.issue("c1", origin: CommandOrigin(rule: "pond-do-aerator", alert: 42, trigger: "orange"))
@@ -55,7 +51,7 @@ struct CommandContractTests {
         #expect(throws: StoreError.self) { try store.insertCommand(decision) }
     }
 
-    @Test("events persisted: dispatch, publish, reply, confirm; every field and every transition reads back", arguments: StoreEngine.withCommands)
+    @Test("events persisted: dispatch, publish, reply, confirm; every field and every transition reads back", arguments: StoreEngine.all)
     func lifecycle(engine: StoreEngine) throws {
         let store = try engine.openCommands()
         _ = try store.insertCommand(try Self.issue("c1"))
@@ -81,7 +77,7 @@ struct CommandContractTests {
         #expect(transitions.map(\.id) == transitions.map(\.id).sorted() && Set(transitions.map(\.id)).count == 5)
     }
 
-    @Test("refusals are store errors and change nothing: not found, cancelling a sent command, a reply to a queued one", arguments: StoreEngine.withCommands)
+    @Test("refusals are store errors and change nothing: not found, cancelling a sent command, a reply to a queued one", arguments: StoreEngine.all)
     func refusals(engine: StoreEngine) throws {
         let store = try engine.openCommands()
         do {
@@ -102,7 +98,7 @@ struct CommandContractTests {
         #expect(try store.commandTransitions(id: "c1").count == 2)
     }
 
-    @Test("queries: by device, state, rule, alert, automatic or not, issue time; newest first; limit", arguments: StoreEngine.withCommands)
+    @Test("queries: by device, state, rule, alert, automatic or not, issue time; newest first; limit", arguments: StoreEngine.all)
     func queries(engine: StoreEngine) throws {
         let store = try engine.openCommands()
         _ = try store.insertCommand(try Self.issue("c1", device: "pond-1", at: 0))
