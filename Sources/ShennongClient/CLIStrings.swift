@@ -150,7 +150,7 @@ public enum Column: String, Sendable, CaseIterable {
     case metric, profile, domain, site, presence, metrics, latitude, longitude, owner, imported, created, updated, unit
     case time, count, min, max, mean, first, last, ts, code, reason, topic, examined, stored, from, to, message
     case batch, subject, chain, seq, hash, product, quantity, origin, contact, basis, item, head, signature, state
-    case raw, compacted, bytes, ratio, action, tier, bucket, until, rows, tables, late, instruction
+    case raw, compacted, bytes, ratio, action, tier, bucket, until, rows, tables, late, instruction, source, copy
     case raisedAt = "raised_at", fromLevel = "from_level", toLevel = "to_level", acknowledgedBy = "acknowledged_by"
     case resolvedBy = "resolved_by", closedBy = "closed_by", lateSkipped = "late_skipped", lastSeen = "last_seen"
     case areaCode = "area_code", createdAt = "created_at", receivedAt = "received_at", stillRejected = "still_rejected"
@@ -234,6 +234,8 @@ public enum Column: String, Sendable, CaseIterable {
         case .tables: "表"
         case .late: "补报"
         case .instruction: "防御指引"
+        case .source: "源库"
+        case .copy: "副本"
         case .raisedAt: "发布时间"
         case .fromLevel: "原级别"
         case .toLevel: "新级别"

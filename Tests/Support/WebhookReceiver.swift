@@ -28,9 +28,14 @@ public final class WebhookReceiver: @unchecked Sendable {
     private var received: [Request] = []
     private var served = 0
     private var stopped = false
+    /// Called on the receiver's thread with each request answered 200, before the answer.
+    private let onReceive: (@Sendable (Request) -> Void)?
 
-    public init(failFirst: Int = 0) throws {
+    /// - Parameter onReceive: called on the receiver's own thread with each request answered
+    ///   200, before it is answered (what a receiver does at once, whatever the test's tasks are doing).
+    public init(failFirst: Int = 0, onReceive: (@Sendable (Request) -> Void)? = nil) throws {
         self.failFirst = failFirst
+        self.onReceive = onReceive
         #if canImport(Darwin)
         let fd = socket(AF_INET, SOCK_STREAM, 0)
         #else
@@ -148,6 +153,7 @@ public final class WebhookReceiver: @unchecked Sendable {
         let fail = served <= failFirst
         if !fail { received.append(request) }
         lock.unlock()
+        if !fail { onReceive?(request) }
         let response = fail
             ? "HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
             : "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
