@@ -186,7 +186,7 @@ struct CommandIntegrationTests {
         #expect(try await Self.waitFor(server, on, ["sent"]) == "sent")
         try device.reply(on, "ok")
         try device.telemetry(#"{"do": 4.2, "aerator": true}"#)
-        let confirmed = await eventually(timeout: 10) { ((try? await Self.command(server, on).json["confirmed_at"]) as? String) != nil }
+        let confirmed = await eventually(timeout: 30) { ((try? await Self.command(server, on).json["confirmed_at"]) as? String) != nil }
         #expect(confirmed)
         let (state, transitions, _) = try await Self.command(server, on)
         #expect(state == "acknowledged")
