@@ -203,7 +203,9 @@ let package = Package(
         // The store contract: every test runs on every storage engine (StoreEngine.all).
         .testTarget(
             name: "StoreContractTests",
-            dependencies: ["ShennongAlerts", "ShennongCore", "ShennongStore", "ShennongPostgres", "ShennongTestSupport", "ShennongCommands"]
+            dependencies: [
+                "ShennongAlerts", "ShennongCore", "ShennongStore", "ShennongPostgres", "ShennongCommands", "ShennongTestSupport",
+            ]
         ),
         .testTarget(
             name: "ShennongPostgresTests", dependencies: ["ShennongPostgres", "ShennongCore", "ShennongTestSupport"]

@@ -11,9 +11,9 @@ extension API {
         /// GB/T 2260 area code.
         public var areaCode: String?
         public var owner: String?
-        /// RFC 3339 UTC.
+        /// RFC 3339 local time with its offset.
         public var createdAt: String?
-        /// Receive time of its newest message, RFC 3339 UTC.
+        /// Receive time of its newest message, RFC 3339 local time with its offset.
         public var lastSeen: String?
         /// `online` / `offline` as last reported on `agri/{device}/status`.
         public var presence: String?

@@ -1,5 +1,5 @@
 extension API {
-    /// The newest value of a series. `ts` is epoch ms, `time` the same instant in RFC 3339 UTC.
+    /// The newest value of a series. `ts` is epoch ms, `time` the same instant in RFC 3339 local time with its offset.
     public struct Latest: APIObject, Hashable {
         public var device: String
         public var site: String?
@@ -111,7 +111,7 @@ extension API {
     /// A message (or field) that could not be stored, and why.
     public struct Reject: APIObject, Hashable {
         public var id: Int64?
-        /// RFC 3339 UTC.
+        /// RFC 3339 local time with its offset.
         public var receivedAt: String
         public var topic: String
         public var device: String?

@@ -17,11 +17,15 @@ extension API {
         /// The rule file's name and the rule's line in it.
         public var file: String
         public var line: Int
+        /// Late readings the rule skipped since the server started (older than its watermark on
+        /// their series: stored, never evaluated by it); `nil` where the rules do not run.
+        public var lateSkipped: Int?
 
         public init(
             id: String, name: String, kind: String, metric: String? = nil, category: String, source: String? = nil,
-            enabled: Bool, levels: [String: String], devices: [String], file: String, line: Int
+            enabled: Bool, levels: [String: String], devices: [String], file: String, line: Int, lateSkipped: Int? = nil
         ) {
+            self.lateSkipped = lateSkipped
             self.id = id
             self.name = name
             self.kind = kind
@@ -33,6 +37,11 @@ extension API {
             self.devices = devices
             self.file = file
             self.line = line
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case id, name, kind, metric, category, source, enabled, levels, devices, file, line
+            case lateSkipped = "late_skipped"
         }
     }
 

@@ -41,9 +41,12 @@ public enum AlertCommands {
         let detail = try await client.get(API.AlertDetail.self, "api/v1/alerts/\(id)")
         if format == .json { return try format.render([detail], columns: []) }
         let alert = try JSONValue(encoding: detail.alert)
+        // A table names each field in the CLI's language; CSV by its key.
+        let strings = CLIStrings.current
         let rows = showFields.compactMap { key -> JSONValue? in
             guard let value = alert[key], value != .null else { return nil }
-            return OutputFormat.row(["field": .string(key), "value": .string(OutputFormat.text(value))])
+            let field = format == .table ? strings.header(for: key) : key
+            return OutputFormat.row(["field": .string(field), "value": .string(OutputFormat.text(value))])
         }
         var out = format.render(rows, columns: ["field", "value"]) + "\n"
             + (try format.render(detail.transitions, columns: transitionColumns))
@@ -71,9 +74,9 @@ public enum AlertCommands {
         if ids.isEmpty {
             ids = try await alerts(client, open: open, status: nil, level: nil, domain: nil, device: nil, rule: nil, limit: 10_000).map(\.id)
         }
-        guard !ids.isEmpty else { throw ClientError("no alerts to export (give alert ids, or --open)") }
+        guard !ids.isEmpty else { throw ClientError(CLIStrings.current.noAlertsToExport) }
         if ids.count > 1 && directory == nil {
-            throw ClientError("\(ids.count) alerts: give --out DIR (one CAP file per alert) or one alert id")
+            throw ClientError(CLIStrings.current.manyAlertsNeedDirectory(ids.count))
         }
         var out = ""
         for id in ids {
@@ -93,7 +96,7 @@ public enum AlertCommands {
     /// `rules list`: the rules the server has in force.
     public static func rules(_ client: StaffClient, format: OutputFormat) async throws -> String {
         let list = try await client.get(API.RuleList.self, "api/v1/rules")
-        return try format.render(list.rules, columns: ["id", "kind", "metric", "levels", "name", "file", "line"])
+        return try format.render(list.rules, columns: ["id", "kind", "metric", "levels", "late_skipped", "name", "file", "line"])
     }
 
     /// `rules replay`: the level changes the rules would have made.

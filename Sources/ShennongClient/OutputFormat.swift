@@ -5,21 +5,23 @@ import ShennongCore
 /// How the CLI prints a listing: an aligned table for people, CSV for spreadsheets, JSON for scripts.
 ///
 /// Rows are JSON objects (a typed answer seen through ``JSONValue/init(encoding:)``); columns
-/// are their keys. JSON output has every key of every row, not only the columns.
+/// are their keys. JSON output has every key of every row, not only the columns. A table's
+/// headers are in the CLI's language (``CLIStrings``); CSV headers are the keys.
 public enum OutputFormat: String, Sendable, CaseIterable {
     case table
     case csv
     case json
 
     /// `values` (the contract's types) as rows with `columns`.
-    public func render<T: Encodable>(_ values: [T], columns: [String]) throws -> String {
+    public func render<T: Encodable>(_ values: [T], columns: [String], strings: CLIStrings = .current) throws -> String {
         var rows: [JSONValue] = []
         for value in values { rows.append(try JSONValue(encoding: value)) }
-        return render(rows, columns: columns)
+        return render(rows, columns: columns, strings: strings)
     }
 
-    /// Renders `rows` (JSON objects) with `columns` (keys) in this format.
-    public func render(_ rows: [JSONValue], columns: [String]) -> String {
+    /// Renders `rows` (JSON objects) with `columns` (keys) in this format; a table's headers
+    /// and its empty row in the words of `strings`.
+    public func render(_ rows: [JSONValue], columns: [String], strings: CLIStrings = .current) -> String {
         switch self {
         case .json:
             return Self.json(rows) + "\n"
@@ -31,7 +33,8 @@ public enum OutputFormat: String, Sendable, CaseIterable {
             return out
         case .table:
             let cells = rows.map { row in columns.map { Self.text(row[$0]) } }
-            var widths = columns.map(Self.width)
+            let headers = columns.map(strings.header(for:))
+            var widths = headers.map(Self.width)
             for line in cells {
                 for (i, cell) in line.enumerated() { widths[i] = max(widths[i], Self.width(cell)) }
             }
@@ -40,9 +43,9 @@ public enum OutputFormat: String, Sendable, CaseIterable {
                     i == values.count - 1 ? v : v + String(repeating: " ", count: widths[i] - Self.width(v))
                 }.joined(separator: "  ") + "\n"
             }
-            var out = line(columns.map { $0.uppercased() })
+            var out = line(headers)
             for cellLine in cells { out += line(cellLine) }
-            if rows.isEmpty { out += "(none)\n" }
+            if rows.isEmpty { out += strings.none + "\n" }
             return out
         }
     }

@@ -15,7 +15,7 @@ public struct StaffClient: Sendable {
 
     public init(server: String, token: String?) throws {
         guard let url = URL(string: server), url.scheme == "http" || url.scheme == "https" else {
-            throw ClientError("--server must be an http(s) URL, not \(server)")
+            throw ClientError(CLIStrings.current.serverNotHTTP(server))
         }
         self.server = url
         self.token = token
@@ -51,7 +51,8 @@ public struct StaffClient: Sendable {
         do {
             return try APICoding.decode(type, from: data)
         } catch {
-            throw ClientError("the server's answer to \(method) /\(path) is not what the API says (\(error)): \(String(decoding: data.prefix(300), as: UTF8.self))")
+            throw ClientError(
+                CLIStrings.current.unexpectedAnswer("\(method) /\(path)", "\(error)", String(decoding: data.prefix(300), as: UTF8.self)))
         }
     }
 
@@ -75,16 +76,16 @@ public struct StaffClient: Sendable {
         do {
             (data, response) = try await URLSession.shared.data(for: request)
         } catch {
-            throw ClientError("cannot reach \(server.absoluteString): \(error.localizedDescription) (is `shennong serve` running?)")
+            throw ClientError(CLIStrings.current.cannotReach(server.absoluteString, error.localizedDescription))
         }
         let status = (response as? HTTPURLResponse)?.statusCode ?? 0
         guard (200..<300).contains(status) else {
             let message = (try? APICoding.decode(API.ErrorBody.self, from: data))?.error.message
                 ?? String(decoding: data.prefix(300), as: UTF8.self)
             if status == 401 {
-                throw ClientError("HTTP 401: \(message). Pass --token or set SHENNONG_TOKEN (create one with `shennong tokens create`).")
+                throw ClientError(CLIStrings.current.unauthorized(message))
             }
-            throw ClientError("HTTP \(status): \(message)")
+            throw ClientError(CLIStrings.current.httpError(status, message))
         }
         return data
     }

@@ -13,7 +13,7 @@ public enum TraceCommands {
     public static func time(_ text: String, name: String) throws -> Int64 {
         if text == "now" { return WallClock.system.now() }
         guard let ms = ChinaTime.parse(text) else {
-            throw ClientError("\(name): cannot read \(text) as a date (2025-03-01, RFC 3339 or epoch)")
+            throw ClientError(CLIStrings.current.badTime(name, text))
         }
         return ms
     }
@@ -24,11 +24,11 @@ public enum TraceCommands {
         let parts = text.split(separator: ":", maxSplits: 3, omittingEmptySubsequences: false).map(String.init)
         let kinds = ProductionInput.Kind.allCases.map(\.rawValue)
         guard parts.count >= 2, let kind = ProductionInput.Kind(rawValue: parts[0]), !parts[1].isEmpty else {
-            throw ClientError("--input \(text): write kind:name[:withdrawal_days[:amount]] with kind one of \(kinds.joined(separator: ", "))")
+            throw ClientError(CLIStrings.current.badInput(text, kinds.joined(separator: ", ")))
         }
         var input = API.ProductionInput(kind: kind, name: parts[1], appliedAt: appliedAt)
         if parts.count > 2, !parts[2].isEmpty {
-            guard let days = Int(parts[2]), days >= 0 else { throw ClientError("--input \(text): withdrawal days must be a whole number") }
+            guard let days = Int(parts[2]), days >= 0 else { throw ClientError(CLIStrings.current.badWithdrawalDays(text)) }
             input.withdrawalDays = days
         }
         if parts.count > 3, !parts[3].isEmpty { input.amount = parts[3] }
@@ -75,10 +75,14 @@ public enum TraceCommands {
                 OutputFormat.row(["item": .string("codes"), "value": .number(Double(count))]),
                 OutputFormat.row(["item": .string("csv"), "value": .string(csv)]),
             ]
-            if let qrDir { rows.append(OutputFormat.row(["item": .string("qr_svgs"), "value": .string("\(qrFiles) in \(qrDir)")])) }
+            if let qrDir { rows.append(OutputFormat.row(["item": .string("qr_svgs"), "value": .string(CLIStrings.current.qrFiles(qrFiles, qrDir))])) }
             if let first = labelPages.first, let last = labelPages.last {
                 let pages = labelPages.count
-                rows.append(OutputFormat.row(["item": .string("label_sheets"), "value": .string(pages == 1 ? first : "\(pages) A4 pages: \(first) … \(last)")]))
+                rows.append(
+                    OutputFormat.row([
+                        "item": .string("label_sheets"),
+                        "value": .string(pages == 1 ? first : CLIStrings.current.labelPages(pages, first, last)),
+                    ]))
             }
             return rows
         }
@@ -125,7 +129,7 @@ public enum TraceCommands {
         do {
             try Data(text.utf8).write(to: URL(fileURLWithPath: path))
         } catch {
-            throw ClientError("cannot write \(path): \(error.localizedDescription)")
+            throw ClientError(CLIStrings.current.cannotWrite(path, error.localizedDescription))
         }
     }
 
@@ -177,9 +181,9 @@ public enum TraceCommands {
         let report = try await client.get(API.VerifyReport.self, "api/v1/trace/verify", query: ["code": code])
         if format == .json { return (OutputFormat.json(report) + "\n", report.breaks.isEmpty) }
         if report.breaks.isEmpty {
-            return ("ok: \(report.chains) chains, \(report.records) records, \(report.codes) codes, \(report.seals) seals verified\n", true)
+            return (CLIStrings.current.verified(report.chains, report.records, report.codes, report.seals) + "\n", true)
         }
-        return ("BROKEN: first broken link of each chain\n" + (try format.render(report.breaks, columns: ["chain", "seq", "kind", "subject", "reason"])), false)
+        return (CLIStrings.current.verifyBroken + "\n" + (try format.render(report.breaks, columns: ["chain", "seq", "kind", "subject", "reason"])), false)
     }
 
     /// `trace recall`.

@@ -13,6 +13,13 @@ public enum LocalTime {
         return "\(Timestamp.pad(y, 4))-\(Timestamp.pad(m, 2))-\(Timestamp.pad(d, 2))T\(Timestamp.pad(h, 2)):\(Timestamp.pad(mi, 2)):\(Timestamp.pad(s, 2))\(sign)\(Timestamp.pad(Int64(off / 60), 2)):\(Timestamp.pad(Int64(off % 60), 2))"
     }
 
+    /// `2025-11-21T14:40:00.250+08:00`: to the millisecond (readings, receive times).
+    public static func precise(_ ms: Int64, offsetMinutes: Int = 480) -> String {
+        let text = format(ms, offsetMinutes: offsetMinutes)
+        let fraction = Timestamp.floorDivMod(ms, 1000).1
+        return String(text.prefix(19)) + "." + Timestamp.pad(fraction, 3) + String(text.dropFirst(19))
+    }
+
     /// `20251121144000` (local), for CAP identifiers.
     public static func compact(_ ms: Int64, offsetMinutes: Int = 480) -> String {
         format(ms, offsetMinutes: offsetMinutes).prefix(19).filter(\.isNumber)

@@ -25,13 +25,26 @@ public struct AlertsAPI: RouteGroup {
     /// Device profiles by name: a replay counts durations with each device's reporting interval,
     /// as the live rules do.
     let profiles: @Sendable () -> [String: DeviceProfile]
+    /// Per rule, the late readings it skipped since the start (`nil`: the rules do not run here).
+    let lateSkipped: (@Sendable () -> [String: Int])?
+    /// How often the server checks silence (a replay checks it as often).
+    let checkInterval: Int64
+    /// Local time of the times people read (+08:00: 480).
+    let offset: Int
 
-    /// - Parameter notify: called with each transition people make (ack, resolve, close).
+    /// - Parameters:
+    ///   - notify: called with each transition people make (ack, resolve, close).
+    ///   - lateSkipped: per rule, the late readings it skipped (``RulesStage/lateSkipped()``).
+    ///   - offsetMinutes: local time of the alerts' and rule states' times (default: CAP's).
     public init(
         store: any AlertStore & DeviceRegistry & ReadingQueries & TokenStore, catalog: RuleCatalog, cap: CAPOptions,
         clock: WallClock = .system, profiles: @escaping @Sendable () -> [String: DeviceProfile] = { [:] },
+        lateSkipped: (@Sendable () -> [String: Int])? = nil, checkInterval: Int64 = 30_000, offsetMinutes: Int? = nil,
         notify: @escaping @Sendable (AlertNotice) -> Void
     ) {
+        self.lateSkipped = lateSkipped
+        self.checkInterval = checkInterval
+        self.offset = offsetMinutes ?? cap.offsetMinutes
         self.clock = clock
         self.profiles = profiles
         self.store = store
@@ -52,8 +65,6 @@ public struct AlertsAPI: RouteGroup {
         api.get("rules/replay") { request, context in try self.replay(request, context) }
         api.get("rules/{id}") { request, context in try self.rule(request, context) }
     }
-
-    private var offset: Int { cap.offsetMinutes }
 
     private func list(_ request: Request, _ context: StaffContext) throws -> API.AlertList {
         try context.require(.viewer)
@@ -136,7 +147,13 @@ public struct AlertsAPI: RouteGroup {
 
     private func rules(_ request: Request, _ context: StaffContext) throws -> API.RuleList {
         try context.require(.viewer)
-        return API.RuleList(rules: catalog.rules.map(API.Rule.init))
+        let skipped = lateSkipped?()
+        return API.RuleList(
+            rules: catalog.rules.map { rule in
+                var shown = API.Rule(rule)
+                shown.lateSkipped = skipped.map { $0[rule.id] ?? 0 }
+                return shown
+            })
     }
 
     private func rule(_ request: Request, _ context: StaffContext) throws -> API.RuleDetail {
@@ -144,7 +161,9 @@ public struct AlertsAPI: RouteGroup {
         let id = try context.parameters.require("id")
         guard let rule = catalog.rule(id: id) else { throw APIError(.notFound, "no rule \(id)") }
         let states = try store.ruleStates().filter { $0.rule == id }.sorted { $0.device < $1.device }
-        return API.RuleDetail(rule: API.Rule(rule), states: states.map { API.RuleState($0, offsetMinutes: offset) })
+        var shown = API.Rule(rule)
+        shown.lateSkipped = lateSkipped.map { $0()[rule.id] ?? 0 }
+        return API.RuleDetail(rule: shown, states: states.map { API.RuleState($0, offsetMinutes: offset) })
     }
 
     private func replay(_ request: Request, _ context: StaffContext) throws -> API.LevelChangeList {
@@ -169,7 +188,8 @@ public struct AlertsAPI: RouteGroup {
             let profiles = profiles()
             changes = try RuleReplay.run(
                 rules: catalog.rules, store: store, device: device, from: from, to: to,
-                expectedInterval: { device in profiles[device.profile].map { Int64($0.expectedInterval) * 1000 } })
+                expectedInterval: { device in profiles[device.profile].map { Int64($0.expectedInterval) * 1000 } },
+                checkInterval: checkInterval, now: now)
         } catch let error as StoreError where error.code == .notFound {
             throw APIError(.notFound, error.message)
         }

@@ -33,6 +33,7 @@ public enum ShennongHTTPServer {
         routes: [any RouteGroup] = [],
         rateLimit: PublicRateLimit = PublicRateLimit(),
         replayRejects: (@Sendable (RejectReplayRequest) throws -> RejectReplayCounts)? = nil,
+        offsetMinutes: Int = 480,
         logger: Logger,
         onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
@@ -71,7 +72,7 @@ public enum ShennongHTTPServer {
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                 body: .init(byteBuffer: ByteBuffer(bytes: text)))
         }
-        StaffAPI(store: store, profiles: profiles, replayRejects: replayRejects).register(on: router)
+        StaffAPI(store: store, profiles: profiles, replayRejects: replayRejects, offsetMinutes: offsetMinutes).register(on: router)
         for group in routes { group.register(on: router) }
         return Application(
             router: router,

@@ -12,6 +12,8 @@ struct StaffAPI {
     var replayRejects: (@Sendable (RejectReplayRequest) throws -> RejectReplayCounts)? = nil
     /// Creation times of devices, "now" of time expressions.
     var clock: WallClock = .system
+    /// Local time of the answers' `time` fields (+08:00: 480).
+    var offsetMinutes = 480
 
     func register(on router: Router<StaffContext>) {
         let api = router.group("api/v1").add(middleware: BearerAuthMiddleware(store: store))
@@ -29,7 +31,7 @@ struct StaffAPI {
         try context.require(.viewer)
         let query = request.uri.queryParameters
         let records = try store.deviceRecords(site: query["site"].map(String.init), domain: try domain(query["domain"]))
-        return API.DeviceList(devices: records.map(API.Device.init))
+        return API.DeviceList(devices: records.map { API.Device($0, offsetMinutes: offsetMinutes) })
     }
 
     private func showDevice(_ request: Request, _ context: StaffContext) throws -> API.Device {
@@ -38,7 +40,7 @@ struct StaffAPI {
         guard let record = try store.deviceRecords(id: id).first else {
             throw APIError(.notFound, "no device \(id)")
         }
-        return API.Device(record)
+        return API.Device(record, offsetMinutes: offsetMinutes)
     }
 
     /// A CSV of devices (DeviceCSV), registered or updated all together or not at all.
@@ -90,7 +92,7 @@ struct StaffAPI {
         guard let record = try store.deviceRecords(id: device.id).first else {
             throw APIError(.internalServerError, "device \(device.id) was added but cannot be read back")
         }
-        return EditedResponse(status: .created, response: API.Device(record))
+        return EditedResponse(status: .created, response: API.Device(record, offsetMinutes: offsetMinutes))
     }
 
     private func latest(_ request: Request, _ context: StaffContext) throws -> API.LatestList {
@@ -99,7 +101,7 @@ struct StaffAPI {
         let values = try store.latest(
             device: query["device"].map(String.init), site: query["site"].map(String.init),
             domain: try domain(query["domain"]))
-        return API.LatestList(latest: values.map(API.Latest.init))
+        return API.LatestList(latest: values.map { API.Latest($0, offsetMinutes: offsetMinutes) })
     }
 
     /// Raw readings, or aggregates with `every`: the two answers of `GET /api/v1/readings`.
@@ -134,11 +136,11 @@ struct StaffAPI {
                 throw APIError(.badRequest, "every must be a span like 1m, 1h or 1d")
             }
             let points = try store.aggregates(device: device, metric: metric, from: from, to: to, every: span)
-            return .aggregated(API.AggregateList(device: device, every: String(every), aggregates: points.map(API.Aggregate.init)))
+            return .aggregated(API.AggregateList(device: device, every: String(every), aggregates: points.map { API.Aggregate($0, offsetMinutes: offsetMinutes) }))
         }
         let limit = min(Int(query["limit"] ?? "") ?? 100_000, 1_000_000)
         let readings = try store.readings(device: device, metric: metric, from: from, to: to, limit: limit)
-        return .raw(API.ReadingList(device: device, readings: readings.map(API.Reading.init)))
+        return .raw(API.ReadingList(device: device, readings: readings.map { API.Reading($0, offsetMinutes: offsetMinutes) }))
     }
 
     private func rejects(_ request: Request, _ context: StaffContext) throws -> API.RejectList {
@@ -148,7 +150,7 @@ struct StaffAPI {
         let since = try time(query["since"], default: 0, now: now, name: "since")
         let limit = min(Int(query["limit"] ?? "") ?? 1000, 100_000)
         let rejects = try store.rejects(since: since, limit: limit)
-        return API.RejectList(rejects: rejects.map(API.Reject.init))
+        return API.RejectList(rejects: rejects.map { API.Reject($0, offsetMinutes: offsetMinutes) })
     }
 
     /// Decodes the selected rejects again on a thread of its own (it blocks on commits and may

@@ -13,6 +13,10 @@ public struct EvaluationOutput: Sendable {
     /// was last heard before, and the devices this evaluation made known.
     var heardBefore: [String: Int64?] = [:]
     var added: [String] = []
+    /// Late data: per rule, the readings of this burst older than the rule's watermark on
+    /// their series and not stored before (not a redelivery), which the rule did not evaluate
+    /// (it evaluates each series forward only).
+    public var lateSkipped: [String: Int] = [:]
 
     public init() {}
 
@@ -38,9 +42,13 @@ public struct EngineOptions: Sendable {
 /// Rules are indexed by metric; per (rule, device) a ``RuleRuntime`` keeps the windows and
 /// level timers. Every reading is evaluated at its own timestamp, in timestamp order per
 /// device; a reading at or before the (rule, device, metric) watermark is skipped, so a
-/// redelivered burst is not evaluated twice. Persisted state is loaded once (``init``);
-/// windows are rebuilt from stored readings on a runtime's first touch, through the
-/// `history` function, with one call per evaluation. No other I/O.
+/// redelivered burst is not evaluated twice. A reading older than the watermark that was not
+/// stored before (late data: a backfill behind newer readings, a replayed reject) is skipped
+/// too, and counted per rule (``EvaluationOutput/lateSkipped``): rules evaluate a series
+/// forward only. Persisted state is loaded once (``init``); windows are rebuilt from stored
+/// readings on a runtime's first touch, through the `history` function, with one call per
+/// evaluation, and one more only when readings are behind a watermark (which of them were
+/// stored before). No other I/O.
 ///
 /// Not thread-safe: callers serialise access (the server holds it behind a lock).
 public final class AlertEngine {
@@ -65,11 +73,22 @@ public final class AlertEngine {
     }
 
     /// The runtimes of one device, by input metric.
+    ///
+    /// A rule on readings gets its runtime when the device first reports one of the rule's
+    /// inputs (``entries(_:metric:)``), not when the slot is made: a device selected by many
+    /// rules reports the metrics of few (a pond sensor and the rainfall, soil and air rules
+    /// that select every device), and a runtime with its persisted state costs about a
+    /// kilobyte and a half. Silence rules get theirs at once.
     final class DeviceSlot {
         let device: Device
         var byMetric: [String: [(runtime: RuleRuntime, input: Int)]] = [:]
         var silence: [RuleRuntime] = []
         var all: [RuleRuntime] = []
+        /// Rules that apply, without a runtime yet, by input metric (places in the engine's
+        /// rules: runtimes of a metric are kept in that order, the order evaluations and level
+        /// changes come out in).
+        var waiting: [String: [Int]] = [:]
+        var order: [ObjectIdentifier: Int] = [:]
 
         init(device: Device) { self.device = device }
     }
@@ -122,20 +141,56 @@ public final class AlertEngine {
         guard let device = devices[id] ?? lookup(id) else { return nil }
         devices[id] = device
         let slot = DeviceSlot(device: device)
-        for rule in rules where rule.applies(to: device) {
-            let key = Key(rule: rule.id, device: id)
-            let runtime = RuleRuntime(rule: rule, device: device, persisted: unwritten[key] ?? persisted[key])
-            runtime.expectedInterval = expectedInterval(device) ?? options.defaultInterval
-            slot.all.append(runtime)
+        for (index, rule) in rules.enumerated() where rule.applies(to: device) {
             if case .silence(let interval, _) = rule.condition {
+                let runtime = makeRuntime(index, slot)
                 runtime.interval = interval ?? expectedInterval(device) ?? options.defaultInterval
                 runtime.lastHeard = lastHeard[id] ?? device.createdAt
                 slot.silence.append(runtime)
+                for (i, metric) in runtime.inputs.enumerated() { slot.byMetric[metric, default: []].append((runtime, i)) }
+            } else {
+                for metric in rule.inputs { slot.waiting[metric, default: []].append(index) }
             }
-            for (i, metric) in runtime.inputs.enumerated() { slot.byMetric[metric, default: []].append((runtime, i)) }
         }
         slots[id] = slot
         return slot
+    }
+
+    private func makeRuntime(_ index: Int, _ slot: DeviceSlot) -> RuleRuntime {
+        let rule = rules[index]
+        let key = Key(rule: rule.id, device: slot.device.id)
+        let runtime = RuleRuntime(rule: rule, device: slot.device, persisted: unwritten[key] ?? persisted[key])
+        runtime.expectedInterval = expectedInterval(slot.device) ?? options.defaultInterval
+        slot.order[ObjectIdentifier(runtime)] = index
+        slot.all.append(runtime)
+        return runtime
+    }
+
+    /// The runtimes reading `metric` on the slot's device, made on first use.
+    private func entries(_ slot: DeviceSlot, metric: String) -> [(runtime: RuleRuntime, input: Int)]? {
+        if let waiting = slot.waiting.removeValue(forKey: metric) {
+            var touched: Set<String> = []
+            for index in waiting {
+                let runtime = makeRuntime(index, slot)
+                for (i, input) in runtime.inputs.enumerated() {
+                    slot.byMetric[input, default: []].append((runtime, i))
+                    touched.insert(input)
+                    if input != metric { slot.waiting[input]?.removeAll { $0 == index } }
+                }
+            }
+            let order = slot.order
+            for input in touched {
+                slot.byMetric[input]!.sort { order[ObjectIdentifier($0.runtime)]! < order[ObjectIdentifier($1.runtime)]! }
+            }
+            slot.all.sort { order[ObjectIdentifier($0)]! < order[ObjectIdentifier($1)]! }
+        }
+        return slot.byMetric[metric]
+    }
+
+    /// Makes the runtimes the metrics of `readings` need (before windows are rebuilt).
+    private func prepareRuntimes(_ slot: DeviceSlot, _ readings: [Reading], _ indices: [Int]) {
+        guard !slot.waiting.isEmpty else { return }
+        for i in indices where slot.waiting[readings[i].metric] != nil { _ = entries(slot, metric: readings[i].metric) }
     }
 
     /// Evaluates one burst (perhaps not yet committed: see ``discard(_:)``).
@@ -185,12 +240,13 @@ public final class AlertEngine {
                 indices.sort { readings[$0].timestamp < readings[$1].timestamp }
             }
             work.append((slot, indices))
+            prepareRuntimes(slot, readings, indices)
             // Windows to rebuild exist only while some runtime of the device is not ready.
             guard slot.all.contains(where: { !$0.ready }) else { continue }
             var first: [ObjectIdentifier: Int64] = [:]
             for i in indices {
                 let r = readings[i]
-                guard let entries = slot.byMetric[r.metric] else { continue }
+                guard let entries = entries(slot, metric: r.metric) else { continue }
                 for (runtime, input) in entries where !runtime.ready && r.timestamp > runtime.state.w[input] {
                     let key = ObjectIdentifier(runtime)
                     first[key] = min(first[key] ?? r.timestamp, r.timestamp)
@@ -218,12 +274,20 @@ public final class AlertEngine {
                 runtime.ready = true
             }
         }
+        // Readings behind a watermark, by series: (reading index, rule) pairs.
+        var behind: [HistoryRequest: [(index: Int, rule: String)]] = [:]
         for (slot, indices) in work {
             output.devices.insert(slot.device.id)
             for i in indices {
                 let r = readings[i]
-                guard let entries = slot.byMetric[r.metric] else { continue }
-                for (runtime, input) in entries where r.timestamp > runtime.state.w[input] {
+                guard let entries = entries(slot, metric: r.metric) else { continue }
+                for (runtime, input) in entries {
+                    guard r.timestamp > runtime.state.w[input] else {
+                        if r.timestamp < runtime.state.w[input] {
+                            behind[HistoryRequest(device: r.device, metric: r.metric, from: 0, to: 0), default: []].append((i, runtime.rule.id))
+                        }
+                        continue
+                    }
                     if !runtime.ready { runtime.ready = true }
                     touched.append(runtime)
                     if let change = runtime.evaluate(r, input: input) {
@@ -232,6 +296,7 @@ public final class AlertEngine {
                 }
             }
         }
+        if !behind.isEmpty { output.lateSkipped = lateSkipped(behind, readings, history: history) }
         if !silenceRules.isEmpty {
             for (id, at) in seen {
                 output.heardBefore.updateValue(lastHeard[id], forKey: id)
@@ -292,6 +357,34 @@ public final class AlertEngine {
             unwritten[Key(rule: record.rule, device: record.device)] = record
             output.devices.insert(runtime.device.id)
         }
+    }
+
+    /// Per rule, how many of the readings `behind` its watermark were not stored before this
+    /// burst (late data, not a redelivery). The stored readings of each series over the span
+    /// of its readings behind come from `history`, in one call; if that fails every reading
+    /// behind counts (none of them was evaluated either way).
+    private func lateSkipped(
+        _ behind: [HistoryRequest: [(index: Int, rule: String)]], _ readings: [Reading],
+        history: ([HistoryRequest]) throws -> [[Reading]]
+    ) -> [String: Int] {
+        let series = Array(behind.keys)
+        let requests = series.map { key in
+            let times = behind[key]!.map { readings[$0.index].timestamp }
+            return HistoryRequest(device: key.device, metric: key.metric, from: times.min()!, to: times.max()! + 1)
+        }
+        let stored = (try? history(requests)).map { $0.map { Set($0.map(\.timestamp)) } }
+        var counts: [String: Int] = [:]
+        var seen = Set<[String]>()
+        for (k, key) in series.enumerated() {
+            for (index, rule) in behind[key]! {
+                let ts = readings[index].timestamp
+                if let stored, k < stored.count, stored[k].contains(ts) { continue }
+                // A reading sent twice in one burst is one reading.
+                guard seen.insert([rule, key.device, key.metric, String(ts)]).inserted else { continue }
+                counts[rule, default: 0] += 1
+            }
+        }
+        return counts
     }
 
     private func isLate(_ ts: Int64, now: Int64) -> Bool {

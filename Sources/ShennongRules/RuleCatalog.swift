@@ -25,33 +25,3 @@ public final class RuleCatalog: Sendable {
         state.withLock { $0 = (rules, errors, now) }
     }
 }
-
-/// `shennong rules replay`: the rules run over a device's stored history, writing nothing.
-public enum RuleReplay {
-    /// The level changes the rules would have made for `device` over `[from, to)`, in order.
-    /// Windows start from the readings stored before `from`; silence is not replayed.
-    /// - Parameter expectedInterval: the device's reporting interval (ms), from its profile, as
-    ///   the server's engine has it (a duration's default max gap is three of them).
-    public static func run(
-        rules: [Rule], store: any AlertStore & DeviceRegistry & ReadingQueries, device id: String, from: Int64, to: Int64,
-        limit: Int = 1_000_000, expectedInterval: @escaping (Device) -> Int64? = { _ in nil }
-    ) throws -> [AlertLevelChange] {
-        guard let device = try store.device(id: id) else { throw StoreError(.notFound, "no device \(id)") }
-        let engine = AlertEngine(rules: rules, options: EngineOptions(lateAfter: nil), expectedInterval: expectedInterval)
-        engine.setDevices([(device, nil)])
-        let readings = try store.readings(device: id, from: from, to: to, limit: limit).sorted {
-            ($0.timestamp, $0.metric) < ($1.timestamp, $1.metric)
-        }
-        var changes: [AlertLevelChange] = []
-        var start = 0
-        // Chunks of one timestamp's worth at least, so windows rebuild once, before `from`.
-        while start < readings.count {
-            let end = min(readings.count, start + 5000)
-            let out = try engine.evaluate(readings: Array(readings[start..<end]), now: readings[end - 1].timestamp, history: { try store.history($0) })
-            engine.committed(out)
-            changes += out.changes
-            start = end
-        }
-        return changes
-    }
-}

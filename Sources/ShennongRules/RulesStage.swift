@@ -43,6 +43,8 @@ public final class RulesStage: IngestObserver, Sendable {
         var evaluations: UInt64 = 0
         /// When the device registry was last loaded (epoch ms).
         var devicesLoadedAt: Int64
+        /// Late readings each rule skipped since the start (``EvaluationOutput/lateSkipped``).
+        var lateSkipped: [String: Int] = [:]
     }
 
     /// Loads the persisted rule states and the devices.
@@ -78,7 +80,7 @@ public final class RulesStage: IngestObserver, Sendable {
                 // Windows rebuilt from stored readings must hold the burst before this one.
                 let wait = DispatchTime.now().uptimeNanoseconds
                 previousStored()
-                waited = DispatchTime.now().uptimeNanoseconds - wait
+                waited += DispatchTime.now().uptimeNanoseconds - wait
                 return try store.history(requests)
             }
             defer {
@@ -123,7 +125,9 @@ public final class RulesStage: IngestObserver, Sendable {
         state.withLock { state in
             if !output.isEmpty { state.engine.committed(output) }
             state.pending.removeAll { $0.id == id }
+            for (rule, count) in output.lateSkipped { state.lateSkipped[rule, default: 0] += count }
         }
+        if !output.lateSkipped.isEmpty { recordLateSkipped(output.lateSkipped) }
         guard !output.isEmpty else { return }
         metrics.stateWrites.increment(by: output.states.count)
         record(notices)
@@ -172,6 +176,22 @@ public final class RulesStage: IngestObserver, Sendable {
     /// (or only `device`): see ``AlertEngine/indexStatuses(device:)``.
     public func indexStatuses(device: String? = nil) -> [IndexStatus] {
         state.withLock { $0.engine.indexStatuses(device: device) }
+    }
+
+    /// Per rule, the late readings it skipped since the server started: readings older than
+    /// the rule's watermark on their series, stored but never evaluated by it (also counted in
+    /// `shennong_rules_late_skipped_total{rule}`). `rules list` shows them.
+    public func lateSkipped() -> [String: Int] {
+        state.withLock { $0.lateSkipped }
+    }
+
+    private func recordLateSkipped(_ counts: [String: Int]) {
+        for (rule, count) in counts.sorted(by: { $0.key < $1.key }) {
+            Counter(label: "shennong_rules_late_skipped_total", dimensions: [("rule", rule)]).increment(by: count)
+        }
+        logger.notice(
+            "late readings behind a rule's watermark were stored but not evaluated by it",
+            metadata: ["skipped": "\(counts.values.reduce(0, +))", "rules": "\(counts.keys.sorted().joined(separator: ","))"])
     }
 
     /// New rules (SIGHUP): evaluation continues from the persisted states.

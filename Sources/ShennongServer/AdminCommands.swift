@@ -6,7 +6,9 @@ import ShennongStore
 
 /// The admin verbs that act on the database file directly (`tokens create`, `db migrate`,
 /// `db stats`, `db retention`, `db compact`, `db backup`). Each returns rows (JSON objects,
-/// keys sorted) for the CLI's table, CSV or JSON output.
+/// keys sorted) for the CLI's table, CSV or JSON output; what people read in them is in
+/// `language` (``AdminStrings``), times in local time (`offsetMinutes`, the configuration's
+/// `local_time`).
 public enum AdminCommands {
     /// Notices (an upgrade moving readings, a kept bucket width) go to stderr, never into
     /// the listing on stdout.
@@ -48,8 +50,10 @@ public enum AdminCommands {
     ///
     /// `ratio` is 16 bytes (a bare timestamp and double) over the bytes a reading takes.
     public static func stats(
-        databasePath: String, storage: ServerConfig.Storage = .init(), buckets: Bool = true
+        databasePath: String, storage: ServerConfig.Storage = .init(), buckets: Bool = true, language: Language = .zh,
+        offsetMinutes: Int = 480
     ) throws -> [JSONValue] {
+        let words = AdminStrings.of(language)
         let store = try open(databasePath, storage)
         defer { try? store.close() }
         let s = try store.stats()
@@ -57,12 +61,13 @@ public enum AdminCommands {
             item("devices", .int(s.devices)), item("series", .int(s.series)), item("readings", .int(s.readings)),
             item("readings_raw", .int(s.rawReadings)), item("readings_compacted", .int(s.compactedReadings)),
             item("buckets", .int(s.buckets)), item("rejects", .int(s.rejects)), item("file_bytes", .int(s.fileBytes)),
+            item("free_bytes", .int(s.freeBytes)),
         ]
         guard buckets else { return rows }
         for b in try store.bucketStats(now: nil) {
             rows.append(
                 row([
-                    ("item", .string("bucket \(Timestamp.format(b.start))")), ("value", .int(b.readings)),
+                    ("item", .string(words.bucket(LocalTime.precise(b.start, offsetMinutes: offsetMinutes)))), ("value", .int(b.readings)),
                     ("state", .string(b.state.rawValue)), ("raw", .int(b.rawReadings)),
                     ("compacted", .int(b.compactedReadings)), ("bytes", b.readingBytes.map(JSONValue.int)),
                     ("bytes_per_reading", b.bytesPerReading.map(round2)), ("ratio", b.compressionRatio.map(round2)),
@@ -73,8 +78,8 @@ public enum AdminCommands {
             let perReading = t.bytes.flatMap { s.readings > 0 ? round2(Double($0) / Double(s.readings)) : nil }
             rows.append(
                 row([
-                    ("item", .string("rollup \(t.tier.rawValue)")), ("value", .int(t.liveCells + t.packedCells)),
-                    ("state", .string("\(t.liveCells) live, \(t.packedCells) packed")),
+                    ("item", .string(words.rollup(t.tier.rawValue))), ("value", .int(t.liveCells + t.packedCells)),
+                    ("state", .string(words.cells(t.liveCells, t.packedCells))),
                     ("bytes", t.bytes.map(JSONValue.int)), ("bytes_per_reading", perReading),
                 ]))
         }
@@ -86,19 +91,21 @@ public enum AdminCommands {
 
     /// Applies (or with `dryRun` lists) retention; one row per bucket and tier dropped.
     public static func retention(
-        databasePath: String, storage: ServerConfig.Storage = .init(), dryRun: Bool, now: Int64? = nil
+        databasePath: String, storage: ServerConfig.Storage = .init(), dryRun: Bool, now: Int64? = nil,
+        language: Language = .zh, offsetMinutes: Int = 480
     ) throws -> [JSONValue] {
+        let words = AdminStrings.of(language)
         let store = try open(databasePath, storage)
         defer { try? store.close() }
         let report = try store.retention(now: now, dryRun: dryRun)
         return report.items.map { item in
             row([
                 ("tier", .string(item.tier.rawValue)),
-                ("bucket", .string(item.bucketStart.map(Timestamp.format) ?? "live rows")),
-                ("until", .string(Timestamp.format(item.until))),
+                ("bucket", .string(item.bucketStart.map { LocalTime.precise($0, offsetMinutes: offsetMinutes) } ?? words.liveRows)),
+                ("until", .string(LocalTime.precise(item.until, offsetMinutes: offsetMinutes))),
                 ("tables", .string(item.tables.joined(separator: " "))),
                 ("rows", .int(item.rows)),
-                ("action", .string(dryRun ? "would drop" : "dropped")),
+                ("action", .string(dryRun ? words.wouldDrop : words.dropped)),
             ])
         }
     }

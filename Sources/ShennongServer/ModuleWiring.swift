@@ -2,6 +2,7 @@ import ServiceLifecycle
 import ShennongAlerts
 import ShennongCore
 import ShennongHTTP
+import ShennongRules
 import ShennongStore
 
 /// What a module (warnings, traceability) adds to `shennong serve`: services for the
@@ -16,6 +17,9 @@ public struct ModuleWiring: Sendable {
     /// The name of a rule in force, by id (the rules module's catalog, reloads included),
     /// for pages that show warnings to consumers.
     public var ruleName: (@Sendable (String) -> String?)?
+    /// The derived indices' latest values (fire danger at every level) the rules keep, for
+    /// the staff dashboard.
+    public var indexStatuses: (@Sendable () -> [IndexStatus])?
 
     public init() {}
 }

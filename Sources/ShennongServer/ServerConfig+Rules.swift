@@ -82,6 +82,8 @@ extension ServerConfig {
             public var areaCode = "440000"
             public var orgCode = "001"
             public var offsetMinutes = 480
+            /// Whether `offset` was written (else CAP follows the top-level `local_time`).
+            var offsetGiven = false
             public init() {}
 
             public var options: CAPOptions {
@@ -182,6 +184,7 @@ extension ServerConfig.Rules.CAP {
                 throw DecodingError.dataCorruptedError(forKey: .offset, in: c, debugDescription: "must look like +08:00")
             }
             offsetMinutes = minutes
+            offsetGiven = true
         }
     }
 }

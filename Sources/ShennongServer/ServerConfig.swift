@@ -29,6 +29,10 @@ public struct ServerConfig: Sendable, Decodable {
     public var dashboard = Dashboard()
     /// On SIGTERM/SIGINT, how long the drain may take before the services are cancelled.
     public var shutdownTimeoutSeconds = 30
+    /// `local_time: "+08:00"`: the offset of every time shown to people (the API's `time`
+    /// fields, the dashboard, CLI tables, `db` listings), in minutes east of UTC; Beijing by
+    /// default. CAP messages use it too unless `rules.cap.offset` says otherwise.
+    public var localOffsetMinutes = 480
 
     public init() {}
 
@@ -213,6 +217,7 @@ extension ServerConfig {
         case mqtt, ingest, database, storage, http, simulator, rules, trace, dashboard, commands
         case profilesDir = "profiles_dir"
         case shutdownTimeoutSeconds = "shutdown_timeout_seconds"
+        case localTime = "local_time"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -233,6 +238,13 @@ extension ServerConfig {
             throw DecodingError.dataCorruptedError(
                 forKey: .shutdownTimeoutSeconds, in: c, debugDescription: "must be a positive number of seconds")
         }
+        if let text = try c.decodeIfPresent(String.self, forKey: .localTime) {
+            guard let minutes = LocalTime.offsetMinutes(text) else {
+                throw DecodingError.dataCorruptedError(forKey: .localTime, in: c, debugDescription: "must be an offset like +08:00, not \(text)")
+            }
+            localOffsetMinutes = minutes
+        }
+        if !rules.cap.offsetGiven { rules.cap.offsetMinutes = localOffsetMinutes }
     }
 }
 

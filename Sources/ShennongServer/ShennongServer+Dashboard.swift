@@ -2,6 +2,7 @@ import Logging
 import ShennongAlerts
 import ShennongCore
 import ShennongHTTP
+import ShennongRules
 import ShennongStore
 
 extension ShennongServer {
@@ -9,7 +10,8 @@ extension ShennongServer {
     /// login-code route. Sessions live in this process's memory.
     static func makeDashboard(
         config: ServerConfig, store: any ServerStore, profiles: [String: DeviceProfile],
-        notify: @escaping @Sendable (AlertNotice) -> Void, logger: Logger
+        notify: @escaping @Sendable (AlertNotice) -> Void, indexStatuses: (@Sendable () -> [IndexStatus])? = nil,
+        logger: Logger
     ) throws -> ModuleWiring {
         var wiring = ModuleWiring()
         guard config.dashboard.enabled else { return wiring }
@@ -18,8 +20,8 @@ extension ShennongServer {
             DashboardPages(
                 store: store, sessions: DashboardSessions(sessionLifetime: config.dashboard.sessionLifetime),
                 templates: templates, profiles: { profiles }, notify: notify,
-                offsetMinutes: config.rules.cap.options.offsetMinutes, secureCookie: config.dashboard.secureCookie,
-                logger: logger)
+                offsetMinutes: config.localOffsetMinutes, secureCookie: config.dashboard.secureCookie,
+                indexStatuses: indexStatuses ?? { [] }, logger: logger)
         ]
         return wiring
     }

@@ -26,7 +26,11 @@ extension ShennongServer {
             OpenAlertsGauge.update(store: store, logger: logger)
             let notify: @Sendable (AlertNotice) -> Void = { _ in OpenAlertsGauge.update(store: store, logger: logger) }
             wiring.alertNotify = notify
-            wiring.routes = [AlertsAPI(store: store, catalog: RuleCatalog(rules: []), cap: settings.cap.options, notify: notify)]
+            wiring.routes = [
+                AlertsAPI(
+                    store: store, catalog: RuleCatalog(rules: []), cap: settings.cap.options,
+                    offsetMinutes: config.localOffsetMinutes, notify: notify)
+            ]
             return wiring
         }
         var isDirectory: ObjCBool = false
@@ -54,10 +58,12 @@ extension ShennongServer {
         wiring.services = module.services.map { .init(service: $0) }
         wiring.alertNotify = module.notify
         wiring.ruleName = { [catalog = module.catalog] id in catalog.rule(id: id)?.name }
+        wiring.indexStatuses = { [stage = module.stage] in stage.indexStatuses() }
         wiring.routes = [
             AlertsAPI(
                 store: store, catalog: module.catalog, cap: settings.cap.options, profiles: { profiles },
-                notify: module.notify)
+                lateSkipped: { [stage = module.stage] in stage.lateSkipped() }, checkInterval: settings.checkInterval,
+                offsetMinutes: config.localOffsetMinutes, notify: module.notify)
         ]
         return wiring
     }

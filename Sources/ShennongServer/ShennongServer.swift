@@ -55,7 +55,8 @@ public enum ShennongServer {
             center.setNotify { notices in notices.forEach(notify) }
         }
         let dashboard = try makeDashboard(
-            config: config, store: store, profiles: profiles, notify: rules.alertNotify ?? { _ in }, logger: logger)
+            config: config, store: store, profiles: profiles, notify: rules.alertNotify ?? { _ in },
+            indexStatuses: rules.indexStatuses, logger: logger)
         // The dashboard's device controls, in the dashboard's session (DashboardControls.swift).
         let controls: [any RouteGroup] = commands.center.flatMap { center in
             dashboard.routes.lazy.compactMap { $0 as? DashboardPages }.first.map {
@@ -86,6 +87,7 @@ public enum ShennongServer {
             // Through the ingest pipeline itself, in turn with the ingest thread's bursts (see
             // IngestPipeline.replayRejects): the rules see the replayed readings as a late burst.
             replayRejects: { request in try pipeline.replayRejects(request, from: store) },
+            offsetMinutes: config.localOffsetMinutes,
             logger: logger,
             onRunning: { bound in
                 logger.info("HTTP listening", metadata: ["address": "\(config.http.host):\(bound)"])

@@ -83,7 +83,7 @@ struct Alerts: AsyncParsableCommand {
         @OptionGroup var staff: StaffOptions
 
         func validate() throws {
-            guard cap else { throw ValidationError("give --cap (CAP 1.2 XML is the export format)") }
+            guard cap else { throw ValidationError(CLIStrings.current.capRequired) }
         }
 
         func run() async throws {

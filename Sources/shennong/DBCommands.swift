@@ -29,7 +29,8 @@ struct DB: AsyncParsableCommand {
 
         func run() async throws {
             let rows = try AdminCommands.stats(
-                databasePath: try database.path(), storage: try database.storage(), buckets: !summary)
+                databasePath: try database.path(), storage: try database.storage(), buckets: !summary,
+                language: CLIStrings.language, offsetMinutes: try database.serverConfig().localOffsetMinutes)
             print(format.render(rows, columns: summary ? ["item", "value"] : AdminCommands.statsColumns), terminator: "")
         }
     }
@@ -43,7 +44,8 @@ struct DB: AsyncParsableCommand {
 
         func run() async throws {
             let rows = try AdminCommands.retention(
-                databasePath: try database.path(), storage: try database.storage(), dryRun: dryRun)
+                databasePath: try database.path(), storage: try database.storage(), dryRun: dryRun,
+                language: CLIStrings.language, offsetMinutes: try database.serverConfig().localOffsetMinutes)
             print(format.render(rows, columns: AdminCommands.retentionColumns), terminator: "")
         }
     }
@@ -94,6 +96,11 @@ extension DB {
 extension DatabaseOptions {
     /// The `storage:` settings of the configuration file (defaults when there is none).
     func storage() throws -> ServerConfig.Storage {
-        try ServerConfig.load(path: config, requireFile: false).storage
+        try serverConfig().storage
+    }
+
+    /// The configuration file (defaults when there is none).
+    func serverConfig() throws -> ServerConfig {
+        try ServerConfig.load(path: config, requireFile: false)
     }
 }

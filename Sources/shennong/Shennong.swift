@@ -13,10 +13,40 @@ struct Shennong: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "shennong",
         abstract: "Shennong (神农): MQTT sensor ingest, early warnings and produce traceability for Guangdong's farms, ponds and villages.",
+        discussion:
+            "Messages and table headers are in Chinese (zh-CN); `--lang en` (before or after any verb) or SHENNONG_LANG=en "
+            + "gives English. CSV headers and JSON keys are the API's names in every language. Times are local time (the "
+            + "configuration's local_time, Beijing by default).",
         subcommands: [
             Serve.self, Simulate.self, Devices.self, Readings.self, Alerts.self, Rules.self, Trace.self, Tokens.self,
             DashboardCommand.self, DB.self,
         ])
+
+    /// Chooses the language (`--lang`, else SHENNONG_LANG, else Chinese) before the command
+    /// line is parsed, and runs the command with it as the CLI's language; then as
+    /// swift-argument-parser's own `main` does.
+    static func main() async {
+        let language: Language
+        let arguments: [String]
+        do {
+            (language, arguments) = try CLIStrings.choose(
+                arguments: Array(CommandLine.arguments.dropFirst()), environment: ProcessInfo.processInfo.environment)
+        } catch {
+            exit(withError: ValidationError("\(error)"))
+        }
+        await CLIStrings.$language.withValue(language) {
+            do {
+                var command = try parseAsRoot(arguments)
+                if var asyncCommand = command as? AsyncParsableCommand {
+                    try await asyncCommand.run()
+                } else {
+                    try command.run()
+                }
+            } catch {
+                exit(withError: error)
+            }
+        }
+    }
 }
 
 /// Options of every staff command that talks to a running server.
@@ -110,12 +140,13 @@ struct Serve: AsyncParsableCommand {
     func run() async throws {
         if check {
             let report = ServeCheck.run(configPath: config, requireFile: config != "Config/shennong.yaml")
-            for error in report.errors { print("error: \(error)") }
+            let words = CLIStrings.current
+            for error in report.errors { print(words.checkError("\(error)")) }
             if report.isValid {
-                print("ok: " + report.checked.joined(separator: "; "))
+                print(words.checkOK(report.checked.joined(separator: "; ")))
                 return
             }
-            print("\(report.errors.count) error\(report.errors.count == 1 ? "" : "s") found")
+            print(words.errorsFound(report.errors.count))
             throw ExitCode(1)
         }
         bootstrapLogging(level: logLevel, format: logFormat)

@@ -31,16 +31,19 @@ struct DashboardIntegrationTests {
         try await server.start()
         // The crash first: its readings end now, and the rules only evaluate a series forward
         // (readings older than one already evaluated are not evaluated again).
-        let crash = try ShennongBinary.run(["simulate", "--scenario", "do-crash", "--rate", "400", "--port", "\(broker.port)", "--seed", "7"])
+        let port = broker.port
+        let crash = try await offloaded {
+            try ShennongBinary.run(["simulate", "--scenario", "do-crash", "--rate", "400", "--port", "\(port)", "--seed", "7"])
+        }
         #expect(crash.status == 0, "\(crash.output)")
         let red = await eventually(timeout: 30) {
             let list = (try? await server.get("/api/v1/alerts?device=sim-pond-001&rule=pond-do-low").json["alerts"]) as? [[String: Any]]
             return list?.first?["level"] as? String == "red"
         }
         #expect(red, "no red pond warning:\n\(server.log().suffix(2000))")
-        let steady = try ShennongBinary.run([
-            "simulate", "--devices", "10", "--rate", "400", "--count", "30", "--port", "\(broker.port)", "--seed", "3",
-        ])
+        let steady = try await offloaded {
+            try ShennongBinary.run(["simulate", "--devices", "10", "--rate", "400", "--count", "30", "--port", "\(port)", "--seed", "3"])
+        }
         #expect(steady.status == 0, "\(steady.output)")
         // A device whose name is markup, with a reading from a year ago (its value is stale), and
         // a reject whose payload is markup: the pages must show both as text.
@@ -76,13 +79,23 @@ struct DashboardIntegrationTests {
     }
 
     /// Runs headless chromium with `arguments` in its own process group; kills the whole
-    /// group (renderers, GPU and zygote processes) when it is done or after `timeout`.
-    static func runChromium(_ arguments: [String], profile: String, output: String, timeout: TimeInterval = 60) throws -> Int32 {
+    /// group (renderers, GPU and zygote processes) when it is done or after `timeout`. The
+    /// browser's language (and Accept-Language) is `language`: a Chinese browser by default.
+    static func runChromium(
+        _ arguments: [String], profile: String, output: String, language: String = "zh-CN", timeout: TimeInterval = 60
+    ) async throws -> Int32 {
+        try await offloaded { try runChromiumBlocking(arguments, profile: profile, output: output, language: language, timeout: timeout) }
+    }
+
+    static func runChromiumBlocking(
+        _ arguments: [String], profile: String, output: String, language: String, timeout: TimeInterval
+    ) throws -> Int32 {
         let process = try ChildProcess(
             executable: try chromium(),
             arguments: [
                 "--headless", "--no-sandbox", "--disable-gpu", "--user-data-dir=\(profile)", "--no-first-run",
                 "--disable-dev-shm-usage", "--disable-background-networking", "--disable-component-update",
+                "--lang=\(language)", "--accept-lang=\(language)",
             ] + arguments,
             outputPath: output, environment: ["HOME": profile], ownProcessGroup: true)
         let status = process.wait(timeout: timeout)
@@ -92,7 +105,16 @@ struct DashboardIntegrationTests {
         return status
     }
 
-    @Test("headless Chromium: one-time login link, the dashboard shows the simulated devices, values and the red warning; a screenshot is kept")
+    /// The DOM chromium makes of `url` with the browser profile `profile`, its Accept-Language `language`.
+    static func dump(_ url: String, profile: String, language: String = "zh-CN", in work: URL) async throws -> String {
+        let path = work.appendingPathComponent("dom-\(UUID().uuidString).html").path
+        let status = try await runChromium(["--dump-dom", url], profile: profile, output: path, language: language)
+        let dom = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
+        #expect(status == 0, "chromium exited \(status):\n\(dom.suffix(2000))")
+        return dom
+    }
+
+    @Test("headless Chromium: one-time login link, the dashboard shows the simulated devices, values and the red warning, in Chinese and (Accept-Language: en) in English; screenshots are kept")
     func chromiumDashboard() async throws {
         let broker = try TestBroker(persistence: false)
         let server = try await Self.fedServer(broker: broker)
@@ -111,12 +133,13 @@ struct DashboardIntegrationTests {
         defer { try? FileManager.default.removeItem(at: work) }
         let profile = work.appendingPathComponent("profile").path
         let domPath = work.appendingPathComponent("dom.html").path
-        let status = try Self.runChromium(["--dump-dom", url], profile: profile, output: domPath)
+        let status = try await Self.runChromium(["--dump-dom", url], profile: profile, output: domPath)
         let dom = (try? String(contentsOfFile: domPath, encoding: .utf8)) ?? ""
         #expect(status == 0, "chromium exited \(status):\n\(dom.suffix(2000))")
 
-        // Logged in (the code redirected to /dashboard): every simulated device is on the page.
-        #expect(dom.contains("Open warnings"), "\(dom.prefix(3000))")
+        // Logged in (the code redirected to /dashboard), in Chinese: every simulated device is on the page.
+        #expect(dom.contains("<html lang=\"zh-CN\">") && dom.contains("未关闭预警"), "\(dom.prefix(3000))")
+        #expect(!dom.contains("Open warnings") && !dom.contains(">Acknowledge<"))
         for device in devices { #expect(dom.contains(device), "\(device) missing from the dashboard") }
         // Every latest value, at its metric's precision without trailing zeros, with its unit.
         for entry in latest {
@@ -142,23 +165,38 @@ struct DashboardIntegrationTests {
         let soilRow = try #require(dom.components(separatedBy: "id=\"device-sim-soil-001\"").dropFirst().first?.components(separatedBy: "</tr>").first)
         #expect(!soilRow.contains("stale") && soilRow.contains("fresh"))
         // The red warning with its actions (the admin token may act).
-        #expect(dom.contains("红色 red"))
+        #expect(dom.contains("<span class=\"badge red\">红色</span>"))
         #expect(dom.contains("pond-do-low"))
-        #expect(dom.contains("Acknowledge 确认"))
+        #expect(dom.contains(">确认</button>") && dom.contains("红色（I级 特别严重）"))
+        // The weather stations' fire danger, warning or not, with its level name.
+        #expect(dom.contains("<section id=\"indices\">") && dom.contains("森林火险指数（LY/T 1172）"), "no fire-danger rows")
+        #expect(dom.range(of: #"<span class="badge grade-[a-z]+">[一二三四五]级 [^<]+</span>"#, options: .regularExpression) != nil)
+        // Times in Beijing time.
+        #expect(dom.contains("+08:00") && dom.contains("均为本地时间"))
         // One value box per stored series.
         #expect(dom.components(separatedBy: "<a class=\"value").count - 1 == latest.count)
         // Used: the same link again is refused.
-        let again = try Self.runChromium(["--dump-dom", url], profile: work.appendingPathComponent("p2").path, output: domPath + "2")
+        let again = try await Self.runChromium(["--dump-dom", url], profile: work.appendingPathComponent("p2").path, output: domPath + "2")
         #expect(again == 0)
         let second = (try? String(contentsOfFile: domPath + "2", encoding: .utf8)) ?? ""
-        #expect(second.contains("invalid, used or expired") && !second.contains("Open warnings"))
+        #expect(second.contains("登录链接无效、已使用或已过期") && !second.contains("未关闭预警"))
+
+        // The same session in a browser that prefers English: the same page in English words.
+        let english = try await Self.dump(server.baseURL + "/dashboard", profile: profile, language: "en-US", in: work)
+        #expect(english.contains("<html lang=\"en\">") && english.contains("Open warnings"), "\(english.prefix(3000))")
+        #expect(english.contains("<span class=\"badge red\">red</span>") && english.contains(">Acknowledge</button>"))
+        #expect(english.contains("<span class=\"name\">dissolved_oxygen</span>") && english.contains("Sites and devices"))
+        #expect(english.contains("Forest-fire danger index (LY/T 1172)") && english.contains("times in local time"))
+        #expect(!english.contains("未关闭预警") && !english.contains(">确认</button>") && !english.contains("森林火险指数"))
+        for device in devices { #expect(english.contains(device), "\(device) missing from the English dashboard") }
+        #expect(english.components(separatedBy: "<a class=\"value").count - 1 == latest.count)
 
         // The screenshot, with the session cookie of the first run.
         let artifacts = ShennongBinary.repositoryRoot.appendingPathComponent(".build/test-artifacts")
         try FileManager.default.createDirectory(at: artifacts, withIntermediateDirectories: true)
         let png = artifacts.appendingPathComponent("dashboard.png").path
         try? FileManager.default.removeItem(atPath: png)
-        let shot = try Self.runChromium(
+        let shot = try await Self.runChromium(
             ["--screenshot=\(png)", "--window-size=1280,1800", "--hide-scrollbars", server.baseURL + "/dashboard"], profile: profile,
             output: work.appendingPathComponent("shot.log").path)
         #expect(shot == 0)
@@ -169,12 +207,18 @@ struct DashboardIntegrationTests {
         #expect(width == 1280 && height == 1800, "\(width)×\(height)")
         #expect(bytes.count > 50_000, "a \(bytes.count)-byte screenshot is too small to be the dashboard")
         print("dashboard screenshot: \(png) (\(bytes.count) bytes)")
+        let englishPNG = artifacts.appendingPathComponent("dashboard-en.png").path
+        try? FileManager.default.removeItem(atPath: englishPNG)
+        _ = try await Self.runChromium(
+            ["--screenshot=\(englishPNG)", "--window-size=1280,1800", "--hide-scrollbars", server.baseURL + "/dashboard"],
+            profile: profile, output: work.appendingPathComponent("shot-en.log").path, language: "en-US")
+        #expect(FileManager.default.fileExists(atPath: englishPNG))
 
         // The chart page of the pond's oxygen, also through the browser session.
         let chartPNG = artifacts.appendingPathComponent("dashboard-chart.png").path
         try? FileManager.default.removeItem(atPath: chartPNG)
         let chartDOM = work.appendingPathComponent("chart.html").path
-        _ = try Self.runChromium(
+        _ = try await Self.runChromium(
             ["--dump-dom", server.baseURL + "/dashboard/chart?device=sim-pond-001&metric=dissolved_oxygen"], profile: profile,
             output: chartDOM)
         let chart = (try? String(contentsOfFile: chartDOM, encoding: .utf8)) ?? ""
@@ -183,10 +227,14 @@ struct DashboardIntegrationTests {
             .json["readings"] as? [[String: Any]] ?? []
         let values = stored.compactMap { $0["value"] as? Double }
         #expect(values.count >= 90)
-        #expect(chart.contains("\(values.count) points"))
-        #expect(chart.contains("max \(String(format: "%.2f", values.max()!)) mg/L"))
-        #expect(chart.contains("min \(String(format: "%.2f", values.min()!)) mg/L"))
-        _ = try Self.runChromium(
+        #expect(chart.contains("\(values.count) 个点"))
+        #expect(chart.contains("最大 \(String(format: "%.2f", values.max()!)) mg/L"))
+        #expect(chart.contains("最小 \(String(format: "%.2f", values.min()!)) mg/L"))
+        let englishChart = try await Self.dump(
+            server.baseURL + "/dashboard/chart?device=sim-pond-001&metric=dissolved_oxygen", profile: profile, language: "en-US", in: work)
+        #expect(englishChart.contains("<polyline") && englishChart.contains("\(values.count) points"))
+        #expect(englishChart.contains("max \(String(format: "%.2f", values.max()!)) mg/L") && englishChart.contains("Back to the overview"))
+        _ = try await Self.runChromium(
             ["--screenshot=\(chartPNG)", "--window-size=1280,700", "--hide-scrollbars",
              server.baseURL + "/dashboard/chart?device=sim-pond-001&metric=dissolved_oxygen"],
             profile: profile, output: work.appendingPathComponent("shot2.log").path)

@@ -123,14 +123,14 @@ struct IngestIntegrationTests {
         #expect(query.status == 0, "\(query.output)")
         let rows = try #require(try JSONSerialization.jsonObject(with: Data(query.output.utf8)) as? [[String: Any]])
         #expect(rows.map { ($0["value"] as? NSNumber)?.doubleValue } == [1013.25, 1013.1])
-        #expect(rows.map { $0["time"] as? String } == ["2025-11-21T04:40:00.000Z", "2025-11-21T04:45:00.000Z"])
+        #expect(rows.map { $0["time"] as? String } == ["2025-11-21T12:40:00.000+08:00", "2025-11-21T12:45:00.000+08:00"])
         #expect(rows.allSatisfy { $0["unit"] as? String == "hPa" })
 
         let csv = try server.cli(["readings", "query", "--device", "gauge-lj", "--from", "0", "--format", "csv"])
-        #expect(csv.output.contains("2025-11-21T04:42:00.250Z,water_level,2.354,m,1763700120250"), "\(csv.output)")
+        #expect(csv.output.contains("2025-11-21T12:42:00.250+08:00,water_level,2.354,m,1763700120250"), "\(csv.output)")
 
         let latest = try server.cli(["readings", "latest", "--domain", "water", "--format", "csv"])
-        #expect(latest.output.contains("pond-07,lianzhou-pond-7,water,dissolved_oxygen,5.23,mg/L,2025-11-21T04:40:00.000Z"), "\(latest.output)")
+        #expect(latest.output.contains("pond-07,lianzhou-pond-7,water,dissolved_oxygen,5.23,mg/L,2025-11-21T12:40:00.000+08:00"), "\(latest.output)")
         #expect(latest.output.contains("pond-auto"))
         #expect(!latest.output.contains("aws-03"))
 

@@ -27,7 +27,7 @@ struct OperationsTests {
             """.write(toFile: config, atomically: true, encoding: .utf8)
         let result = try ShennongBinary.run(["serve", "--check", "--config", config])
         #expect(result.status == 0, "\(result.output)")
-        #expect(result.output.contains("ok:") && result.output.contains("device profiles") && result.output.contains("rules in"))
+        #expect(result.output.contains("通过：") && result.output.contains("device profiles") && result.output.contains("rules in"))
         #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("none-yet.db").path), "--check must not create the database")
     }
 
@@ -71,7 +71,7 @@ struct OperationsTests {
         #expect(again.status != 0 && !again.output.contains("\(config):"))
         #expect(again.output.contains("broken.yaml:"), "profile error with its line: \(again.output)")
         #expect(again.output.contains("bad.yaml:"), "rule file error: \(again.output)")
-        #expect(again.output.contains("errors found"))
+        #expect(again.output.contains("个错误"))
     }
 
     @Test("SIGTERM under load: the server exits within its shutdown timeout and nothing it acknowledged is lost")

@@ -167,7 +167,7 @@ struct TraceIntegrationTests {
         #expect(show.output.contains("\"count\" : 4"))
 
         // Verify holds; a direct edit of the database is named; the CLI exits 1.
-        #expect(try Self.run(server, ["trace", "verify"]).output.contains("ok: 2 chains"))
+        #expect(try Self.run(server, ["trace", "verify"]).output.contains("校验通过：2 条链"))
         let edit = Process()
         edit.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         edit.arguments = [
@@ -256,7 +256,7 @@ struct TraceIntegrationTests {
         let output = try #require(events[1]["outputEPCList"] as? [String])
         #expect(output.count == 5 && output.allSatisfy { $0.hasPrefix("https://trace.example.cn/01/00614141123452/21/") })
         #expect(((events[0]["quantityList"] as? [[String: Any]])?.first?["quantity"] as? Double) == 100)  // 200 斤 = 100 kg
-        #expect(try Self.run(server, ["trace", "verify"]).output.contains("1 seals verified"))
+        #expect(try Self.run(server, ["trace", "verify"]).output.contains("1 个封存"))
 
         let pem = try await server.text("/.well-known/shennong-trace-key")
         #expect(pem.hasPrefix("-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEA"))

@@ -14,14 +14,32 @@ struct OutputFormatTests {
 
     @Test("a table aligns CJK text by display width; absent values are empty, arrays comma-joined, (none) when empty")
     func table() throws {
-        let text = try OutputFormat.table.render(Self.devices, columns: ["id", "site", "name", "metrics"])
+        let text = try OutputFormat.table.render(Self.devices, columns: ["id", "site", "name", "metrics"], strings: .en)
         #expect(text == """
             ID       SITE    NAME        METRICS
             pond-1   东陂村  鱼塘, 一号  ph,dissolved_oxygen
             gauge-2                      
 
             """)
-        #expect(try OutputFormat.table.render([API.Device](), columns: ["id"]) == "ID\n(none)\n")
+        #expect(try OutputFormat.table.render([API.Device](), columns: ["id"], strings: .en) == "ID\n(none)\n")
+    }
+
+    @Test("in Chinese (the default) a table's headers and empty row are Chinese, aligned by display width; CSV headers stay the keys")
+    func tableInChinese() throws {
+        let text = try OutputFormat.table.render(Self.devices, columns: ["id", "site", "name", "metrics"])
+        #expect(text == """
+            编号     站点    名称        指标
+            pond-1   东陂村  鱼塘, 一号  ph,dissolved_oxygen
+            gauge-2                      
+
+            """)
+        #expect(try OutputFormat.table.render([API.Device](), columns: ["id"]) == "编号\n（无）\n")
+        // The task's language is the default.
+        let english = try CLIStrings.$language.withValue(.en) { try OutputFormat.table.render([API.Device](), columns: ["id"]) }
+        #expect(english == "ID\n(none)\n")
+        #expect(try OutputFormat.csv.render(Self.devices, columns: ["id", "site"]).hasPrefix("id,site\n"))
+        // A column without words of its own keeps its key, in capitals.
+        #expect(OutputFormat.table.render([], columns: ["some_new_column"]) == "SOME_NEW_COLUMN\n（无）\n")
     }
 
     @Test("CSV quotes what must be quoted; numbers without .0, booleans 1 and 0")

@@ -98,7 +98,10 @@ struct DashboardRenderingTests {
         let svg = chart.render()
         #expect(svg.hasPrefix("<svg xmlns=\"http://www.w3.org/2000/svg\""))
         #expect(svg.components(separatedBy: "<polyline").count - 1 == 2)
-        #expect(svg.contains("max 7.90 &lt;mg/L&gt;") && svg.contains("min 3.00 &lt;mg/L&gt;"))
+        #expect(svg.contains("最大 7.90 &lt;mg/L&gt;") && svg.contains("最小 3.00 &lt;mg/L&gt;"))
+        var english = chart
+        english.strings = .en
+        #expect(english.render().contains("max 7.90 &lt;mg/L&gt;") && english.label == "40 points" && chart.label == "40 个点")
         #expect(!svg.contains("<mg/L>"))
         // The axis runs from 11:40 to 16:00 (+08:00), 13:50 in the middle.
         #expect(svg.contains(">11-21 11:40<") && svg.contains(">11-21 13:50<") && svg.contains(">11-21 16:00<"))
@@ -108,7 +111,8 @@ struct DashboardRenderingTests {
         #expect(coordinates.count == 30)
         #expect(coordinates.allSatisfy { $0[0] >= 112 && $0[0] <= 1104 && $0[1] >= 14 && $0[1] <= 306 })
         let empty = SVGChart(points: [], from: start, to: start + minute, unit: "", precision: 1).render()
-        #expect(empty.contains("no data") && !empty.contains("<polyline"))
+        #expect(empty.contains("无数据") && !empty.contains("<polyline"))
+        #expect(SVGChart(points: [], from: start, to: start + minute, unit: "", precision: 1, strings: .en).render().contains("no data"))
     }
 
     @Test("form bodies: percent and plus decoding, first value wins, missing values empty")
@@ -120,12 +124,17 @@ struct DashboardRenderingTests {
         #expect(form["x"] == "<b>")
     }
 
-    @Test("ages and numbers as the dashboard writes them")
+    @Test("ages and numbers as the dashboard writes them, in Chinese and in English")
     func text() {
-        #expect(DashboardView.ageText(42_000) == "42 s")
-        #expect(DashboardView.ageText(5 * 60_000 + 10_000) == "5 min")
-        #expect(DashboardView.ageText(3 * 3_600_000 + 10 * 60_000) == "3 h 10 min")
-        #expect(DashboardView.ageText(2 * 86_400_000 + 4 * 3_600_000) == "2 d 4 h")
+        #expect(DashboardView.ageText(42_000) == "42 秒")
+        #expect(DashboardView.ageText(5 * 60_000 + 10_000) == "5 分钟")
+        #expect(DashboardView.ageText(3 * 3_600_000 + 10 * 60_000) == "3 小时 10 分钟")
+        #expect(DashboardView.ageText(2 * 86_400_000 + 4 * 3_600_000) == "2 天 4 小时")
+        #expect(DashboardView.ageText(0) == "0 秒" && DashboardView.ageText(3_600_000) == "1 小时")
+        #expect(DashboardView.ageText(42_000, .en) == "42 s")
+        #expect(DashboardView.ageText(5 * 60_000 + 10_000, .en) == "5 min")
+        #expect(DashboardView.ageText(3 * 3_600_000 + 10 * 60_000, .en) == "3 h 10 min")
+        #expect(DashboardView.ageText(2 * 86_400_000 + 4 * 3_600_000, .en) == "2 d 4 h")
         #expect(DashboardView.format(1.5, precision: 2) == "1.5")
         #expect(DashboardView.format(2, precision: 2) == "2")
         #expect(DashboardView.format(101.776, precision: 2) == "101.78")

@@ -108,7 +108,7 @@ struct RouteTests {
             #expect(devices.map(\.id) == ["pond-1"])
             let pond = try #require(devices.first)
             #expect(pond.areaCode == "441882" && pond.attributes == ["depth_m": 2] && pond.metrics?.sorted() == ["dissolved_oxygen", "ph"])
-            #expect(pond.createdAt == Timestamp.format(RouteFixture.t0 - 86_400_000) && pond.lastSeen != nil)
+            #expect(pond.createdAt == LocalTime.precise(RouteFixture.t0 - 86_400_000) && pond.lastSeen != nil)
             let soil = try await api.call(.get, "/api/v1/devices", "/api/v1/devices?domain=soil", token: fixture.viewer)
             #expect(try soil.decode(API.DeviceList.self).devices.isEmpty)
             #expect(try await api.call(.get, "/api/v1/devices", "/api/v1/devices?domain=sky", token: fixture.viewer).status == .badRequest)
@@ -157,7 +157,7 @@ struct RouteTests {
             let values = try latest.decode(API.LatestList.self).latest
             #expect(values.map(\.metric).sorted() == ["dissolved_oxygen", "ph"])
             let oxygen = try #require(values.first { $0.metric == "dissolved_oxygen" })
-            #expect(oxygen.ts == t0 + 3_000_000 && oxygen.time == Timestamp.format(t0 + 3_000_000) && oxygen.unit == "mg/L")
+            #expect(oxygen.ts == t0 + 3_000_000 && oxygen.time == LocalTime.precise(t0 + 3_000_000) && oxygen.unit == "mg/L")
             #expect(oxygen.site == "东陂村" && oxygen.domain == "water" && oxygen.value == 0.5)
             #expect(try await api.call(.get, "/api/v1/readings/latest").status == .unauthorized)
             #expect(try await api.call(.get, "/api/v1/readings/latest", "/api/v1/readings/latest?domain=x", token: fixture.viewer).status == .badRequest)
@@ -167,7 +167,7 @@ struct RouteTests {
                 token: fixture.viewer)
             let readings = try raw.decode(API.ReadingList.self)
             #expect(readings.device == "pond-1" && readings.readings.map(\.value) == [5.5, 4.5, 3.5, 2.5, 1.5, 0.5])
-            #expect(readings.readings.first?.time == Timestamp.format(t0))
+            #expect(readings.readings.first?.time == LocalTime.precise(t0))
             let hourly = try await api.call(
                 .get, "/api/v1/readings", "/api/v1/readings?device=pond-1&metric=ph&from=\(t0)&to=\(t0 + 3_600_000)&every=1h",
                 token: fixture.viewer)

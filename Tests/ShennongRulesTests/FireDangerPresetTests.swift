@@ -119,4 +119,43 @@ struct FireDangerPresetTests {
         let status = try #require(engine.indexStatus(rule: "fire-danger", device: "aws-1"))
         #expect(status.value == 100 && status.grade.title == "五级 极高火险" && status.warning == .red)
     }
+
+    static func nesterovPreset() throws -> Rule {
+        let path = RuleFileTests.repository.appendingPathComponent("Config/rules/fire.yaml").path
+        let parsed = RuleParser.parse(yaml: try String(contentsOfFile: path, encoding: .utf8), file: path)
+        return try #require(parsed.rules.first { $0.id == "fire-nesterov" })
+    }
+
+    @Test("fire-nesterov signals as the fire-danger signals do: no blue; class 2 (NI 300–1000) raises nothing and is kept with its class name; class 3 is yellow")
+    func nesterovClassTwoRaisesNothing() throws {
+        let r = try Self.nesterovPreset()
+        #expect(r.levels.keys.sorted() == [.yellow, .orange, .red])
+        #expect(r.levels[.yellow] == LevelSpec(comparison: .atLeast, threshold: 1000))
+        #expect(r.source?.contains("森林火险预警信号") == true)
+        // Dry days at 28 °C and 50 % humidity: each day adds T·(T − Td) ≈ 316, so NI passes
+        // 300 (class 2) on day 0 and 1000 (class 3) on day 3, at 00:00 when its first
+        // complete report (temperature and humidity) comes in.
+        let term = Nesterov.term(tmax: 28, rhMin: 50)
+        #expect(term > 300 && 3 * term < 1000 && 4 * term > 1000, "\(term)")
+        let engine = AlertEngine(rules: [r], options: EngineOptions(lateAfter: nil))
+        engine.setDevices([(device("aws-1", domain: .weather, profile: "weather-station", site: "forest-a"), nil)])
+        var changes: [AlertLevelChange] = []
+        var classTwo: IndexStatus?
+        for h in Int64(0)..<(4 * 24 + 2) {
+            let ts = t0 + h * hour
+            let readings = [("rainfall", 0.0), ("air_temp", 28), ("relative_humidity", 50)]
+                .map { Reading(device: "aws-1", metric: $0.0, timestamp: ts, value: $0.1) }
+            let out = try engine.evaluate(readings: readings, now: ts, history: { $0.map { _ in [] } })
+            engine.committed(out)
+            changes += out.changes
+            if h == 2 * 24 + 12 { classTwo = engine.indexStatus(rule: "fire-nesterov", device: "aws-1") }
+        }
+        // Days 0–2 (NI 316, 632, 948: class 2): nothing; day 3 (1264, class 3): yellow once.
+        #expect(steps(changes) == [Step(3 * 24 * 60, nil, .yellow)])
+        #expect(changes.map { ($0.value ?? 0).rounded() } == [(4 * term).rounded()])
+        let two = try #require(classTwo)
+        #expect(abs(two.value - 3 * term) < 1e-6 && two.grade == IndexGrade(level: 2, name: "低火险") && two.warning == nil)
+        let three = try #require(engine.indexStatus(rule: "fire-nesterov", device: "aws-1"))
+        #expect(three.grade.level == 3 && three.grade.name == "中等火险" && three.warning == .yellow)
+    }
 }

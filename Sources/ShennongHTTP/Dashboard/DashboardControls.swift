@@ -72,6 +72,8 @@ public struct DashboardControls: RouteGroup {
         var csrf: String
         var user: DashboardUser
         var generated: String
+        /// The header's strings in the browser's language.
+        var t: StaffStrings
     }
 
     private func controls(_ request: Request) throws -> Response {
@@ -117,7 +119,7 @@ public struct DashboardControls: RouteGroup {
         let model = Page(
             devices: devices, hasDevices: !devices.isEmpty, canAct: session.token.role >= .operator, csrf: pages.sessions.csrfToken(id),
             user: DashboardUser(name: session.token.name, role: session.token.role.rawValue),
-            generated: LocalTime.format(now, offsetMinutes: offset))
+            generated: LocalTime.format(now, offsetMinutes: offset), t: DashboardPages.strings(request))
         return DashboardPages.html(pages.templates.render(model, withTemplate: "controls") ?? "", status: .ok)
     }
 

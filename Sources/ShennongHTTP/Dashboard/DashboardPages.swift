@@ -10,14 +10,18 @@ import ShennongCore
 import ShennongRules
 
 /// The staff dashboard under `/dashboard`: server-rendered HTML (Mustache templates in
-/// dashboards/staff), no script, no external asset.
+/// dashboards/staff), no script, no external asset. Pages are in Chinese (zh-CN) unless the
+/// browser's `Accept-Language` prefers English (``StaffStrings``); times are local time
+/// (`offsetMinutes`).
 ///
 /// - `GET /dashboard/login`: the token form; with `?code=` a one-time login code is redeemed
 ///   (cookie set, 303 to `/dashboard`).
 /// - `POST /dashboard/login` (`token=snk_…`): checks the staff token, opens a session. Too
 ///   many failed logins from one address (``LoginRateLimit``) get 429 with `Retry-After`.
 /// - `GET /dashboard`: sites and devices with their latest values and freshness, open
-///   warnings by level with acknowledge/resolve forms, recent rejects.
+///   warnings by level with acknowledge/resolve forms, the fire-danger indices of the weather
+///   stations at every level (levels 1–2 as the index and its level name, without a warning),
+///   recent rejects.
 /// - `GET /dashboard/chart?device=&metric=&hours=24`: one series as an inline SVG line.
 /// - `POST /dashboard/alerts/{id}/ack|resolve` (operator; form `csrf`, `note`), calling the
 ///   same alerts-store functions as the API.
@@ -43,29 +47,34 @@ public struct DashboardPages: RouteGroup {
     let clock: WallClock
     /// Failed logins per client address.
     let loginThrottle: LoginThrottle
+    /// The derived indices' latest values (fire danger at every level), from the rules.
+    let indexStatuses: @Sendable () -> [IndexStatus]
 
     /// - Parameters:
     ///   - notify: called with each transition made from the dashboard (the same hook the
     ///     alerts API calls: notifiers, the open-alerts gauge).
     ///   - offsetMinutes: local time of the pages (+08:00: 480).
     ///   - loginLimit: failed logins allowed per client address.
+    ///   - indexStatuses: the derived indices' latest values (``RulesStage/indexStatuses(device:)``).
     public init(
         store: any AlertStore & StaffStore, sessions: DashboardSessions, templates: MustacheLibrary,
         profiles: @escaping @Sendable () -> [String: DeviceProfile], notify: @escaping @Sendable (AlertNotice) -> Void,
         offsetMinutes: Int = 480, secureCookie: Bool = false, loginLimit: LoginRateLimit = LoginRateLimit(),
-        clock: WallClock = .system, logger: Logger
+        indexStatuses: @escaping @Sendable () -> [IndexStatus] = { [] }, clock: WallClock = .system, logger: Logger
     ) {
         self.init(
             store: store, sessions: sessions, templates: templates, profiles: profiles, notify: notify,
             offsetMinutes: offsetMinutes, secureCookie: secureCookie, loginThrottle: LoginThrottle(limit: loginLimit),
-            clock: clock, logger: logger)
+            indexStatuses: indexStatuses, clock: clock, logger: logger)
     }
 
     init(
         store: any AlertStore & StaffStore, sessions: DashboardSessions, templates: MustacheLibrary,
         profiles: @escaping @Sendable () -> [String: DeviceProfile], notify: @escaping @Sendable (AlertNotice) -> Void,
-        offsetMinutes: Int, secureCookie: Bool, loginThrottle: LoginThrottle, clock: WallClock, logger: Logger
+        offsetMinutes: Int, secureCookie: Bool, loginThrottle: LoginThrottle,
+        indexStatuses: @escaping @Sendable () -> [IndexStatus] = { [] }, clock: WallClock, logger: Logger
     ) {
+        self.indexStatuses = indexStatuses
         self.loginThrottle = loginThrottle
         self.clock = clock
         self.store = store
@@ -106,30 +115,29 @@ public struct DashboardPages: RouteGroup {
     // MARK: login
 
     private func loginPage(_ request: Request) -> Response {
+        let t = Self.strings(request)
         if let code = request.uri.queryParameters["code"] {
             guard let token = sessions.redeem(code: String(code)) else {
                 logger.notice("dashboard login code refused (unknown, used or expired)")
-                return page("login", LoginPage(error: "This login link is invalid, used or expired. 登录链接无效或已过期。"), status: .unauthorized)
+                return page("login", LoginPage(t: t, error: t.loginLinkInvalid), status: .unauthorized)
             }
             return startSession(token, replacing: request)
         }
         if session(request) != nil { return Self.redirect("/dashboard") }
-        return page("login", LoginPage(), status: .ok)
+        return page("login", LoginPage(t: t), status: .ok)
     }
 
     private func login(_ request: Request, _ context: StaffContext) async throws -> Response {
+        let t = Self.strings(request)
         // Login CSRF: another site must not log a browser in with the other site's token.
         if Self.isCrossSite(request) {
             logger.notice("dashboard login refused (cross-site form)")
-            return forbidden("Cross-site login refused.")
+            return forbidden(t.crossSiteLogin, t)
         }
         let client = LoginThrottle.clientKey(context.remoteAddress)
         if let retryAfter = loginThrottle.refusal(client, now: clock.now()) {
             logger.notice("dashboard login refused (too many failed logins)", metadata: ["client": "\(client)"])
-            var response = page(
-                "login",
-                LoginPage(error: "登录失败次数过多，请 \(retryAfter) 秒后再试。Too many failed logins: try again in \(retryAfter) s."),
-                status: .tooManyRequests)
+            var response = page("login", LoginPage(t: t, error: t.tooManyLogins(retryAfter)), status: .tooManyRequests)
             response.headers[.retryAfter] = "\(retryAfter)"
             return response
         }
@@ -138,7 +146,7 @@ public struct DashboardPages: RouteGroup {
         guard let token = try store.authenticate(token: secret) else {
             loginThrottle.failed(client, now: clock.now())
             logger.notice("dashboard login refused (unknown token)")
-            return page("login", LoginPage(error: "Unknown or revoked token. 令牌无效。"), status: .unauthorized)
+            return page("login", LoginPage(t: t, error: t.unknownToken), status: .unauthorized)
         }
         return startSession(token, replacing: request)
     }
@@ -169,7 +177,10 @@ public struct DashboardPages: RouteGroup {
     private func logout(_ request: Request, _ context: StaffContext) async throws -> Response {
         let form = try await Self.form(request, context)
         if let (id, _) = session(request) {
-            guard sessions.checkCSRF(form["csrf"] ?? "", session: id) else { return forbidden("Missing or wrong CSRF token.") }
+            guard sessions.checkCSRF(form["csrf"] ?? "", session: id) else {
+                let t = Self.strings(request)
+                return forbidden(t.csrfRefused, t)
+            }
             sessions.close(id)
         }
         var response = Self.redirect("/dashboard/login")
@@ -208,7 +219,7 @@ public struct DashboardPages: RouteGroup {
         let now = clock.now()
         let view = try DashboardView.build(
             store: store, profiles: profiles(), now: now, offsetMinutes: offsetMinutes,
-            canAct: session.token.role >= .operator)
+            canAct: session.token.role >= .operator, indices: indexStatuses(), strings: Self.strings(request))
         var model = view
         model.user = DashboardUser(name: session.token.name, role: session.token.role.rawValue)
         model.csrf = sessions.csrfToken(id)
@@ -218,13 +229,14 @@ public struct DashboardPages: RouteGroup {
 
     private func chart(_ request: Request) throws -> Response {
         guard let (id, session) = session(request) else { return Self.redirect("/dashboard/login") }
+        let t = Self.strings(request)
         let q = request.uri.queryParameters
         guard let device = q["device"].map(String.init), Device.isValidID(device),
             let metric = q["metric"].map(String.init), !metric.isEmpty, metric.count <= 64
-        else { return message("Bad request", "device and metric are required. 请指定设备和指标。", status: .badRequest) }
+        else { return message(t.badRequest, t.deviceAndMetricRequired, t, status: .badRequest) }
         let hours = Int(q["hours"] ?? "24").flatMap { [24, 168, 720].contains($0) ? $0 : nil } ?? 24
         guard try store.deviceRecords(id: device).first != nil else {
-            return message("Not found", "No device \(device). 未找到设备。", status: .notFound)
+            return message(t.notFound, t.noSuchDevice(device), t, status: .notFound)
         }
         let now = clock.now()
         let from = now - Int64(hours) * 3_600_000
@@ -235,31 +247,31 @@ public struct DashboardPages: RouteGroup {
             let raw = try store.readings(device: device, metric: metric, from: from, to: now + 1, limit: 20_000)
             if raw.count < 20_000 {
                 points = raw.map { SVGChart.Point(t: $0.timestamp, v: $0.value) }
-                source = "\(raw.count) readings 原始数据"
+                source = t.sourceRaw(raw.count)
             } else {
                 points = try store.aggregates(device: device, metric: metric, from: from, to: now + 1, every: 300_000)
                     .map { SVGChart.Point(t: $0.start, v: $0.mean) }
-                source = "5-minute means 5分钟均值"
+                source = t.sourceFiveMinutes
             }
         } else {
             points = try store.aggregates(device: device, metric: metric, from: from, to: now + 1, every: 3_600_000)
                 .map { SVGChart.Point(t: $0.start, v: $0.mean) }
-            source = "hourly means 小时均值"
+            source = t.sourceHourly
         }
         points.sort { $0.t < $1.t }
         let svg = SVGChart(
             points: points, from: from, to: now, unit: info?.unit ?? "", precision: info?.precision ?? 2,
-            offsetMinutes: offsetMinutes
+            offsetMinutes: offsetMinutes, strings: t
         ).render()
         let values = points.map(\.v)
         var model = ChartPage(
-            device: device, metric: metric, chinese: info?.chineseName ?? metric, unit: info?.unit ?? "", svg: svg,
-            source: source, count: points.count,
+            device: device, metric: metric, label: t.metric(metric, info?.chineseName), unit: info?.unit ?? "", svg: svg,
+            source: source, points: t.points(points.count),
             base: "/dashboard/chart?device=\(DashboardView.query(device))&metric=\(DashboardView.query(metric))",
             ranges: [24, 168, 720].map { h in
-                ChartPage.Range(hours: h, label: h == 24 ? "24 h" : h == 168 ? "7 d" : "30 d", current: h == hours)
+                ChartPage.Range(hours: h, label: t.range(h), current: h == hours)
             },
-            user: DashboardUser(name: session.token.name, role: session.token.role.rawValue), csrf: sessions.csrfToken(id))
+            user: DashboardUser(name: session.token.name, role: session.token.role.rawValue), csrf: sessions.csrfToken(id), t: t)
         if let lo = values.min(), let hi = values.max(), let last = points.last {
             let p = info?.precision ?? 2
             model.stats = ChartPage.Stats(
@@ -272,20 +284,21 @@ public struct DashboardPages: RouteGroup {
     // MARK: actions
 
     private func act(_ action: String, _ request: Request, _ context: StaffContext) async throws -> Response {
+        let t = Self.strings(request)
         guard let (sessionID, session) = session(request) else {
-            return message("Not logged in", "Log in first. 请先登录。", status: .unauthorized)
+            return message(t.notLoggedIn, t.logInFirst, t, status: .unauthorized)
         }
         let form = try await Self.form(request, context)
         guard sessions.checkCSRF(form["csrf"] ?? "", session: sessionID) else {
             logger.notice("dashboard action refused: CSRF token missing or wrong", metadata: ["token": "\(session.token.name)"])
-            return forbidden("Missing or wrong CSRF token. Reload the dashboard and try again.")
+            return forbidden(t.csrfRefused, t)
         }
         guard session.token.role >= .operator else {
-            return forbidden("Acknowledging and resolving warnings needs the operator role. 需要 operator 权限。")
+            return forbidden(t.operatorRoleNeeded, t)
         }
         let text = try context.parameters.require("id")
         guard let id = Int64(text), id > 0 else {
-            return message("Bad request", "Alert id must be a number. 预警编号无效。", status: .badRequest)
+            return message(t.badRequest, t.badAlertID, t, status: .badRequest)
         }
         let note = form["note"].map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.flatMap { $0.isEmpty ? nil : String($0.prefix(1000)) }
         let by = "\(session.token.name) (dashboard)"
@@ -295,20 +308,25 @@ public struct DashboardPages: RouteGroup {
                 ? try store.acknowledgeAlert(id: id, by: by, note: note) : try store.resolveAlert(id: id, by: by, note: note)
         } catch let error as StoreError {
             let status: HTTPResponse.Status = error.code == .notFound ? .notFound : error.code == .conflict ? .conflict : .badRequest
-            return message("Not done 未完成", error.message, status: status)
+            return message(t.notDone, error.message, t, status: status)
         }
         notify(notice)
         logger.info("dashboard \(action)", metadata: ["alert": "\(id)", "by": "\(by)"])
         return Self.redirect("/dashboard#alerts")
     }
 
-    private func forbidden(_ text: String) -> Response { message("Forbidden 禁止", text, status: .forbidden) }
+    private func forbidden(_ text: String, _ t: StaffStrings) -> Response { message(t.forbidden, text, t, status: .forbidden) }
 
-    private func message(_ title: String, _ text: String, status: HTTPResponse.Status) -> Response {
-        page("message", MessagePage(title: title, message: text), status: status)
+    private func message(_ title: String, _ text: String, _ t: StaffStrings, status: HTTPResponse.Status) -> Response {
+        page("message", MessagePage(t: t, title: title, message: text), status: status)
     }
 
     // MARK: helpers
+
+    /// The words of the page for `request`: Chinese unless its `Accept-Language` prefers English.
+    static func strings(_ request: Request) -> StaffStrings {
+        StaffStrings.of(Language.preferred(acceptLanguage: request.headers[.acceptLanguage]))
+    }
 
     /// `template` rendered with `model` (a struct whose properties the template names).
     private func page(_ template: String, _ model: Any, status: HTTPResponse.Status) -> Response {
@@ -319,7 +337,7 @@ public struct DashboardPages: RouteGroup {
         Response(
             status: status,
             headers: [
-                .contentType: "text/html; charset=utf-8", .cacheControl: "no-store",
+                .contentType: "text/html; charset=utf-8", .cacheControl: "no-store", .vary: "Accept-Language",
                 .contentSecurityPolicy:
                     "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
             ],
@@ -354,11 +372,13 @@ public struct DashboardPages: RouteGroup {
 
 /// The login page: the token form, and why the last try failed.
 struct LoginPage {
+    var t: StaffStrings
     var error: String?
 }
 
-/// A short page with a title and a sentence (refusals, errors; the trace pages' "not found").
+/// A short page with a title and a sentence (refusals, errors).
 struct MessagePage {
+    var t: StaffStrings = .zh
     var title: String
     var message: String
 }
@@ -380,16 +400,19 @@ struct ChartPage {
 
     var device: String
     var metric: String
-    var chinese: String
+    /// The metric as the page's language names it.
+    var label: String
     var unit: String
     /// Inline SVG (the template writes it unescaped; SVGChart escapes its text).
     var svg: String
     var source: String
-    var count: Int
+    /// `96 个点` / `96 points`.
+    var points: String
     var base: String
     var ranges: [Range]
     var user: DashboardUser
     var csrf: String
+    var t: StaffStrings
     var stats: Stats?
 }
 

@@ -14,7 +14,8 @@ struct DashboardUser {
 struct DashboardView {
     struct Value {
         var metric: String
-        var chinese: String
+        /// The metric as the page's language names it (溶解氧 · dissolved_oxygen).
+        var label: String
         var value: String
         var unit: String
         var age: String
@@ -27,7 +28,7 @@ struct DashboardView {
         var id: String
         var profile: String
         var domain: String
-        var domainChinese: String
+        var domainLabel: String
         var values: [Value]
         var hasValues: Bool
         var interval: String
@@ -41,6 +42,8 @@ struct DashboardView {
         var name: String
         var devices: [DeviceRow]
         var count: Int
+        /// `3 台设备` / `3 devices`.
+        var countText: String
     }
 
     struct AlertRow {
@@ -61,12 +64,33 @@ struct DashboardView {
 
     struct Level {
         var name: String
-        var chinese: String
-        var roman: String
-        var gravity: String
+        /// 红色 / red.
+        var label: String
+        /// 红色（I级 特别严重） / red (I, particularly severe).
+        var title: String
         var count: Int
         var alerts: [AlertRow]
         var hasAlerts: Bool
+    }
+
+    /// A derived index (forest-fire danger) of one station at its latest value: shown at every
+    /// level, with the warning signal in force if any (levels 1–2 never have one).
+    struct IndexRow {
+        var device: String
+        var deviceName: String?
+        var rule: String
+        var index: String
+        var value: String
+        /// 1…5.
+        var level: Int
+        /// 二级 较低火险 / level 2, moderately low.
+        var grade: String
+        /// The level's colour in the daily forecast (green … red), for its badge.
+        var colour: String
+        /// The warning level's name (yellow …) for its badge, `nil` without a signal.
+        var warning: String?
+        var warningLabel: String?
+        var since: String
     }
 
     struct RejectRow {
@@ -79,6 +103,8 @@ struct DashboardView {
 
     var sites: [Site]
     var levels: [Level]
+    var indices: [IndexRow]
+    var hasIndices: Bool
     var rejects: [RejectRow]
     var hasRejects: Bool
     var deviceCount: Int
@@ -88,6 +114,12 @@ struct DashboardView {
     var hasOpen: Bool
     var canAct: Bool
     var staleFactor: Int
+    /// `共 3 条未确认或已确认` / `3 open or acknowledged`.
+    var openText: String
+    /// When a value counts as stale, in words.
+    var staleText: String
+    /// The page's words, in its language (`{{t.key}}`).
+    var t: StaffStrings
     /// Set by the page: who is logged in, the session's CSRF token, when it was made.
     var user: DashboardUser?
     var csrf = ""
@@ -97,9 +129,11 @@ struct DashboardView {
     /// device-silence preset's blue level).
     static let staleFactor: Int64 = 3
 
-    static func build(store: any AlertStore & StaffStore, profiles: [String: DeviceProfile], now: Int64, offsetMinutes: Int, canAct: Bool) throws
-        -> DashboardView
-    {
+    /// - Parameter indices: the derived indices' latest values (``RulesStage/indexStatuses(device:)``).
+    static func build(
+        store: any AlertStore & StaffStore, profiles: [String: DeviceProfile], now: Int64, offsetMinutes: Int, canAct: Bool,
+        indices: [IndexStatus] = [], strings t: StaffStrings = .zh
+    ) throws -> DashboardView {
         let records = try store.deviceRecords()
         let latest = try store.latest()
         let byDevice = Dictionary(grouping: latest, by: \.device)
@@ -122,24 +156,24 @@ struct DashboardView {
                 let metric = MetricCatalogue.metric(named: v.metric)
                 let age = now - v.timestamp
                 return Value(
-                    metric: v.metric, chinese: metric?.chineseName ?? v.metric,
-                    value: format(v.value, precision: metric?.precision ?? 2), unit: v.unit, age: ageText(age),
+                    metric: v.metric, label: t.metric(v.metric, metric?.chineseName),
+                    value: format(v.value, precision: metric?.precision ?? 2), unit: v.unit, age: ageText(age, t),
                     at: LocalTime.format(v.timestamp, offsetMinutes: offsetMinutes), stale: age > limit,
                     chart: "/dashboard/chart?device=\(query(device.id))&metric=\(query(v.metric))")
             }
             sites[device.site ?? "", default: []].append(
                 DeviceRow(
                     id: device.id, profile: device.profile, domain: device.domain.rawValue,
-                    domainChinese: device.domain.chineseName, values: values, hasValues: !values.isEmpty,
-                    interval: durationText(interval), stale: deviceStale,
-                    seen: seenAge.map { ageText($0) + " ago" } ?? "never 从未", offline: record.presence == "offline",
+                    domainLabel: t.domain(device.domain), values: values, hasValues: !values.isEmpty,
+                    interval: t.every(ageText(interval, t)), stale: deviceStale,
+                    seen: seenAge.map { t.seen(ageText($0, t)) } ?? t.neverSeen, offline: record.presence == "offline",
                     deviceName: device.name))
         }
         let siteList = sites.keys.sorted { a, b in
             // Named sites first, alphabetically; devices without a site last.
             a.isEmpty != b.isEmpty ? !a.isEmpty : a < b
         }.map { key in
-            Site(name: key.isEmpty ? "No site 未分配站点" : key, devices: sites[key]!, count: sites[key]!.count)
+            Site(name: key.isEmpty ? t.noSite : key, devices: sites[key]!, count: sites[key]!.count, countText: t.deviceCount(sites[key]!.count))
         }
 
         // Open warnings by level, red first.
@@ -149,13 +183,24 @@ struct DashboardView {
                 AlertRow(
                     id: a.id, rule: a.rule, device: a.device, title: a.title, message: a.message,
                     raised: LocalTime.format(a.raisedAt, offsetMinutes: offsetMinutes), late: a.late,
-                    status: a.status == .open ? "open 未确认" : "acknowledged 已确认", canAck: canAct && a.status == .open,
+                    status: a.status == .open ? t.statusOpen : t.statusAcknowledged, canAck: canAct && a.status == .open,
                     canResolve: canAct, value: a.value.map { format($0, precision: 2) },
                     threshold: a.threshold.map { format($0, precision: 2) }, acknowledgedBy: a.acknowledgedBy)
             }
             return Level(
-                name: level.name, chinese: level.chineseName, roman: level.roman, gravity: level.gravity,
+                name: level.name, label: t.levelName(level), title: t.levelTitle(level),
                 count: liveCounts[level] ?? alerts.count, alerts: alerts, hasAlerts: !alerts.isEmpty)
+        }
+
+        // Derived indices by device then rule, every level shown.
+        let names = Dictionary(records.map { ($0.device.id, $0.device.name) }, uniquingKeysWith: { a, _ in a })
+        let indexRows = indices.map { status in
+            IndexRow(
+                device: status.device, deviceName: names[status.device] ?? nil, rule: status.rule,
+                index: t.indexName(status.index), value: format(status.value, precision: 1), level: status.grade.level,
+                grade: t.indexGrade(status.index, status.grade), colour: status.grade.forecastColour,
+                warning: status.warning?.name, warningLabel: status.warning.map(t.levelName),
+                since: LocalTime.format(status.at, offsetMinutes: offsetMinutes))
         }
 
         let rejectRows = rejects.map { r in
@@ -167,10 +212,11 @@ struct DashboardView {
         }
 
         return DashboardView(
-            sites: siteList, levels: levels, rejects: rejectRows, hasRejects: !rejectRows.isEmpty,
-            deviceCount: records.count, staleCount: staleDevices, seriesCount: latest.count,
+            sites: siteList, levels: levels, indices: indexRows, hasIndices: !indexRows.isEmpty, rejects: rejectRows,
+            hasRejects: !rejectRows.isEmpty, deviceCount: records.count, staleCount: staleDevices, seriesCount: latest.count,
             openCount: liveCounts.values.reduce(0, +), hasOpen: !live.isEmpty, canAct: canAct,
-            staleFactor: Int(staleFactor))
+            staleFactor: Int(staleFactor), openText: t.openCount(liveCounts.values.reduce(0, +)),
+            staleText: t.staleAfter(Int(staleFactor)), t: t)
     }
 
     /// `v` at `precision` decimals without trailing zeros (no "-0").
@@ -185,20 +231,14 @@ struct DashboardView {
         return s
     }
 
-    /// `42 s`, `5 min`, `3 h 10 min`, `2 d 4 h`.
-    static func ageText(_ ms: Int64) -> String {
+    /// An age or interval in the page's words, to two units: `42 秒`, `5 分钟`, `3 小时 10 分钟`,
+    /// `2 天 4 小时` (`42 s`, `5 min`, `3 h 10 min`, `2 d 4 h`).
+    static func ageText(_ ms: Int64, _ t: StaffStrings = .zh) -> String {
         let s = max(0, ms / 1000)
-        if s < 60 { return "\(s) s" }
-        if s < 3600 { return "\(s / 60) min" }
-        if s < 86_400 { return "\(s / 3600) h" + (s % 3600 >= 60 ? " \(s % 3600 / 60) min" : "") }
-        return "\(s / 86_400) d" + (s % 86_400 >= 3600 ? " \(s % 86_400 / 3600) h" : "")
-    }
-
-    static func durationText(_ ms: Int64) -> String {
-        let s = ms / 1000
-        if s % 3600 == 0 { return "\(s / 3600) h" }
-        if s % 60 == 0 { return "\(s / 60) min" }
-        return "\(s) s"
+        if s < 60 { return t.duration(0, 0, 0, s) }
+        if s < 3600 { return t.duration(0, 0, s / 60, 0) }
+        if s < 86_400 { return t.duration(0, s / 3600, s % 3600 / 60, 0) }
+        return t.duration(s / 86_400, s % 86_400 / 3600, 0, 0)
     }
 
     static func query(_ text: String) -> String {

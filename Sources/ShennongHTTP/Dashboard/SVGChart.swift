@@ -17,6 +17,8 @@ struct SVGChart {
     var unit: String
     var precision: Int
     var offsetMinutes: Int = 480
+    /// The words of the page (axis labels, "no data").
+    var strings: StaffStrings = .zh
     var width = 1120
     var height = 340
 
@@ -46,15 +48,15 @@ struct SVGChart {
         svg += """
             <line x1="\(f(left))" y1="\(f(yMax))" x2="\(f(left + plotW))" y2="\(f(yMax))" stroke="#d5ddd3" stroke-dasharray="4 3"/>
             <line x1="\(f(left))" y1="\(f(yMin))" x2="\(f(left + plotW))" y2="\(f(yMin))" stroke="#d5ddd3" stroke-dasharray="4 3"/>
-            <text x="\(f(left - 8))" y="\(f(yMax + 4))" text-anchor="end" class="axis">max \(maxLabel)</text>
-            <text x="\(f(left - 8))" y="\(f(yMin + 4))" text-anchor="end" class="axis">min \(minLabel)</text>
+            <text x="\(f(left - 8))" y="\(f(yMax + 4))" text-anchor="end" class="axis">\(XMLText.escape(strings.maximum)) \(maxLabel)</text>
+            <text x="\(f(left - 8))" y="\(f(yMin + 4))" text-anchor="end" class="axis">\(XMLText.escape(strings.minimum)) \(minLabel)</text>
             <text x="\(f(left))" y="\(f(h - 10))" class="axis">\(XMLText.escape(Self.time(from, offsetMinutes)))</text>
             <text x="\(f(left + plotW / 2))" y="\(f(h - 10))" text-anchor="middle" class="axis">\(XMLText.escape(Self.time((from + to) / 2, offsetMinutes)))</text>
             <text x="\(f(left + plotW))" y="\(f(h - 10))" text-anchor="end" class="axis">\(XMLText.escape(Self.time(to, offsetMinutes)))</text>
 
             """
         if points.isEmpty {
-            svg += "<text x=\"\(f(left + plotW / 2))\" y=\"\(f(top + plotH / 2))\" text-anchor=\"middle\" class=\"empty\">no data 无数据</text>\n"
+            svg += "<text x=\"\(f(left + plotW / 2))\" y=\"\(f(top + plotH / 2))\" text-anchor=\"middle\" class=\"empty\">\(XMLText.escape(strings.noData))</text>\n"
         } else {
             for run in runs() {
                 if run.count == 1 {
@@ -72,7 +74,7 @@ struct SVGChart {
         return svg
     }
 
-    var label: String { "chart \(points.count) points" }
+    var label: String { strings.points(points.count) }
 
     /// The points split where a gap is much longer than the usual step (a device that was
     /// silent is drawn with a break, not a straight line across the gap).
