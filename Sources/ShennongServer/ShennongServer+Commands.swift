@@ -19,8 +19,8 @@ extension ShennongServer {
     /// ``CommandCenter/setNotify(_:)`` says (the rules' notifier, set once the rules exist); the
     /// rules' actions reach it through `automation` (a notifier of the rules).
     ///
-    /// Commands need an engine that opens the ``CommandStore`` door (SQLite does; the PostgreSQL
-    /// engine does not yet): with another, commands are off and the log says so.
+    /// Commands need an engine that opens the ``CommandStore`` door (SQLite and PostgreSQL both
+    /// do): with another, commands are off and the log says so.
     static func makeCommands(
         config: ServerConfig, store: any ServerStore, profiles: [String: DeviceProfile], host: String, port: Int, logger: Logger
     ) throws -> (wiring: ModuleWiring, center: CommandCenter?, automation: RuleAutomation?) {
@@ -29,9 +29,10 @@ extension ShennongServer {
             logger.info("device commands disabled (commands.enabled: false)")
             return (wiring, nil, nil)
         }
+        // Both engines keep command records (Store+Commands.swift, PostgresStore+Commands.swift).
         guard let commandStore = store as? any ControlStore else {
             logger.warning(
-                "device commands are off: this storage engine has no command records yet",
+                "device commands are off: this storage engine has no command records",
                 metadata: ["location": "\(store.location)"])
             return (wiring, nil, nil)
         }

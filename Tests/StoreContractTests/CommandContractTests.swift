@@ -4,6 +4,7 @@ import ShennongCore
 import Testing
 
 extension StoreEngine {
+
     /// A fresh store of this engine as a ``CommandStore``; an engine that does not open that
     /// door yet fails here by name (rather than being skipped).
     func openCommands() throws -> any CommandStore {
