@@ -10,7 +10,7 @@ SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEMO_DEVICES ?= 25
 DEMO_RATE    ?= 10
 
-.PHONY: all deps test-deps build release test bench demo clean pytools fuzz
+.PHONY: all deps test-deps build release test bench demo clean pytools fuzz benchpy
 
 all: build
 
@@ -66,11 +66,23 @@ BENCH_RATE_SECONDS ?= 60
 TRACE_BENCH_CLIENTS ?= 16
 TRACE_BENCH_SECONDS ?= 10
 TRACE_BENCH_CODES   ?= 100000
-bench: deps test-deps
+## IngestBench's county case: COUNTY_DEVICES registered devices, a backlog of COUNTY_MESSAGES
+## each, beside a hand-rolled Python paho-mqtt + sqlite3 ingester (paho-mqtt from PyPI into
+## .build/benchpy).
+COUNTY_DEVICES  ?= 5000
+COUNTY_MESSAGES ?= 20
+BENCHPY := $(CURDIR)/.build/benchpy
+benchpy: $(BENCHPY)/.installed-v1
+$(BENCHPY)/.installed-v1:
+	@python3 -m pip --version >/dev/null 2>&1 || { $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q python3 python3-pip || { $(SUDO) apt-get update -q && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q python3 python3-pip; }; }
+	python3 -m pip install --quiet --disable-pip-version-check --upgrade --target $(BENCHPY) paho-mqtt
+	@touch $@
+bench: deps test-deps benchpy
 	$(SWIFT) build -c release
 	@BIN="$$($(SWIFT) build -c release --show-bin-path)"; \
 	$$BIN/IngestBench --shennong $$BIN/shennong --messages $(BENCH_MESSAGES) --devices 1000 \
-	  --rates $(BENCH_RATES) --rate-seconds $(BENCH_RATE_SECONDS) && \
+	  --rates $(BENCH_RATES) --rate-seconds $(BENCH_RATE_SECONDS) \
+	  --county --county-devices $(COUNTY_DEVICES) --county-messages $(COUNTY_MESSAGES) --python-path $(BENCHPY) && \
 	$$BIN/StoreBench && \
 	$$BIN/TraceBench --shennong $$BIN/shennong --clients $(TRACE_BENCH_CLIENTS) --seconds $(TRACE_BENCH_SECONDS) --codes $(TRACE_BENCH_CODES)
 
@@ -110,9 +122,13 @@ demo: build
 	echo "    $$BIN readings query --device sim-aws-001 --from=-1h --every 1m"; \
 	echo "    mosquitto_pub -p 11883 -q 1 -t agri/my-pond/telemetry -m '{\"dissolved_oxygen\": 5.2, \"ph\": 7.1}'"; \
 	echo "    $$BIN readings rejects"; \
+	echo "  自动控制 (README, Device commands): two ponds with aerators, sim-aerator-pond-01 obeys, -02's aerator ignores:"; \
+	echo "    $$BIN devices commands                              # every command and its state"; \
+	echo "    $$BIN devices command sim-aerator-pond-01 aerator_on   # a person's command holds automation off for 2 h"; \
+	echo "    $$BIN alerts list --open                            # 池塘缺氧, 设备未响应 on pond 02"; \
 	echo "  Stop with Ctrl-C (the server drains and exits)."; \
 	echo ""; \
-	exec $$BIN serve --config Config/shennong.yaml --simulate $(DEMO_DEVICES) --rate $(DEMO_RATE)
+	exec $$BIN serve --config Config/shennong.yaml --simulate $(DEMO_DEVICES) --rate $(DEMO_RATE) --aerator-ponds
 
 clean:
 	rm -rf .build data

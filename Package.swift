@@ -59,11 +59,17 @@ let package = Package(
             name: "ShennongAlerts",
             dependencies: ["ShennongCore"]
         ),
+        // Device commands: the command lifecycle (a value) and the CommandStore door.
+        .target(
+            name: "ShennongCommands",
+            dependencies: ["ShennongCore"]
+        ),
         .target(
             name: "ShennongStore",
             dependencies: [
                 "ShennongCore",
                 "ShennongAlerts",
+                "ShennongCommands",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -76,6 +82,7 @@ let package = Package(
             dependencies: [
                 "ShennongCore",
                 "ShennongAlerts",
+                "ShennongCommands",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -87,6 +94,7 @@ let package = Package(
                 "ShennongCore",
                 "ShennongAPI",
                 "ShennongAlerts",
+                "ShennongCommands",
                 "MosquittoClient",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -110,6 +118,7 @@ let package = Package(
                 "ShennongCore",
                 "ShennongAPI",
                 "ShennongAlerts",
+                "ShennongCommands",
                 "ShennongRules",
                 "ShennongTrace",
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -190,22 +199,23 @@ let package = Package(
             dependencies: ["ShennongStore", .product(name: "PropertyBased", package: "swift-property-based")]
         ),
         .testTarget(name: "ShennongAlertsTests", dependencies: ["ShennongAlerts", "ShennongCore"]),
+        .testTarget(name: "ShennongCommandsTests", dependencies: ["ShennongCommands", "ShennongCore"]),
         // The store contract: every test runs on every storage engine (StoreEngine.all).
         .testTarget(
             name: "StoreContractTests",
-            dependencies: ["ShennongAlerts", "ShennongCore", "ShennongStore", "ShennongPostgres", "ShennongTestSupport"]
+            dependencies: ["ShennongAlerts", "ShennongCore", "ShennongStore", "ShennongPostgres", "ShennongTestSupport", "ShennongCommands"]
         ),
         .testTarget(
             name: "ShennongPostgresTests", dependencies: ["ShennongPostgres", "ShennongCore", "ShennongTestSupport"]
         ),
-        .testTarget(name: "ShennongRulesTests", dependencies: ["ShennongRules", "ShennongAlerts", "ShennongCore", "ShennongStore"]),
+        .testTarget(name: "ShennongRulesTests", dependencies: ["ShennongRules", "ShennongAlerts", "ShennongCore", "ShennongStore", "ShennongCommands"]),
         .testTarget(name: "ShennongTraceTests", dependencies: ["ShennongTrace", "ShennongCore", "ShennongStore"]),
         .testTarget(name: "ShennongClientTests", dependencies: ["ShennongClient", "ShennongAPI", "ShennongCore"]),
         .testTarget(
             name: "ShennongHTTPTests",
             dependencies: [
                 "ShennongHTTP", "ShennongAPI", "ShennongAlerts", "ShennongCore", "ShennongStore", "ShennongRules",
-                "ShennongTrace", "ShennongTestSupport", "ShennongIngest",
+                "ShennongTrace", "ShennongTestSupport", "ShennongIngest", "ShennongCommands",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),
@@ -240,6 +250,7 @@ let package = Package(
             dependencies: [
                 "ShennongCore", "ShennongStore", "ShennongAlerts", "ShennongRules", "ShennongTrace", "ShennongServer",
                 "MosquittoClient", "ShennongIngest", "ShennongSimulator", "ShennongTestSupport", "ShennongPostgres",
+                "ShennongCommands",
             ]
         ),
     ]

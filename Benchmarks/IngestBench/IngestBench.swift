@@ -13,6 +13,8 @@ import ShennongTestSupport
 ///
 /// Usage: IngestBench --shennong PATH [--messages 200000] [--devices 1000] [--rules DIR]
 ///        [--rates 2000,5000,10000,20000] [--rate-seconds 60] [--skip-rate] [--no-postgres]
+///        [--county | --county-only] [--county-devices 5000] [--county-messages 20]
+///        [--county-cases rules,late,norules,python] [--python-peer FILE] [--python-path DIR]
 /// Exits non-zero if Shennong stored fewer or more readings than were published.
 @main
 struct IngestBench {
@@ -31,6 +33,10 @@ struct IngestBench {
         /// A command the timed Shennong runs under, e.g. `valgrind --tool=callgrind` (profiling only).
         var wrapper: [String] = []
         var rulesDirectory: String? = FileManager.default.currentDirectoryPath + "/Config/rules"
+        /// The county case (``countyCase(_:county:broker:)``): run after the drains, or alone.
+        var county = false
+        var countyOnly = false
+        var countyOptions = CountyOptions()
 
         init(_ arguments: [String]) throws {
             var i = 0
@@ -51,6 +57,13 @@ struct IngestBench {
                 case "--cases": cases = Set(try value().split(separator: ",").map(String.init))
                 case "--wrap": wrapper = try value().split(separator: " ").map(String.init)
                 case "--rules": rulesDirectory = URL(fileURLWithPath: try value()).path
+                case "--county": county = true
+                case "--county-only": county = true; countyOnly = true
+                case "--county-devices": countyOptions.devices = Int(try value()) ?? countyOptions.devices
+                case "--county-messages": countyOptions.perDevice = Int(try value()) ?? countyOptions.perDevice
+                case "--county-cases": countyOptions.cases = Set(try value().split(separator: ",").map(String.init))
+                case "--python-peer": countyOptions.pythonScript = URL(fileURLWithPath: try value()).path
+                case "--python-path": countyOptions.pythonPath = URL(fileURLWithPath: try value()).path
                 default: throw BenchError("unknown argument \(arguments[i])")
                 }
                 i += 1
@@ -93,6 +106,10 @@ struct IngestBench {
 
     static func run(_ options: Options) async throws {
         let broker = try TestBroker(persistence: false)
+        if options.countyOnly {
+            try await countyCase(options, county: options.countyOptions, broker: broker)
+            return
+        }
         let messages = backlog(count: options.messages, devices: options.devices, startTS: 1_763_700_000_000)
         print("ingest benchmark (ack after commit): \(options.messages) QoS 1 messages x \(valuesPerMessage) values, \(options.devices) devices, payload form 1, backlog queued for a persistent session on mosquitto (loopback)")
 
@@ -139,7 +156,9 @@ struct IngestBench {
         if options.postgres {
             try await postgresCase(messages, options: options, broker: broker, sqlite: (withRules, noRules))
         }
-
+        if options.county {
+            try await countyCase(options, county: options.countyOptions, broker: broker)
+        }
         if !options.skipRate {
             try await rateCase(options, broker: broker)
         }

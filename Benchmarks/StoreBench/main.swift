@@ -229,7 +229,20 @@ if o.yearEvery > 0 { try run(from: yearStart, to: historyStart, devices: yearDev
 try run(from: historyStart, to: start, devices: yearDevices, every: minute)
 let siteReadings = written
 try run(from: start, to: end, devices: 0..<o.devices, every: minute)
+
+/// Bytes on disk of a database: the file, its WAL and its shared-memory index.
+func diskBytes(_ path: String) -> Int64 {
+    ["", "-wal", "-shm"].reduce(Int64(0)) { sum, suffix in
+        sum + (((try? FileManager.default.attributesOfItem(atPath: path + suffix))?[.size] as? Int64) ?? 0)
+    }
+}
+// After the day: the county's last day still raw (closed an hour after its end), the
+// history before it compacted at each day's end, as the maintenance service would.
+let dayDisk = diskBytes(dir + "/store.db")
+let dayPlainDisk = plain != nil ? diskBytes(dir + "/plain.db") : 0
+let dayReadings = written
 try compact(at: end + 2 * 3_600_000)
+let compactedDisk = diskBytes(dir + "/store.db")
 let wallWrite = now() - wallStart
 print("\nIngest (store-only: `commit` time; batches of an hour of \(o.group) devices, \(o.group * metrics.count * 60) readings)")
 print("  readings written         \(written) (\(written - siteReadings) county + \(siteReadings) history of site-0)")
@@ -256,6 +269,10 @@ print("  + raw left               \(fmt(perReading(rawBytes))) B/reading")
 print("  + rollups 1m/1h/1d       \(fmt(perReading(rollupBytes))) B/reading   (1m: \(mb(bytes("m1_") + (sizes["rollup_1m"] ?? 0))), 1h: \(mb(bytes("h1_") + (sizes["rollup_1h"] ?? 0))), 1d: \(mb(sizes["rollup_1d"] ?? 0)))")
 print("  all used pages           \(fmt(perReading(usedBytes))) B/reading   \(mb(usedBytes))   (incl. latest, series, devices)")
 print("  file                     \(fmt(perReading(fileBytes))) B/reading   \(mb(fileBytes))   (free pages of dropped raw tables are reused by later buckets)")
+print("\nOn disk (database + WAL + shm, file sizes)")
+print("  after the day, before its compaction  \(fmt(Double(dayDisk) / Double(dayReadings))) B/reading   \(mb(dayDisk))   (target ≤ 60)"
+    + (plain != nil ? "   plain one-table layout \(fmt(Double(dayPlainDisk) / Double(dayReadings))) B/reading" : ""))
+print("  after compaction                      \(fmt(Double(compactedDisk) / Double(stats.readings))) B/reading   \(mb(compactedDisk))   (target ≤ 4; free pages in the file \(mb(stats.freeBytes)))")
 var plainBytes: Int64 = 0
 if let plain {
     plainBytes = try plain.readingBytes()

@@ -72,6 +72,7 @@ extension API {
             Recall.self, RecallRequest.self, Seal.self, BatchDossier.self, TraceRecord.self, CodesRequest.self,
             IssuedCode.self, IssuedCodes.self, ChainBreak.self, VerifyReport.self, PublicProducer.self, Scans.self,
             Chain.self, PublicTrace.self,
+            Command.self, CommandList.self, CommandTransition.self, CommandDetail.self, NewCommand.self, CommandCancel.self,
         ]
     }
 }

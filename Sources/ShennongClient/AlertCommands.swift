@@ -48,8 +48,15 @@ public enum AlertCommands {
             let field = format == .table ? strings.header(for: key) : key
             return OutputFormat.row(["field": .string(field), "value": .string(OutputFormat.text(value))])
         }
-        return format.render(rows, columns: ["field", "value"]) + "\n"
+        var out = format.render(rows, columns: ["field", "value"]) + "\n"
             + (try format.render(detail.transitions, columns: transitionColumns))
+        // The commands its rule sent because of it (自动控制), when the server has commands.
+        if let commands = try? await client.get(API.CommandList.self, "api/v1/commands", query: ["alert": String(id)]).commands,
+            !commands.isEmpty
+        {
+            out += "\n" + (try format.render(commands, columns: ["id", "name", "trigger", "state", "state_zh", "issued_at", "detail"]))
+        }
+        return out
     }
 
     /// `alerts ack|resolve|close ID`: the alert after the transition.

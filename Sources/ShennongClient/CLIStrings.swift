@@ -158,6 +158,10 @@ public enum Column: String, Sendable, CaseIterable {
     case headSeq = "head_seq", sealedAt = "sealed_at", bytesPerReading = "bytes_per_reading", rollupBytes = "rollup_bytes"
     case peakLevel = "peak_level", ruleName = "rule_name", updatedAt = "updated_at", acknowledgedAt = "acknowledged_at"
     case resolvedAt = "resolved_at", closedAt = "closed_at", contactTier = "contact_tier"
+    // Device commands.
+    case alert, args, detail, trigger
+    case confirmedAt = "confirmed_at", expiresAt = "expires_at", finishedAt = "finished_at", issuedAt = "issued_at"
+    case issuedBy = "issued_by", repliedAt = "replied_at", sentAt = "sent_at", stateZh = "state_zh"
 
     /// The Chinese header.
     var chinese: String {
@@ -263,6 +267,18 @@ public enum Column: String, Sendable, CaseIterable {
         case .resolvedAt: "解除时间"
         case .closedAt: "关闭时间"
         case .contactTier: "通知层级"
+        case .alert: "预警"
+        case .args: "参数"
+        case .detail: "详情"
+        case .trigger: "触发"
+        case .confirmedAt: "确认时间"
+        case .expiresAt: "过期时间"
+        case .finishedAt: "结束时间"
+        case .issuedAt: "下发时间"
+        case .issuedBy: "下发人"
+        case .repliedAt: "回复时间"
+        case .sentAt: "发送时间"
+        case .stateZh: "状态（中文）"
         }
     }
 }

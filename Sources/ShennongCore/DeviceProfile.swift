@@ -82,6 +82,8 @@ public struct DeviceProfile: Sendable, Hashable {
     public var exampleValues: [String: Double]
     /// Set for a gateway (DTU) or multi-depth profile: the message carries several devices.
     public var gateway: GatewayMapping?
+    /// The commands the device accepts, by name (`commands:`; see ``CommandSpec``).
+    public var commands: [String: CommandSpec] = [:]
 
     /// `fields` with their metrics looked up once, for the decoder's hot path.
     private var resolved: [String: FieldResolution]
@@ -194,7 +196,7 @@ extension DeviceProfile {
     /// The keys a profile file may have.
     public static let yamlKeys: Set<String> = [
         "name", "domain", "description", "topic", "expected_interval", "fields", "ignore",
-        "pass_through_canonical", "example", "example_values", "gateway",
+        "pass_through_canonical", "example", "example_values", "gateway", "commands",
     ]
 
     /// Parses and validates a profile from YAML text.
@@ -246,7 +248,7 @@ extension DeviceProfile {
 }
 
 /// Walks the composed YAML tree, keeping line numbers for every error.
-private struct ProfileYAMLReader {
+struct ProfileYAMLReader {
     let sourceName: String
 
     func fail(_ code: DeviceProfileError.Code, _ node: Node?, _ message: String) -> DeviceProfileError {
@@ -420,11 +422,15 @@ private struct ProfileYAMLReader {
             throw fail(.missingKey, values["example_values"], "example_values is given without an example")
         }
 
-        return DeviceProfile(
+        var profile = DeviceProfile(
             name: name, domain: domain, description: description, topic: topic,
             expectedInterval: Int(interval), fields: fields, ignore: ignore,
             passThroughCanonical: passThrough, example: example, exampleValues: exampleValues, gateway: gateway
         )
+        if let node = values["commands"], !isNullNode(node) {
+            profile.commands = try commands(node)  // DeviceProfile+Commands.swift
+        }
+        return profile
     }
 
     func isNullNode(_ node: Node) -> Bool {

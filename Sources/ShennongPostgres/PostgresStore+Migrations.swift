@@ -29,6 +29,10 @@ extension PostgresStore {
         Migration(name: "trace-v1: records, codes, scans") { s, _ in
             for sql in PostgresStore.traceSchema { try s.execute(sql) }
         },
+        // PostgresStore+Commands.swift
+        Migration(name: "commands-v1: commands, transitions") { s, _ in
+            for sql in PostgresStore.commandSchema { try s.execute(sql) }
+        },
     ]
 
     /// Names of the migrations, oldest first: what a current database has applied.

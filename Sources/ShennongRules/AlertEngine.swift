@@ -73,11 +73,22 @@ public final class AlertEngine {
     }
 
     /// The runtimes of one device, by input metric.
+    ///
+    /// A rule on readings gets its runtime when the device first reports one of the rule's
+    /// inputs (``entries(_:metric:)``), not when the slot is made: a device selected by many
+    /// rules reports the metrics of few (a pond sensor and the rainfall, soil and air rules
+    /// that select every device), and a runtime with its persisted state costs about a
+    /// kilobyte and a half. Silence rules get theirs at once.
     final class DeviceSlot {
         let device: Device
         var byMetric: [String: [(runtime: RuleRuntime, input: Int)]] = [:]
         var silence: [RuleRuntime] = []
         var all: [RuleRuntime] = []
+        /// Rules that apply, without a runtime yet, by input metric (places in the engine's
+        /// rules: runtimes of a metric are kept in that order, the order evaluations and level
+        /// changes come out in).
+        var waiting: [String: [Int]] = [:]
+        var order: [ObjectIdentifier: Int] = [:]
 
         init(device: Device) { self.device = device }
     }
@@ -130,20 +141,56 @@ public final class AlertEngine {
         guard let device = devices[id] ?? lookup(id) else { return nil }
         devices[id] = device
         let slot = DeviceSlot(device: device)
-        for rule in rules where rule.applies(to: device) {
-            let key = Key(rule: rule.id, device: id)
-            let runtime = RuleRuntime(rule: rule, device: device, persisted: unwritten[key] ?? persisted[key])
-            runtime.expectedInterval = expectedInterval(device) ?? options.defaultInterval
-            slot.all.append(runtime)
+        for (index, rule) in rules.enumerated() where rule.applies(to: device) {
             if case .silence(let interval, _) = rule.condition {
+                let runtime = makeRuntime(index, slot)
                 runtime.interval = interval ?? expectedInterval(device) ?? options.defaultInterval
                 runtime.lastHeard = lastHeard[id] ?? device.createdAt
                 slot.silence.append(runtime)
+                for (i, metric) in runtime.inputs.enumerated() { slot.byMetric[metric, default: []].append((runtime, i)) }
+            } else {
+                for metric in rule.inputs { slot.waiting[metric, default: []].append(index) }
             }
-            for (i, metric) in runtime.inputs.enumerated() { slot.byMetric[metric, default: []].append((runtime, i)) }
         }
         slots[id] = slot
         return slot
+    }
+
+    private func makeRuntime(_ index: Int, _ slot: DeviceSlot) -> RuleRuntime {
+        let rule = rules[index]
+        let key = Key(rule: rule.id, device: slot.device.id)
+        let runtime = RuleRuntime(rule: rule, device: slot.device, persisted: unwritten[key] ?? persisted[key])
+        runtime.expectedInterval = expectedInterval(slot.device) ?? options.defaultInterval
+        slot.order[ObjectIdentifier(runtime)] = index
+        slot.all.append(runtime)
+        return runtime
+    }
+
+    /// The runtimes reading `metric` on the slot's device, made on first use.
+    private func entries(_ slot: DeviceSlot, metric: String) -> [(runtime: RuleRuntime, input: Int)]? {
+        if let waiting = slot.waiting.removeValue(forKey: metric) {
+            var touched: Set<String> = []
+            for index in waiting {
+                let runtime = makeRuntime(index, slot)
+                for (i, input) in runtime.inputs.enumerated() {
+                    slot.byMetric[input, default: []].append((runtime, i))
+                    touched.insert(input)
+                    if input != metric { slot.waiting[input]?.removeAll { $0 == index } }
+                }
+            }
+            let order = slot.order
+            for input in touched {
+                slot.byMetric[input]!.sort { order[ObjectIdentifier($0.runtime)]! < order[ObjectIdentifier($1.runtime)]! }
+            }
+            slot.all.sort { order[ObjectIdentifier($0)]! < order[ObjectIdentifier($1)]! }
+        }
+        return slot.byMetric[metric]
+    }
+
+    /// Makes the runtimes the metrics of `readings` need (before windows are rebuilt).
+    private func prepareRuntimes(_ slot: DeviceSlot, _ readings: [Reading], _ indices: [Int]) {
+        guard !slot.waiting.isEmpty else { return }
+        for i in indices where slot.waiting[readings[i].metric] != nil { _ = entries(slot, metric: readings[i].metric) }
     }
 
     /// Evaluates one burst (perhaps not yet committed: see ``discard(_:)``).
@@ -193,12 +240,13 @@ public final class AlertEngine {
                 indices.sort { readings[$0].timestamp < readings[$1].timestamp }
             }
             work.append((slot, indices))
+            prepareRuntimes(slot, readings, indices)
             // Windows to rebuild exist only while some runtime of the device is not ready.
             guard slot.all.contains(where: { !$0.ready }) else { continue }
             var first: [ObjectIdentifier: Int64] = [:]
             for i in indices {
                 let r = readings[i]
-                guard let entries = slot.byMetric[r.metric] else { continue }
+                guard let entries = entries(slot, metric: r.metric) else { continue }
                 for (runtime, input) in entries where !runtime.ready && r.timestamp > runtime.state.w[input] {
                     let key = ObjectIdentifier(runtime)
                     first[key] = min(first[key] ?? r.timestamp, r.timestamp)
@@ -232,7 +280,7 @@ public final class AlertEngine {
             output.devices.insert(slot.device.id)
             for i in indices {
                 let r = readings[i]
-                guard let entries = slot.byMetric[r.metric] else { continue }
+                guard let entries = entries(slot, metric: r.metric) else { continue }
                 for (runtime, input) in entries {
                     guard r.timestamp > runtime.state.w[input] else {
                         if r.timestamp < runtime.state.w[input] {

@@ -235,6 +235,8 @@ public struct Rule: Sendable, Hashable {
     /// How long (ms) the value must stay clear before a level is dropped (0: at once).
     public var clearAfter: Int64
     public var enabled: Bool
+    /// Commands the rule sends to the devices it watches, per level and on clear (Control/RuleActions.swift).
+    public var actions: RuleActions?
     /// Where it was read from, for messages.
     public var file: String
     public var line: Int

@@ -263,6 +263,7 @@ private struct ParseContext {
             allowed: [
                 "id", "name", "source", "category", "instruction", "metric", "select", "condition", "levels", "level",
                 "devices", "for", "min_readings", "max_gap", "continuous", "clear_margin", "clear_after", "enabled",
+                "actions",
             ], what: "a rule")
         guard let id = string(m["id"], "id") else {
             fail(node, "a rule needs an `id`")
@@ -441,13 +442,21 @@ private struct ParseContext {
             fail(m["category"], "category must be a CAP 1.2 category (\(categories.joined(separator: ", ")))")
             category = "Other"
         }
-        return Rule(
+        var actions: RuleActions?
+        if let node = m["actions"] {
+            let (parsed, problems) = RuleActions.parse(node, file: file)  // Control/RuleActions.swift
+            errors += problems
+            actions = parsed
+        }
+        var rule = Rule(
             id: id, name: name, source: string(m["source"], "source"), category: category,
             instruction: string(m["instruction"], "instruction"), metric: metric, selector: selector, condition: condition,
             levels: levels, overrides: overrides, duration: duration(m["for"], "for") ?? 0,
             clearMargin: number(m["clear_margin"], "clear_margin") ?? 0, clearAfter: duration(m["clear_after"], "clear_after") ?? 0,
             minReadings: count(m["min_readings"], "min_readings") ?? 1, maxGap: maxGap,
             continuous: bool(m["continuous"], "continuous") ?? false, enabled: bool(m["enabled"], "enabled") ?? true, file: file, line: node.mark?.line ?? 0)
+        rule.actions = actions
+        return rule
     }
 }
 

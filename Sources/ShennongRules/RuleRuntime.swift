@@ -164,14 +164,19 @@ final class RuleRuntime {
     var expectedInterval: Int64 = 300_000
     var lastHeard: Int64?
 
-    private var multi: MultiSpanWindow?
+    /// The windows of a rule that keeps any, boxed: most rules keep none (thresholds, ranges,
+    /// silence), and a county has a runtime for every rule and device.
+    private final class Windows {
+        var multi: MultiSpanWindow?
+        var rate: RateWindow?
+        var fraction: FractionWindow?
+        var stuck: StuckCounter?
+        var tmax24: MultiSpanWindow?
+        var rhMin24: MultiSpanWindow?
+        var windMax24: MultiSpanWindow?
+    }
+    private var windows: Windows?
     private var spanOfLevel: [Int] = []
-    private var rate: RateWindow?
-    private var fraction: FractionWindow?
-    private var stuck: StuckCounter?
-    private var tmax24: MultiSpanWindow?
-    private var rhMin24: MultiSpanWindow?
-    private var windMax24: MultiSpanWindow?
     /// The value and threshold behind the latest evaluation of each level (for messages).
     private(set) var values = [Double?](repeating: nil, count: 4)
 
@@ -204,6 +209,10 @@ final class RuleRuntime {
         level = Self.levelInForce(state.levels)
         let precision = rule.metric.flatMap { MetricCatalogue.metric(named: $0)?.precision } ?? 3
         switch rule.condition {
+        case .window, .rate, .fraction, .stuck, .derived: windows = Windows()
+        case .threshold, .silence, .range: break
+        }
+        switch rule.condition {
         case .window(let aggregate, let window):
             var spans: [Int64] = []
             for (_, spec) in specs {
@@ -215,18 +224,18 @@ final class RuleRuntime {
                     spans.append(span)
                 }
             }
-            multi = MultiSpanWindow(aggregate: aggregate, spans: spans, precision: precision)
+            windows!.multi = MultiSpanWindow(aggregate: aggregate, spans: spans, precision: precision)
         case .rate(let per, let window):
-            rate = RateWindow(span: window, per: per)
+            windows!.rate = RateWindow(span: window, per: per)
         case .fraction(let good, let threshold, let window, let gap):
-            fraction = FractionWindow(span: window, maxGap: gap, good: good, threshold: threshold)
+            windows!.fraction = FractionWindow(span: window, maxGap: gap, good: good, threshold: threshold)
         case .stuck(let tolerance):
-            stuck = StuckCounter(tolerance: tolerance)
+            windows!.stuck = StuckCounter(tolerance: tolerance)
         case .derived(let index):
             let day: Int64 = 86_400_000
-            tmax24 = MultiSpanWindow(aggregate: .max, spans: [day], precision: 2)
-            rhMin24 = MultiSpanWindow(aggregate: .min, spans: [day], precision: 1)
-            windMax24 = MultiSpanWindow(aggregate: .max, spans: [day], precision: 1)
+            windows!.tmax24 = MultiSpanWindow(aggregate: .max, spans: [day], precision: 2)
+            windows!.rhMin24 = MultiSpanWindow(aggregate: .min, spans: [day], precision: 1)
+            windows!.windMax24 = MultiSpanWindow(aggregate: .max, spans: [day], precision: 1)
             _ = index
         case .threshold, .silence, .range:
             break
@@ -252,15 +261,16 @@ final class RuleRuntime {
     }
 
     private func observeWindows(metric: String, sample: Sample) {
-        if multi != nil { multi!.add(sample) }
-        else if rate != nil { rate!.add(sample) }
-        else if fraction != nil { fraction!.add(sample) }
-        else if stuck != nil { stuck!.add(sample) }
-        else if tmax24 != nil {
+        guard let windows else { return }
+        if windows.multi != nil { windows.multi!.add(sample) }
+        else if windows.rate != nil { windows.rate!.add(sample) }
+        else if windows.fraction != nil { windows.fraction!.add(sample) }
+        else if windows.stuck != nil { windows.stuck!.add(sample) }
+        else if windows.tmax24 != nil {
             switch metric {
-            case "air_temp": tmax24!.add(sample)
-            case "relative_humidity": rhMin24!.add(sample)
-            case "wind_speed": windMax24!.add(sample)
+            case "air_temp": windows.tmax24!.add(sample)
+            case "relative_humidity": windows.rhMin24!.add(sample)
+            case "wind_speed": windows.windMax24!.add(sample)
             default: break
             }
         }
@@ -279,11 +289,11 @@ final class RuleRuntime {
         case .window:
             x = nil  // per level below
         case .rate:
-            x = rate!.value
+            x = windows!.rate!.value
         case .fraction:
-            x = fraction!.goodHours
+            x = windows!.fraction!.goodHours
         case .stuck:
-            x = Double(stuck!.count)
+            x = Double(windows!.stuck!.count)
         case .range(let lo, let hi):
             x = ((lo.map { r.value < $0 } ?? false) || (hi.map { r.value > $0 } ?? false)) ? 1 : 0
         case .derived(let index):
@@ -296,8 +306,8 @@ final class RuleRuntime {
             }
             switch index {
             case .fireDanger:
-                if let t = tmax24!.value(span: 0), let rh = rhMin24!.value(span: 0) {
-                    x = FireDangerScore.index(tmax: t, rhMin: rh, dryDays: day.dryDaysNow, windMax: windMax24!.value(span: 0) ?? 0)
+                if let t = windows!.tmax24!.value(span: 0), let rh = windows!.rhMin24!.value(span: 0) {
+                    x = FireDangerScore.index(tmax: t, rhMin: rh, dryDays: day.dryDaysNow, windMax: windows!.windMax24!.value(span: 0) ?? 0)
                 }
             case .nesterov:
                 x = day.nesterovNow
@@ -312,7 +322,7 @@ final class RuleRuntime {
             x = 0
         }
         if case .window = rule.condition {
-            return step(at: r.timestamp) { k in self.multi!.value(span: self.spanOfLevel[k]) }
+            return step(at: r.timestamp) { k in self.windows!.multi!.value(span: self.spanOfLevel[k]) }
         }
         return step(at: r.timestamp) { _ in x }
     }

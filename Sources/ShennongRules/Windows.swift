@@ -45,20 +45,37 @@ struct Sample: Sendable, Hashable {
 
 /// Sliding-window aggregates of one series over several spans at once, each `(t − span, t]`.
 ///
-/// Samples are kept for the longest span. Sums are kept in scaled integers (the metric's
-/// precision), so a window's sum is exact and a threshold like 50.0 mm is met exactly;
-/// minima and maxima by monotonic queues. Every operation is O(1) amortized per sample.
+/// Sums are kept in scaled integers (the metric's precision), so a window's sum is exact and a
+/// threshold like 50.0 mm is met exactly. What is kept is only what the aggregate can still
+/// need, so memory follows the data, not the span:
+/// - sum: the readings that are not zero at the metric's precision (a zero never changes a
+///   sum, and rainfall is zero most of the time), with one start per span;
+/// - mean: every reading (the count matters), with one start per span;
+/// - min / max: per span a monotonic queue of the readings that can still be the extreme
+///   (a reading with a newer one at least as extreme never can).
+/// Every operation is O(1) amortized per sample.
 struct MultiSpanWindow {
     let aggregate: WindowAggregate
     let spans: [Int64]
     let scale: Double
-    /// Samples of the longest span, with their absolute index `base + offset`.
-    private var samples = Queue<Sample>()
+    /// sum / mean: the readings kept (scaled values) over the longest span, with their absolute
+    /// index `base + offset`.
+    private var kept = Queue<ScaledSample>()
     private var base = 0
-    /// Per span: absolute index of its first sample, scaled sum, and the monotonic queue.
+    /// sum / mean: per span, the absolute index of its first kept reading and its scaled sum.
     private var starts: [Int]
     private var sums: [Int64]
-    private var extremes: [Queue<Int>]
+    /// mean: readings per span.
+    private var counts: [Int]
+    /// min / max: per span, the readings that may yet be the extreme, oldest first.
+    private var extremes: [Queue<Sample>]
+    /// Whether any reading was added (the newest is always inside every span).
+    private var any = false
+
+    struct ScaledSample {
+        var ts: Int64
+        var scaled: Int64
+    }
 
     init(aggregate: WindowAggregate, spans: [Int64], precision: Int) {
         self.aggregate = aggregate
@@ -66,53 +83,66 @@ struct MultiSpanWindow {
         self.scale = pow10(precision)
         starts = Array(repeating: 0, count: spans.count)
         sums = Array(repeating: 0, count: spans.count)
-        extremes = Array(repeating: Queue<Int>(), count: spans.count)
+        counts = Array(repeating: 0, count: spans.count)
+        extremes = Array(repeating: Queue<Sample>(), count: aggregate == .min || aggregate == .max ? spans.count : 0)
     }
 
-    private var end: Int { base + samples.count }
-    private func sample(_ absolute: Int) -> Sample { samples[absolute - base] }
+    private var end: Int { base + kept.count }
+
+    /// Readings held in memory (for tests and the memory benchmark).
+    var heldSamples: Int {
+        kept.count + extremes.reduce(0) { $0 + $1.count }
+    }
 
     /// Adds a reading (timestamps must not go backwards) and slides every span to end at it.
     mutating func add(_ s: Sample) {
-        let index = end
-        samples.append(s)
-        let scaled = Int64((s.value * scale).rounded())
-        for k in spans.indices {
-            switch aggregate {
-            case .sum, .mean:
-                sums[k] += scaled
-            case .min:
-                while let last = extremes[k].last, sample(last).value >= s.value { _ = extremes[k].popLast() }
-                extremes[k].append(index)
-            case .max:
-                while let last = extremes[k].last, sample(last).value <= s.value { _ = extremes[k].popLast() }
-                extremes[k].append(index)
-            }
-            let cutoff = s.ts - spans[k]
-            while starts[k] < index && sample(starts[k]).ts <= cutoff {
-                if aggregate == .sum || aggregate == .mean {
-                    sums[k] -= Int64((sample(starts[k]).value * scale).rounded())
+        any = true
+        switch aggregate {
+        case .min, .max:
+            for k in spans.indices {
+                if aggregate == .min {
+                    while let last = extremes[k].last, last.value >= s.value { _ = extremes[k].popLast() }
+                } else {
+                    while let last = extremes[k].last, last.value <= s.value { _ = extremes[k].popLast() }
                 }
-                if extremes[k].first == starts[k] { extremes[k].popFirst() }
-                starts[k] += 1
+                extremes[k].append(s)
+                let cutoff = s.ts - spans[k]
+                while let first = extremes[k].first, first.ts <= cutoff { extremes[k].popFirst() }
             }
-        }
-        // Drop what no span needs any more.
-        let keep = starts.min() ?? end
-        while base < keep {
-            samples.popFirst()
-            base += 1
+        case .sum, .mean:
+            let scaled = Int64((s.value * scale).rounded())
+            if scaled != 0 || aggregate == .mean {
+                kept.append(ScaledSample(ts: s.ts, scaled: scaled))
+            }
+            let index = end
+            for k in spans.indices {
+                sums[k] += scaled
+                if aggregate == .mean { counts[k] += 1 }
+                let cutoff = s.ts - spans[k]
+                while starts[k] < index {
+                    let old = kept[starts[k] - base]
+                    guard old.ts <= cutoff else { break }
+                    sums[k] -= old.scaled
+                    if aggregate == .mean { counts[k] -= 1 }
+                    starts[k] += 1
+                }
+            }
+            // Drop what no span needs any more.
+            let keep = starts.min() ?? end
+            while base < keep {
+                kept.popFirst()
+                base += 1
+            }
         }
     }
 
     /// The aggregate over span number `k`; `nil` while the window is empty.
     func value(span k: Int) -> Double? {
-        let count = end - starts[k]
-        guard count > 0 else { return nil }
+        guard any else { return nil }
         switch aggregate {
         case .sum: return Double(sums[k]) / scale
-        case .mean: return Double(sums[k]) / scale / Double(count)
-        case .min, .max: return extremes[k].first.map { sample($0).value }
+        case .mean: return counts[k] > 0 ? Double(sums[k]) / scale / Double(counts[k]) : nil
+        case .min, .max: return extremes[k].first?.value
         }
     }
 }
@@ -144,6 +174,9 @@ struct RateWindow {
 
 /// How long in the last `span` the value was good, each reading holding until the next
 /// (at most `maxGap`); time not covered counts as good.
+///
+/// Kept as run lengths: one interval per run of bad time (readings bad one after another
+/// make one interval), not one per reading.
 struct FractionWindow {
     let span: Int64
     let maxGap: Int64
@@ -166,7 +199,13 @@ struct FractionWindow {
         if let last, !good.crossed(last.value, threshold) {
             let end = min(s.ts, last.ts + maxGap)
             if end > last.ts {
-                bad.append((last.ts, end))
+                if let run = bad.last, run.end == last.ts {
+                    // The bad time goes on: the run grows.
+                    _ = bad.popLast()
+                    bad.append((run.start, end))
+                } else {
+                    bad.append((last.ts, end))
+                }
                 badTotal += end - last.ts
             }
         }
@@ -178,6 +217,9 @@ struct FractionWindow {
             bad.popFirst()
         }
     }
+
+    /// Bad runs held in memory (for tests).
+    var heldRuns: Int { bad.count }
 
     /// Hours good in the window ending at the newest reading (the newest reading's own state
     /// counts from the next reading on).

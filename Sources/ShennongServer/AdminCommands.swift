@@ -61,6 +61,7 @@ public enum AdminCommands {
             item("devices", .int(s.devices)), item("series", .int(s.series)), item("readings", .int(s.readings)),
             item("readings_raw", .int(s.rawReadings)), item("readings_compacted", .int(s.compactedReadings)),
             item("buckets", .int(s.buckets)), item("rejects", .int(s.rejects)), item("file_bytes", .int(s.fileBytes)),
+            item("free_bytes", .int(s.freeBytes)),
         ]
         guard buckets else { return rows }
         for b in try store.bucketStats(now: nil) {

@@ -1,5 +1,6 @@
 import Foundation
 import ShennongCore
+import ShennongIngest
 import ShennongPostgres
 import ShennongRules
 import Yams
@@ -140,6 +141,10 @@ public enum ServeCheck {
         }
         let (rules, errors) = RuleLoader.load(directory: config.rules.directory)
         report.errors += errors.map(\.description)
+        // Rule actions against the profiles' commands (自动控制).
+        if let profiles = try? ProfileRegistry.load(directory: config.profilesDir) {
+            for rule in rules { report.errors += rule.checkActions(profiles: profiles).map { "\(rule.file):\(rule.line): \($0)" } }
+        }
         report.checked.append("\(rules.count) rules in \(config.rules.directory)")
     }
 

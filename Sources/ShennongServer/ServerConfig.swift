@@ -23,6 +23,8 @@ public struct ServerConfig: Sendable, Decodable {
     public var rules = Rules()
     /// Traceability (ServerConfig+Trace.swift).
     public var trace = Trace()
+    /// Device commands (ServerConfig+Commands.swift).
+    public var commands = Commands()
     /// The staff dashboard (ServerConfig+Dashboard.swift).
     public var dashboard = Dashboard()
     /// On SIGTERM/SIGINT, how long the drain may take before the services are cancelled.
@@ -160,8 +162,11 @@ public struct ServerConfig: Sendable, Decodable {
         /// Messages per second, all devices together.
         public var rate = 5.0
         public var seed: UInt64 = 1
-        /// A scripted episode to play instead of the steady model (`rainstorm`, `do-crash`, `drought`, `fire`, `flood`, `silent`, `backfill`).
+        /// A scripted episode to play instead of the steady model (`rainstorm`, `do-crash`, `drought`, `fire`, `flood`, `silent`, `backfill`, `aerator`).
         public var scenario: String?
+        /// Also run the `aerator` scenario's two ponds live beside the simulator (the demo's
+        /// closed loop: they obey commands; pond 02's aerator ignores them).
+        public var aeratorPonds = false
         public init() {}
     }
 
@@ -209,7 +214,7 @@ public struct ConfigError: Error, CustomStringConvertible, Sendable {
 // Decoding with defaults: every key optional, snake_case in YAML.
 extension ServerConfig {
     enum CodingKeys: String, CodingKey {
-        case mqtt, ingest, database, storage, http, simulator, rules, trace, dashboard
+        case mqtt, ingest, database, storage, http, simulator, rules, trace, dashboard, commands
         case profilesDir = "profiles_dir"
         case shutdownTimeoutSeconds = "shutdown_timeout_seconds"
         case localTime = "local_time"
@@ -227,6 +232,7 @@ extension ServerConfig {
         rules = try c.decodeIfPresent(Rules.self, forKey: .rules) ?? Rules()
         trace = try c.decodeIfPresent(Trace.self, forKey: .trace) ?? Trace()
         dashboard = try c.decodeIfPresent(Dashboard.self, forKey: .dashboard) ?? Dashboard()
+        commands = try c.decodeIfPresent(Commands.self, forKey: .commands) ?? Commands()
         shutdownTimeoutSeconds = try c.decodeIfPresent(Int.self, forKey: .shutdownTimeoutSeconds) ?? shutdownTimeoutSeconds
         guard shutdownTimeoutSeconds > 0 else {
             throw DecodingError.dataCorruptedError(
@@ -445,7 +451,10 @@ extension ServerConfig.HTTP {
 }
 
 extension ServerConfig.Simulator {
-    enum CodingKeys: String, CodingKey { case enabled, devices, rate, seed, scenario }
+    enum CodingKeys: String, CodingKey {
+        case enabled, devices, rate, seed, scenario
+        case aeratorPonds = "aerator_ponds"
+    }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -454,6 +463,7 @@ extension ServerConfig.Simulator {
         rate = try c.decodeIfPresent(Double.self, forKey: .rate) ?? rate
         seed = try c.decodeIfPresent(UInt64.self, forKey: .seed) ?? seed
         scenario = try c.decodeIfPresent(String.self, forKey: .scenario)
+        aeratorPonds = try c.decodeIfPresent(Bool.self, forKey: .aeratorPonds) ?? aeratorPonds
         if let scenario, Scenario(rawValue: scenario) == nil {
             throw DecodingError.dataCorruptedError(
                 forKey: .scenario, in: c,

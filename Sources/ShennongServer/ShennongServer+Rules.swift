@@ -17,7 +17,7 @@ extension ShennongServer {
     /// should not run with some warnings silently missing.
     static func makeRules(
         config: ServerConfig, store: any ServerStore, profiles: [String: DeviceProfile], mqtt: MQTTConfiguration,
-        logger: Logger
+        automation: RuleAutomation? = nil, logger: Logger
     ) throws -> ModuleWiring {
         let settings = config.rules
         var wiring = ModuleWiring()
@@ -50,8 +50,9 @@ extension ShennongServer {
             rules: rules, settings: settings.settings, lateAfter: settings.lateAfter, store: store, profiles: profiles,
             notifiers: settings.notifiers(
                 topicPrefix: TopicScheme(prefix: config.mqtt.topicPrefix).prefix, mqtt: settings.mqttPublish ? mqtt : nil,
-                logger: logger),
+                logger: logger) + (automation.map { [$0] } ?? []),
             offsetMinutes: settings.cap.offsetMinutes, logger: logger)
+        automation?.setRules(catalog: module.catalog)
         logger.info("rules loaded", metadata: ["rules": "\(rules.count)", "directory": "\(settings.directory)"])
         wiring.ingestObserver = module.stage
         wiring.services = module.services.map { .init(service: $0) }

@@ -43,15 +43,26 @@ public enum ShennongServer {
         let topics = TopicScheme(prefix: config.mqtt.topicPrefix)
         let mqtt = mqttConfiguration(config.mqtt, host: host, port: port, clientID: config.mqtt.clientID,
                                      subscriptions: topics.subscriptions)
+        // Device commands first: the rules' actions send through them (ShennongServer+Commands.swift).
+        let commands = try makeCommands(config: config, store: store, profiles: profiles, host: host, port: port, logger: logger)
         let rules = try makeRules(
             config: config, store: store, profiles: profiles,
             mqtt: mqttConfiguration(config.mqtt, host: host, port: port, clientID: config.mqtt.clientID + "-alerts",
                                     subscriptions: []),
-            logger: logger)
+            automation: commands.automation, logger: logger)
         let trace = try makeTrace(config: config, store: store, ruleName: rules.ruleName, logger: logger)
+        if let center = commands.center, let notify = rules.alertNotify {
+            center.setNotify { notices in notices.forEach(notify) }
+        }
         let dashboard = try makeDashboard(
             config: config, store: store, profiles: profiles, notify: rules.alertNotify ?? { _ in },
             indexStatuses: rules.indexStatuses, logger: logger)
+        // The dashboard's device controls, in the dashboard's session (DashboardControls.swift).
+        let controls: [any RouteGroup] = commands.center.flatMap { center in
+            dashboard.routes.lazy.compactMap { $0 as? DashboardPages }.first.map {
+                [DashboardControls(pages: $0, center: center, automation: commands.automation)]
+            }
+        } ?? []
         let pipeline = IngestPipeline(
             store: store, profiles: profiles, topics: topics, options: config.ingest.options,
             observer: rules.ingestObserver, clock: clock, logger: logger)
@@ -71,7 +82,7 @@ public enum ShennongServer {
                     mqttConnected: ingest.isConnected, storageError: pipeline.storageError,
                     details: ["broker": "\(host):\(port)"])
             },
-            routes: rules.routes + trace.routes + dashboard.routes,
+            routes: rules.routes + trace.routes + dashboard.routes + commands.wiring.routes + controls,
             rateLimit: config.http.rateLimit,
             // Through the ingest pipeline itself, in turn with the ingest thread's bursts (see
             // IngestPipeline.replayRejects): the rules see the replayed readings as a late burst.
@@ -85,7 +96,7 @@ public enum ShennongServer {
                 }
             })
         services.append(.init(service: app))
-        services += rules.services + trace.services
+        services += rules.services + trace.services + commands.wiring.services
 
         if config.simulator.enabled {
             var options = Simulator.Options(
@@ -103,6 +114,9 @@ public enum ShennongServer {
                 mqtt: mqttConfiguration(config.mqtt, host: host, port: port, clientID: "shennong-simulator", subscriptions: []),
                 clock: clock, logger: logger)
             services.append(.init(service: simulator, successTerminationBehavior: .ignore))
+        }
+        if config.simulator.aeratorPonds && config.simulator.scenario != Scenario.aerator.rawValue {
+            services += try aeratorPonds(config: config, store: store, host: host, port: port, ready: { ingest.isSubscribed }, clock: clock, logger: logger)
         }
 
         var groupConfiguration = ServiceGroupConfiguration(

@@ -82,6 +82,8 @@ public enum StoreCopy {
         if !states.isEmpty { _ = try destination.applyRuleEvaluation(states: states, changes: [], now: nil) }
         let alerts = try source.alerts(AlertQuery(limit: .max)).reversed()
         try destination.importAlerts(alerts.map { (alert: $0, transitions: try source.alertTransitions(id: $0.id)) })
+        // Device commands with their transitions (StoreCopy+Commands.swift).
+        try copyCommands(from: source, to: destination)
 
         // Trace chains record by record (the destination checks each continues its head), with
         // the codes each issued; then every code's scan counters.
@@ -134,6 +136,7 @@ public enum StoreCopy {
             ("rejects", a.rejects, b.rejects), ("tokens", ca[0], cb[0]), ("alerts", ca[1], cb[1]),
             ("alert_transitions", ca[2], cb[2]), ("rule_states", ca[3], cb[3]), ("trace_records", ca[4], cb[4]),
         ]
+        report.counts += try commandCounts(source: source, copy: copy)
         for (item, x, y) in report.counts where force ? y < x : y != x {
             throw StoreError(.corrupt, "copy verification: \(item) \(y) in the copy, \(x) in the source")
         }

@@ -41,6 +41,12 @@ public enum Scenario: String, Sendable, CaseIterable {
     /// downstream (`sim-flood-river-001`, registered with its stages: warning 12.5 m,
     /// guaranteed 13.8 m, highest 15.2 m) passes 12.0, 12.5 and 13.8 m, still rising at the end.
     case flood
+    /// Two ponds with aerator controllers (`sim-aerator-pond-01`, `-02`, pond-oxygen-probe
+    /// profile): an hour of history in which dissolved oxygen sags at night with the aerators
+    /// off, then live, in real time: each pond obeys the commands on its command topic (DO
+    /// rises while its aerator runs, sags otherwise) and reports `aerator_on`; pond 02's
+    /// aerator ignores every command (no reply, no change). See Scenario+Aerator.swift.
+    case aerator
 
     /// One message of the script.
     public struct Message: Sendable, Hashable {
@@ -80,6 +86,7 @@ public enum Scenario: String, Sendable, CaseIterable {
         switch self {
         case .backfill: [Device(id: "sim-dtu-001", profile: "dtu-gateway", domain: .water, createdAt: 0)]
         case .flood: Self.floodRegistrations
+        case .aerator: AeratorPonds.registrations
         case .rainstorm, .doCrash, .drought, .fire, .silent: []
         }
     }
@@ -93,6 +100,7 @@ public enum Scenario: String, Sendable, CaseIterable {
         case .silent: return Self.silent(&rng, end: end)
         case .backfill: return Self.backfill(&rng, end: end)
         case .flood: return Self.flood(&rng, end: end)
+        case .aerator: return AeratorPonds.history(&rng, end: end)
         case .rainstorm:
             // mm per 5-minute report: 1 h of drizzle, then 50 reports at 1 mm, 14 at 2 mm,
             // 16 at 5 mm, and half an hour of nothing. A seeded ±0.1 mm on the storm

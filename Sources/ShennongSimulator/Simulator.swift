@@ -71,11 +71,11 @@ public final class Simulator: Service, Sendable {
         }
     }
 
-    private let options: Options
-    private let mqtt: MQTTConfiguration
-    private let logger: Logger
+    let options: Options
+    let mqtt: MQTTConfiguration
+    let logger: Logger
     /// Stamps the readings (a scenario's last reading is now).
-    private let clock: WallClock
+    let clock: WallClock
 
     /// A simulator publishing through a libmosquitto client configured by `mqtt`, stamping
     /// readings with `clock`'s time.
@@ -141,7 +141,8 @@ public final class Simulator: Service, Sendable {
         logger.info("playing scenario", metadata: ["scenario": "\(scenario.rawValue)", "messages": "\(script.count)", "seed": "\(options.seed)"])
         let clock = ContinuousClock()
         let start = clock.now
-        let period = Duration.seconds(1.0 / max(options.rate, 0.001))
+        // The aerator scenario's history is played at once; its live part keeps the rate.
+        let period = scenario == .aerator ? Duration.milliseconds(5) : Duration.seconds(1.0 / max(options.rate, 0.001))
         var sent = 0
         for message in script {
             if Task.isCancelled || Task.isShuttingDownGracefully { break }
@@ -151,6 +152,11 @@ public final class Simulator: Service, Sendable {
             sent += 1
             let next = start + period * sent
             if next > clock.now { try? await Task.sleep(until: next, clock: clock) }
+        }
+        if scenario == .aerator {
+            sent = try await runAerator(
+                publisher: publisher, topics: topics, seed: options.seed, rate: options.rate, count: options.count,
+                duration: options.duration, alreadySent: sent)
         }
         _ = publisher.waitUntilAcknowledged(timeout: .seconds(10))
         logger.info("scenario played", metadata: ["scenario": "\(scenario.rawValue)", "published": "\(sent)"])

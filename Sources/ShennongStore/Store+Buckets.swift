@@ -104,7 +104,10 @@ extension Store {
     /// Moves what is compacted of `series` in `bucket` back into live tables: the block's
     /// points into the raw table, packed cells into the live rollup tables. A late reading
     /// then inserts (or is a duplicate) exactly as in an open bucket.
-    static func reopen(series: Int64, bucket: BucketInfo, in db: Database) throws {
+    ///
+    /// Packed 1-minute cells of a bucket after the raw horizon are deleted, not moved: the
+    /// raw table now holds every reading of the series in the bucket, and answers for them.
+    static func reopen(series: Int64, bucket: BucketInfo, rawHorizon: Int64, in db: Database) throws {
         if bucket.hasBlocks,
             let data = try Data.fetchOne(
                 db.cachedStatement(sql: "SELECT data FROM \(bucket.blockTable) WHERE series_id = ?"), arguments: [series])
@@ -118,6 +121,10 @@ extension Store {
         }
         for tier in [StorageTier.minute, .hour] where bucket.hasPacked(tier) {
             let table = bucket.packedTable(tier)!
+            if tier == .minute && !minuteTierIsStored(ts: bucket.start, rawHorizon: rawHorizon) {
+                try db.execute(sql: "DELETE FROM \(table) WHERE series_id = ?", arguments: [series])
+                continue
+            }
             guard
                 let data = try Data.fetchOne(
                     db.cachedStatement(sql: "SELECT data FROM \(table) WHERE series_id = ?"), arguments: [series])
@@ -220,6 +227,13 @@ extension Store {
 
     /// Rollup cells of `series` in `tier` whose start is in `[from, to)`, ascending: live rows
     /// merged with packed cells of the buckets in range.
+    ///
+    /// 1-minute cells of raw tables after the raw horizon are computed from their readings
+    /// (ingest does not store them: ``applyRollups(_:cache:in:)``); they are what a stored
+    /// cell would hold, bit for bit, since stored cells of those buckets are exact aggregates
+    /// of the same readings in timestamp order. They win over a live or packed cell of the
+    /// same start (a live cell left by an older version may have missed later readings).
+    /// Cells that retention dropped (``minuteHorizon(in:)``) are not computed again.
     static func cells(series: Int64, tier: StorageTier, from: Int64, to: Int64, in db: Database) throws -> [RollupCell] {
         guard from < to else { return [] }
         var live: [RollupCell] = []
@@ -229,8 +243,27 @@ extension Store {
             arguments: [series, from, to])
         while let row = try rows.next() { live.append(cell(row)) }
         guard tier.packedPrefix != nil else { return live }
+        let inRange = try buckets(overlapping: from, to, in: db)
+        var computed: [RollupCell] = []
+        if tier == .minute {
+            let rawHorizon = try rawHorizon(in: db)
+            let minuteHorizon = try minuteHorizon(in: db)
+            for bucket in inRange where bucket.hasRaw && !minuteTierIsStored(ts: bucket.start, rawHorizon: rawHorizon) {
+                // Cells starting in [from, to) hold readings in [lo, hi) (buckets are whole minutes).
+                let lo = from <= bucket.start ? bucket.start : -floorAlign(-from, tier.width)
+                let hi = to >= bucket.until ? bucket.until : -floorAlign(-to, tier.width)
+                guard lo < hi else { continue }
+                var points: [Point] = []
+                let raw = try Row.fetchCursor(
+                    db.cachedStatement(
+                        sql: "SELECT ts, value FROM \(bucket.rawTable) WHERE series_id = ? AND ts >= ? AND ts < ? ORDER BY ts"),
+                    arguments: [series, lo, hi])
+                while let row = try raw.next() { points.append(Point(ts: row[0], value: row[1])) }
+                computed += RollupCell.cells(of: points, width: tier.width).filter { $0.start + tier.width > minuteHorizon }
+            }
+        }
         var packed: [RollupCell] = []
-        for bucket in try buckets(overlapping: from, to, in: db) where bucket.hasPacked(tier) {
+        for bucket in inRange where bucket.hasPacked(tier) {
             guard
                 let data = try Data.fetchOne(
                     db.cachedStatement(sql: "SELECT data FROM \(bucket.packedTable(tier)!) WHERE series_id = ?"),
@@ -239,10 +272,13 @@ extension Store {
             packed += try BlockCodec.decodeCells([UInt8](data), origin: bucket.start, width: tier.width)
                 .filter { $0.start >= from && $0.start < to }
         }
-        if packed.isEmpty { return live }
-        // Disjoint by the invariant; on a shared start the live cell (newer) wins.
+        if packed.isEmpty && computed.isEmpty { return live }
+        if packed.isEmpty && live.isEmpty { return computed }
+        // Disjoint by the invariant; on a shared start the live cell (newer) wins, and a cell
+        // computed from raw readings wins over both.
         var merged: [Int64: RollupCell] = Dictionary(packed.map { ($0.start, $0) }, uniquingKeysWith: { a, _ in a })
         for c in live { merged[c.start] = c }
+        for c in computed { merged[c.start] = c }
         return merged.values.sorted { $0.start < $1.start }
     }
 }

@@ -25,9 +25,51 @@ extension Store {
     }
 
     /// One compaction transaction: the oldest closed bucket with raw rows, up to about
-    /// `options.compactionBatchRows` readings. Returns `transactions == 0` when there was
-    /// nothing to do.
+    /// `options.compactionBatchRows` readings; with no bucket left to compact, one step of
+    /// returning free pages to the file system (``returnFreePages(maxPages:)``). Returns
+    /// `transactions == 0` when there was nothing to do.
     public func compactBatch(now: Int64? = nil) throws -> CompactionReport {
+        let report = try compactOneBatch(now: now)
+        guard report.transactions == 0 else { return report }
+        var vacuum = CompactionReport()
+        if try returnFreePages() > 0 {
+            vacuum.transactions = 1
+        } else {
+            truncateWAL()
+        }
+        return vacuum
+    }
+
+    /// Copies the WAL into the database and cuts it to zero bytes when it has grown past
+    /// ``walSizeLimitBytes`` (the end of a maintenance pass: the pages compaction and vacuum
+    /// wrote, and a vacuum's shrinking of the database file, reach the disk now, not at the
+    /// next automatic checkpoint). Skipped when a reader holds the WAL (it stays as it was).
+    func truncateWAL() {
+        let size = ((try? FileManager.default.attributesOfItem(atPath: path + "-wal"))?[.size] as? Int) ?? 0
+        guard size > Self.walSizeLimitBytes else { return }
+        _ = try? pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)") }
+    }
+
+    /// Pages one vacuum step returns at most (4 KiB pages: 8 MiB), in one short write transaction.
+    public static let vacuumStepPages = 2_048
+
+    /// Returns up to `maxPages` free pages (left by dropped raw tables, compacted series and
+    /// retention) to the file system in one write transaction (`PRAGMA incremental_vacuum`),
+    /// so the file shrinks without a VACUUM that would hold the writer for the whole file.
+    /// Returns the pages returned: 0 when there are none, or when the file was created before
+    /// incremental vacuum (its free pages are still reused by later writes).
+    @discardableResult
+    public func returnFreePages(maxPages: Int = Store.vacuumStepPages) throws -> Int {
+        try pool.write { db in
+            guard try Int.fetchOne(db, sql: "PRAGMA auto_vacuum") == 2 else { return 0 }
+            let before = try Int.fetchOne(db, sql: "PRAGMA freelist_count") ?? 0
+            guard before > 0 else { return 0 }
+            try db.execute(sql: "PRAGMA incremental_vacuum(\(max(1, maxPages)))")
+            return before - (try Int.fetchOne(db, sql: "PRAGMA freelist_count") ?? 0)
+        }
+    }
+
+    private func compactOneBatch(now: Int64?) throws -> CompactionReport {
         let now = now ?? nowMillis()
         let budget = options.compactionBatchRows
         let grace = options.compactionGrace
@@ -44,8 +86,9 @@ extension Store {
             else { return report }
             report.transactions = 1
             let next = try db.makeStatement(sql: "SELECT series_id FROM \(bucket.rawTable) ORDER BY series_id LIMIT 1")
+            let horizons = (raw: try Self.rawHorizon(in: db), minute: try Self.minuteHorizon(in: db))
             while report.readings < budget, let series = try Int64.fetchOne(next) {
-                report.readings += try Self.compact(series: series, bucket: &bucket, in: db)
+                report.readings += try Self.compact(series: series, bucket: &bucket, horizons: horizons, in: db)
                 report.series += 1
             }
             if try Int64.fetchOne(next) == nil {
@@ -66,8 +109,12 @@ extension Store {
     }
 
     /// Moves the raw rows of `series` in `bucket` (merged with an existing block) into its
-    /// block, and packs its live 1 m / 1 h cells of the bucket. Returns the raw rows moved.
-    static func compact(series: Int64, bucket: inout BucketInfo, in db: Database) throws -> Int {
+    /// block, and packs its 1 m / 1 h cells of the bucket: the live 1 h cells, and 1 m cells
+    /// computed from the readings (stored cells only beyond the raw horizon). Returns the raw
+    /// rows moved.
+    static func compact(
+        series: Int64, bucket: inout BucketInfo, horizons: (raw: Int64, minute: Int64), in db: Database
+    ) throws -> Int {
         var raw: [Point] = []
         let rows = try Row.fetchCursor(
             db.cachedStatement(sql: "SELECT ts, value FROM \(bucket.rawTable) WHERE series_id = ? ORDER BY ts"),
@@ -107,6 +154,11 @@ extension Store {
         try db.cachedStatement(sql: "DELETE FROM \(bucket.rawTable) WHERE series_id = ?").execute(arguments: [series])
 
         for tier in [StorageTier.minute, .hour] {
+            if tier == .minute && !minuteTierIsStored(ts: bucket.start, rawHorizon: horizons.raw) {
+                try packMinutes(
+                    series: series, points: points, bucket: &bucket, minuteHorizon: horizons.minute, precision: precision, in: db)
+                continue
+            }
             var live: [RollupCell] = []
             let cellRows = try Row.fetchCursor(
                 db.cachedStatement(
@@ -142,6 +194,37 @@ extension Store {
             ).execute(arguments: [series, bucket.start, bucket.until])
         }
         return raw.count
+    }
+
+    /// Packs the 1-minute cells of `points` (every reading of `series` in `bucket`) and
+    /// deletes live cells of the bucket an older version left: the cells then come from the
+    /// packed row alone, as they came from the raw readings before.
+    static func packMinutes(
+        series: Int64, points: [Point], bucket: inout BucketInfo, minuteHorizon: Int64, precision: Int, in db: Database
+    ) throws {
+        let tier = StorageTier.minute
+        let cells = RollupCell.cells(of: points, width: tier.width).filter { $0.start + tier.width > minuteHorizon }
+        try db.cachedStatement(sql: "DELETE FROM \(tier.liveTable) WHERE series_id = ? AND start >= ? AND start < ?")
+            .execute(arguments: [series, bucket.start, bucket.until])
+        let table = bucket.packedTable(tier)!
+        guard !cells.isEmpty else {
+            if bucket.hasPacked(tier) {
+                try db.cachedStatement(sql: "DELETE FROM \(table) WHERE series_id = ?").execute(arguments: [series])
+            }
+            return
+        }
+        if !bucket.hasPacked(tier) {
+            try db.execute(sql: createPackedSQL(table))
+            try db.execute(sql: "UPDATE buckets SET has_\(tier.rawValue) = 1 WHERE start = ?", arguments: [bucket.start])
+            bucket.hasMinute = true
+        }
+        let block = BlockCodec.encode(cells: cells, origin: bucket.start, width: tier.width, maxPrecision: precision)
+        guard try BlockCodec.decodeCells(block, origin: bucket.start, width: tier.width).elementsEqual(cells, by: Self.identical)
+        else {
+            throw StoreError(.corrupt, "\(tier.rawValue) cells of series \(series) in \(bucket.stamp) do not decode to their input")
+        }
+        try db.cachedStatement(sql: "INSERT OR REPLACE INTO \(table) (series_id, cells, data) VALUES (?, ?, ?)")
+            .execute(arguments: [series, cells.count, Data(block)])
     }
 
     static func identical(_ a: Point, _ b: Point) -> Bool {

@@ -28,6 +28,8 @@ extension Store {
             var newest: [Int64: (ts: Int64, value: Double)] = [:]
             if !batch.readings.isEmpty {
                 var state = IngestState()
+                if cache.rawHorizon == nil { cache.rawHorizon = try Self.rawHorizon(in: db) }
+                state.rawHorizon = cache.rawHorizon!
                 let known = seriesIDSnapshot()
                 // Readings of one message come together: look their device up once.
                 var device = ""
@@ -69,6 +71,9 @@ extension Store {
                         WHERE excluded.ts > latest.ts
                         """)
                 for (series, point) in newest {
+                    // Late readings (a gateway's buffer behind its live values): the stored
+                    // newest, known from the rollups just applied, stays.
+                    if let stored = cache.newest[series], stored >= point.ts { continue }
                     upsert.resetForBinding()
                     try upsert.bind(1, series)
                     try upsert.bind(2, point.ts)
@@ -137,12 +142,14 @@ extension Store {
     {
         let key = SeriesKey(device: device, metric: metric)
         if let id = created[key] { return id }
-        try db.execute(
-            sql: "INSERT OR IGNORE INTO series (device, metric) VALUES (?, ?)", arguments: [device, metric])
-        guard
-            let id = try Int64.fetchOne(
-                db, sql: "SELECT id FROM series WHERE device = ? AND metric = ?", arguments: [device, metric])
-        else {
+        let select = try db.cachedStatement(sql: "SELECT id FROM series WHERE device = ? AND metric = ?")
+        if let id = try Int64.fetchOne(select, arguments: [device, metric]) {
+            created[key] = id
+            return id
+        }
+        try db.cachedStatement(sql: "INSERT OR IGNORE INTO series (device, metric) VALUES (?, ?)")
+            .execute(arguments: [device, metric])
+        guard let id = try Int64.fetchOne(select, arguments: [device, metric]) else {
             throw StoreError(.notFound, "series \(device)/\(metric) vanished")
         }
         created[key] = id

@@ -25,6 +25,8 @@ struct IngestCache: Sendable {
     var newest: [Int64: Int64] = [:]
     /// Per (tier, series): a cell whose row in the tier's live table is exactly this.
     var heads: [HeadKey: RollupCell] = [:]
+    /// The raw horizon (``Store/rawHorizon(in:)``), once read.
+    var rawHorizon: Int64?
 
     /// Series beyond which the cache starts over instead of growing (about 100 bytes each
     /// per tier; 200,000 series is far beyond a county).

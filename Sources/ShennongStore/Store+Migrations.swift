@@ -83,6 +83,7 @@ extension Store {
         // Each module's tables, in its own migrations (Store+Alerts.swift, Store+Trace.swift).
         registerAlertMigrations(&migrator)
         registerTraceMigrations(&migrator)
+        registerCommandMigrations(&migrator)
         return migrator
     }
 

@@ -122,7 +122,9 @@ extension Store {
 
     /// The rollup cells of one series in `tier` with start in `[from, to)`, as aggregates.
     ///
-    /// For checks and tools: reads the tier as stored (live and packed cells), never raw.
+    /// For checks and tools: reads the tier as stored (live and packed cells), and 1-minute
+    /// cells of buckets whose raw readings are kept computed from them (they are not stored
+    /// until compaction packs them).
     public func rollups(device: String, metric: String, tier: StorageTier, from: Int64, to: Int64) throws
         -> [AggregatePoint]
     {
@@ -149,6 +151,7 @@ extension Store {
         try pool.read { db in
             let pageCount = try Int64.fetchOne(db, sql: "PRAGMA page_count") ?? 0
             let pageSize = try Int64.fetchOne(db, sql: "PRAGMA page_size") ?? 0
+            let freePages = try Int64.fetchOne(db, sql: "PRAGMA freelist_count") ?? 0
             var raw = 0
             var compacted = 0
             let buckets = try Self.allBuckets(in: db)
@@ -160,7 +163,7 @@ extension Store {
                     compacted += try Int.fetchOne(db, sql: "SELECT coalesce(sum(count), 0) FROM \(bucket.blockTable)") ?? 0
                 }
             }
-            return StoreStats(
+            var stats = StoreStats(
                 devices: try Int.fetchOne(db, sql: "SELECT count(*) FROM devices") ?? 0,
                 series: try Int.fetchOne(db, sql: "SELECT count(*) FROM series") ?? 0,
                 readings: raw + compacted,
@@ -169,6 +172,8 @@ extension Store {
                 buckets: buckets.count,
                 rawReadings: raw,
                 compactedReadings: compacted)
+            stats.freeBytes = freePages * pageSize
+            return stats
         }
     }
 }

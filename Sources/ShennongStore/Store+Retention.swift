@@ -30,6 +30,10 @@ extension Store {
             }
             done.append(applied)
         }
+        if let cutoff = cutoffs[.minute] {
+            // 1-minute cells computed from raw readings that are older than the tier keeps go too.
+            try pool.write { db in try Self.raiseMinuteHorizon(to: cutoff, in: db) }
+        }
         return RetentionReport(dryRun: false, now: now, cutoffs: cutoffs, items: done)
     }
 
@@ -101,6 +105,7 @@ extension Store {
         guard let start = planned.bucketStart else {
             var item = planned
             item.rows = try liveRows(planned.tier, before: planned.until, delete: true, in: db)
+            if planned.tier == .minute { try raiseMinuteHorizon(to: planned.until, in: db) }
             return item
         }
         guard let bucket = try bucket(start: start, in: db), var item = try bucketItem(planned.tier, bucket, in: db) else {
@@ -108,6 +113,9 @@ extension Store {
             gone.tables = []
             gone.rows = 0
             return gone
+        }
+        if planned.tier == .raw {
+            try packMinutesBeforeDrop(bucket, in: db)
         }
         for table in item.tables { try db.execute(sql: "DROP TABLE IF EXISTS \(table)") }
         switch planned.tier {
@@ -121,6 +129,7 @@ extension Store {
                 arguments: [bucket.until])
         case .minute, .hour:
             try db.execute(sql: "UPDATE buckets SET has_\(planned.tier.rawValue) = 0 WHERE start = ?", arguments: [start])
+            if planned.tier == .minute { try raiseMinuteHorizon(to: bucket.until, in: db) }
         case .day:
             break
         }
@@ -129,5 +138,33 @@ extension Store {
             arguments: [start])
         item.until = planned.until
         return item
+    }
+
+    /// The 1-minute cells of a raw table not yet compacted, packed before retention drops it:
+    /// they were computed from its readings (``cells(series:tier:from:to:in:)``) and outlive
+    /// them, as the 1-minute tier's own retention says.
+    static func packMinutesBeforeDrop(_ bucket: BucketInfo, in db: Database) throws {
+        guard bucket.hasRaw, !minuteTierIsStored(ts: bucket.start, rawHorizon: try rawHorizon(in: db)) else { return }
+        var bucket = bucket
+        let minuteHorizon = try minuteHorizon(in: db)
+        for series in try Int64.fetchAll(db, sql: "SELECT DISTINCT series_id FROM \(bucket.rawTable) ORDER BY series_id") {
+            let points = try Row.fetchAll(
+                db, sql: "SELECT ts, value FROM \(bucket.rawTable) WHERE series_id = ? ORDER BY ts", arguments: [series]
+            ).map { Point(ts: $0[0], value: $0[1]) }
+            try packMinutes(
+                series: series, points: points, bucket: &bucket, minuteHorizon: minuteHorizon,
+                precision: try precision(series: series, in: db), in: db)
+        }
+    }
+
+    /// 1-minute cells ending at or before `until` are gone: they are not computed again from
+    /// raw readings retention kept (``cells(series:tier:from:to:in:)``).
+    static func raiseMinuteHorizon(to until: Int64, in db: Database) throws {
+        try db.execute(
+            sql: """
+                INSERT INTO store_meta (key, value) VALUES ('minute_horizon', ?1)
+                ON CONFLICT (key) DO UPDATE SET value = max(value, ?1)
+                """,
+            arguments: [until])
     }
 }

@@ -3,6 +3,11 @@ import GRDB
 
 /// Rollups at 1 minute, 1 hour and 1 day, kept up to date inside the ingest transaction.
 ///
+/// The 1-minute tier is not stored while a bucket's raw readings are kept: its cells are
+/// computed from them when read, and packed from them at compaction (a series reporting once
+/// a minute would otherwise pay a cell, ~70 bytes, for each ~25-byte reading). Only readings
+/// in buckets older than the raw horizon still update live 1-minute cells.
+///
 /// Only readings that were actually inserted (not duplicates) touch them. They are applied
 /// per cell, in timestamp order: a cell newer than the series' newest stored reading is
 /// inserted whole; readings newer than everything in an existing cell are appended (count,
@@ -43,6 +48,8 @@ extension Store {
         var reopened: Set<SeriesBucket> = []
         var inserted: [InsertedReading] = []
         var recompute: Set<CellKey> = []
+        /// Readings before this time may have been dropped by retention (``rawHorizon(in:)``).
+        var rawHorizon = Int64.min
     }
 
     static func upsertCellSQL(_ tier: StorageTier) -> String {
@@ -80,7 +87,7 @@ extension Store {
                 sql: "INSERT OR IGNORE INTO \(bucket.rawTable) (series_id, ts, value) VALUES (?, ?, ?)")
         }
         if bucket.hasCompacted, state.reopened.insert(SeriesBucket(series: series, bucket: start)).inserted {
-            try reopen(series: series, bucket: bucket, in: db)
+            try reopen(series: series, bucket: bucket, rawHorizon: state.rawHorizon, in: db)
         }
         let insert = state.inserts[start]!
         insert.resetForBinding()
@@ -118,16 +125,22 @@ extension Store {
             }
         }
         for (index, tier) in StorageTier.rollups.enumerated() {
+            // The 1-minute tier of buckets whose raw readings are kept is answered from them
+            // (``cells(series:tier:from:to:in:)``): a series reporting once a minute would pay
+            // a cell for every reading. Only readings in buckets whose raw readings retention
+            // dropped (older than the raw horizon) still add to live 1-minute cells.
+            let tierRows = tier == .minute ? rows.filter { minuteTierIsStored(ts: $0.ts, rawHorizon: state.rawHorizon) } : rows
+            guard !tierRows.isEmpty else { continue }
             let insertNew = try db.cachedStatement(
                 sql: insertCellSQL(tier, orReplace: false) + " ON CONFLICT (series_id, start) DO NOTHING")
             let update = try db.cachedStatement(sql: updateCellSQL(tier))
             var i = 0
-            while i < rows.count {
-                let series = rows[i].series
-                let start = floorAlign(rows[i].ts, tier.width)
+            while i < tierRows.count {
+                let series = tierRows[i].series
+                let start = floorAlign(tierRows[i].ts, tier.width)
                 var j = i + 1
-                while j < rows.count && rows[j].series == series && rows[j].ts < start + tier.width { j += 1 }
-                let group = rows[i..<j]
+                while j < tierRows.count && tierRows[j].series == series && tierRows[j].ts < start + tier.width { j += 1 }
+                let group = tierRows[i..<j]
                 i = j
                 let key = CellKey(tier: index, series: series, start: start)
                 let head = IngestCache.HeadKey(tier: index, series: series)
@@ -151,6 +164,14 @@ extension Store {
                         cache.heads[head] = cell
                         continue
                     }
+                }
+                // Before the cell of the series' newest reading (a gateway's buffer behind its
+                // live values): recomputed from its readings at the end of the transaction,
+                // nothing to read or write before that.
+                if let n = newest[series], start < floorAlign(n, tier.width), start >= state.rawHorizon {
+                    state.recompute.insert(key)
+                    if cache.heads[head]?.start == start { cache.heads[head] = nil }
+                    continue
                 }
                 let written = try applyToExistingCell(group, key: key, tier: tier, state: &state, in: db)
                 cache.heads[head] = state.recompute.contains(key) ? nil : written
@@ -209,6 +230,18 @@ extension Store {
 
     /// Readings before this time may have been dropped by retention (raw tier).
     static func rawHorizon(in db: Database) throws -> Int64 {
-        try Int64.fetchOne(db, sql: "SELECT value FROM store_meta WHERE key = 'raw_horizon'") ?? Int64.min
+        try Int64.fetchOne(db.cachedStatement(sql: "SELECT value FROM store_meta WHERE key = 'raw_horizon'")) ?? Int64.min
+    }
+
+    /// 1-minute cells ending at or before this time were dropped by retention.
+    static func minuteHorizon(in db: Database) throws -> Int64 {
+        try Int64.fetchOne(db.cachedStatement(sql: "SELECT value FROM store_meta WHERE key = 'minute_horizon'")) ?? Int64.min
+    }
+
+    /// Whether the 1-minute cells of time `ts` are stored (live or packed) rather than
+    /// computed from raw readings: only in buckets older than the raw horizon, whose raw
+    /// readings retention dropped (the horizon is the end of such a bucket).
+    @inline(__always) static func minuteTierIsStored(ts: Int64, rawHorizon: Int64) -> Bool {
+        ts < rawHorizon
     }
 }

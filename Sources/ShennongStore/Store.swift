@@ -17,6 +17,8 @@ public final class Store: Sendable {
     public static let applicationID: Int32 = 0x5348_4E47
     /// WAL pages between automatic checkpoints on the writer (4 KiB pages: about 40 MiB).
     static let walAutocheckpointPages = 10_000
+    /// What the WAL file is cut back to when a checkpoint lets it start over.
+    static let walSizeLimitBytes = 4 * 1_048_576
 
     public let path: String
     let pool: DatabasePool
@@ -68,6 +70,16 @@ public final class Store: Sendable {
             // tables each minute: keep them in the writer's cache (64 MiB by default), and map
             // the file for reads, instead of coming back through pread.
             if !db.configuration.readonly {
+                // A new file (no page yet; before the pool switches it to WAL, which writes its
+                // header): pages freed by compaction and retention are returned to the file
+                // system a few at a time (``returnFreePages(maxPages:)``) instead of by a
+                // VACUUM that holds the writer for the whole file.
+                if try Int.fetchOne(db, sql: "PRAGMA page_count") == 0 {
+                    try db.execute(sql: "PRAGMA auto_vacuum = INCREMENTAL")
+                }
+                // A checkpoint that lets the WAL start over also cuts the file back to this
+                // size: the WAL does not keep its largest size on disk between bursts.
+                try db.execute(sql: "PRAGMA journal_size_limit = \(Store.walSizeLimitBytes)")
                 try db.execute(sql: "PRAGMA cache_size = -\(writerCache * 1024)")
                 // Checkpoint the WAL into the database every ~40 MiB instead of SQLite's 4 MiB:
                 // each burst rewrites the same hot pages (newest raw, rollup and latest rows),
@@ -107,6 +119,15 @@ public final class Store: Sendable {
         } catch let error as DatabaseError {
             throw StoreError(.io, "cannot open \(path): \(error.message ?? error.description)")
         }
+        // Every series id at once: a restarted server's first bursts would otherwise look each
+        // of a county's series up (and try to insert it) inside their transactions.
+        let known = try pool.read { db in
+            var ids: [String: [String: Int64]] = [:]
+            let rows = try Row.fetchCursor(db, sql: "SELECT id, device, metric FROM series")
+            while let row = try rows.next() { ids[row[1], default: [:]][row[2]] = row[0] as Int64 }
+            return ids
+        }
+        seriesIDs.withLock { $0 = known }
     }
 
     private static func checkOwnership(_ pool: some DatabaseReader, path: String) throws {

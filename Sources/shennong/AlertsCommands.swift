@@ -110,9 +110,11 @@ struct Rules: AsyncParsableCommand {
     struct Check: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Check rule files; errors name the file and line (exit 1).")
         @Argument(help: "Rule files (YAML).") var files: [String]
+        @Option(help: "Device profiles directory: rule actions are checked against the commands its profiles declare.")
+        var profiles: String = "devices"
 
         func run() async throws {
-            let (report, ok) = RuleFileCheck.check(files: files)
+            let (report, ok) = RuleFileCheck.check(files: files, profilesDirectory: profiles)
             print(report, terminator: "")
             if !ok { throw ExitCode(1) }
         }

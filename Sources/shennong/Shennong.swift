@@ -122,8 +122,11 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Simulator rate, messages per second (with --simulate).")
     var rate: Double?
 
-    @Option(help: "Play a scripted episode with the simulator: rainstorm, do-crash, drought, fire, flood, silent or backfill (implies --simulate).")
+    @Option(help: "Play a scripted episode with the simulator: rainstorm, do-crash, drought, fire, flood, silent, backfill or aerator (implies --simulate).")
     var scenario: Scenario?
+
+    @Flag(help: "Also run two simulated ponds with aerators that obey commands (pond 02's ignores them): the closed loop of 自动控制.")
+    var aeratorPonds = false
 
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: Logger.Level = .info
@@ -159,6 +162,7 @@ struct Serve: AsyncParsableCommand {
             settings.simulator.enabled = true
             settings.simulator.scenario = scenario.rawValue
         }
+        if aeratorPonds { settings.simulator.aeratorPonds = true }
         try await ShennongServer.run(config: settings, registry: registry, logger: Logger(label: "shennong"))
     }
 }
@@ -191,7 +195,7 @@ struct Simulate: AsyncParsableCommand {
     @Option(help: "Topic prefix.")
     var prefix: String = "agri"
 
-    @Option(help: "Play a scripted episode instead of the steady model: rainstorm, do-crash, drought, fire, flood, silent or backfill (timestamps end now; deterministic for --seed).")
+    @Option(help: "Play a scripted episode instead of the steady model: rainstorm, do-crash, drought, fire, flood, silent, backfill or aerator (timestamps end now; aerator then runs its ponds live until stopped; deterministic for --seed).")
     var scenario: Scenario?
 
     func run() async throws {

@@ -5,7 +5,8 @@ import ShennongClient
 
 struct Devices: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Registered field devices.", subcommands: [List.self, Show.self, Add.self, Import.self])
+        abstract: "Registered field devices.",
+        subcommands: [List.self, Show.self, Add.self, Import.self, DeviceCommand.self, DeviceCommandList.self])
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List devices.")

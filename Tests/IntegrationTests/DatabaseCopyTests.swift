@@ -1,4 +1,5 @@
 import Foundation
+import ShennongCommands
 import ShennongAlerts
 import ShennongCore
 import ShennongPostgres
@@ -67,6 +68,14 @@ struct DatabaseCopyTests {
             }
         }
         try store.saveTraceScans([TraceScanRow(code: "K1", count: 4, firstAt: 10, lastAt: 40, networks: ["10.1.0.0/24"])])
+        // A device command (自动控制) with its transitions.
+        let command = try CommandLifecycle.issue(
+            CommandRequest(device: "pond-1", name: "aerator_on", by: "rule:do-low", origin: CommandOrigin(rule: "do-low", alert: alert, trigger: "yellow")),
+            device: Device(id: "pond-1", profile: "generic", domain: .water, createdAt: 5),
+            spec: CommandSpec(name: "aerator_on", description: "开启增氧机", state: CommandStateSpec(metric: "aerator_on", value: 1)),
+            id: "c-copy-1", now: t0 + 130_000)
+        _ = try store.insertCommand(command)
+        _ = try store.applyCommandEvent(id: "c-copy-1", event: .dispatch, by: "system", now: t0 + 131_000)
         return (path, secret, alert)
     }
 
@@ -86,7 +95,10 @@ struct DatabaseCopyTests {
         }
         #expect(counts["readings"]?.0 == counts["readings"]?.1 && (counts["readings"]?.0 ?? 0) > 0)
         #expect(counts["series_checksums_equal"]?.0 == 2)
-        for item in ["devices", "series", "rejects", "tokens", "alerts", "alert_transitions", "rule_states", "trace_records"] {
+        for item in [
+            "devices", "series", "rejects", "tokens", "alerts", "alert_transitions", "rule_states", "trace_records", "commands",
+            "command_transitions",
+        ] {
             #expect(counts[item] != nil && counts[item]?.0 == counts[item]?.1, "\(item)")
         }
 

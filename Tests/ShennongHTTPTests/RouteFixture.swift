@@ -32,6 +32,8 @@ final class RouteFixture: Sendable {
     /// The id of an open orange alert of `pond-do-low` on `pond-1`.
     let alertID: Int64
     let log = ExchangeLog()
+    /// Device commands (CommandRouteTests): profiles with commands, no MQTT.
+    let commands: CommandCenter
 
     init() throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("shennong-routes-\(UUID().uuidString)")
@@ -61,6 +63,7 @@ final class RouteFixture: Sendable {
                 code: .malformedJSON, reason: "not JSON"))
         try store.commit(batch)
         alertID = try Self.raiseAlert(store, at: t0 + 3_000_000)
+        commands = CommandCenter(store: store, profiles: try CommandRouteTests.profiles(), logger: Logger(label: "test"))
     }
 
     deinit {
@@ -97,6 +100,14 @@ final class RouteFixture: Sendable {
             store: store, profiles: profiles, topics: TopicScheme(prefix: "agri"), options: IngestOptions(), logger: Logger(label: "test"))
         let routes: [any RouteGroup] = [
             AlertsAPI(store: store, catalog: Self.rules, cap: CAPOptions(), notify: { _ in }),
+            CommandsAPI(center: commands, tokens: store),
+            DashboardControls(
+                pages: DashboardPages(
+                    store: store, sessions: sessions,
+                    templates: try DashboardPages.loadTemplates(directory: root.appendingPathComponent("dashboards/staff").path),
+                    profiles: { profiles }, notify: { _ in }, offsetMinutes: 480, secureCookie: false, loginThrottle: loginThrottle,
+                    clock: .system, logger: Logger(label: "test")),
+                center: commands, automation: nil),
             TraceAPI(trace: trace, store: store),
             TracePages(trace: trace, templates: try TracePages.loadTemplates(directory: root.appendingPathComponent("dashboards/trace").path)),
             DashboardPages(

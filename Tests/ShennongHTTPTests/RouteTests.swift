@@ -47,6 +47,13 @@ struct RouteTests {
             "POST /dashboard/logout", "GET /dashboard/chart", "POST /dashboard/alerts/{id}/ack",
             "POST /dashboard/alerts/{id}/resolve",
         ],
+        // CommandRouteTests.swift
+        "commands": [
+            "POST /api/v1/devices/{id}/commands", "GET /api/v1/commands", "GET /api/v1/commands/{id}",
+            "POST /api/v1/commands/{id}/cancel",
+        ],
+        // CommandRouteTests.swift (with a dashboard login)
+        "controls": ["GET /dashboard/controls", "POST /dashboard/devices/{id}/commands"],
     ]
 
     @Test("every operation of openapi.yaml has a route test here, and every one tested is in the spec")

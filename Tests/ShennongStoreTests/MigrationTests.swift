@@ -81,6 +81,13 @@ import Testing
                 INSERT INTO trace_scans (code, count, first_at, last_at) VALUES ('CODE1', 3, 6, 7);
                 INSERT INTO trace_scan_networks (code, network) VALUES ('CODE1', '10.0.0.0/24');
                 """
+        case let name where name.hasPrefix("commands-"):
+            return """
+                INSERT INTO commands (id, device, name, args, state, issued_by, issued_at, expires_at, reply_within,
+                    confirm_metric, confirm_value, confirm_within, updated_at)
+                    VALUES ('c1', 'pond-1', 'aerator_on', '{}', 'queued', 'ops', 8, 600008, 60000, 'aerator_on', 1, 180000, 8);
+                INSERT INTO command_transitions (command_id, to_state, at, by) VALUES ('c1', 'queued', 8, 'ops');
+                """
         default:
             return ""
         }
@@ -95,6 +102,7 @@ import Testing
             case Store.v2Name: counts["devices", default: 0] += 1; counts["tokens", default: 0] += 1
             case Store.v3Name: counts["devices", default: 0] += 1
             case let n where n.hasPrefix("alerts-"): counts["alerts"] = 1; counts["alert_transitions"] = 1; counts["rule_state"] = 1
+            case let n where n.hasPrefix("commands-"): counts["commands"] = 1; counts["command_transitions"] = 1
             case let n where n.contains("trace"):
                 counts["trace_records"] = 1; counts["trace_codes"] = 1; counts["trace_scans"] = 1; counts["trace_scan_networks"] = 1
             default: Issue.record("migration \(name) has no representative rows in MigrationTests: add them")

@@ -30,9 +30,11 @@ public final class ServerProcess: @unchecked Sendable {
     /// `mqttYAML` under `mqtt:` (credentials and TLS, say), `httpYAML` under `http:`.
     /// `databasePath` puts the database elsewhere than this server's directory (a small file system, say);
     /// `databaseYAML` goes under `database:` (a PostgreSQL `url:`, say).
+    /// `profilesDir` replaces the repository's `devices/` (profiles with short command timeouts, say).
     public init(
         brokerPort: Int, ingestYAML: String = "", embedded: Bool = false, database: String? = nil, extraYAML: String = "",
-        mqttYAML: String = "", databasePath: String? = nil, httpYAML: String = "", databaseYAML: String = ""
+        mqttYAML: String = "", databasePath: String? = nil, httpYAML: String = "", databaseYAML: String = "",
+        profilesDir: String? = nil
     ) throws {
         directory = FileManager.default.temporaryDirectory
             .appendingPathComponent("shennong-server-\(UUID().uuidString)", isDirectory: true)
@@ -67,7 +69,7 @@ public final class ServerProcess: @unchecked Sendable {
               port: 0
               port_file: \(directory.appendingPathComponent("http.port").path)
             \(httpYAML.split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
-            profiles_dir: \(ShennongBinary.repositoryRoot.appendingPathComponent("devices").path)
+            profiles_dir: \(profilesDir ?? ShennongBinary.repositoryRoot.appendingPathComponent("devices").path)
             \(extraYAML)
             """
         try config.write(toFile: directory.appendingPathComponent("shennong.yaml").path, atomically: true, encoding: .utf8)

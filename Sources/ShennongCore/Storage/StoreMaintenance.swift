@@ -13,6 +13,9 @@ public struct StoreStats: Sendable, Codable {
     public var rawReadings: Int = 0
     /// Readings inside compacted blocks.
     public var compactedReadings: Int = 0
+    /// Bytes of free pages inside the file (`fileBytes` includes them): reused by later
+    /// writes, or returned to the file system by maintenance where the engine can.
+    public var freeBytes: Int64 = 0
 
     public init(
         devices: Int, series: Int, readings: Int, rejects: Int, fileBytes: Int64, buckets: Int = 0, rawReadings: Int = 0,

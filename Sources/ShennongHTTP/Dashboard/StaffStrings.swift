@@ -22,6 +22,19 @@ struct StaffStrings: Sendable {
     let brand: String
     let dashboardName: String
     let overview: String
+    let controls: String
+    let controlsAutomatic: String
+    let controlsNone: String
+    let controlsOffline: String
+    let controlsPresence: String
+    let controlsCommand: String
+    let controlsState: String
+    let controlsBy: String
+    let controlsIssued: String
+    let controlsDetail: String
+    let controlsLast: String
+    let controlsNeverSent: String
+    let controlsNeedsOperator: String
     let logOut: String
     let loginTitle: String
     let dashboardTitle: String
@@ -157,7 +170,7 @@ struct StaffStrings: Sendable {
 
     static let zh = StaffStrings(
         language: .zh, htmlLang: "zh-CN",
-        brand: "神农", dashboardName: "工作台", overview: "总览", logOut: "退出",
+        brand: "神农", dashboardName: "工作台", overview: "总览", controls: "设备控制", controlsAutomatic: "自动控制", controlsNone: "没有声明命令的设备。", controlsOffline: "离线", controlsPresence: "在线状态", controlsCommand: "命令", controlsState: "状态", controlsBy: "来源", controlsIssued: "下发时间", controlsDetail: "说明", controlsLast: "最近", controlsNeverSent: "未发送过", controlsNeedsOperator: "发送命令需要 operator 权限。", logOut: "退出",
         loginTitle: "神农工作台登录", dashboardTitle: "神农工作台", tokenLabel: "访问令牌", logIn: "登录",
         loginHelpPaste: "粘贴工作人员令牌（", loginHelpOr: "），或打开由",
         loginHelpCookie: "生成的一次性登录链接。浏览器只保存会话 Cookie，从不保存令牌。",
@@ -197,7 +210,7 @@ struct StaffStrings: Sendable {
 
     static let en = StaffStrings(
         language: .en, htmlLang: "en",
-        brand: "Shennong", dashboardName: "Staff dashboard", overview: "Overview", logOut: "Log out",
+        brand: "Shennong", dashboardName: "Staff dashboard", overview: "Overview", controls: "Device controls", controlsAutomatic: "automatic control", controlsNone: "No device declares commands.", controlsOffline: "offline", controlsPresence: "presence", controlsCommand: "command", controlsState: "state", controlsBy: "by", controlsIssued: "issued", controlsDetail: "detail", controlsLast: "last", controlsNeverSent: "never sent", controlsNeedsOperator: "Sending commands needs the operator role.", logOut: "Log out",
         loginTitle: "Shennong staff login", dashboardTitle: "Shennong dashboard", tokenLabel: "API token", logIn: "Log in",
         loginHelpPaste: "Paste a staff token (", loginHelpOr: "), or open a one-time link from",
         loginHelpCookie: ". The browser keeps a session cookie, never the token.",

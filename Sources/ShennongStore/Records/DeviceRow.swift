@@ -35,6 +35,22 @@ struct DeviceRow: Codable, FetchableRecord, PersistableRecord {
         attributes = Self.encode(d.attributes)
     }
 
+    /// Read by column name, not through `Decodable` (a county's registry of thousands of
+    /// devices is loaded at start and every 30 s by ingest and rules).
+    init(row: Row) throws {
+        id = row["id"]
+        profile = row["profile"]
+        domain = row["domain"]
+        site = row["site"]
+        name = row["name"]
+        latitude = row["latitude"]
+        longitude = row["longitude"]
+        areaCode = row["area_code"]
+        owner = row["owner"]
+        createdAt = row["created_at"]
+        attributes = row["attributes"]
+    }
+
     var device: Device {
         Device(
             id: id, profile: profile, domain: Domain(rawValue: domain) ?? .weather, site: site, name: name,
@@ -79,6 +95,14 @@ struct DeviceLifeRow: Decodable, FetchableRecord {
         presence = try container.decodeIfPresent(String.self, forKey: .presence)
         presenceAt = try container.decodeIfPresent(Int64.self, forKey: .presenceAt)
         metrics = try container.decodeIfPresent(String.self, forKey: .metrics)
+    }
+
+    init(row: Row) throws {
+        self.row = try DeviceRow(row: row)
+        lastSeen = row["last_seen"]
+        presence = row["presence"]
+        presenceAt = row["presence_at"]
+        metrics = row["metrics"]
     }
 
     var record: DeviceRecord {
