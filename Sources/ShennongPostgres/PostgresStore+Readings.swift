@@ -65,27 +65,10 @@ extension PostgresStore {
                 } else {
                     cells = RollupCell.cells(of: try points(series: series, from: start, to: to, in: s), width: every)
                 }
-                var current: RollupCell?
-                for cell in cells {
-                    let interval = floorAlign(cell.start, every)
-                    if current?.start == interval {
-                        current!.append(cell)
-                    } else {
-                        if let c = current { result.append(Self.aggregate(c, device: device, metric: name)) }
-                        current = cell
-                        current!.start = interval
-                    }
-                }
-                if let c = current { result.append(Self.aggregate(c, device: device, metric: name)) }
+                result += RollupCell.aggregates(cells, every: every, device: device, metric: name)
             }
             return result
         }
-    }
-
-    static func aggregate(_ c: RollupCell, device: String, metric: String) -> AggregatePoint {
-        AggregatePoint(
-            device: device, metric: metric, start: c.start, count: c.count, min: c.min, max: c.max, sum: c.sum,
-            first: c.first, last: c.last)
     }
 
     /// The rollup cells of one series in `tier` with start in `[from, to)`, as stored (live
@@ -97,7 +80,7 @@ extension PostgresStore {
         return try read { s in
             guard let (series, _) = try Self.seriesOf(device: device, metric: metric, in: s).first else { return [] }
             return try cells(series: series, tier: tier, from: from, to: to, in: s).map {
-                Self.aggregate($0, device: device, metric: metric)
+                $0.aggregate(device: device, metric: metric)
             }
         }
     }

@@ -92,11 +92,11 @@ public final class PlainReadingTable: Sendable {
                 if current?.start == start {
                     current!.append(ts: ts, value: value)
                 } else {
-                    if let c = current { result.append(Store.aggregate(c, device: device, metric: metric)) }
+                    if let c = current { result.append(c.aggregate(device: device, metric: metric)) }
                     current = RollupCell(start: start, ts: ts, value: value)
                 }
             }
-            if let c = current { result.append(Store.aggregate(c, device: device, metric: metric)) }
+            if let c = current { result.append(c.aggregate(device: device, metric: metric)) }
             return result
         }
     }

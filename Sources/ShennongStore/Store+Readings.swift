@@ -97,27 +97,10 @@ extension Store {
                 } else {
                     cells = RollupCell.cells(of: try Self.points(series: series, from: start, to: to, in: db), width: every)
                 }
-                var current: RollupCell?
-                for cell in cells {
-                    let interval = floorAlign(cell.start, every)
-                    if current?.start == interval {
-                        current!.append(cell)
-                    } else {
-                        if let c = current { result.append(Self.aggregate(c, device: device, metric: name)) }
-                        current = cell
-                        current!.start = interval
-                    }
-                }
-                if let c = current { result.append(Self.aggregate(c, device: device, metric: name)) }
+                result += RollupCell.aggregates(cells, every: every, device: device, metric: name)
             }
             return result
         }
-    }
-
-    static func aggregate(_ c: RollupCell, device: String, metric: String) -> AggregatePoint {
-        AggregatePoint(
-            device: device, metric: metric, start: c.start, count: c.count, min: c.min, max: c.max, sum: c.sum,
-            first: c.first, last: c.last)
     }
 
     /// The rollup cells of one series in `tier` with start in `[from, to)`, as aggregates.
@@ -132,7 +115,7 @@ extension Store {
         return try pool.read { db in
             guard let (series, _) = try seriesOf(device: device, metric: metric, in: db).first else { return [] }
             return try Self.cells(series: series, tier: tier, from: from, to: to, in: db).map {
-                Self.aggregate($0, device: device, metric: metric)
+                $0.aggregate(device: device, metric: metric)
             }
         }
     }

@@ -100,3 +100,30 @@ extension RollupCell {
     let r = t % width
     return r < 0 ? t - r - width : t - r
 }
+
+extension RollupCell {
+    /// `cells` (of one series, oldest first) merged into intervals of `every` ms aligned to
+    /// the epoch, as aggregates of `device` / `metric`: how both engines answer `aggregates`.
+    package static func aggregates(_ cells: [RollupCell], every: Int64, device: String, metric: String) -> [AggregatePoint] {
+        var result: [AggregatePoint] = []
+        var current: RollupCell?
+        for cell in cells {
+            let interval = floorAlign(cell.start, every)
+            if current?.start == interval {
+                current!.append(cell)
+            } else {
+                if let c = current { result.append(c.aggregate(device: device, metric: metric)) }
+                current = cell
+                current!.start = interval
+            }
+        }
+        if let c = current { result.append(c.aggregate(device: device, metric: metric)) }
+        return result
+    }
+
+    /// The cell as an aggregate of `device` / `metric`.
+    package func aggregate(device: String, metric: String) -> AggregatePoint {
+        AggregatePoint(
+            device: device, metric: metric, start: start, count: count, min: min, max: max, sum: sum, first: first, last: last)
+    }
+}
