@@ -18,6 +18,8 @@ public struct TracePages: RouteGroup {
     let trace: Traceability
     let templates: MustacheLibrary
     let trustForwardedFor: Bool
+    /// Each batch's page rendered once, with holes for the code's own values.
+    let pageCache = TracePageCache()
 
     /// `templates` holds `page`, `notfound` and `style` (dashboards/trace/*.mustache).
     public init(trace: Traceability, templates: MustacheLibrary, trustForwardedFor: Bool = false) {
@@ -90,7 +92,8 @@ public struct TracePages: RouteGroup {
         case .found(let view):
             (html ? Self.scanCounters.page : Self.scanCounters.json).increment()
             if html {
-                return Self.html(templates.render(PageModel(view), withTemplate: "page") ?? "", status: .ok)
+                let page = pageCache.page(view) { templates.render($0, withTemplate: "page") }
+                return Self.html(page ?? "", status: .ok)
             }
             return try APIResponseEncoder.response(API.PublicTrace(view), status: .ok)
         case .unknown:
@@ -210,8 +213,17 @@ struct PageModel {
         var at: String
     }
     struct ScansModel {
-        var count: Int64
+        var count: String
         var first: String
+
+        init(count: String, first: String) {
+            self.count = count
+            self.first = first
+        }
+
+        init(_ scans: ScanState) {
+            self.init(count: String(scans.count), first: ChinaTime.format(scans.firstAt))
+        }
     }
 
     var code: String
@@ -300,7 +312,7 @@ struct PageModel {
         recalled = d.recall != nil
         recall = d.recall.map { RecallModel(reason: $0.reason, at: ChinaTime.format($0.at)) }
         suspect = v.suspect
-        scans = ScansModel(count: v.scans.count, first: ChinaTime.format(v.scans.firstAt))
+        scans = ScansModel(v.scans)
         records = d.records
         head = String(d.head.prefix(16))
         sealed = d.seal.map { ChinaTime.format($0.sealedAt) }
