@@ -5,6 +5,7 @@ import Metrics
 import Mustache
 import NIOCore
 import ShennongAPI
+import ShennongSeal
 import ShennongTrace
 
 /// Public traceability routes (no token): the consumer page `/t/{code}`, its JSON
@@ -18,6 +19,8 @@ public struct TracePages: RouteGroup {
     let trace: Traceability
     let templates: MustacheLibrary
     let trustForwardedFor: Bool
+    /// The seals of the monitoring data, for the environment section's line (none: no line).
+    public var seals: SealWatch?
 
     /// `templates` holds `page`, `notfound` and `style` (dashboards/trace/*.mustache).
     public init(trace: Traceability, templates: MustacheLibrary, trustForwardedFor: Bool = false) {
@@ -90,7 +93,11 @@ public struct TracePages: RouteGroup {
         case .found(let view):
             (html ? Self.scanCounters.page : Self.scanCounters.json).increment()
             if html {
-                return Self.html(templates.render(PageModel(view), withTemplate: "page") ?? "", status: .ok)
+                var model = PageModel(view)
+                if let seals, let e = view.dossier.environment {
+                    model.environment?.dataSeal = SealNotes.consumer(seals.coverage(from: e.from, to: e.to))
+                }
+                return Self.html(templates.render(model, withTemplate: "page") ?? "", status: .ok)
             }
             return try APIResponseEncoder.response(API.PublicTrace(view), status: .ok)
         case .unknown:
@@ -186,6 +193,8 @@ struct PageModel {
         var warnings: [WarningModel]
         var hasWarnings: Bool
         var warningCount: Int
+        /// Whether the data behind it is sealed and verified.
+        var dataSeal: String? = nil
     }
     struct CertificateModel {
         var product: String
@@ -422,6 +431,7 @@ extension PageModel.EnvironmentModel: MustacheParent {
         case "warnings": warnings
         case "hasWarnings": hasWarnings
         case "warningCount": warningCount
+        case "dataSeal": dataSeal
         default: nil
         }
     }
