@@ -226,7 +226,7 @@ let package = Package(
             name: "ShennongHTTPTests",
             dependencies: [
                 "ShennongHTTP", "ShennongAPI", "ShennongAlerts", "ShennongCore", "ShennongStore", "ShennongRules",
-                "ShennongTrace", "ShennongTestSupport", "ShennongIngest", "ShennongCommands",
+                "ShennongTrace", "ShennongTestSupport", "ShennongIngest", "ShennongCommands", "ShennongSeal",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),

@@ -9,8 +9,8 @@ enum SealNotes {
     static func consumer(_ coverage: SealWatch.Coverage) -> String {
         let day = { (ms: Int64) in ChinaTime.format(ms, time: false) }
         switch coverage {
-        case .verified(let from, let to): return "监测数据已封存并验证（\(day(from))至\(day(to - 1))，数字签名防篡改）"
-        case .partly(let from, let until): return "监测数据已封存并验证（\(day(from))至\(day(until - 1))），此后的数据尚未封存"
+        case .verified(let from, let to): return "监测数据已封存并验证（\(day(from))至\(day(to))，数字签名防篡改）"
+        case .partly(let from, let through): return "监测数据已封存并验证（\(day(from))至\(day(through))），此后的数据尚未封存"
         case .unsealed: return "监测数据尚未封存"
         case .failed: return "监测数据封存校验未通过"
         case .checking: return "监测数据封存校验中"

@@ -88,16 +88,21 @@ public struct TracePages: RouteGroup {
     static let scanCounters = (page: Counter(label: "shennong_trace_scans_total", dimensions: [("format", "page")]),
                                json: Counter(label: "shennong_trace_scans_total", dimensions: [("format", "json")]))
 
+    /// The page's model, with the environment section's seal line when seals are watched.
+    func pageModel(_ view: TraceView) -> PageModel {
+        var model = PageModel(view)
+        if let seals, let e = view.dossier.environment {
+            model.environment?.dataSeal = SealNotes.consumer(seals.coverage(from: e.from, to: e.to))
+        }
+        return model
+    }
+
     func render(_ result: Traceability.Lookup, html: Bool) throws -> Response {
         switch result {
         case .found(let view):
             (html ? Self.scanCounters.page : Self.scanCounters.json).increment()
             if html {
-                var model = PageModel(view)
-                if let seals, let e = view.dossier.environment {
-                    model.environment?.dataSeal = SealNotes.consumer(seals.coverage(from: e.from, to: e.to))
-                }
-                return Self.html(templates.render(model, withTemplate: "page") ?? "", status: .ok)
+                return Self.html(templates.render(pageModel(view), withTemplate: "page") ?? "", status: .ok)
             }
             return try APIResponseEncoder.response(API.PublicTrace(view), status: .ok)
         case .unknown:

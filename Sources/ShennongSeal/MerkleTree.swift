@@ -1,4 +1,5 @@
 import Crypto
+import Foundation
 
 /// The Merkle tree hash of RFC 6962 (§2.1) over the blocks of a bucket, with SHA-256 and
 /// domain-separated leaves and nodes, so that no leaf can pass for a node.

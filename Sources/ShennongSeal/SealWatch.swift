@@ -7,10 +7,12 @@ import Synchronization
 public final class SealWatch: Sendable {
     /// The state of the data over a period.
     public enum Coverage: Sendable, Hashable {
-        /// Every bucket of the period is sealed and verified (from … to: the verified buckets).
+        /// Every bucket of the period is sealed and verified: the period from … to (ms, both
+        /// ends as the period gives them).
         case verified(from: Int64, to: Int64)
-        /// Sealed and verified up to `until`; later data not sealed yet (still open).
-        case partly(from: Int64, until: Int64)
+        /// Sealed and verified from `from` through `through` (the last sealed millisecond);
+        /// later data is not sealed yet (its bucket still open).
+        case partly(from: Int64, through: Int64)
         /// Nothing of the period is sealed yet.
         case unsealed
         /// The last verification found a change.
@@ -89,6 +91,7 @@ public final class SealWatch: Sendable {
         guard let result else { return .checking }
         if let problem = result.problem { return .failed(problem) }
         guard let first = result.firstBucket, let last = result.lastUntil, last > from else { return .unsealed }
-        return last >= to ? .verified(from: first, to: last) : .partly(from: first, until: last)
+        let begin = max(first, from)
+        return last >= to ? .verified(from: begin, to: to) : .partly(from: begin, through: last - 1)
     }
 }

@@ -21,7 +21,7 @@ extension AdminCommands {
     public static func seal(
         databasePath: String, storage: ServerConfig.Storage = .init(), signingKeyPath: String, offsetMinutes: Int = 480
     ) throws -> [JSONValue] {
-        let sealer = try sealer(signingKeyPath: signingKeyPath)
+        let sealer = try Self.sealer(signingKeyPath: signingKeyPath)
         let store = try open(databasePath, storage)
         defer { try? store.close() }
         let written = try store.sealClosedBuckets(with: sealer.sealing, now: nil)

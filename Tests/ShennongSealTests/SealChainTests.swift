@@ -167,6 +167,31 @@ struct SealChainTests {
     }
 }
 
+extension SealChainTests {
+    @Test("what pages say over a period: verified, partly sealed, unsealed, failed, not checked yet")
+    func coverage() throws {
+        let day = Self.day
+        let ok = try SealVerifier.verify(ledger: try Self.ledger(), publicKey: nil)
+        #expect(SealWatch.coverage(nil, from: 0, to: 1) == .checking)
+        #expect(SealWatch.coverage(ok, from: Self.t0 + 3_600_000, to: Self.t0 + day) == .verified(from: Self.t0 + 3_600_000, to: Self.t0 + day))
+        #expect(SealWatch.coverage(ok, from: Self.t0 - day, to: Self.t0 + 5 * day) == .partly(from: Self.t0, through: Self.t0 + 2 * day - 1))
+        #expect(SealWatch.coverage(ok, from: Self.t0 + 2 * day, to: Self.t0 + 5 * day) == .unsealed)
+        #expect(SealWatch.coverage(SealVerification(), from: 0, to: 1) == .unsealed)
+        var altered = try Self.ledger()
+        altered.blocks[Self.t0]![0].data = [0]
+        let failed = try SealVerifier.verify(ledger: altered, publicKey: nil)
+        guard case .failed(let problem) = SealWatch.coverage(failed, from: 0, to: 1) else {
+            Issue.record("not failed")
+            return
+        }
+        #expect(problem.series == "p1/dissolved_oxygen")
+
+        // The watch: nothing until the first check, then the verification; a new seal is seen.
+        let watch = SealWatch(ledger: try Self.ledger(), publicKey: nil)
+        #expect(watch.refresh()?.buckets == 2 && watch.current()?.seals == 2)
+    }
+}
+
 /// A ledger in memory.
 struct MemoryLedger: SealLedger {
     var records: [SealRecord] = []

@@ -228,8 +228,9 @@ public struct DashboardPages: RouteGroup {
         model.csrf = sessions.csrfToken(id)
         model.generated = LocalTime.format(now, offsetMinutes: offsetMinutes)
         if let seals {
-            (model.dataSeal, model.dataSealFailed) = SealNotes.staff(
-                seals.current(), language: model.t.language, offsetMinutes: offsetMinutes)
+            let note = SealNotes.staff(seals.current(), language: model.t.language, offsetMinutes: offsetMinutes)
+            model.dataSeal = note.text
+            model.dataSealFailed = note.failed
         }
         return page("dashboard", model, status: .ok)
     }
