@@ -30,7 +30,7 @@ public final class SealWatch: Sendable {
     private struct State {
         var result: SealVerification?
         var lastSequence: Int64 = -1
-        var checkedAt: Int64 = .min
+        var checkedAt: Int64?
         var running = false
     }
 
@@ -47,7 +47,7 @@ public final class SealWatch: Sendable {
     /// when seals were added since or it is older than `maxAge`.
     public func current() -> SealVerification? {
         let now = clock.now()
-        let (result, lastSequence, stale) = state.withLock { s in (s.result, s.lastSequence, !s.running && now - s.checkedAt >= maxAge) }
+        let (result, lastSequence, stale) = state.withLock { s in (s.result, s.lastSequence, !s.running && s.checkedAt.map { now - $0 >= maxAge } ?? true) }
         let newer = (try? ledger.seals(after: max(0, lastSequence), limit: 1).isEmpty == false) ?? false
         if stale || newer || lastSequence < 0 {
             let start = state.withLock { s -> Bool in

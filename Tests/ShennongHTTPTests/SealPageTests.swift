@@ -63,13 +63,13 @@ struct SealPageTests {
             trace: trace,
             templates: try TracePages.loadTemplates(directory: ShennongBinary.repositoryRoot.appendingPathComponent("dashboards/trace").path))
         let render = { pages.templates.render(pages.pageModel(view), withTemplate: "page") ?? "" }
-        #expect(!render().contains("监测数据"), "no watch, no line")
+        #expect(!render().contains("封存"), "no watch, no line")
 
         let watch = SealWatch(ledger: store, publicKey: chain.publicKey)
         pages.seals = watch
         #expect(render().contains("监测数据封存校验中"), "before the first check")
         watch.refresh()
-        #expect(render().contains("监测数据已封存并验证（2025-03-01至2025-03-31，数字签名防篡改）"), "\(render())")
+        #expect(render().contains("监测数据已封存并验证（2025年3月1日至2025年3月31日，数字签名防篡改）"), "\(render())")
         let staff = SealNotes.staff(watch.current(), language: .zh, offsetMinutes: 480)
         #expect(!staff.failed && staff.text.hasPrefix("监测数据已封存并验证：2025-02-28T08:00 至 2025-04-10T08:00，41 个分桶、960 条读数"), "\(staff.text)")
         let english = SealNotes.staff(watch.current(), language: .en, offsetMinutes: 480)

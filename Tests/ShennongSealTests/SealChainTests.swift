@@ -188,6 +188,7 @@ extension SealChainTests {
 
         // The watch: nothing until the first check, then the verification; a new seal is seen.
         let watch = SealWatch(ledger: try Self.ledger(), publicKey: nil)
+        #expect(watch.current() == nil, "nothing checked yet (a check starts in the background)")
         #expect(watch.refresh()?.buckets == 2 && watch.current()?.seals == 2)
     }
 }
