@@ -47,7 +47,9 @@ public final class SealWatch: Sendable {
     /// when seals were added since or it is older than `maxAge`.
     public func current() -> SealVerification? {
         let now = clock.now()
-        let (result, lastSequence, stale) = state.withLock { s in (s.result, s.lastSequence, !s.running && s.checkedAt.map { now - $0 >= maxAge } ?? true) }
+        let (result, lastSequence, stale) = state.withLock { s in
+            (s.result, s.lastSequence, !s.running && s.checkedAt.map { now - $0 >= maxAge } ?? true)
+        }
         let newer = (try? ledger.seals(after: max(0, lastSequence), limit: 1).isEmpty == false) ?? false
         if stale || newer || lastSequence < 0 {
             let start = state.withLock { s -> Bool in

@@ -153,7 +153,7 @@ struct SealIntegrationTests {
         try? FileManager.default.removeItem(at: directory)
     }
 
-    @Test("a database compacted before seals is sealed by db seal, in bucket order, and then verifies")
+    @Test("a database compacted before seals is sealed by db seal (or the maintenance pass), in bucket order, and then verifies")
     func sealExisting() throws {
         try fill()
         let store = try Store(path: path)
@@ -171,6 +171,23 @@ struct SealIntegrationTests {
         #expect(again.status == 0 && again.output.contains("没有待封存的分桶"), "\(again.output)")
         result = try verify()
         #expect(result.status == 0 && result.items["buckets"] == .number(3) && result.items["unsealed"] == .number(0))
+
+        // A fourth day compacted without the key: the maintenance pass (`db compact`) seals it.
+        let later = try Store(path: path)
+        var batch = IngestBatch()
+        batch.readings = (0..<288).map {
+            Reading(device: "p1", metric: "ph", timestamp: Self.t0 + 3 * Self.day + Int64($0) * 300_000, value: 7.1)
+        }
+        try later.commit(batch)
+        try later.compact(now: Self.t0 + 10 * Self.day)
+        try later.close()
+        #expect(try verify().items["unsealed"] == .number(1))
+        let compact = try ShennongBinary.run(["db", "compact"] + common)
+        #expect(compact.status == 0, "\(compact.output)")
+        #expect(try sqlite("SELECT seq || ':' || bucket || ':' || readings FROM bucket_seals ORDER BY seq DESC LIMIT 1;")
+            == "4:\(Self.t0 + 3 * Self.day):288")
+        result = try verify()
+        #expect(result.status == 0 && result.items["buckets"] == .number(4) && result.items["unsealed"] == .number(0))
         try? FileManager.default.removeItem(at: directory)
     }
 }
