@@ -50,6 +50,11 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
+        // Sealed monitoring data (上链): Merkle roots over compacted blocks, chained and signed.
+        .target(
+            name: "ShennongSeal",
+            dependencies: ["ShennongCore", .product(name: "Crypto", package: "swift-crypto")]
+        ),
         .target(
             name: "ShennongAPI",
             dependencies: ["ShennongCore", "ShennongTrace"],
@@ -116,6 +121,7 @@ let package = Package(
             name: "ShennongHTTP",
             dependencies: [
                 "ShennongCore",
+                "ShennongSeal",
                 "ShennongAPI",
                 "ShennongAlerts",
                 "ShennongCommands",
@@ -154,6 +160,7 @@ let package = Package(
             name: "ShennongServer",
             dependencies: [
                 "ShennongCore",
+                "ShennongSeal",
                 "ShennongStore",
                 "ShennongPostgres",
                 "ShennongAlerts",
@@ -193,6 +200,7 @@ let package = Package(
             path: "Tests/Support"
         ),
         .testTarget(name: "ShennongCoreTests", dependencies: ["ShennongCore"]),
+        .testTarget(name: "ShennongSealTests", dependencies: ["ShennongSeal", "ShennongCore"]),
         .testTarget(name: "MosquittoClientTests", dependencies: ["MosquittoClient", "CShennongIO", "ShennongTestSupport"]),
         .testTarget(
             name: "ShennongStoreTests",
@@ -203,7 +211,10 @@ let package = Package(
         // The store contract: every test runs on every storage engine (StoreEngine.all).
         .testTarget(
             name: "StoreContractTests",
-            dependencies: ["ShennongAlerts", "ShennongCore", "ShennongStore", "ShennongPostgres", "ShennongTestSupport", "ShennongCommands"]
+            dependencies: [
+                "ShennongAlerts", "ShennongCore", "ShennongStore", "ShennongPostgres", "ShennongTestSupport", "ShennongCommands",
+                "ShennongSeal", .product(name: "GRDB", package: "GRDB.swift"),
+            ]
         ),
         .testTarget(
             name: "ShennongPostgresTests", dependencies: ["ShennongPostgres", "ShennongCore", "ShennongTestSupport"]
@@ -215,7 +226,7 @@ let package = Package(
             name: "ShennongHTTPTests",
             dependencies: [
                 "ShennongHTTP", "ShennongAPI", "ShennongAlerts", "ShennongCore", "ShennongStore", "ShennongRules",
-                "ShennongTrace", "ShennongTestSupport", "ShennongIngest", "ShennongCommands",
+                "ShennongTrace", "ShennongTestSupport", "ShennongIngest", "ShennongCommands", "ShennongSeal",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),

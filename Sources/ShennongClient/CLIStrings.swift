@@ -162,6 +162,8 @@ public enum Column: String, Sendable, CaseIterable {
     case alert, args, detail, trigger
     case confirmedAt = "confirmed_at", expiresAt = "expires_at", finishedAt = "finished_at", issuedAt = "issued_at"
     case issuedBy = "issued_by", repliedAt = "replied_at", sentAt = "sent_at", stateZh = "state_zh"
+    // Bucket seals (db seal).
+    case series, readings, root
 
     /// The Chinese header.
     var chinese: String {
@@ -233,6 +235,9 @@ public enum Column: String, Sendable, CaseIterable {
         case .action: "操作"
         case .tier: "层级"
         case .bucket: "分桶"
+        case .series: "序列"
+        case .readings: "读数"
+        case .root: "默克尔根"
         case .until: "截止"
         case .rows: "行数"
         case .tables: "表"

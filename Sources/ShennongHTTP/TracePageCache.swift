@@ -31,6 +31,8 @@ final class TracePageCache: Sendable {
 
     private struct Entry: Sendable {
         var dossier: BatchDossier
+        /// What else the page shows that is not in the dossier (the seal line).
+        var variant: String?
         /// Text, hole, text, hole, …, text: `holes.count == texts.count - 1`.
         var texts: [String]
         var holes: [Hole]
@@ -47,22 +49,30 @@ final class TracePageCache: Sendable {
         marker = "\u{E000}" + nonce + ":"
     }
 
-    /// The page of `view`, from the cache when its batch was rendered with an equal dossier.
-    func page(_ view: TraceView, render: (PageModel) -> String?) -> String? {
+    /// The page of `view`, from the cache when its batch was rendered with an equal dossier
+    /// and `variant`.
+    /// - Parameters:
+    ///   - variant: what the page shows beyond the view (the seal line); a change renders afresh.
+    ///   - model: the page's model of a view.
+    func page(
+        _ view: TraceView, variant: String? = nil, model: (TraceView) -> PageModel = PageModel.init,
+        render: (PageModel) -> String?
+    ) -> String? {
         if view.dossier.events.contains(where: { $0.event.item != nil }) {
-            return render(PageModel(view))
+            return render(model(view))
         }
         let key = Key(batch: view.dossier.batch.id, suspect: view.suspect)
         let values = Self.values(view)
-        if let entry = entries.withLock({ $0[key] }), entry.dossier == view.dossier {
+        if let entry = entries.withLock({ $0[key] }), entry.variant == variant, entry.dossier == view.dossier {
             return Self.join(entry, values)
         }
-        var model = PageModel(view)
-        model.code = hole(.code)
-        model.scans = .init(count: hole(.scanCount), first: hole(.firstScan))
-        guard let rendered = render(model), let entry = split(rendered, dossier: view.dossier) else {
-            return render(PageModel(view))
+        var holed = model(view)
+        holed.code = hole(.code)
+        holed.scans = .init(count: hole(.scanCount), first: hole(.firstScan))
+        guard let rendered = render(holed), var entry = split(rendered, dossier: view.dossier) else {
+            return render(model(view))
         }
+        entry.variant = variant
         entries.withLock {
             if $0.count >= capacity * 2 { $0.removeAll(keepingCapacity: true) }
             $0[key] = entry
@@ -87,7 +97,7 @@ final class TracePageCache: Sendable {
             rest = after[after.index(after: end)...]
         }
         texts.append(String(rest))
-        return Entry(dossier: dossier, texts: texts, holes: holes)
+        return Entry(dossier: dossier, variant: nil, texts: texts, holes: holes)
     }
 
     private static func values(_ view: TraceView) -> [String] {

@@ -5,6 +5,7 @@ import Metrics
 import Mustache
 import NIOCore
 import ShennongAPI
+import ShennongSeal
 import ShennongTrace
 
 /// Public traceability routes (no token): the consumer page `/t/{code}`, its JSON
@@ -20,6 +21,8 @@ public struct TracePages: RouteGroup {
     let trustForwardedFor: Bool
     /// Each batch's page rendered once, with holes for the code's own values.
     let pageCache = TracePageCache()
+    /// The seals of the monitoring data, for the environment section's line (none: no line).
+    public var seals: SealWatch?
 
     /// `templates` holds `page`, `notfound` and `style` (dashboards/trace/*.mustache).
     public init(trace: Traceability, templates: MustacheLibrary, trustForwardedFor: Bool = false) {
@@ -87,12 +90,27 @@ public struct TracePages: RouteGroup {
     static let scanCounters = (page: Counter(label: "shennong_trace_scans_total", dimensions: [("format", "page")]),
                                json: Counter(label: "shennong_trace_scans_total", dimensions: [("format", "json")]))
 
+    /// The environment section's seal line when seals are watched.
+    func sealLine(_ view: TraceView) -> String? {
+        guard let seals, let e = view.dossier.environment else { return nil }
+        return SealNotes.consumer(seals.coverage(from: e.from, to: e.to))
+    }
+
+    /// The page's model, with the environment section's seal line when seals are watched.
+    func pageModel(_ view: TraceView) -> PageModel {
+        var model = PageModel(view)
+        model.environment?.dataSeal = sealLine(view)
+        return model
+    }
+
     func render(_ result: Traceability.Lookup, html: Bool) throws -> Response {
         switch result {
         case .found(let view):
             (html ? Self.scanCounters.page : Self.scanCounters.json).increment()
             if html {
-                let page = pageCache.page(view) { templates.render($0, withTemplate: "page") }
+                let page = pageCache.page(view, variant: sealLine(view), model: pageModel) {
+                    templates.render($0, withTemplate: "page")
+                }
                 return Self.html(page ?? "", status: .ok)
             }
             return try APIResponseEncoder.response(API.PublicTrace(view), status: .ok)
@@ -189,6 +207,8 @@ struct PageModel {
         var warnings: [WarningModel]
         var hasWarnings: Bool
         var warningCount: Int
+        /// Whether the data behind it is sealed and verified.
+        var dataSeal: String? = nil
     }
     struct CertificateModel {
         var product: String
@@ -434,6 +454,7 @@ extension PageModel.EnvironmentModel: MustacheParent {
         case "warnings": warnings
         case "hasWarnings": hasWarnings
         case "warningCount": warningCount
+        case "dataSeal": dataSeal
         default: nil
         }
     }

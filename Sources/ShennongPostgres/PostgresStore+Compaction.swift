@@ -23,6 +23,15 @@ extension PostgresStore {
     /// block is decoded and compared with its input before the raw rows go. When the raw
     /// partition is empty it is detached and dropped. `transactions == 0`: nothing to do.
     public func compactBatch(now: Int64? = nil) throws -> CompactionReport {
+        let report = try compactOneBatch(now: now)
+        guard report.transactions == 0 else { return report }
+        // Then closed buckets no seal covers yet (compacted before seals, or without the key).
+        var sealed = CompactionReport()
+        if let sealer = options.sealer, try sealNextPending(with: sealer.sealing, now: now) != nil { sealed.transactions = 1 }
+        return sealed
+    }
+
+    private func compactOneBatch(now: Int64?) throws -> CompactionReport {
         let now = now ?? nowMillis()
         let budget = options.compactionBatchRows
         let grace = options.compactionGrace
@@ -56,6 +65,8 @@ extension PostgresStore {
                 try s.query(
                     "UPDATE buckets SET has_raw = false, compacted_at = $1 WHERE start = $2", bindings(now, bucket.start))
                 report.buckets = 1
+                // The bucket is closed: seal its blocks in this same transaction (上链).
+                if let sealer = options.sealer { try Self.sealBucket(bucket, sealer: sealer.sealing, now: now, in: s) }
             }
             return report
         }

@@ -33,6 +33,10 @@ extension PostgresStore {
         Migration(name: "commands-v1: commands, transitions") { s, _ in
             for sql in PostgresStore.commandSchema { try s.execute(sql) }
         },
+        // PostgresStore+Seals.swift
+        Migration(name: "seals-v1: bucket seals") { s, _ in
+            for sql in PostgresStore.sealSchema { try s.execute(sql) }
+        },
     ]
 
     /// Names of the migrations, oldest first: what a current database has applied.

@@ -20,14 +20,15 @@ public enum AdminCommands {
 
     /// The engine `databasePath` names: a `postgres://` URL (password from the environment
     /// variable `SHENNONG_DATABASE_PASSWORD`) or a SQLite file.
-    static func open(_ databasePath: String, _ storage: ServerConfig.Storage) throws -> any ServerStore {
+    static func open(_ databasePath: String, _ storage: ServerConfig.Storage, sealer: StoreSealer? = nil) throws -> any ServerStore {
+        var options = storage.storeOptions
+        options.sealer = sealer
         if PostgresSettings.isURL(databasePath) {
             let password = try PostgresSettings.password(file: nil, environment: ServerConfig.Database().passwordEnvironment)
             return try PostgresStore(
-                settings: PostgresSettings(url: databasePath, password: password), options: storage.storeOptions,
-                logger: logger)
+                settings: PostgresSettings(url: databasePath, password: password), options: options, logger: logger)
         }
-        return try Store(path: databasePath, options: storage.storeOptions, logger: logger)
+        return try Store(path: databasePath, options: options, logger: logger)
     }
 
     /// Opens the database at `path`, creates a token and returns its secret.
@@ -113,9 +114,11 @@ public enum AdminCommands {
     /// Columns of ``retention(databasePath:storage:dryRun:now:)``.
     public static let retentionColumns = ["action", "tier", "bucket", "until", "rows", "tables"]
 
-    /// Compacts every closed bucket now.
-    public static func compact(databasePath: String, storage: ServerConfig.Storage = .init()) throws -> [JSONValue] {
-        let store = try open(databasePath, storage)
+    /// Compacts every closed bucket now, sealing each with the key at `signingKeyPath` (none: unsealed).
+    public static func compact(
+        databasePath: String, storage: ServerConfig.Storage = .init(), signingKeyPath: String? = nil
+    ) throws -> [JSONValue] {
+        let store = try open(databasePath, storage, sealer: try signingKeyPath.map { try sealer(signingKeyPath: $0) })
         defer { try? store.close() }
         let started = ContinuousClock.now
         let report = try store.compact(now: nil, shouldContinue: { true })

@@ -16,13 +16,13 @@ extension ShennongServer {
         var wiring = ModuleWiring()
         guard config.dashboard.enabled else { return wiring }
         let templates = try DashboardPages.loadTemplates(directory: config.dashboard.templatesDir)
-        wiring.routes = [
-            DashboardPages(
-                store: store, sessions: DashboardSessions(sessionLifetime: config.dashboard.sessionLifetime),
-                templates: templates, profiles: { profiles }, notify: notify,
-                offsetMinutes: config.localOffsetMinutes, secureCookie: config.dashboard.secureCookie,
-                indexStatuses: indexStatuses ?? { [] }, logger: logger)
-        ]
+        var pages = DashboardPages(
+            store: store, sessions: DashboardSessions(sessionLifetime: config.dashboard.sessionLifetime),
+            templates: templates, profiles: { profiles }, notify: notify,
+            offsetMinutes: config.localOffsetMinutes, secureCookie: config.dashboard.secureCookie,
+            indexStatuses: indexStatuses ?? { [] }, logger: logger)
+        pages.seals = try sealWatch(config: config, store: store)
+        wiring.routes = [pages]
         return wiring
     }
 }

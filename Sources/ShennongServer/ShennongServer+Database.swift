@@ -6,7 +6,7 @@ import ShennongStore
 
 /// Every door of a storage engine that the composition hands out, and closing it.
 public protocol ServerStore: ReadingIngest, ReadingQueries, DeviceRegistry, TokenStore, RejectLog, TraceLedger,
-    StoreMaintenance, StoreHealth, AlertStore
+    StoreMaintenance, StoreHealth, AlertStore, SealLedger
 {
     /// The schema migrations applied, oldest first.
     func appliedMigrations() throws -> [String]
@@ -23,14 +23,14 @@ extension ShennongServer {
     /// `path` (the default).
     public static func openStore(config: ServerConfig, clock: WallClock, logger: Logger) throws -> any ServerStore {
         let database = config.database
+        var options = config.storage.storeOptions
+        options.sealer = try AdminCommands.sealer(signingKeyPath: config.trace.signingKeyPath(database: database.path))
         guard let url = database.url, !url.isEmpty else {
-            return try Store(
-                path: database.path, durable: database.durable, options: config.storage.storeOptions, clock: clock,
-                logger: logger)
+            return try Store(path: database.path, durable: database.durable, options: options, clock: clock, logger: logger)
         }
         let password = try PostgresSettings.password(file: database.passwordFile, environment: database.passwordEnvironment)
         let settings = try PostgresSettings(url: url, password: password)
         logger.info("connecting to PostgreSQL", metadata: ["url": "\(settings.location)"])
-        return try PostgresStore(settings: settings, options: config.storage.storeOptions, clock: clock, logger: logger)
+        return try PostgresStore(settings: settings, options: options, clock: clock, logger: logger)
     }
 }

@@ -18,8 +18,10 @@ extension ShennongServer {
             config: config, store: store, warnings: AlertWarningHistory(store: store, ruleName: ruleName ?? { _ in nil }),
             logger: logger)
         let templates = try TracePages.loadTemplates(directory: config.trace.templatesDir)
+        var pages = TracePages(trace: trace, templates: templates, trustForwardedFor: config.trace.trustForwardedFor)
+        pages.seals = try sealWatch(config: config, store: store)
         wiring.routes = [
-            TracePages(trace: trace, templates: templates, trustForwardedFor: config.trace.trustForwardedFor),
+            pages,
             TraceAPI(trace: trace, store: store),
         ]
         wiring.services = [

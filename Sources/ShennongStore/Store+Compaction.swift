@@ -31,6 +31,12 @@ extension Store {
     public func compactBatch(now: Int64? = nil) throws -> CompactionReport {
         let report = try compactOneBatch(now: now)
         guard report.transactions == 0 else { return report }
+        // Then closed buckets no seal covers yet (compacted before seals, or without the key).
+        if let sealer = options.sealer, try sealNextPending(with: sealer.sealing, now: now) != nil {
+            var sealed = CompactionReport()
+            sealed.transactions = 1
+            return sealed
+        }
         var vacuum = CompactionReport()
         if try returnFreePages() > 0 {
             vacuum.transactions = 1
@@ -96,6 +102,8 @@ extension Store {
                 try db.execute(
                     sql: "UPDATE buckets SET has_raw = 0, compacted_at = ? WHERE start = ?", arguments: [now, bucket.start])
                 report.buckets = 1
+                // The bucket is closed: seal its blocks in this same transaction (上链).
+                if let sealer = options.sealer { try Self.sealBucket(bucket, sealer: sealer.sealing, now: now, in: db) }
             }
             return report
         }

@@ -7,7 +7,7 @@ import ShennongServer
 struct DB: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "db", abstract: "Database administration (acts on the database file, also while the server runs).",
-        subcommands: [Migrate.self, Stats.self, Retention.self, Compact.self, Backup.self, Copy.self])
+        subcommands: [Migrate.self, Stats.self, Retention.self, Compact.self, Seal.self, Verify.self, Backup.self, Copy.self])
 
     struct Migrate: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create or upgrade the schema.")
@@ -56,7 +56,8 @@ struct DB: AsyncParsableCommand {
         @Option(help: "Output format: table, csv or json.") var format: OutputFormat = .table
 
         func run() async throws {
-            let rows = try AdminCommands.compact(databasePath: try database.path(), storage: try database.storage())
+            let rows = try AdminCommands.compact(
+                databasePath: try database.path(), storage: try database.storage(), signingKeyPath: try database.signingKeyPath())
             print(format.render(rows, columns: ["item", "value"]), terminator: "")
         }
     }

@@ -149,6 +149,29 @@ struct TracePageCacheTests {
         #expect(page.contains("农残超标"))
     }
 
+    @Test("a new seal line (the variant) renders afresh and shows on the page")
+    func variantRendersAfresh() throws {
+        let f = try Fixture()
+        defer { f.close() }
+        let code = try #require(try f.trace.issueCodes(batch: "B1", count: 1, by: "test").first)
+        let cache = TracePageCache()
+        var renders = 0
+        func page(_ variant: String) throws -> String {
+            let view = try f.view(code)
+            return try #require(
+                cache.page(view, variant: variant, model: { PageModel($0) }) { model in
+                    renders += 1
+                    // The variant reaches the page as the model would carry it.
+                    return f.templates.render(model, withTemplate: "page").map { $0 + "<!--\(variant)-->" }
+                })
+        }
+        #expect(try page("核验中").hasSuffix("<!--核验中-->"))
+        #expect(try page("核验中").hasSuffix("<!--核验中-->"))
+        #expect(renders == 1)
+        #expect(try page("已封存并验证").hasSuffix("<!--已封存并验证-->"))
+        #expect(renders == 2)
+    }
+
     @Test("values are escaped as Mustache escapes them; stored text cannot forge a hole")
     func escaping() {
         #expect(TracePageCache.escape("a<b>&\"c'") == "a&lt;b&gt;&amp;&quot;c&#39;")

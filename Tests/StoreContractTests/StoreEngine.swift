@@ -7,7 +7,7 @@ import ShennongTestSupport
 
 /// Every door a storage engine must open; the contract suite holds each engine to it.
 typealias ContractStore = ReadingIngest & ReadingQueries & DeviceRegistry & TokenStore & RejectLog & TraceLedger
-    & StoreMaintenance & StoreHealth & AlertStore
+    & StoreMaintenance & StoreHealth & AlertStore & SealLedger
 
 /// A storage engine under contract: a name and how to open a fresh, empty store of it.
 ///
@@ -17,19 +17,25 @@ struct StoreEngine: Sendable, CustomTestStringConvertible {
     var name: String
     /// Opens a new empty store with `options`.
     var open: @Sendable (_ options: StoreOptions) throws -> any ContractStore
+    /// Writes behind the doors, as someone with the database file or a SQL console would
+    /// (StoreEngine+Intruder.swift).
+    var intruder: Intruder = .none
 
     var testDescription: String { name }
 
-    static let sqlite = StoreEngine(name: "sqlite") { options in
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("contract-\(UUID().uuidString)")
-        return try Store(path: directory.appendingPathComponent("s.db").path, durable: false, options: options)
-    }
+    static let sqlite = StoreEngine(
+        name: "sqlite",
+        open: { options in
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("contract-\(UUID().uuidString)")
+            return try Store(path: directory.appendingPathComponent("s.db").path, durable: false, options: options)
+        }, intruder: .sqlite)
 
     /// A fresh database on the suite's one PostgreSQL server (started on first use, stopped
     /// when the test process ends).
-    static let postgres = StoreEngine(name: "postgres") { options in
-        try PostgresStore(url: try TestPostgres.shared().createDatabase(), options: options)
-    }
+    static let postgres = StoreEngine(
+        name: "postgres",
+        open: { options in try PostgresStore(url: try TestPostgres.shared().createDatabase(), options: options) },
+        intruder: .postgres)
 
     static let all: [StoreEngine] = [.sqlite, .postgres]
 }

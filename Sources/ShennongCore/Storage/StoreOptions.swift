@@ -18,6 +18,9 @@ public struct StoreOptions: Sendable, Hashable {
     /// series in the open raw and rollup tables; about 8 KiB a series keeps them cached
     /// (a county of 25,000 series: 200 MiB).
     public var writerCacheMiB = 64
+    /// Seals each bucket in the transaction that closes it (``SealLedger``); `nil`: none
+    /// (`shennong db seal` seals them later).
+    public var sealer: StoreSealer?
 
     public init() {}
 

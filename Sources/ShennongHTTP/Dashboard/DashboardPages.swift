@@ -8,6 +8,7 @@ import ShennongAPI
 import ShennongAlerts
 import ShennongCore
 import ShennongRules
+import ShennongSeal
 
 /// The staff dashboard under `/dashboard`: server-rendered HTML (Mustache templates in
 /// dashboards/staff), no script, no external asset. Pages are in Chinese (zh-CN) unless the
@@ -49,6 +50,8 @@ public struct DashboardPages: RouteGroup {
     let loginThrottle: LoginThrottle
     /// The derived indices' latest values (fire danger at every level), from the rules.
     let indexStatuses: @Sendable () -> [IndexStatus]
+    /// The seals of the monitoring data, for the overview's line (none: no line).
+    public var seals: SealWatch?
 
     /// - Parameters:
     ///   - notify: called with each transition made from the dashboard (the same hook the
@@ -224,6 +227,11 @@ public struct DashboardPages: RouteGroup {
         model.user = DashboardUser(name: session.token.name, role: session.token.role.rawValue)
         model.csrf = sessions.csrfToken(id)
         model.generated = LocalTime.format(now, offsetMinutes: offsetMinutes)
+        if let seals {
+            let note = SealNotes.staff(seals.current(), language: model.t.language, offsetMinutes: offsetMinutes)
+            model.dataSeal = note.text
+            model.dataSealFailed = note.failed
+        }
         return page("dashboard", model, status: .ok)
     }
 

@@ -124,6 +124,9 @@ struct DashboardView {
     var user: DashboardUser?
     var csrf = ""
     var generated = ""
+    /// Set by the page: whether the monitoring data is sealed and verified.
+    var dataSeal: String?
+    var dataSealFailed = false
 
     /// A value or device is stale when its age exceeds this many expected intervals (the
     /// device-silence preset's blue level).
