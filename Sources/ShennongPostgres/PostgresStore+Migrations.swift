@@ -33,6 +33,10 @@ extension PostgresStore {
         Migration(name: "commands-v1: commands, transitions") { s, _ in
             for sql in PostgresStore.commandSchema { try s.execute(sql) }
         },
+        // PostgresStore+CommitFeed.swift
+        Migration(name: "feed-v1: commit feed, feed state") { s, _ in
+            for sql in PostgresStore.commitFeedSchema { try s.execute(sql) }
+        },
     ]
 
     /// Names of the migrations, oldest first: what a current database has applied.
