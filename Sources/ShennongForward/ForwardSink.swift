@@ -13,6 +13,9 @@ import FoundationNetworking
 /// (PUBACKs, a 2xx answer); it throws otherwise, and the batch is sent again.
 protocol ForwardSink: Sendable {
     func deliver(_ batch: ForwardBatch, encoder: ForwardEncoder) async throws
+    /// With nothing to send: throws when the upstream cannot be reached (a connection-based
+    /// sink), so the health line does not say `ok` for a link that is down.
+    func probe() throws
     /// Lets go of connections.
     func close()
 }
@@ -83,6 +86,8 @@ final class MQTTForwardSink: ForwardSink {
         old?.disconnect()
     }
 
+    func probe() throws { _ = try connected() }
+
     func close() { drop() }
 }
 
@@ -137,6 +142,9 @@ final class HTTPForwardSink: ForwardSink {
             guard (200..<300).contains(status) else { throw ForwardError("HTTP \(status) from \(target.url)") }
         }
     }
+
+    /// Requests are independent: an idle HTTP target has nothing to check.
+    func probe() throws {}
 
     func close() {}
 }

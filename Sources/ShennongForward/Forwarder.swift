@@ -219,6 +219,8 @@ final class ForwardLink: Sendable {
                 if !batch.isEmpty {
                     try await sink.deliver(batch, encoder: encoder)
                     forwarded.increment(by: batch.readings.count)
+                } else {
+                    try sink.probe()
                 }
                 if next != cursor {
                     try save(next)
