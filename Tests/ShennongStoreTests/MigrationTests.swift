@@ -88,6 +88,11 @@ import Testing
                     VALUES ('c1', 'pond-1', 'aerator_on', '{}', 'queued', 'ops', 8, 600008, 60000, 'aerator_on', 1, 180000, 8);
                 INSERT INTO command_transitions (command_id, to_state, at, by) VALUES ('c1', 'queued', 8, 'ops');
                 """
+        case let name where name.hasPrefix("feed-"):
+            return """
+                INSERT INTO commit_feed (committed_at, readings, ranges) VALUES (9, 1, x'00');
+                INSERT INTO feed_state (consumer, key, value, updated_at) VALUES ('centre', 'cursor', '{"seq":1}', 9);
+                """
         default:
             return ""
         }
@@ -103,6 +108,7 @@ import Testing
             case Store.v3Name: counts["devices", default: 0] += 1
             case let n where n.hasPrefix("alerts-"): counts["alerts"] = 1; counts["alert_transitions"] = 1; counts["rule_state"] = 1
             case let n where n.hasPrefix("commands-"): counts["commands"] = 1; counts["command_transitions"] = 1
+            case let n where n.hasPrefix("feed-"): counts["commit_feed"] = 1; counts["feed_state"] = 1
             case let n where n.contains("trace"):
                 counts["trace_records"] = 1; counts["trace_codes"] = 1; counts["trace_scans"] = 1; counts["trace_scan_networks"] = 1
             default: Issue.record("migration \(name) has no representative rows in MigrationTests: add them")
