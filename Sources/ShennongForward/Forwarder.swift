@@ -40,6 +40,8 @@ public final class Forwarder: Service, Sendable {
         let positions = self.positions
         links = targets.map { target in
             ForwardLink(target: target, store: store, clock: clock, logger: logger) { seq in
+                // Only targets that follow the feed hold back its pruning.
+                guard target.carries.contains(.readings) else { return }
                 positions.seqs.withLock { $0[target.name] = seq }
             }
         }
@@ -77,7 +79,8 @@ public final class Forwarder: Service, Sendable {
         while !Task.isCancelled {
             try? await Task.sleep(for: .seconds(5))
             let known = positions.seqs.withLock { $0 }
-            guard known.count == links.count, let lowest = known.values.min(), lowest > pruned else { continue }
+            let following = links.count { $0.target.carries.contains(.readings) }
+            guard following > 0, known.count == following, let lowest = known.values.min(), lowest > pruned else { continue }
             do {
                 try store.pruneCommitFeed(through: lowest)
                 pruned = lowest

@@ -125,6 +125,9 @@ struct ForwardHTTPTests {
         #expect(after.map { $0.ts! } == (120..<130).map { Self.t0 + Int64($0) * 1000 } + [Self.t0 - 60_000])
         // Caught up: the health line says so, and the lag is 0.
         #expect(await eventually(timeout: 10) { again.health()["forward.province"]?.hasPrefix("ok (lag 0 s, 0 readings") == true }, "\(again.health())")
+        // Feed entries the target has passed are pruned (every 5 s).
+        #expect(await eventually(timeout: 15) { (try? store.commitFeed(after: 0, limit: 10).isEmpty) == true })
+        #expect(try store.commitFeedHead() > 0)
         task.cancel()
         await task.value
     }
