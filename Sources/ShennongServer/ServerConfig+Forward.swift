@@ -68,6 +68,10 @@ extension ServerConfig {
                         forKey: .targets, in: c, debugDescription: "two targets named \(t.name)")
                 }
                 var target = ForwardTarget(name: t.name, transport: t.transport, areaCode: areaCode)
+                if case .mqtt(var m) = t.transport, m.clientID.isEmpty {
+                    m.clientID = "shennong-forward-\(areaCode)-\(t.name)"
+                    target.transport = .mqtt(m)
+                }
                 target.deviceID = deviceID
                 target.domains = t.domains
                 target.sites = t.sites
@@ -109,7 +113,7 @@ extension ServerConfig {
             let mqtt = try c.decodeIfPresent(MQTTTarget.self, forKey: .mqtt)
             let http = try c.decodeIfPresent(HTTPTarget.self, forKey: .http)
             switch (mqtt, http) {
-            case (let m?, nil): transport = .mqtt(m.target(name: name))
+            case (let m?, nil): transport = .mqtt(m.target)
             case (nil, let h?): transport = .http(h.target)
             default:
                 throw DecodingError.dataCorruptedError(forKey: .name, in: c, debugDescription: "target \(name): give one of mqtt or http")
@@ -212,9 +216,11 @@ extension ServerConfig {
             }
         }
 
-        func target(name: String) -> ForwardTarget.MQTT {
+        /// Without `client_id`, the client id is left empty here and made from the area code
+        /// and the target's name by ``Forward`` (two counties never share one).
+        var target: ForwardTarget.MQTT {
             var m = ForwardTarget.MQTT(
-                host: host, port: port, clientID: clientID ?? "shennong-forward-\(name)", username: username, password: password,
+                host: host, port: port, clientID: clientID ?? "", username: username, password: password,
                 tls: tls)
             if let topic { m.topic = topic }
             if let alertTopic { m.alertTopic = alertTopic }

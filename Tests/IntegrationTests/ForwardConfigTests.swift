@@ -34,7 +34,7 @@ struct ForwardConfigTests {
             return
         }
         #expect(m.host == "centre.example.cn" && m.port == 8883 && m.password == "p" && m.tls?.caFile == "/ca.pem")
-        #expect(m.topic == "county/{area_code}/{device}" && m.clientID == "shennong-forward-centre")
+        #expect(m.topic == "county/{area_code}/{device}" && m.clientID == "shennong-forward-445302-centre")
         #expect(targets[0].domains == [.water] && targets[0].sites == ["鱼塘A"] && targets[0].batchReadings == 500)
         #expect(targets[0].maxBackoff == 5000 && targets[0].carries == Set(ForwardTarget.Carry.allCases))
         #expect(targets[0].upstreamID(of: nil, id: "p1") == "445302.p1")

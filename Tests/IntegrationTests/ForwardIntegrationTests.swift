@@ -198,4 +198,50 @@ struct ForwardIntegrationTests {
         _ = county.terminate()
         _ = centre.terminate()
     }
+
+    @Test("county → centre over MQTT with TLS and a password: the centre's broker refuses anonymous clients; readings arrive")
+    func overTLS() async throws {
+        let pki = try TransportSecurityTests.PKI()
+        let tlsPort = freeLoopbackPort()
+        let centreBroker = try TestBroker(
+            persistence: false,
+            extraConfiguration: [
+                "allow_anonymous false", "password_file \(pki.path("passwords"))", "listener \(tlsPort) 127.0.0.1",
+                "cafile \(pki.path("ca.crt"))", "certfile \(pki.path("server.crt"))", "keyfile \(pki.path("server.key"))",
+            ])
+        let tlsClient = """
+            username: shennong
+            password_file: \(pki.path("shennong.password"))
+            tls:
+              ca_file: \(pki.path("ca.crt"))
+            """
+        let centre = try ServerProcess(brokerPort: tlsPort, mqttYAML: tlsClient)
+        try await centre.start()
+        let countyBroker = try TestBroker(persistence: true)
+        let county = try ServerProcess(
+            brokerPort: countyBroker.port,
+            extraYAML: """
+                forward:
+                  area_code: "\(Self.area)"
+                  targets:
+                    - name: centre
+                      mqtt:
+                        host: 127.0.0.1
+                        port: \(tlsPort)
+                        username: shennong
+                        password_file: \(pki.path("shennong.password"))
+                        tls: { ca_file: \(pki.path("ca.crt")) }
+                      carries: [readings]
+                      backoff_max: 1s
+                """)
+        try await county.start()
+        try Self.publish(countyBroker.port, from: 0, count: 50)
+        #expect(await eventually(timeout: 60) { (try? centre.storedReadings()) == 300 }, "\(county.log().suffix(3000))")
+        let there = try await Self.readings(centre, device: "\(Self.area).pond-2")
+        #expect(there["ph"]?.count == 50 && there["water_temp"]?.count == 50)
+        #expect(!county.log().contains(TransportSecurityTests.PKI.shennongPassword), "the upstream password appears in the county's log")
+        _ = county.terminate()
+        _ = centre.terminate()
+        _ = centreBroker
+    }
 }
