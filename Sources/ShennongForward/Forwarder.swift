@@ -73,17 +73,30 @@ public final class Forwarder: Service, Sendable {
         links.forEach { $0.sink.close() }
     }
 
-    /// Every few seconds, deletes feed entries every target has passed.
+    /// Entries no target has reached beyond which the feed is compacted.
+    static let compactAbove = 256
+
+    /// Every few seconds, deletes feed entries every target has passed, and compacts those
+    /// none has reached when there are many.
     func pruneLoop() async {
         var pruned: Int64 = 0
         while !Task.isCancelled {
             try? await Task.sleep(for: .seconds(5))
             let known = positions.seqs.withLock { $0 }
             let following = links.count { $0.target.carries.contains(.readings) }
-            guard following > 0, known.count == following, let lowest = known.values.min(), lowest > pruned else { continue }
+            guard following > 0, known.count == following, let lowest = known.values.min(), let furthest = known.values.max()
+            else { continue }
             do {
-                try store.pruneCommitFeed(through: lowest)
-                pruned = lowest
+                if lowest > pruned {
+                    try store.pruneCommitFeed(through: lowest)
+                    pruned = lowest
+                }
+                // Every target behind (an upstream away): the entries none has reached are
+                // merged, so the feed stays about one entry per series however long it lasts.
+                if try store.commitFeedBacklog(after: furthest).entries > Self.compactAbove {
+                    let merged = try store.compactCommitFeed(after: furthest)
+                    logger.debug("forward: commit feed compacted", metadata: ["merged": "\(merged)"])
+                }
             } catch {
                 logger.warning("forward: pruning the commit feed failed", metadata: ["error": "\(error)"])
             }

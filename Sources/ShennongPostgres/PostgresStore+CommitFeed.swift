@@ -92,6 +92,29 @@ extension PostgresStore: CommitFeed, AlertFeed {
         _ = try read { s in try s.query("DELETE FROM commit_feed WHERE seq <= $1", bindings(seq)) }
     }
 
+    public func compactCommitFeed(after seq: Int64) throws -> Int {
+        // In a write transaction: serialized with the bursts that append to the feed.
+        try write { s in
+            var rows: [(seq: Int64, at: Int64, readings: Int64, ranges: [UInt8])] = []
+            for row in try s.query(
+                "SELECT seq, committed_at, readings, ranges FROM commit_feed WHERE seq > $1 ORDER BY seq", bindings(seq))
+            {
+                let (seq, at, readings, ranges) = try row.decode((Int64, Int64, Int64, ByteBuffer).self)
+                rows.append((seq, at, readings, Array(ranges.readableBytesView)))
+            }
+            // The first entry after `seq` may be part-way delivered: kept as it is.
+            let merging = rows.dropFirst()
+            guard merging.count >= 2, let first = merging.first, let last = merging.last else { return 0 }
+            try s.query("DELETE FROM commit_feed WHERE seq >= $1 AND seq <= $2", bindings(first.seq, last.seq))
+            try s.query(
+                "INSERT INTO commit_feed (seq, committed_at, readings, ranges) VALUES ($1, $2, $3, $4)",
+                bindings(
+                    last.seq, first.at, merging.reduce(Int64(0)) { $0 + $1.readings },
+                    ByteBuffer(bytes: CommitFeedRanges.merge(merging.map(\.ranges)))))
+            return merging.count - 1
+        }
+    }
+
     public func feedState(consumer: String, key: String) throws -> String? {
         try read { s in
             try s.query("SELECT value FROM feed_state WHERE consumer = $1 AND key = $2", bindings(consumer, key))

@@ -90,6 +90,28 @@ extension Store: CommitFeed, AlertFeed {
         try pool.write { db in try db.execute(sql: "DELETE FROM commit_feed WHERE seq <= ?", arguments: [seq]) }
     }
 
+    public func compactCommitFeed(after seq: Int64) throws -> Int {
+        try pool.write { db in
+            let rows = try Row.fetchAll(
+                db, sql: "SELECT seq, committed_at, readings, ranges FROM commit_feed WHERE seq > ? ORDER BY seq", arguments: [seq])
+            // The first entry after `seq` may be part-way delivered: kept as it is.
+            let merging = rows.dropFirst()
+            guard merging.count >= 2, let last = merging.last, let first = merging.first else { return 0 }
+            let packed = merging.map { row -> [UInt8] in
+                let data: Data = row[3]
+                return Array(data)
+            }
+            let readings = merging.reduce(0) { $0 + ($1[2] as Int) }
+            let lastSeq: Int64 = last[0]
+            let firstSeq: Int64 = first[0]
+            try db.execute(sql: "DELETE FROM commit_feed WHERE seq >= ? AND seq <= ?", arguments: [firstSeq, lastSeq])
+            try db.execute(
+                sql: "INSERT INTO commit_feed (seq, committed_at, readings, ranges) VALUES (?, ?, ?, ?)",
+                arguments: [lastSeq, first[1] as Int64, readings, Data(CommitFeedRanges.merge(packed))])
+            return merging.count - 1
+        }
+    }
+
     public func feedState(consumer: String, key: String) throws -> String? {
         try pool.read { db in
             try String.fetchOne(

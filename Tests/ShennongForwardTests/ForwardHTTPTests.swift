@@ -159,4 +159,39 @@ struct ForwardHTTPTests {
         #expect(pack.count == 1)
         #expect(pack.first?.bn == "445302.p1/" && pack.first?.n == "ph" && pack.first?.t == 1_763_683_201.5 && pack.first?.v == 7.25)
     }
+
+    @Test("an upstream away: the feed is compacted to about one entry per series, and everything still arrives afterwards")
+    func compactionWhileAway() async throws {
+        let store = try Self.store()
+        let away = try WebhookReceiver(failFirst: 1_000_000)
+        defer { away.stop() }
+        var target = Self.target("http://127.0.0.1:\(away.port)/ingest")
+        target.carries = [.readings]
+        let logger = Logger(label: "test.forward")
+        let first = Forwarder(targets: [target], store: store, logger: logger)
+        var task = Self.run(first)
+        #expect(await eventually(timeout: 10) { (try? store.feedState(consumer: "province", key: "cursor")) != nil })
+        for i in 0..<400 {
+            try store.commit(Self.batch([Reading(device: "p1", metric: "ph", timestamp: Self.t0 + Int64(i) * 1000, value: 7)]))
+        }
+        try store.commit(Self.batch([Reading(device: "p1", metric: "ph", timestamp: Self.t0 - 5000, value: 6)]))  // late
+        #expect(try store.commitFeed(after: 0, limit: 1000).count == 401)
+        // Compacted on the forwarder's next pass: the entry it may be in, and one merged entry.
+        #expect(await eventually(timeout: 15) { ((try? store.commitFeed(after: 0, limit: 1000).count) ?? 999) <= 2 })
+        #expect(try store.commitFeedBacklog(after: 0).readings == 401)
+        #expect(away.requests.isEmpty && away.attempts > 0)
+        task.cancel()
+        await task.value
+
+        // The upstream is back (a new address, the same target and cursor): all of it arrives.
+        let back = try WebhookReceiver()
+        defer { back.stop() }
+        target.transport = .http(.init(url: "http://127.0.0.1:\(back.port)/ingest", secret: Self.secret))
+        task = Self.run(Forwarder(targets: [target], store: store, logger: logger))
+        let expected = Set((0..<400).map { Self.t0 + Int64($0) * 1000 } + [Self.t0 - 5000])
+        #expect(await eventually(timeout: 20) { Set(((try? Self.lines(back)) ?? []).compactMap(\.ts)) == expected })
+        #expect(back.requests.count <= 12)
+        task.cancel()
+        await task.value
+    }
 }

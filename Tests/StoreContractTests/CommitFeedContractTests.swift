@@ -126,3 +126,34 @@ struct CommitFeedContractTests {
         #expect(try feed.alertNotices(afterTransition: 0, limit: 1).count == 1)
     }
 }
+
+extension CommitFeedContractTests {
+    @Test("compaction merges what no consumer reached into one entry per series; the next entry is kept; nothing is lost", arguments: StoreEngine.all)
+    func compaction(engine: StoreEngine) throws {
+        let (store, feed) = try engine.openFeed()
+        feed.enableCommitFeed()
+        try store.commit(F.batch([F.reading("p1", "ph", F.t0, 7)], devices: [F.device("p1"), F.device("p2")]))
+        try store.commit(F.batch([F.reading("p1", "ph", F.t0 + 1000, 7)]))
+        try store.commit(F.batch([F.reading("p1", "ph", F.t0 + 2000, 7), F.reading("p2", "ph", F.t0 + 2000, 6)]))
+        try store.commit(F.batch([F.reading("p1", "ph", F.t0 + 3000, 7)]))
+        try store.commit(F.batch([F.reading("p1", "ph", F.t0 - 5000, 7)]))  // late
+        let before = try feed.commitFeed(after: 0, limit: 10)
+        #expect(before.count == 5)
+        // A consumer has delivered the first entry and may be part-way through the second.
+        #expect(try feed.compactCommitFeed(after: before[0].seq) == 2)
+        let after = try feed.commitFeed(after: 0, limit: 10)
+        #expect(after.count == 3)
+        #expect(after[0] == before[0] && after[1] == before[1])
+        #expect(after[2].seq == before[4].seq && after[2].committedAt == before[2].committedAt)
+        #expect(
+            Set(after[2].ranges) == [
+                CommittedRange(device: "p1", metric: "ph", from: F.t0 - 5000, to: F.t0 + 3000, count: 3),
+                CommittedRange(device: "p2", metric: "ph", from: F.t0 + 2000, to: F.t0 + 2000, count: 1),
+            ])
+        #expect(try feed.commitFeedBacklog(after: before[1].seq).readings == 4)
+        // Too few to merge: nothing changes; new bursts still come after.
+        #expect(try feed.compactCommitFeed(after: before[1].seq) == 0)
+        try store.commit(F.batch([F.reading("p1", "ph", F.t0 + 4000, 7)]))
+        #expect(try feed.commitFeed(after: before[4].seq, limit: 10).count == 1)
+    }
+}

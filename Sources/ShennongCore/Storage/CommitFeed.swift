@@ -63,6 +63,16 @@ public protocol CommitFeed: Sendable {
     func commitFeedBacklog(after: Int64) throws -> CommitFeedBacklog
     /// Deletes the entries with `seq <= seq` (every consumer is past them).
     func pruneCommitFeed(through seq: Int64) throws
+    /// Bounds the feed while consumers are behind (an upstream away for days): merges the
+    /// entries after the first one following `seq` into one entry, per series the union of
+    /// their ranges, carrying the newest merged seq and the oldest commit time. Returns how
+    /// many entries were merged away.
+    ///
+    /// Safe when `seq` is the furthest any consumer has delivered: no consumer has taken any
+    /// of the merged entries, and the entry a consumer may be part-way through (the first
+    /// after its position) is never merged. A merged range may hold readings of other bursts:
+    /// forwarded again, at least once, in timestamp order per series.
+    func compactCommitFeed(after seq: Int64) throws -> Int
     /// A consumer's durable state under `key` (a cursor as JSON, say), or `nil`.
     func feedState(consumer: String, key: String) throws -> String?
     /// Stores a consumer's state under `key`, replacing what was there.
@@ -128,6 +138,26 @@ public enum CommitFeedRanges {
     static func append(series: Int64, from: Int64, to: Int64, count: Int32, into bytes: inout [UInt8]) {
         for v in [series, from, to] { withUnsafeBytes(of: v.littleEndian) { bytes.append(contentsOf: $0) } }
         withUnsafeBytes(of: count.littleEndian) { bytes.append(contentsOf: $0) }
+    }
+
+    /// Packed ranges merged: per series id the widest range and the summed count, by id.
+    public static func merge(_ packed: [[UInt8]]) -> [UInt8] {
+        var merged: [Int64: (from: Int64, to: Int64, count: Int)] = [:]
+        for bytes in packed {
+            for r in decode(bytes) {
+                if let m = merged[r.series] {
+                    merged[r.series] = (min(m.from, r.from), max(m.to, r.to), m.count + r.count)
+                } else {
+                    merged[r.series] = (r.from, r.to, r.count)
+                }
+            }
+        }
+        var out: [UInt8] = []
+        out.reserveCapacity(merged.count * stride)
+        for (series, m) in merged.sorted(by: { $0.key < $1.key }) {
+            append(series: series, from: m.from, to: m.to, count: Int32(clamping: m.count), into: &out)
+        }
+        return out
     }
 
     /// The (series id, from, to, count) of packed ranges; a malformed tail is ignored.
