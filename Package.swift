@@ -44,6 +44,17 @@ let package = Package(
             providers: [.apt(["libqrencode-dev"])]
         ),
         .target(name: "ShennongProcess"),
+        // Forwarding to an upstream centre (issue 17): zlib for gzip bodies.
+        .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
+        .target(
+            name: "ShennongForward",
+            dependencies: [
+                "ShennongCore", "ShennongAlerts", "ShennongAPI", "ShennongRules", "MosquittoClient", "CZlib",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         .target(
             name: "ShennongCore",
             dependencies: [
@@ -169,6 +180,7 @@ let package = Package(
                 "ShennongRules",
                 "ShennongSimulator",
                 "ShennongTrace",
+                "ShennongForward",
                 "MosquittoClient",
                 "ShennongProcess",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -208,6 +220,10 @@ let package = Package(
         ),
         .testTarget(name: "ShennongAlertsTests", dependencies: ["ShennongAlerts", "ShennongCore"]),
         .testTarget(name: "ShennongCommandsTests", dependencies: ["ShennongCommands", "ShennongCore"]),
+        .testTarget(
+            name: "ShennongForwardTests",
+            dependencies: ["ShennongForward", "ShennongCore", "ShennongAlerts", "ShennongRules", "ShennongStore", "ShennongTestSupport"]
+        ),
         // The store contract: every test runs on every storage engine (StoreEngine.all).
         .testTarget(
             name: "StoreContractTests",
@@ -261,7 +277,7 @@ let package = Package(
             dependencies: [
                 "ShennongCore", "ShennongStore", "ShennongAlerts", "ShennongRules", "ShennongTrace", "ShennongServer",
                 "MosquittoClient", "ShennongIngest", "ShennongSimulator", "ShennongTestSupport", "ShennongPostgres",
-                "ShennongCommands",
+                "ShennongCommands", "ShennongForward",
             ]
         ),
     ]

@@ -158,6 +158,7 @@ extension PostgresStore {
             insertedRows = rows.filter { keys.contains(Key(series: $0.series, ts: $0.ts)) }
         }
         try applyRollups(insertedRows, in: s)
+        try appendCommitFeed(insertedRows, in: s)  // forwarding (PostgresStore+CommitFeed.swift), when on
         return insertedRows.count
     }
 

@@ -37,6 +37,10 @@ extension PostgresStore {
         Migration(name: "seals-v1: bucket seals") { s, _ in
             for sql in PostgresStore.sealSchema { try s.execute(sql) }
         },
+        // PostgresStore+CommitFeed.swift
+        Migration(name: "feed-v1: commit feed, feed state") { s, _ in
+            for sql in PostgresStore.commitFeedSchema { try s.execute(sql) }
+        },
     ]
 
     /// Names of the migrations, oldest first: what a current database has applied.

@@ -31,6 +31,8 @@ public final class PostgresStore: Sendable {
     let connections: PostgresConnections
     /// Series ids by device and metric: only ids of committed series rows (series are never deleted).
     let seriesIDs = Mutex<[String: [String: Int64]]>([:])
+    /// Whether bursts append to the commit feed (PostgresStore+CommitFeed.swift); off until a consumer asks.
+    let commitFeedEnabled = Mutex(false)
 
     /// Connects to the database `settings` names and brings its schema up to date (versioned
     /// migrations, each in its own transaction, under an advisory lock). A new database takes

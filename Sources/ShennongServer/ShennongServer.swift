@@ -4,6 +4,7 @@ import MosquittoClient
 import Prometheus
 import ServiceLifecycle
 import ShennongCore
+import ShennongForward
 import ShennongHTTP
 import ShennongIngest
 import ShennongSimulator
@@ -63,11 +64,14 @@ public enum ShennongServer {
                 [DashboardControls(pages: $0, center: center, automation: commands.automation)]
             }
         } ?? []
+        // Forwarding upstream (ShennongServer+Forward.swift): made before ingest runs, beside it.
+        let forwarder = makeForwarder(config: config, store: store, logger: logger)
         let pipeline = IngestPipeline(
             store: store, profiles: profiles, topics: topics, options: config.ingest.options,
             observer: rules.ingestObserver, clock: clock, logger: logger)
         let ingest = try MQTTIngestService(configuration: mqtt, pipeline: pipeline, logger: logger)
         services.append(.init(service: ingest))
+        if let forwarder { services.append(.init(service: forwarder)) }
         if let interval = config.storage.maintenanceInterval {
             services.append(
                 .init(service: StoreMaintenanceService(store: store, interval: .milliseconds(interval), logger: logger)))
@@ -80,7 +84,7 @@ public enum ShennongServer {
             health: {
                 HealthReport(
                     mqttConnected: ingest.isConnected, storageError: pipeline.storageError,
-                    details: ["broker": "\(host):\(port)"])
+                    details: ["broker": "\(host):\(port)"].merging(forwarder?.health() ?? [:]) { a, _ in a })
             },
             routes: rules.routes + trace.routes + dashboard.routes + commands.wiring.routes + controls,
             rateLimit: config.http.rateLimit,

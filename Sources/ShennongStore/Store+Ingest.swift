@@ -34,6 +34,8 @@ extension Store {
                 // Readings of one message come together: look their device up once.
                 var device = ""
                 var metrics: [String: Int64] = [:]
+                // Forwarding: the commit feed of this burst (Store+CommitFeed.swift), when on.
+                var feed: CommitFeedRanges.Builder? = commitFeedEnabled.withLock { $0 } ? .init() : nil
                 var rows: [InsertedReading] = []
                 rows.reserveCapacity(batch.readings.count)
                 for reading in batch.readings {
@@ -60,10 +62,12 @@ extension Store {
                             series: row.series, ts: row.ts, value: row.value, layout: layout, state: &state, in: db)
                     else { continue }
                     inserted += 1
+                    feed?.add(series: row.series, ts: row.ts)
                     if let known = newest[row.series], known.ts >= row.ts { continue }
                     newest[row.series] = (row.ts, row.value)
                 }
                 try Self.applyRollups(&state, cache: &cache, in: db)
+                if feed != nil { try Self.appendCommitFeed(&feed!, readings: inserted, at: clock.now(), in: db) }
                 let upsert = try db.cachedStatement(
                     sql: """
                         INSERT INTO latest (series_id, ts, value) VALUES (?, ?, ?)

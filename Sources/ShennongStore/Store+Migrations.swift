@@ -85,6 +85,7 @@ extension Store {
         registerTraceMigrations(&migrator)
         registerCommandMigrations(&migrator)
         registerSealMigrations(&migrator)
+        registerCommitFeedMigrations(&migrator)
         return migrator
     }
 

@@ -33,6 +33,8 @@ public final class Store: Sendable {
     private let seriesIDs = Mutex<[String: [String: Int64]]>([:])
     /// The newest timestamp and rollup cells of each series, between ingest bursts.
     let ingestCache = Mutex<IngestCache>(IngestCache())
+    /// Whether bursts append to the commit feed (Store+CommitFeed.swift); off until a consumer asks.
+    let commitFeedEnabled = Mutex(false)
 
     struct SeriesKey: Hashable, Sendable {
         var device: String

@@ -93,6 +93,11 @@ import Testing
                 INSERT INTO bucket_seals (seq, bucket, until, series, readings, root, prev, hash, sealed_at, public_key, signature, leaves)
                     VALUES (1, \(origin), \(origin) + 86400000, 1, 1440, 'r', 'p', 'h', 9, 'k', 's', X'01');
                 """
+        case let name where name.hasPrefix("feed-"):
+            return """
+                INSERT INTO commit_feed (committed_at, readings, ranges) VALUES (9, 1, x'00');
+                INSERT INTO feed_state (consumer, key, value, updated_at) VALUES ('centre', 'cursor', '{"seq":1}', 9);
+                """
         default:
             return ""
         }
@@ -109,6 +114,7 @@ import Testing
             case let n where n.hasPrefix("alerts-"): counts["alerts"] = 1; counts["alert_transitions"] = 1; counts["rule_state"] = 1
             case let n where n.hasPrefix("commands-"): counts["commands"] = 1; counts["command_transitions"] = 1
             case let n where n.hasPrefix("seals-"): counts["bucket_seals"] = 1
+            case let n where n.hasPrefix("feed-"): counts["commit_feed"] = 1; counts["feed_state"] = 1
             case let n where n.contains("trace"):
                 counts["trace_records"] = 1; counts["trace_codes"] = 1; counts["trace_scans"] = 1; counts["trace_scan_networks"] = 1
             default: Issue.record("migration \(name) has no representative rows in MigrationTests: add them")

@@ -1,0 +1,258 @@
+import Foundation
+import ShennongCore
+import ShennongForward
+
+extension ServerConfig {
+    /// The `forward:` section: forwarding readings, alert transitions and registry changes to
+    /// upstream centres (统一采集、全网共享), each target following a durable cursor.
+    ///
+    /// ```yaml
+    /// forward:
+    ///   area_code: "445302"              # this county (GB/T 2260): {area_code}
+    ///   device_id: "{area_code}.{device}" # the device id at the centre
+    ///   targets:
+    ///     - name: yunfu-centre           # names the cursor: keep it when editing the target
+    ///       mqtt:
+    ///         host: centre.example.cn
+    ///         port: 8883
+    ///         client_id: shennong-forward-445302
+    ///         username: county-445302
+    ///         password_file: /etc/shennong/centre.pass   # or password, or password_env
+    ///         tls: { ca_file: /etc/shennong/centre-ca.pem }
+    ///         topic: "agri/{device_id}/telemetry"
+    ///       domains: [water, weather]   # filter (empty: all)
+    ///       sites: []
+    ///       carries: [readings, alerts, devices]
+    ///     - name: province
+    ///       http:
+    ///         url: https://data.example.cn/ingest
+    ///         format: ndjson             # or senml
+    ///         gzip: true
+    ///         secret_file: /etc/shennong/province.key    # HMAC-SHA256 of X-Shennong-Signature
+    ///       batch: 2000                  # most readings per delivery
+    ///       poll_interval: 250ms
+    ///       backoff_min: 200ms
+    ///       backoff_max: 30s
+    /// ```
+    public struct Forward: Sendable, Decodable {
+        public var areaCode: String?
+        public var deviceID = "{area_code}.{device}"
+        public var targets: [ForwardTarget] = []
+
+        public init() {}
+
+        enum CodingKeys: String, CodingKey {
+            case targets
+            case areaCode = "area_code"
+            case deviceID = "device_id"
+        }
+
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            areaCode = try c.decodeIfPresent(String.self, forKey: .areaCode)
+            deviceID = try c.decodeIfPresent(String.self, forKey: .deviceID) ?? deviceID
+            if let unknown = TopicTemplate(deviceID).unknownPlaceholders.first {
+                throw DecodingError.dataCorruptedError(
+                    forKey: .deviceID, in: c, debugDescription: "unknown placeholder {\(unknown)}")
+            }
+            let raw = try c.decodeIfPresent([TargetConfig].self, forKey: .targets) ?? []
+            guard !raw.isEmpty else { return }
+            guard let areaCode, !areaCode.isEmpty else {
+                throw DecodingError.dataCorruptedError(
+                    forKey: .areaCode, in: c, debugDescription: "forwarding needs this server's area code (GB/T 2260)")
+            }
+            var names: Set<String> = []
+            for t in raw {
+                guard names.insert(t.name).inserted else {
+                    throw DecodingError.dataCorruptedError(
+                        forKey: .targets, in: c, debugDescription: "two targets named \(t.name)")
+                }
+                var target = ForwardTarget(name: t.name, transport: t.transport, areaCode: areaCode)
+                if case .mqtt(var m) = t.transport, m.clientID.isEmpty {
+                    m.clientID = "shennong-forward-\(areaCode)-\(t.name)"
+                    target.transport = .mqtt(m)
+                }
+                target.deviceID = deviceID
+                target.domains = t.domains
+                target.sites = t.sites
+                target.carries = t.carries
+                target.batchReadings = t.batch
+                target.pollInterval = t.pollInterval
+                target.minBackoff = t.backoffMin
+                target.maxBackoff = t.backoffMax
+                targets.append(target)
+            }
+        }
+    }
+
+    /// One `forward.targets[]` entry as written.
+    struct TargetConfig: Decodable {
+        var name: String
+        var transport: ForwardTarget.Transport
+        var domains: Set<Domain> = []
+        var sites: Set<String> = []
+        var carries: Set<ForwardTarget.Carry> = [.readings, .alerts, .devices]
+        var batch = 2000
+        var pollInterval: Int64 = 250
+        var backoffMin: Int64 = 200
+        var backoffMax: Int64 = 30_000
+
+        enum CodingKeys: String, CodingKey {
+            case name, mqtt, http, domains, sites, carries, batch
+            case pollInterval = "poll_interval"
+            case backoffMin = "backoff_min"
+            case backoffMax = "backoff_max"
+        }
+
+        init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            name = try c.decode(String.self, forKey: .name)
+            guard !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || "-_.".contains($0) }) else {
+                throw DecodingError.dataCorruptedError(forKey: .name, in: c, debugDescription: "letters, digits, - _ . only")
+            }
+            let mqtt = try c.decodeIfPresent(MQTTTarget.self, forKey: .mqtt)
+            let http = try c.decodeIfPresent(HTTPTarget.self, forKey: .http)
+            switch (mqtt, http) {
+            case (let m?, nil): transport = .mqtt(m.target)
+            case (nil, let h?): transport = .http(h.target)
+            default:
+                throw DecodingError.dataCorruptedError(forKey: .name, in: c, debugDescription: "target \(name): give one of mqtt or http")
+            }
+            for text in try c.decodeIfPresent([String].self, forKey: .domains) ?? [] {
+                guard let domain = Domain(rawValue: text) else {
+                    throw DecodingError.dataCorruptedError(forKey: .domains, in: c, debugDescription: "unknown domain \(text)")
+                }
+                domains.insert(domain)
+            }
+            sites = Set(try c.decodeIfPresent([String].self, forKey: .sites) ?? [])
+            if let list = try c.decodeIfPresent([String].self, forKey: .carries) {
+                carries = []
+                for text in list {
+                    guard let carry = ForwardTarget.Carry(rawValue: text) else {
+                        throw DecodingError.dataCorruptedError(
+                            forKey: .carries, in: c, debugDescription: "readings, alerts or devices, not \(text)")
+                    }
+                    carries.insert(carry)
+                }
+            }
+            batch = try c.decodeIfPresent(Int.self, forKey: .batch) ?? batch
+            guard (1...100_000).contains(batch) else {
+                throw DecodingError.dataCorruptedError(forKey: .batch, in: c, debugDescription: "from 1 to 100000")
+            }
+            func duration(_ key: CodingKeys, _ fallback: Int64) throws -> Int64 {
+                guard let text = try c.decodeIfPresent(String.self, forKey: key) else { return fallback }
+                guard let ms = Storage.duration(text), ms >= 10, ms <= 3_600_000 else {
+                    throw DecodingError.dataCorruptedError(forKey: key, in: c, debugDescription: "a duration from 10ms to 1h, not \(text)")
+                }
+                return ms
+            }
+            pollInterval = try duration(.pollInterval, pollInterval)
+            backoffMin = try duration(.backoffMin, backoffMin)
+            backoffMax = max(backoffMin, try duration(.backoffMax, backoffMax))
+        }
+    }
+
+    /// A secret from the value itself, else a file (first line), else an environment variable.
+    static func secret(
+        _ c: KeyedDecodingContainer<SecretKeys>, value: SecretKeys, file: SecretKeys, env: SecretKeys
+    ) throws -> String? {
+        if let v = try c.decodeIfPresent(String.self, forKey: value) { return v }
+        if let path = try c.decodeIfPresent(String.self, forKey: file) {
+            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+                throw DecodingError.dataCorruptedError(forKey: file, in: c, debugDescription: "cannot read \(path)")
+            }
+            return text.split(whereSeparator: \.isNewline).first.map(String.init) ?? ""
+        }
+        if let name = try c.decodeIfPresent(String.self, forKey: env) {
+            return ProcessInfo.processInfo.environment[name]
+        }
+        return nil
+    }
+
+    struct SecretKeys: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+        init(_ s: String) { stringValue = s }
+    }
+
+    struct MQTTTarget: Decodable {
+        var host: String
+        var port: Int
+        var clientID: String?
+        var username: String?
+        var password: String?
+        var tls: ForwardTarget.MQTT.TLS?
+        var topic: String?
+        var alertTopic: String?
+        var deviceTopic: String?
+
+        init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: SecretKeys.self)
+            host = try c.decode(String.self, forKey: .init("host"))
+            port = try c.decodeIfPresent(Int.self, forKey: .init("port")) ?? 1883
+            clientID = try c.decodeIfPresent(String.self, forKey: .init("client_id"))
+            username = try c.decodeIfPresent(String.self, forKey: .init("username"))
+            password = try ServerConfig.secret(c, value: .init("password"), file: .init("password_file"), env: .init("password_env"))
+            if c.contains(.init("tls")) {
+                let t = try c.nestedContainer(keyedBy: SecretKeys.self, forKey: .init("tls"))
+                tls = ForwardTarget.MQTT.TLS(
+                    caFile: try t.decode(String.self, forKey: .init("ca_file")),
+                    certFile: try t.decodeIfPresent(String.self, forKey: .init("cert_file")),
+                    keyFile: try t.decodeIfPresent(String.self, forKey: .init("key_file")),
+                    version: try t.decodeIfPresent(String.self, forKey: .init("version")),
+                    insecure: try t.decodeIfPresent(Bool.self, forKey: .init("insecure")) ?? false)
+            }
+            topic = try c.decodeIfPresent(String.self, forKey: .init("topic"))
+            alertTopic = try c.decodeIfPresent(String.self, forKey: .init("alert_topic"))
+            deviceTopic = try c.decodeIfPresent(String.self, forKey: .init("device_topic"))
+            for key in ["topic", "alert_topic", "device_topic"] {
+                if let text = try c.decodeIfPresent(String.self, forKey: .init(key)),
+                    let unknown = TopicTemplate(text).unknownPlaceholders.first
+                {
+                    throw DecodingError.dataCorruptedError(forKey: .init(key), in: c, debugDescription: "unknown placeholder {\(unknown)}")
+                }
+            }
+        }
+
+        /// Without `client_id`, the client id is left empty here and made from the area code
+        /// and the target's name by ``Forward`` (two counties never share one).
+        var target: ForwardTarget.MQTT {
+            var m = ForwardTarget.MQTT(
+                host: host, port: port, clientID: clientID ?? "", username: username, password: password,
+                tls: tls)
+            if let topic { m.topic = topic }
+            if let alertTopic { m.alertTopic = alertTopic }
+            if let deviceTopic { m.deviceTopic = deviceTopic }
+            return m
+        }
+    }
+
+    struct HTTPTarget: Decodable {
+        var target: ForwardTarget.HTTP
+
+        init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: SecretKeys.self)
+            let url = try c.decode(String.self, forKey: .init("url"))
+            guard let parsed = URL(string: url), parsed.scheme == "http" || parsed.scheme == "https" else {
+                throw DecodingError.dataCorruptedError(forKey: .init("url"), in: c, debugDescription: "an http(s) URL, not \(url)")
+            }
+            target = ForwardTarget.HTTP(url: url)
+            if let text = try c.decodeIfPresent(String.self, forKey: .init("format")) {
+                guard let format = ForwardTarget.HTTP.Format(rawValue: text) else {
+                    throw DecodingError.dataCorruptedError(forKey: .init("format"), in: c, debugDescription: "ndjson or senml, not \(text)")
+                }
+                target.format = format
+            }
+            target.gzip = try c.decodeIfPresent(Bool.self, forKey: .init("gzip")) ?? true
+            target.secret = try ServerConfig.secret(c, value: .init("secret"), file: .init("secret_file"), env: .init("secret_env"))
+            if let text = try c.decodeIfPresent(String.self, forKey: .init("timeout")) {
+                guard let ms = Storage.duration(text), ms >= 100, ms <= 600_000 else {
+                    throw DecodingError.dataCorruptedError(forKey: .init("timeout"), in: c, debugDescription: "a duration from 100ms to 10m")
+                }
+                target.timeout = ms
+            }
+        }
+    }
+}
