@@ -222,7 +222,7 @@ let package = Package(
         .testTarget(name: "ShennongCommandsTests", dependencies: ["ShennongCommands", "ShennongCore"]),
         .testTarget(
             name: "ShennongForwardTests",
-            dependencies: ["ShennongForward", "ShennongCore", "ShennongAlerts", "ShennongRules", "ShennongStore", "ShennongTestSupport"]
+            dependencies: ["ShennongForward", "ShennongCore", "ShennongAlerts", "ShennongRules", "ShennongStore", "ShennongTestSupport", "ShennongSeal"]
         ),
         // The store contract: every test runs on every storage engine (StoreEngine.all).
         .testTarget(

@@ -21,11 +21,28 @@ public struct ForwardCursor: Sendable, Hashable, Codable {
     public var seq: Int64
     public var partial: Partial?
     public var alertTransition: Int64
+    /// Seals up to this chain sequence are delivered (0: none yet; a new target sends every
+    /// seal from the first, so the upstream holds the whole chain).
+    public var sealSequence: Int64
 
-    public init(seq: Int64, partial: Partial? = nil, alertTransition: Int64 = 0) {
+    public init(seq: Int64, partial: Partial? = nil, alertTransition: Int64 = 0, sealSequence: Int64 = 0) {
         self.seq = seq
         self.partial = partial
         self.alertTransition = alertTransition
+        self.sealSequence = sealSequence
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case seq, partial, alertTransition, sealSequence
+    }
+
+    /// A cursor stored before seals were forwarded decodes with `sealSequence` 0.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        seq = try c.decode(Int64.self, forKey: .seq)
+        partial = try c.decodeIfPresent(Partial.self, forKey: .partial)
+        alertTransition = try c.decode(Int64.self, forKey: .alertTransition)
+        sealSequence = try c.decodeIfPresent(Int64.self, forKey: .sealSequence) ?? 0
     }
 }
 

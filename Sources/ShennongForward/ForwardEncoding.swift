@@ -10,14 +10,17 @@ public struct ForwardBatch: Sendable, Hashable {
     public var readings: [Reading] = []
     public var notices: [AlertNotice] = []
     public var devices: [Device] = []
+    /// Seals of closed buckets, in chain order.
+    public var seals: [BucketSeal] = []
 
-    public init(readings: [Reading] = [], notices: [AlertNotice] = [], devices: [Device] = []) {
+    public init(readings: [Reading] = [], notices: [AlertNotice] = [], devices: [Device] = [], seals: [BucketSeal] = []) {
         self.readings = readings
         self.notices = notices
         self.devices = devices
+        self.seals = seals
     }
 
-    public var isEmpty: Bool { readings.isEmpty && notices.isEmpty && devices.isEmpty }
+    public var isEmpty: Bool { readings.isEmpty && notices.isEmpty && devices.isEmpty && seals.isEmpty }
 }
 
 /// One MQTT message to publish.
@@ -108,6 +111,12 @@ public struct ForwardEncoder: Sendable {
         }
     }
 
+    /// Seals as MQTT messages, one each, in chain order.
+    public func sealMessages(_ seals: [BucketSeal], topic: String) -> [ForwardMessage] {
+        let t = TopicTemplate(topic).render(TopicTemplate.Values(device: "", deviceID: "", areaCode: target.areaCode, domain: nil, site: nil))
+        return seals.map { ForwardMessage(topic: t, payload: encodeLine(SealLine(areaCode: target.areaCode, seal: $0))) }
+    }
+
     // MARK: HTTP
 
     /// A reading as an NDJSON line.
@@ -163,6 +172,19 @@ public struct ForwardEncoder: Sendable {
         }
     }
 
+    /// A seal as an NDJSON line: the seal as stored (root, chain hash, signature, public key),
+    /// so the upstream can check the signature and hold the chain.
+    struct SealLine: Encodable {
+        var type = "seal"
+        var areaCode: String
+        var seal: BucketSeal
+
+        enum CodingKeys: String, CodingKey {
+            case type, seal
+            case areaCode = "area_code"
+        }
+    }
+
     func alertLine(_ n: AlertNotice) -> AlertLine {
         var alert = AlertJSON(n.alert, rule: nil, transition: n.transition)
         let id = target.upstreamID(of: devices[n.alert.device], id: n.alert.device)
@@ -181,7 +203,7 @@ public struct ForwardEncoder: Sendable {
         (try? Self.encoder.encode(value)).map(Array.init) ?? Array("{}".utf8)
     }
 
-    /// The batch as NDJSON lines: readings, then alert transitions, then devices.
+    /// The batch as NDJSON lines: readings, then alert transitions, then devices, then seals.
     public func ndjson(_ batch: ForwardBatch, readings: Bool = true) -> [UInt8] {
         var out: [UInt8] = []
         if readings {
@@ -199,6 +221,10 @@ public struct ForwardEncoder: Sendable {
         }
         for d in batch.devices {
             out += encodeLine(deviceLine(d))
+            out.append(0x0A)
+        }
+        for seal in batch.seals {
+            out += encodeLine(SealLine(areaCode: target.areaCode, seal: seal))
             out.append(0x0A)
         }
         return out
@@ -237,7 +263,7 @@ public struct ForwardEncoder: Sendable {
             if !batch.readings.isEmpty {
                 bodies.append(ForwardBody(contentType: "application/senml+json", body: senml(batch.readings)))
             }
-            if !batch.notices.isEmpty || !batch.devices.isEmpty {
+            if !batch.notices.isEmpty || !batch.devices.isEmpty || !batch.seals.isEmpty {
                 bodies.append(ForwardBody(contentType: "application/x-ndjson", body: ndjson(batch, readings: false)))
             }
             return bodies

@@ -54,6 +54,7 @@ final class MQTTForwardSink: ForwardSink {
         let messages = encoder.telemetryMessages(batch.readings, topic: target.topic)
             + encoder.alertMessages(batch.notices, topic: target.alertTopic)
             + encoder.deviceMessages(batch.devices, topic: target.deviceTopic)
+            + encoder.sealMessages(batch.seals, topic: target.sealTopic)
         guard !messages.isEmpty else { return }
         let publisher = try connected()
         do {

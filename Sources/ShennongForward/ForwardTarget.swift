@@ -6,6 +6,8 @@ public struct ForwardTarget: Sendable, Hashable {
     /// What a target carries.
     public enum Carry: String, Sendable, Hashable, CaseIterable, Codable {
         case readings, alerts, devices
+        /// The seals of closed buckets (监测数据上链): server-wide, so the filter does not apply.
+        case seals
     }
 
     /// An MQTT broker: QoS 1, topics from templates (see ``TopicTemplate``).
@@ -21,6 +23,8 @@ public struct ForwardTarget: Sendable, Hashable {
         public var topic = "agri/{device_id}/telemetry"
         public var alertTopic = "shennong/{area_code}/alerts/{device_id}"
         public var deviceTopic = "shennong/{area_code}/devices/{device_id}"
+        /// Seals, one message each, retained at the broker is not asked: a centre subscribes.
+        public var sealTopic = "shennong/{area_code}/seals"
 
         public struct TLS: Sendable, Hashable {
             public var caFile: String
@@ -87,7 +91,7 @@ public struct ForwardTarget: Sendable, Hashable {
     public var domains: Set<Domain> = []
     /// Empty: every site.
     public var sites: Set<String> = []
-    public var carries: Set<Carry> = [.readings, .alerts, .devices]
+    public var carries: Set<Carry> = [.readings, .alerts, .devices, .seals]
     /// The GB/T 2260 code of this server's area (`{area_code}`).
     public var areaCode: String
     /// The device id at the upstream (see ``TopicTemplate``).

@@ -8,7 +8,7 @@ import Synchronization
 
 /// Every door the forwarder uses: the commit feed and its state, the readings themselves, the
 /// device registry (filters, namespacing, registry changes) and the alert feed.
-public typealias ForwardStore = CommitFeed & ReadingQueries & DeviceRegistry & AlertFeed
+public typealias ForwardStore = CommitFeed & ReadingQueries & DeviceRegistry & AlertFeed & SealLedger
 
 /// Forwarding to upstream centres (统一采集、全网共享): one loop per target following a
 /// durable cursor over what this server committed (``CommitFeed``), never a second copy of
@@ -214,6 +214,11 @@ final class ForwardLink: Sendable {
                     batch.notices = notices.filter { target.wants(registry[$0.alert.device]) }
                     if let last = notices.last { next.alertTransition = last.transition.id }
                     more = more || notices.count >= 200
+                }
+                if target.carries.contains(.seals) {
+                    batch.seals = try store.seals(after: next.sealSequence, limit: 200)
+                    if let last = batch.seals.last { next.sealSequence = last.sequence }
+                    more = more || batch.seals.count >= 200
                 }
                 var newDigests: [String: String]?
                 var checkedDevices = false

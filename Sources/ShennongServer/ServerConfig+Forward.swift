@@ -22,7 +22,7 @@ extension ServerConfig {
     ///         topic: "agri/{device_id}/telemetry"
     ///       domains: [water, weather]   # filter (empty: all)
     ///       sites: []
-    ///       carries: [readings, alerts, devices]
+    ///       carries: [readings, alerts, devices, seals]   # seals: server-wide, the filter does not apply
     ///     - name: province
     ///       http:
     ///         url: https://data.example.cn/ingest
@@ -91,7 +91,7 @@ extension ServerConfig {
         var transport: ForwardTarget.Transport
         var domains: Set<Domain> = []
         var sites: Set<String> = []
-        var carries: Set<ForwardTarget.Carry> = [.readings, .alerts, .devices]
+        var carries: Set<ForwardTarget.Carry> = [.readings, .alerts, .devices, .seals]
         var batch = 2000
         var pollInterval: Int64 = 250
         var backoffMin: Int64 = 200
@@ -130,7 +130,7 @@ extension ServerConfig {
                 for text in list {
                     guard let carry = ForwardTarget.Carry(rawValue: text) else {
                         throw DecodingError.dataCorruptedError(
-                            forKey: .carries, in: c, debugDescription: "readings, alerts or devices, not \(text)")
+                            forKey: .carries, in: c, debugDescription: "readings, alerts, devices or seals, not \(text)")
                     }
                     carries.insert(carry)
                 }
@@ -187,6 +187,7 @@ extension ServerConfig {
         var topic: String?
         var alertTopic: String?
         var deviceTopic: String?
+        var sealTopic: String?
 
         init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: SecretKeys.self)
@@ -207,7 +208,8 @@ extension ServerConfig {
             topic = try c.decodeIfPresent(String.self, forKey: .init("topic"))
             alertTopic = try c.decodeIfPresent(String.self, forKey: .init("alert_topic"))
             deviceTopic = try c.decodeIfPresent(String.self, forKey: .init("device_topic"))
-            for key in ["topic", "alert_topic", "device_topic"] {
+            sealTopic = try c.decodeIfPresent(String.self, forKey: .init("seal_topic"))
+            for key in ["topic", "alert_topic", "device_topic", "seal_topic"] {
                 if let text = try c.decodeIfPresent(String.self, forKey: .init(key)),
                     let unknown = TopicTemplate(text).unknownPlaceholders.first
                 {
@@ -225,6 +227,7 @@ extension ServerConfig {
             if let topic { m.topic = topic }
             if let alertTopic { m.alertTopic = alertTopic }
             if let deviceTopic { m.deviceTopic = deviceTopic }
+            if let sealTopic { m.sealTopic = sealTopic }
             return m
         }
     }

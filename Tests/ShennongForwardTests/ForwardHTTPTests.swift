@@ -4,6 +4,7 @@ import ShennongAlerts
 import ShennongCore
 import ShennongForward
 import ShennongRules
+import ShennongSeal
 import ShennongStore
 import ShennongTestSupport
 import Testing
@@ -128,6 +129,58 @@ struct ForwardHTTPTests {
         // Feed entries the target has passed are pruned (every 5 s).
         #expect(await eventually(timeout: 15) { (try? store.commitFeed(after: 0, limit: 10).isEmpty) == true })
         #expect(try store.commitFeedHead() > 0)
+        task.cancel()
+        await task.value
+    }
+
+    @Test("seals: every bucket seal goes upstream in chain order, from the first, and the received chain verifies with the key")
+    func sealsForwarded() async throws {
+        let chain = try SealChain(signingKey: Array(repeating: 42, count: 32))
+        var options = StoreOptions()
+        options.sealer = chain.storeSealer
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("forward-seal-\(UUID().uuidString)")
+        let store = try Store(path: dir.appendingPathComponent("s.db").path, durable: false, options: options)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try store.upsertDevices([Device(id: "p1", profile: "generic", domain: .water, site: "鱼塘A", createdAt: 1)])
+        let day: Int64 = 86_400_000
+        // Three days of readings, compacted (and sealed) before the target exists.
+        try store.commit(Self.batch((0..<3 * 24).map {
+            Reading(device: "p1", metric: "ph", timestamp: Self.t0 + Int64($0) * 3_600_000, value: 7 + Double($0 % 5) / 10)
+        }))
+        try store.compact(now: Self.t0 + 10 * day, shouldContinue: { true })
+        let stored = try store.seals(after: 0, limit: 100)
+        #expect(stored.count == 3)
+
+        let receiver = try WebhookReceiver()
+        defer { receiver.stop() }
+        var target = Self.target("http://127.0.0.1:\(receiver.port)/ingest")
+        target.carries = [.seals]
+        let forwarder = Forwarder(targets: [target], store: store, logger: Logger(label: "test.forward"))
+        let task = Self.run(forwarder)
+        struct SealLine: Decodable {
+            var type: String
+            var area_code: String
+            var seal: BucketSeal
+        }
+        func received() -> [SealLine] {
+            receiver.requests.flatMap { request in
+                ((try? Gzip.decompress(request.body)) ?? []).split(separator: 0x0A).compactMap {
+                    try? JSONDecoder().decode(SealLine.self, from: Data($0))
+                }
+            }
+        }
+        #expect(await eventually(timeout: 15) { received().count >= 3 })
+        #expect(received().allSatisfy { $0.type == "seal" && $0.area_code == "445302" })
+        #expect(received().map(\.seal) == stored)
+        #expect(SealVerifier.checkChain(received().map(\.seal), publicKey: chain.publicKey) == nil)
+        #expect(receiver.requests.allSatisfy { $0.headers["x-shennong-signature"] == Webhook.signature(body: $0.body, secret: Self.secret) })
+
+        // A late reading reopens day 2; compacted again, its new seal follows, and only it.
+        try store.commit(Self.batch([Reading(device: "p1", metric: "ph", timestamp: Self.t0 + day + 60_000, value: 6.5)]))
+        try store.compact(now: Self.t0 + 11 * day, shouldContinue: { true })
+        #expect(await eventually(timeout: 15) { received().count >= 4 })
+        #expect(received().map(\.seal.sequence) == [1, 2, 3, 4])
+        #expect(received().last?.seal.bucketStart == Self.t0 + day)
         task.cancel()
         await task.value
     }

@@ -31,6 +31,15 @@ public struct BucketSeal: Sendable, Hashable, Codable {
     /// Ed25519 signature over the statement, base64.
     public var signature: String
 
+    /// snake_case, as every JSON edge of the server spells its keys.
+    enum CodingKeys: String, CodingKey {
+        case sequence, series, readings, root, previous, hash, signature
+        case bucketStart = "bucket_start"
+        case bucketUntil = "bucket_until"
+        case sealedAt = "sealed_at"
+        case publicKey = "public_key"
+    }
+
     public init(
         sequence: Int64, bucketStart: Int64, bucketUntil: Int64, series: Int, readings: Int64, root: String,
         previous: String, hash: String, sealedAt: Int64, publicKey: String, signature: String
