@@ -33,6 +33,10 @@ extension PostgresStore {
         Migration(name: "commands-v1: commands, transitions") { s, _ in
             for sql in PostgresStore.commandSchema { try s.execute(sql) }
         },
+        // PostgresStore+Tokens.swift
+        Migration(name: "tokens-v2: scope, revoked_at") { s, _ in
+            for sql in PostgresStore.tokenScopeSchema { try s.execute(sql) }
+        },
     ]
 
     /// Names of the migrations, oldest first: what a current database has applied.

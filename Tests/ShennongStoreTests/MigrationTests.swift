@@ -88,6 +88,11 @@ import Testing
                     VALUES ('c1', 'pond-1', 'aerator_on', '{}', 'queued', 'ops', 8, 600008, 60000, 'aerator_on', 1, 180000, 8);
                 INSERT INTO command_transitions (command_id, to_state, at, by) VALUES ('c1', 'queued', 8, 'ops');
                 """
+        case let name where name.hasPrefix("tokens-"):
+            return """
+                INSERT INTO tokens (name, role, hash, created_at, scope, revoked_at)
+                    VALUES ('scoped', 'viewer', 'hash-scoped', 9, '{"areas":["4418"],"devices":[],"domains":["water"],"sites":[]}', 10);
+                """
         default:
             return ""
         }
@@ -103,6 +108,7 @@ import Testing
             case Store.v3Name: counts["devices", default: 0] += 1
             case let n where n.hasPrefix("alerts-"): counts["alerts"] = 1; counts["alert_transitions"] = 1; counts["rule_state"] = 1
             case let n where n.hasPrefix("commands-"): counts["commands"] = 1; counts["command_transitions"] = 1
+            case let n where n.hasPrefix("tokens-"): counts["tokens", default: 0] += 1
             case let n where n.contains("trace"):
                 counts["trace_records"] = 1; counts["trace_codes"] = 1; counts["trace_scans"] = 1; counts["trace_scan_networks"] = 1
             default: Issue.record("migration \(name) has no representative rows in MigrationTests: add them")
@@ -148,6 +154,12 @@ import Testing
         if index >= 2 {
             let gauge = try store.deviceRecords(id: "gauge-3").first
             #expect(gauge?.device.attributes["warning_stage"] == 4.5)
+        }
+        // Tokens from before scopes are unrestricted and live; a stored scope and revocation read back.
+        let tokens = try store.tokens()
+        #expect(tokens.first { $0.name == "v1-admin" }.map { $0.scope.isEverything && !$0.isRevoked } == true)
+        if let scoped = tokens.first(where: { $0.name == "scoped" }) {
+            #expect(scoped.scope.text == "domain=water,area=4418" && scoped.revokedAt == 10)
         }
         // Still a working database: a reading of today is stored in its own bucket.
         var batch = IngestBatch()
