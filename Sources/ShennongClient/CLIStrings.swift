@@ -162,6 +162,9 @@ public enum Column: String, Sendable, CaseIterable {
     case alert, args, detail, trigger
     case confirmedAt = "confirmed_at", expiresAt = "expires_at", finishedAt = "finished_at", issuedAt = "issued_at"
     case issuedBy = "issued_by", repliedAt = "replied_at", sentAt = "sent_at", stateZh = "state_zh"
+    // Staff tokens.
+    case role, scope, revoked
+    case revokedAt = "revoked_at"
 
     /// The Chinese header.
     var chinese: String {
@@ -279,6 +282,10 @@ public enum Column: String, Sendable, CaseIterable {
         case .repliedAt: "回复时间"
         case .sentAt: "发送时间"
         case .stateZh: "状态（中文）"
+        case .role: "角色"
+        case .scope: "范围"
+        case .revoked: "已吊销"
+        case .revokedAt: "吊销时间"
         }
     }
 }
