@@ -27,6 +27,8 @@ public struct ServerConfig: Sendable, Decodable {
     public var commands = Commands()
     /// The staff dashboard (ServerConfig+Dashboard.swift).
     public var dashboard = Dashboard()
+    /// The map (ServerConfig+Map.swift).
+    public var map = Map()
     /// On SIGTERM/SIGINT, how long the drain may take before the services are cancelled.
     public var shutdownTimeoutSeconds = 30
     /// `local_time: "+08:00"`: the offset of every time shown to people (the API's `time`
@@ -215,6 +217,7 @@ public struct ConfigError: Error, CustomStringConvertible, Sendable {
 extension ServerConfig {
     enum CodingKeys: String, CodingKey {
         case mqtt, ingest, database, storage, http, simulator, rules, trace, dashboard, commands
+        case map
         case profilesDir = "profiles_dir"
         case shutdownTimeoutSeconds = "shutdown_timeout_seconds"
         case localTime = "local_time"
@@ -233,6 +236,7 @@ extension ServerConfig {
         trace = try c.decodeIfPresent(Trace.self, forKey: .trace) ?? Trace()
         dashboard = try c.decodeIfPresent(Dashboard.self, forKey: .dashboard) ?? Dashboard()
         commands = try c.decodeIfPresent(Commands.self, forKey: .commands) ?? Commands()
+        map = try c.decodeIfPresent(Map.self, forKey: .map) ?? Map()
         shutdownTimeoutSeconds = try c.decodeIfPresent(Int.self, forKey: .shutdownTimeoutSeconds) ?? shutdownTimeoutSeconds
         guard shutdownTimeoutSeconds > 0 else {
             throw DecodingError.dataCorruptedError(
