@@ -150,4 +150,57 @@ struct ScopeMapIntegrationTests {
         #expect(try ShennongBinary.run(["tokens", "revoke", "999999", "--db", server.databasePath]).status != 0)
         _ = server.terminate()
     }
+
+    @Test("map.boundaries: serve --check reads each file; the running server's map draws the outline under the site's devices")
+    func boundaries() async throws {
+        let root = ShennongBinary.repositoryRoot
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("map-boundary-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let good = dir.appendingPathComponent("dongpi.geojson").path
+        try #"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"name":"东陂"},"geometry":{"type":"Polygon","coordinates":[[[112.30,24.70],[112.50,24.70],[112.50,24.90],[112.30,24.90],[112.30,24.70]]]}}]}"#
+            .write(toFile: good, atomically: true, encoding: .utf8)
+        let bad = dir.appendingPathComponent("bad.geojson").path
+        try "not geojson".write(toFile: bad, atomically: true, encoding: .utf8)
+        func check(_ boundary: String) throws -> CLIResult {
+            let config = dir.appendingPathComponent("check-\(UUID().uuidString).yaml").path
+            try """
+                profiles_dir: \(root.appendingPathComponent("devices").path)
+                database:
+                  path: \(dir.appendingPathComponent("none.db").path)
+                map:
+                  boundaries:
+                    东陂村: \(boundary)
+                """.write(toFile: config, atomically: true, encoding: .utf8)
+            return try ShennongBinary.run(["serve", "--check", "--config", config])
+        }
+        let ok = try check(good)
+        #expect(ok.status == 0 && ok.output.contains("map boundary of 东陂村"), "\(ok.output)")
+        let refused = try check(bad)
+        #expect(refused.status != 0 && refused.output.contains("map.boundaries.东陂村"), "\(refused.output)")
+
+        let broker = try TestBroker(persistence: false)
+        let server = try ServerProcess(
+            brokerPort: broker.port,
+            extraYAML: """
+                dashboard:
+                  templates_dir: \(root.appendingPathComponent("dashboards/staff").path)
+                map:
+                  boundaries:
+                    东陂村: \(good)
+                """)
+        try await server.start()
+        let add = try server.cli([
+            "devices", "add", "pond-7", "--profile", "generic", "--domain", "water", "--site", "东陂村", "--latitude", "24.8",
+            "--longitude", "112.4",
+        ])
+        #expect(add.status == 0, "\(add.output)")
+        let link = try server.cli(["dashboard", "login-link"])
+        let url = try #require(link.output.split(separator: "\n").last { $0.hasPrefix("http://") }.map(String.init))
+        let profile = dir.appendingPathComponent("profile").path
+        _ = try await DashboardIntegrationTests.dump(url, profile: profile, in: dir)
+        let dom = try await DashboardIntegrationTests.dump(server.baseURL + "/dashboard/map", profile: profile, in: dir)
+        #expect(dom.contains(#"class="boundary""#) && dom.contains(#"data-device="pond-7" data-level="none""#), "\(dom.prefix(3000))")
+        _ = server.terminate()
+    }
 }

@@ -127,6 +127,8 @@ struct MapSVGTests {
             #expect((0...svg.width).contains(p.x(lon)) && (0...height).contains(p.y(lat)))
         }
         #expect(p.x(112.8) > p.x(112.1) && p.y(25.0) < p.y(24.6))
+        let drawn = svg.render()
+        #expect(drawn.contains(#"<path class="boundary" d="M"#) && drawn.contains(#"data-device="a""#) && drawn.contains(#"data-device="b""#))
         let one = MapSVG(entries: [entry("solo", 24.6, 112.1)], boundaries: [], strings: .en).render()
         #expect(one.contains(#"data-device="solo""#) && !one.contains("nan") && !one.contains("inf"))
     }
