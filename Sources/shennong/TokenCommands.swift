@@ -68,9 +68,10 @@ struct Tokens: AsyncParsableCommand {
         func run() async throws {
             do {
                 let revoked = try AdminCommands.revokeToken(databasePath: try database.path(), id: id)
-                print(revoked ? "令牌 \(id) 已吊销 token \(id) revoked" : "令牌 \(id) 早已吊销 token \(id) was already revoked")
+                let words = CLIStrings.current
+                print(revoked ? words.tokenRevoked(id) : words.tokenAlreadyRevoked(id))
             } catch let error as StoreError where error.code == .notFound {
-                FileHandle.standardError.write(Data("没有令牌 \(id) no token \(id)\n".utf8))
+                FileHandle.standardError.write(Data((CLIStrings.current.noSuchToken(id) + "\n").utf8))
                 throw ExitCode(1)
             }
         }
