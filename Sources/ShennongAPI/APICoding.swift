@@ -73,6 +73,7 @@ extension API {
             IssuedCode.self, IssuedCodes.self, ChainBreak.self, VerifyReport.self, PublicProducer.self, Scans.self,
             Chain.self, PublicTrace.self,
             Command.self, CommandList.self, CommandTransition.self, CommandDetail.self, NewCommand.self, CommandCancel.self,
+            MapFeatureCollection.self, MapFeature.self, MapPoint.self, MapDeviceProperties.self,
         ]
     }
 }

@@ -97,6 +97,11 @@ public struct CLIStrings: Sendable {
 
     public let badLanguage: @Sendable (String) -> String
 
+    // tokens revoke
+    public let tokenRevoked: @Sendable (Int64) -> String
+    public let tokenAlreadyRevoked: @Sendable (Int64) -> String
+    public let noSuchToken: @Sendable (Int64) -> String
+
     public static let zh = CLIStrings(
         language: .zh, columnHeader: { $0.chinese }, none: "（无）",
         serverNotHTTP: { "--server 必须是 http(s) 地址，而不是 \($0)" },
@@ -118,7 +123,9 @@ public struct CLIStrings: Sendable {
         checkError: { "错误：\($0)" },
         checkOK: { "通过：\($0)" },
         errorsFound: { "发现 \($0) 个错误" },
-        badLanguage: { "--lang / SHENNONG_LANG 只能是 zh-CN 或 en\($0.isEmpty ? "" : "，不是 \($0)")" })
+        badLanguage: { "--lang / SHENNONG_LANG 只能是 zh-CN 或 en\($0.isEmpty ? "" : "，不是 \($0)")" },
+        tokenRevoked: { "令牌 \($0) 已吊销：立即拒绝，用它打开的工作台会话随即结束" },
+        tokenAlreadyRevoked: { "令牌 \($0) 早已吊销" }, noSuchToken: { "没有编号为 \($0) 的令牌" })
 
     public static let en = CLIStrings(
         language: .en, columnHeader: { $0.rawValue.uppercased() }, none: "(none)",
@@ -141,7 +148,9 @@ public struct CLIStrings: Sendable {
         checkError: { "error: \($0)" },
         checkOK: { "ok: \($0)" },
         errorsFound: { "\($0) error\($0 == 1 ? "" : "s") found" },
-        badLanguage: { "--lang / SHENNONG_LANG must be zh-CN or en\($0.isEmpty ? "" : ", not \($0)")" })
+        badLanguage: { "--lang / SHENNONG_LANG must be zh-CN or en\($0.isEmpty ? "" : ", not \($0)")" },
+        tokenRevoked: { "token \($0) revoked: refused at once, and the dashboard sessions opened with it end" },
+        tokenAlreadyRevoked: { "token \($0) was already revoked" }, noSuchToken: { "no token \($0)" })
 }
 
 /// The columns the CLI's tables show (the API's keys), each with its Chinese header.
@@ -164,6 +173,9 @@ public enum Column: String, Sendable, CaseIterable {
     case issuedBy = "issued_by", repliedAt = "replied_at", sentAt = "sent_at", stateZh = "state_zh"
     // Bucket seals (db seal).
     case series, readings, root
+    // Staff tokens.
+    case role, scope, revoked
+    case revokedAt = "revoked_at"
 
     /// The Chinese header.
     var chinese: String {
@@ -284,6 +296,10 @@ public enum Column: String, Sendable, CaseIterable {
         case .repliedAt: "回复时间"
         case .sentAt: "发送时间"
         case .stateZh: "状态（中文）"
+        case .role: "角色"
+        case .scope: "范围"
+        case .revoked: "已吊销"
+        case .revokedAt: "吊销时间"
         }
     }
 }

@@ -87,7 +87,15 @@ public struct AlertsAPI: RouteGroup {
         }
         query.device = q["device"].map(String.init)
         query.rule = q["rule"].map(String.init)
-        let alerts = try store.alerts(query)
+        var alerts: [AlertRecord]
+        if let visible = try context.gate.visibleDevices(store) {
+            // A scoped token lists the alerts of its devices: filtered, then limited.
+            let limit = query.limit
+            query.limit = 100_000
+            alerts = Array(try store.alerts(query).filter { visible.contains($0.device) }.prefix(limit))
+        } else {
+            alerts = try store.alerts(query)
+        }
         return API.AlertList(alerts: alerts.map { API.Alert($0, rule: catalog.rule(id: $0.rule), offsetMinutes: offset) })
     }
 
@@ -100,7 +108,9 @@ public struct AlertsAPI: RouteGroup {
     private func show(_ request: Request, _ context: StaffContext) throws -> API.AlertDetail {
         try context.require(.viewer)
         let id = try alertID(context)
-        guard let alert = try store.alert(id: id) else { throw APIError(.notFound, "no alert \(id)") }
+        let found = try store.alert(id: id)
+        try context.gate.check(device: found?.device, kind: "alert", id: "\(id)", store)
+        guard let alert = found else { throw APIError(.notFound, "no alert \(id)") }
         let transitions = try store.alertTransitions(id: id)
         return API.AlertDetail(
             alert: API.Alert(alert, rule: catalog.rule(id: alert.rule), offsetMinutes: offset),
@@ -110,7 +120,9 @@ public struct AlertsAPI: RouteGroup {
     private func capXML(_ request: Request, _ context: StaffContext) throws -> Response {
         try context.require(.viewer)
         let id = try alertID(context)
-        guard let alert = try store.alert(id: id) else { throw APIError(.notFound, "no alert \(id)") }
+        let found = try store.alert(id: id)
+        try context.gate.check(device: found?.device, kind: "alert", id: "\(id)", store)
+        guard let alert = found else { throw APIError(.notFound, "no alert \(id)") }
         let xml = CAPDocument.xml(
             alert: alert, transitions: try store.alertTransitions(id: id), device: try store.device(id: alert.device),
             rule: catalog.rule(id: alert.rule), options: cap, sent: clock.now())
@@ -122,6 +134,10 @@ public struct AlertsAPI: RouteGroup {
     private func act(_ action: String, _ request: Request, _ context: StaffContext) async throws -> API.Alert {
         try context.require(.operator)
         let id = try alertID(context)
+        if context.gate.isScoped {
+            // Acting on an alert outside the scope (or missing) is refused before anything changes.
+            try context.gate.check(device: try store.alert(id: id)?.device, kind: "alert", id: "\(id)", store)
+        }
         // The body is optional: without one (or with one that is not an action) the token names who.
         let body = (try? await request.decode(as: API.AlertAction.self, context: context)) ?? API.AlertAction()
         let token = context.token?.name ?? "staff"
@@ -147,11 +163,14 @@ public struct AlertsAPI: RouteGroup {
 
     private func rules(_ request: Request, _ context: StaffContext) throws -> API.RuleList {
         try context.require(.viewer)
-        let skipped = lateSkipped?()
+        // Counts over every device, and device ids outside the scope, are not a scoped token's.
+        let visible = try context.gate.visibleDevices(store)
+        let skipped = visible == nil ? lateSkipped?() : nil
         return API.RuleList(
             rules: catalog.rules.map { rule in
                 var shown = API.Rule(rule)
                 shown.lateSkipped = skipped.map { $0[rule.id] ?? 0 }
+                if let visible { shown.devices = shown.devices.filter(visible.contains) }
                 return shown
             })
     }
@@ -160,9 +179,12 @@ public struct AlertsAPI: RouteGroup {
         try context.require(.viewer)
         let id = try context.parameters.require("id")
         guard let rule = catalog.rule(id: id) else { throw APIError(.notFound, "no rule \(id)") }
-        let states = try store.ruleStates().filter { $0.rule == id }.sorted { $0.device < $1.device }
+        let visible = try context.gate.visibleDevices(store)
+        let states = try store.ruleStates().filter { $0.rule == id && ScopeGate.admits(visible, $0.device) }
+            .sorted { $0.device < $1.device }
         var shown = API.Rule(rule)
-        shown.lateSkipped = lateSkipped.map { $0()[rule.id] ?? 0 }
+        shown.lateSkipped = visible == nil ? lateSkipped.map { $0()[rule.id] ?? 0 } : nil
+        if let visible { shown.devices = shown.devices.filter(visible.contains) }
         return API.RuleDetail(rule: shown, states: states.map { API.RuleState($0, offsetMinutes: offset) })
     }
 
@@ -172,6 +194,7 @@ public struct AlertsAPI: RouteGroup {
         guard let device = q["device"].map(String.init), !device.isEmpty else {
             throw APIError(.badRequest, "query parameter device is required")
         }
+        _ = try context.gate.device(device, store)
         let now = clock.now()
         func time(_ name: String, _ fallback: Int64) throws -> Int64 {
             guard let text = q[Substring(name)] else { return fallback }

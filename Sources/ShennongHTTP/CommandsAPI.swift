@@ -39,6 +39,7 @@ public struct CommandsAPI: RouteGroup {
     private func issue(_ request: Request, _ context: StaffContext) async throws -> EditedResponse<API.Command> {
         try context.require(.operator)
         let device = try context.parameters.require("id")
+        _ = try context.gate.device(device, center.store)
         let body = try await request.decode(as: API.NewCommand.self, context: context)
         let command: CommandRecord
         do {
@@ -72,7 +73,14 @@ public struct CommandsAPI: RouteGroup {
             guard let id = Int64(alert) else { throw APIError(.badRequest, "alert must be an alert id") }
             query.alert = id
         }
-        return API.CommandList(commands: try center.store.commands(query).map(API.Command.init))
+        guard let visible = try context.gate.visibleDevices(center.store) else {
+            return API.CommandList(commands: try center.store.commands(query).map(API.Command.init))
+        }
+        // A scoped token lists the commands of its devices: filtered, then limited.
+        let limit = query.limit
+        query.limit = 100_000
+        let commands = try center.store.commands(query).filter { visible.contains($0.device) }.prefix(limit)
+        return API.CommandList(commands: commands.map(API.Command.init))
     }
 
     private func commandID(_ context: StaffContext) throws -> String {
@@ -84,7 +92,9 @@ public struct CommandsAPI: RouteGroup {
     private func show(_ request: Request, _ context: StaffContext) throws -> API.CommandDetail {
         try context.require(.viewer)
         let id = try commandID(context)
-        guard let command = try center.store.command(id: id) else { throw APIError(.notFound, "命令不存在 no command \(id)") }
+        let found = try center.store.command(id: id)
+        try context.gate.check(device: found?.device, kind: "command", id: id, center.store)
+        guard let command = found else { throw APIError(.notFound, "命令不存在 no command \(id)") }
         return API.CommandDetail(
             command: API.Command(command), transitions: try center.store.commandTransitions(id: id).map(API.CommandTransition.init))
     }
@@ -92,6 +102,9 @@ public struct CommandsAPI: RouteGroup {
     private func cancel(_ request: Request, _ context: StaffContext) async throws -> API.Command {
         try context.require(.operator)
         let id = try commandID(context)
+        if context.gate.isScoped {
+            try context.gate.check(device: try center.store.command(id: id)?.device, kind: "command", id: id, center.store)
+        }
         let body = (try? await request.decode(as: API.CommandCancel.self, context: context)) ?? API.CommandCancel()
         do {
             return API.Command(try center.cancel(id: id, by: Self.who(body.by, context), note: body.note))

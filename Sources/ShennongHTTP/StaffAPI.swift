@@ -31,13 +31,18 @@ struct StaffAPI {
         try context.require(.viewer)
         let query = request.uri.queryParameters
         let records = try store.deviceRecords(site: query["site"].map(String.init), domain: try domain(query["domain"]))
+            .filter { context.scope.contains($0.device) }
         return API.DeviceList(devices: records.map { API.Device($0, offsetMinutes: offsetMinutes) })
     }
 
     private func showDevice(_ request: Request, _ context: StaffContext) throws -> API.Device {
         try context.require(.viewer)
         let id = try context.parameters.require("id")
-        guard let record = try store.deviceRecords(id: id).first else {
+        let record = try store.deviceRecords(id: id).first
+        if context.gate.isScoped, !(record.map { context.scope.contains($0.device) } ?? false) {
+            throw ScopeGate.refusal("device", id)
+        }
+        guard let record else {
             throw APIError(.notFound, "no device \(id)")
         }
         return API.Device(record, offsetMinutes: offsetMinutes)
@@ -62,6 +67,17 @@ struct StaffAPI {
             throw APIError(
                 .badRequest, "\(problems.count) problem(s) in the CSV, nothing imported:\n\(shown)\(more)")
         case .success(let devices):
+            // A scoped token imports devices of its scope only, and changes none outside it.
+            if context.gate.isScoped {
+                for device in devices where !context.scope.contains(device) {
+                    throw ScopeGate.refusal("device", device.id)
+                }
+                for device in devices {
+                    if let existing = try store.device(id: device.id), !context.scope.contains(existing) {
+                        throw ScopeGate.refusal("device", device.id)
+                    }
+                }
+            }
             let created = try store.upsertDevices(devices)
             return API.DeviceImport(imported: devices.count, created: created, updated: devices.count - created)
         }
@@ -84,6 +100,13 @@ struct StaffAPI {
             id: body.id, profile: body.profile, domain: domain, site: body.site, name: body.name,
             latitude: body.latitude, longitude: body.longitude, areaCode: body.areaCode, owner: body.owner,
             createdAt: clock.now(), attributes: body.attributes ?? [:])
+        // A scoped token adds devices of its scope only (and learns nothing of one outside).
+        if context.gate.isScoped {
+            if !context.scope.contains(device) { throw ScopeGate.refusal("device", device.id) }
+            if let existing = try store.device(id: device.id), !context.scope.contains(existing) {
+                throw ScopeGate.refusal("device", device.id)
+            }
+        }
         do {
             try store.addDevice(device)
         } catch let error as StoreError where error.code == .conflict {
@@ -98,9 +121,14 @@ struct StaffAPI {
     private func latest(_ request: Request, _ context: StaffContext) throws -> API.LatestList {
         try context.require(.viewer)
         let query = request.uri.queryParameters
+        if let device = query["device"].map(String.init) {
+            // A named device: a scoped token is refused one outside its scope (or missing).
+            _ = try context.gate.device(device, store)
+        }
         let values = try store.latest(
             device: query["device"].map(String.init), site: query["site"].map(String.init),
             domain: try domain(query["domain"]))
+            .filter(try visible(context))
         return API.LatestList(latest: values.map { API.Latest($0, offsetMinutes: offsetMinutes) })
     }
 
@@ -123,6 +151,7 @@ struct StaffAPI {
         guard let device = query["device"].map(String.init), !device.isEmpty else {
             throw APIError(.badRequest, "query parameter device is required")
         }
+        _ = try context.gate.device(device, store)
         let now = clock.now()
         let from = try time(query["from"], default: now - 86_400_000, now: now, name: "from")
         let to = try time(query["to"], default: now + 1, now: now, name: "to")
@@ -149,7 +178,15 @@ struct StaffAPI {
         let now = clock.now()
         let since = try time(query["since"], default: 0, now: now, name: "since")
         let limit = min(Int(query["limit"] ?? "") ?? 1000, 100_000)
-        let rejects = try store.rejects(since: since, limit: limit)
+        let gate = context.gate
+        var rejects: [RejectRecord]
+        if let visible = try gate.visibleDevices(store) {
+            // A scoped token sees the rejects of its devices only (none that name no device).
+            rejects = try store.rejects(since: since, limit: 100_000).filter { $0.device.map(visible.contains) ?? false }
+            rejects = Array(rejects.prefix(limit))
+        } else {
+            rejects = try store.rejects(since: since, limit: limit)
+        }
         return API.RejectList(rejects: rejects.map { API.Reject($0, offsetMinutes: offsetMinutes) })
     }
 
@@ -161,6 +198,13 @@ struct StaffAPI {
         let since = try time(body.since.map { Substring($0) }, default: 0, now: clock.now(), name: "since")
         if let device = body.device, !Device.isValidID(device) {
             throw APIError(.badRequest, "device id must match [A-Za-z0-9_.-]{1,64}")
+        }
+        if context.gate.isScoped {
+            // A scoped token replays the rejects of one device of its scope.
+            guard let device = body.device else {
+                throw APIError(.forbidden, "a scoped token replays one device of its scope: give device")
+            }
+            _ = try context.gate.device(device, store)
         }
         guard let replayRejects else {
             throw APIError(.serviceUnavailable, "this server does not ingest: no replay")
@@ -176,6 +220,12 @@ struct StaffAPI {
         return API.RejectReplay(
             examined: counts.examined, stored: counts.stored, stillRejected: counts.stillRejected,
             replayedRejects: counts.replayedRejects, dryRun: counts.dryRun)
+    }
+
+    /// A filter of latest values by the token's scope.
+    private func visible(_ context: StaffContext) throws -> (LatestValue) -> Bool {
+        guard let ids = try context.gate.visibleDevices(store) else { return { _ in true } }
+        return { ids.contains($0.device) }
     }
 
     private func domain(_ text: Substring?) throws -> Domain? {

@@ -8,7 +8,7 @@ import ShennongTrace
 /// Staff traceability routes under `/api/v1/trace` (Bearer token): reads need `viewer`,
 /// writes `operator`. Bodies are the contract's types (snake_case keys, times in ms since
 /// the epoch; the CLI converts dates). A harvest inside a withdrawal period answers 422 with the
-/// reason; a recalled batch 409.
+/// reason; a recalled batch 409. A scoped token is refused (403): the ledger is not partitioned by device.
 public struct TraceAPI: RouteGroup {
     let trace: Traceability
     let store: any TraceLedger & TokenStore
@@ -19,7 +19,9 @@ public struct TraceAPI: RouteGroup {
     }
 
     public func register(on router: Router<StaffContext>) {
+        // The ledger is not partitioned by device: a scoped token is refused here (403).
         let api = router.group("api/v1/trace").add(middleware: BearerAuthMiddleware(store: store))
+            .add(middleware: UnscopedOnlyMiddleware(what: "the trace ledger"))
         api.get("batches") { _, context -> API.BatchList in
             try context.require(.viewer)
             return API.BatchList(batches: try self.mapped { try self.trace.batchIDs() })

@@ -19,14 +19,22 @@ extension PostgresStore {
     }
 
     /// Adds tokens as stored elsewhere (their hashes), skipping a hash already present.
-    package func importTokens(_ tokens: [(name: String, role: String, hash: String, createdAt: Int64)]) throws {
+    /// Scope and revocation come along: a revoked token stays revoked in the copy.
+    package func importTokens(
+        _ tokens: [(name: String, role: String, hash: String, createdAt: Int64, scope: String?, revokedAt: Int64?)]
+    ) throws {
         guard !tokens.isEmpty else { return }
         try write { s in
             try s.query(
                 """
-                INSERT INTO tokens (name, role, hash, created_at)
-                SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::int8[]) ON CONFLICT (hash) DO NOTHING
-                """, bindings(tokens.map(\.name), tokens.map(\.role), tokens.map(\.hash), tokens.map(\.createdAt)))
+                INSERT INTO tokens (name, role, hash, created_at, scope, revoked_at)
+                SELECT n, r, h, c, NULLIF(sc, ''), NULLIF(rv, 0)
+                FROM unnest($1::text[], $2::text[], $3::text[], $4::int8[], $5::text[], $6::int8[]) AS t(n, r, h, c, sc, rv)
+                ON CONFLICT (hash) DO NOTHING
+                """,
+                bindings(
+                    tokens.map(\.name), tokens.map(\.role), tokens.map(\.hash), tokens.map(\.createdAt), tokens.map { $0.scope ?? "" },
+                    tokens.map { $0.revokedAt ?? 0 }))
         }
     }
 

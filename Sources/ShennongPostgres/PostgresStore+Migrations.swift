@@ -41,6 +41,10 @@ extension PostgresStore {
         Migration(name: "feed-v1: commit feed, feed state") { s, _ in
             for sql in PostgresStore.commitFeedSchema { try s.execute(sql) }
         },
+        // PostgresStore+Tokens.swift
+        Migration(name: "tokens-v2: scope, revoked_at") { s, _ in
+            for sql in PostgresStore.tokenScopeSchema { try s.execute(sql) }
+        },
     ]
 
     /// Names of the migrations, oldest first: what a current database has applied.

@@ -37,6 +37,7 @@ public enum ServeCheck {
         checkProfiles(config, into: &report)
         checkRules(config, into: &report)
         checkFiles(config, into: &report)
+        checkMaps(config, into: &report)
         return report
     }
 

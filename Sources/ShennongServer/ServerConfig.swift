@@ -29,6 +29,8 @@ public struct ServerConfig: Sendable, Decodable {
     public var dashboard = Dashboard()
     /// Forwarding to upstream centres (ServerConfig+Forward.swift).
     public var forward = Forward()
+    /// The map (ServerConfig+Map.swift).
+    public var map = Map()
     /// On SIGTERM/SIGINT, how long the drain may take before the services are cancelled.
     public var shutdownTimeoutSeconds = 30
     /// `local_time: "+08:00"`: the offset of every time shown to people (the API's `time`
@@ -218,6 +220,7 @@ extension ServerConfig {
     enum CodingKeys: String, CodingKey {
         case mqtt, ingest, database, storage, http, simulator, rules, trace, dashboard, commands
         case forward
+        case map
         case profilesDir = "profiles_dir"
         case shutdownTimeoutSeconds = "shutdown_timeout_seconds"
         case localTime = "local_time"
@@ -237,6 +240,7 @@ extension ServerConfig {
         dashboard = try c.decodeIfPresent(Dashboard.self, forKey: .dashboard) ?? Dashboard()
         commands = try c.decodeIfPresent(Commands.self, forKey: .commands) ?? Commands()
         forward = try c.decodeIfPresent(Forward.self, forKey: .forward) ?? Forward()
+        map = try c.decodeIfPresent(Map.self, forKey: .map) ?? Map()
         shutdownTimeoutSeconds = try c.decodeIfPresent(Int.self, forKey: .shutdownTimeoutSeconds) ?? shutdownTimeoutSeconds
         guard shutdownTimeoutSeconds > 0 else {
             throw DecodingError.dataCorruptedError(

@@ -66,6 +66,8 @@ public enum ShennongServer {
         } ?? []
         // Forwarding upstream (ShennongServer+Forward.swift): made before ingest runs, beside it.
         let forwarder = makeForwarder(config: config, store: store, logger: logger)
+        // The map: GeoJSON for GIS, and the dashboard's SVG map (ShennongServer+Map.swift).
+        let map = try makeMap(config: config, store: store, profiles: profiles, dashboard: dashboard.routes, logger: logger)
         let pipeline = IngestPipeline(
             store: store, profiles: profiles, topics: topics, options: config.ingest.options,
             observer: rules.ingestObserver, clock: clock, logger: logger)
@@ -86,7 +88,7 @@ public enum ShennongServer {
                     mqttConnected: ingest.isConnected, storageError: pipeline.storageError,
                     details: ["broker": "\(host):\(port)"].merging(forwarder?.health() ?? [:]) { a, _ in a })
             },
-            routes: rules.routes + trace.routes + dashboard.routes + commands.wiring.routes + controls,
+            routes: rules.routes + trace.routes + dashboard.routes + commands.wiring.routes + controls + map,
             rateLimit: config.http.rateLimit,
             // Through the ingest pipeline itself, in turn with the ingest thread's bursts (see
             // IngestPipeline.replayRejects): the rules see the replayed readings as a late burst.

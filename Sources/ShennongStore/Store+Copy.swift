@@ -5,10 +5,11 @@ import ShennongCore
 /// their first and last times), the raw horizon. Package access: for the copy only.
 extension Store {
     /// Every token as stored (the SHA-256 of its secret, never the secret), oldest first.
-    package func tokenRecords() throws -> [(name: String, role: String, hash: String, createdAt: Int64)] {
+    /// Scope and revocation come along: a revoked token stays revoked in the copy.
+    package func tokenRecords() throws -> [(name: String, role: String, hash: String, createdAt: Int64, scope: String?, revokedAt: Int64?)] {
         try pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT name, role, hash, created_at FROM tokens ORDER BY id").map {
-                (name: $0[0], role: $0[1], hash: $0[2], createdAt: $0[3])
+            try Row.fetchAll(db, sql: "SELECT name, role, hash, created_at, scope, revoked_at FROM tokens ORDER BY id").map {
+                (name: $0[0], role: $0[1], hash: $0[2], createdAt: $0[3], scope: $0[4], revokedAt: $0[5])
             }
         }
     }

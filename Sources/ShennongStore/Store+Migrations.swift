@@ -86,6 +86,7 @@ extension Store {
         registerCommandMigrations(&migrator)
         registerSealMigrations(&migrator)
         registerCommitFeedMigrations(&migrator)
+        registerTokenMigrations(&migrator)
         return migrator
     }
 

@@ -207,27 +207,7 @@ struct Simulate: AsyncParsableCommand {
     }
 }
 
-struct Tokens: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        abstract: "Staff tokens (admin; acts on the database file).", subcommands: [Create.self])
-
-    struct Create: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(
-            abstract: "Create a token and print its secret once (only its SHA-256 is stored).")
-
-        @Option(help: "viewer, operator or admin.")
-        var role: Role = .viewer
-
-        @Option(help: "Who or what the token is for.")
-        var name: String = "staff"
-
-        @OptionGroup var database: DatabaseOptions
-
-        func run() async throws {
-            print(try AdminCommands.createToken(databasePath: try database.path(), name: name, role: role))
-        }
-    }
-}
+// Tokens: TokenCommands.swift
 
 extension Role: ExpressibleByArgument {}
 

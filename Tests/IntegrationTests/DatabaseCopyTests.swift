@@ -49,6 +49,10 @@ struct DatabaseCopyTests {
         try store.compact(now: now, shouldContinue: { true })
         try store.retention(now: now, dryRun: false)  // the first two days' raw rows go; rollups stay
         let secret = try store.createToken(name: "县农业农村局", role: .operator)
+        // A scoped token, and a revoked one: both must arrive as they are (a revoked token never comes back to life).
+        _ = try store.createToken(name: "水产站", role: .viewer, scope: try AccessScope.parse("domain=water,area=4418"))
+        let revoked = try store.createToken(name: "已离职", role: .admin)
+        try store.revokeToken(id: try #require(try store.authenticate(token: revoked)).id)
         _ = try store.applyRuleEvaluation(
             states: [RuleStateRecord(rule: "do-low", device: "pond-1", level: .yellow, watermark: 9, state: "{}", updatedAt: 9)],
             changes: [
@@ -117,6 +121,9 @@ struct DatabaseCopyTests {
         }
         #expect(try copy.rejects().map(\.payload) == source.rejects().map(\.payload))
         #expect(try copy.authenticate(token: secret)?.name == "县农业农村局")
+        #expect(try copy.tokens().map(\.scope) == source.tokens().map(\.scope))
+        #expect(try copy.tokens().map(\.revokedAt) == source.tokens().map(\.revokedAt))
+        #expect(try copy.tokens().contains { $0.name == "已离职" && $0.isRevoked })
         #expect(try copy.alert(id: alertID) == source.alert(id: alertID))
         #expect(try copy.alertTransitions(id: alertID) == source.alertTransitions(id: alertID))
         #expect(try copy.ruleStates() == source.ruleStates())

@@ -64,6 +64,8 @@ struct CLIStringsTests {
             (zh.manyAlertsNeedDirectory(3), en.manyAlertsNeedDirectory(3)), (zh.capRequired, en.capRequired),
             (zh.verified(2, 10, 5, 1), en.verified(2, 10, 5, 1)), (zh.verifyBroken, en.verifyBroken),
             (zh.checkError("x"), en.checkError("x")), (zh.errorsFound(2), en.errorsFound(2)),
+            (zh.tokenRevoked(3), en.tokenRevoked(3)), (zh.tokenAlreadyRevoked(3), en.tokenAlreadyRevoked(3)),
+            (zh.noSuchToken(3), en.noSuchToken(3)),
         ]
         for (chinese, english) in pairs {
             #expect(Self.hasHan(chinese), "\(chinese)")

@@ -98,7 +98,14 @@ final class RouteFixture: Sendable {
         let profiles: [String: DeviceProfile] = [DeviceProfile.generic.name: DeviceProfile.generic]
         let pipeline = IngestPipeline(
             store: store, profiles: profiles, topics: TopicScheme(prefix: "agri"), options: IngestOptions(), logger: Logger(label: "test"))
+        let pages = DashboardPages(
+            store: store, sessions: sessions,
+            templates: try DashboardPages.loadTemplates(directory: root.appendingPathComponent("dashboards/staff").path),
+            profiles: { profiles }, notify: { _ in }, offsetMinutes: 480, secureCookie: false, loginThrottle: loginThrottle,
+            clock: .system, logger: Logger(label: "test"))
         let routes: [any RouteGroup] = [
+            MapAPI(store: store, profiles: { profiles }),
+            DashboardMap(pages: pages),
             AlertsAPI(store: store, catalog: Self.rules, cap: CAPOptions(), notify: { _ in }),
             CommandsAPI(center: commands, tokens: store),
             DashboardControls(

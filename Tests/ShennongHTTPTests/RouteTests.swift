@@ -54,6 +54,8 @@ struct RouteTests {
         ],
         // CommandRouteTests.swift (with a dashboard login)
         "controls": ["GET /dashboard/controls", "POST /dashboard/devices/{id}/commands"],
+        // MapRouteTests.swift (with a dashboard login)
+        "map": ["GET /api/v1/map.geojson", "GET /dashboard/map"],
     ]
 
     @Test("every operation of openapi.yaml has a route test here, and every one tested is in the spec")

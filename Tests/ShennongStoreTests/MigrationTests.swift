@@ -98,6 +98,11 @@ import Testing
                 INSERT INTO commit_feed (committed_at, readings, ranges) VALUES (9, 1, x'00');
                 INSERT INTO feed_state (consumer, key, value, updated_at) VALUES ('centre', 'cursor', '{"seq":1}', 9);
                 """
+        case let name where name.hasPrefix("tokens-"):
+            return """
+                INSERT INTO tokens (name, role, hash, created_at, scope, revoked_at)
+                    VALUES ('scoped', 'viewer', 'hash-scoped', 9, '{"areas":["4418"],"devices":[],"domains":["water"],"sites":[]}', 10);
+                """
         default:
             return ""
         }
@@ -115,6 +120,7 @@ import Testing
             case let n where n.hasPrefix("commands-"): counts["commands"] = 1; counts["command_transitions"] = 1
             case let n where n.hasPrefix("seals-"): counts["bucket_seals"] = 1
             case let n where n.hasPrefix("feed-"): counts["commit_feed"] = 1; counts["feed_state"] = 1
+            case let n where n.hasPrefix("tokens-"): counts["tokens", default: 0] += 1
             case let n where n.contains("trace"):
                 counts["trace_records"] = 1; counts["trace_codes"] = 1; counts["trace_scans"] = 1; counts["trace_scan_networks"] = 1
             default: Issue.record("migration \(name) has no representative rows in MigrationTests: add them")
@@ -160,6 +166,12 @@ import Testing
         if index >= 2 {
             let gauge = try store.deviceRecords(id: "gauge-3").first
             #expect(gauge?.device.attributes["warning_stage"] == 4.5)
+        }
+        // Tokens from before scopes are unrestricted and live; a stored scope and revocation read back.
+        let tokens = try store.tokens()
+        #expect(tokens.first { $0.name == "v1-admin" }.map { $0.scope.isEverything && !$0.isRevoked } == true)
+        if let scoped = tokens.first(where: { $0.name == "scoped" }) {
+            #expect(scoped.scope.text == "domain=water,area=4418" && scoped.revokedAt == 10)
         }
         // Still a working database: a reading of today is stored in its own bucket.
         var batch = IngestBatch()

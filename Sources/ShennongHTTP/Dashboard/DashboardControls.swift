@@ -81,7 +81,7 @@ public struct DashboardControls: RouteGroup {
         let now = pages.clock.now()
         let offset = pages.offsetMinutes
         var devices: [Page.DeviceControls] = []
-        for record in try center.store.deviceRecords(site: nil, domain: nil) {
+        for record in try center.store.deviceRecords(site: nil, domain: nil) where session.token.scope.contains(record.device) {
             let specs = center.specs(device: record.device)
             guard !specs.isEmpty else { continue }
             let history = try center.store.commands(CommandQuery(device: record.device.id, limit: 20))
@@ -139,6 +139,15 @@ public struct DashboardControls: RouteGroup {
             return message("Forbidden 禁止", "发送命令需要 operator 权限。Sending commands needs the operator role.", .forbidden)
         }
         let device = try context.parameters.require("id")
+        if !session.token.scope.isEverything {
+            // Outside the session's scope or missing: one answer for both.
+            do {
+                _ = try ScopeGate(session.token.scope).device(device, center.store)
+            } catch is APIError {
+                let t = DashboardPages.strings(request)
+                return message(t.forbidden, t.scopeRefused, .forbidden)
+            }
+        }
         let name = form["name"] ?? ""
         var args: [String: CommandValue] = [:]
         for (key, value) in form where key.hasPrefix("arg.") && !value.trimmingCharacters(in: .whitespaces).isEmpty {

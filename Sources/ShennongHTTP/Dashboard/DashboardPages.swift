@@ -202,14 +202,25 @@ public struct DashboardPages: RouteGroup {
         "\(Self.cookieName)=\(value); Path=/dashboard; Max-Age=\(maxAge); HttpOnly; SameSite=Strict" + (secureCookie ? "; Secure" : "")
     }
 
-    /// The session of the request's cookie, with its id.
+    /// The session of the request's cookie, with its id. The token behind it is read from the
+    /// store on every request: a revoked or deleted token ends the session at once, and the
+    /// session carries the token's current role and scope.
     func session(_ request: Request) -> (String, DashboardSessions.Session)? {
         for header in request.headers[values: .cookie] {
             for part in header.split(separator: ";") {
                 let pair = part.trimmingCharacters(in: .whitespaces)
                 guard pair.hasPrefix(Self.cookieName + "=") else { continue }
                 let id = String(pair.dropFirst(Self.cookieName.count + 1))
-                if let session = sessions.session(id) { return (id, session) }
+                if var session = sessions.session(id) {
+                    // A store error refuses too (fail closed).
+                    guard let live = try? store.liveToken(id: session.token.id) else {
+                        sessions.close(id)
+                        logger.notice("dashboard session ended: its token is revoked", metadata: ["token": "\(session.token.name)"])
+                        return nil
+                    }
+                    session.token = live
+                    return (id, session)
+                }
             }
         }
         return nil
@@ -222,7 +233,8 @@ public struct DashboardPages: RouteGroup {
         let now = clock.now()
         let view = try DashboardView.build(
             store: store, profiles: profiles(), now: now, offsetMinutes: offsetMinutes,
-            canAct: session.token.role >= .operator, indices: indexStatuses(), strings: Self.strings(request))
+            canAct: session.token.role >= .operator, indices: indexStatuses(), strings: Self.strings(request),
+            scope: session.token.scope)
         var model = view
         model.user = DashboardUser(name: session.token.name, role: session.token.role.rawValue)
         model.csrf = sessions.csrfToken(id)
@@ -243,7 +255,12 @@ public struct DashboardPages: RouteGroup {
             let metric = q["metric"].map(String.init), !metric.isEmpty, metric.count <= 64
         else { return message(t.badRequest, t.deviceAndMetricRequired, t, status: .badRequest) }
         let hours = Int(q["hours"] ?? "24").flatMap { [24, 168, 720].contains($0) ? $0 : nil } ?? 24
-        guard try store.deviceRecords(id: device).first != nil else {
+        let found = try store.deviceRecords(id: device).first
+        if !session.token.scope.isEverything, !(found.map { session.token.scope.contains($0.device) } ?? false) {
+            // Outside the scope or missing: one answer for both.
+            return forbidden(t.scopeRefused, t)
+        }
+        guard found != nil else {
             return message(t.notFound, t.noSuchDevice(device), t, status: .notFound)
         }
         let now = clock.now()
@@ -307,6 +324,14 @@ public struct DashboardPages: RouteGroup {
         let text = try context.parameters.require("id")
         guard let id = Int64(text), id > 0 else {
             return message(t.badRequest, t.badAlertID, t, status: .badRequest)
+        }
+        if !session.token.scope.isEverything {
+            let gate = ScopeGate(session.token.scope)
+            do {
+                try gate.check(device: try store.alert(id: id)?.device, kind: "alert", id: "\(id)", store)
+            } catch is APIError {
+                return forbidden(t.scopeRefused, t)
+            }
         }
         let note = form["note"].map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.flatMap { $0.isEmpty ? nil : String($0.prefix(1000)) }
         let by = "\(session.token.name) (dashboard)"

@@ -132,18 +132,41 @@ struct DashboardView {
     /// device-silence preset's blue level).
     static let staleFactor: Int64 = 3
 
-    /// - Parameter indices: the derived indices' latest values (``RulesStage/indexStatuses(device:)``).
+    /// - Parameters:
+    ///   - indices: the derived indices' latest values (``RulesStage/indexStatuses(device:)``).
+    ///   - scope: the session's token's scope: devices, values, warnings (and their counts),
+    ///     indices and rejects outside it are left out.
     static func build(
         store: any AlertStore & StaffStore, profiles: [String: DeviceProfile], now: Int64, offsetMinutes: Int, canAct: Bool,
-        indices: [IndexStatus] = [], strings t: StaffStrings = .zh
+        indices allIndices: [IndexStatus] = [], strings t: StaffStrings = .zh, scope: AccessScope = .everything
     ) throws -> DashboardView {
-        let records = try store.deviceRecords()
-        let latest = try store.latest()
+        let records: [DeviceRecord]
+        let latest: [LatestValue]
+        let live: [AlertRecord]
+        let liveCounts: [AlertLevel: Int]
+        let rejects: [RejectRecord]
+        let indices: [IndexStatus]
+        if scope.isEverything {
+            records = try store.deviceRecords()
+            latest = try store.latest()
+            // The 500 newest live warnings are listed; the counts are the store's, all of them.
+            live = try store.alerts(AlertQuery(statuses: [.open, .acknowledged], limit: 500))
+            liveCounts = try store.liveAlertCounts()
+            rejects = try store.rejects(limit: 20)
+            indices = allIndices
+        } else {
+            // A scoped session: everything filtered by the scope's devices, counts counted after.
+            records = try store.deviceRecords().filter { scope.contains($0.device) }
+            let visible = Set(records.map(\.device.id))
+            latest = try store.latest().filter { visible.contains($0.device) }
+            let scopedLive = try store.alerts(AlertQuery(statuses: [.open, .acknowledged], limit: 100_000))
+                .filter { visible.contains($0.device) }
+            live = Array(scopedLive.prefix(500))
+            liveCounts = Dictionary(grouping: scopedLive, by: \.level).mapValues(\.count)
+            rejects = Array(try store.rejects(limit: 1000).filter { $0.device.map(visible.contains) ?? false }.prefix(20))
+            indices = allIndices.filter { visible.contains($0.device) }
+        }
         let byDevice = Dictionary(grouping: latest, by: \.device)
-        // The 500 newest live warnings are listed; the counts are the store's, all of them.
-        let live = try store.alerts(AlertQuery(statuses: [.open, .acknowledged], limit: 500))
-        let liveCounts = try store.liveAlertCounts()
-        let rejects = try store.rejects(limit: 20)
 
         // Sites → devices → latest values.
         var sites: [String: [DeviceRow]] = [:]

@@ -149,6 +149,18 @@ struct StaffStrings: Sendable {
     let indexName: @Sendable (DerivedIndex) -> String
     let indexGrade: @Sendable (DerivedIndex, IndexGrade) -> String
 
+    // The map (一图)
+    let map: String
+    let mapTitle: String
+    let mapNoWarning: String
+    let mapLegend: String
+    let mapStale: String
+    let mapUnplaced: String
+    let mapEmpty: String
+    let mapHelp: String
+    /// A named object outside the session's scope, or missing (one answer for both).
+    let scopeRefused: String
+
     /// The catalogue of `language`.
     static func of(_ language: Language) -> StaffStrings {
         switch language {
@@ -206,7 +218,11 @@ struct StaffStrings: Sendable {
         levelTitle: { "\($0.chineseName)（\($0.roman)级 \($0.gravity)）" },
         metric: { name, chinese in chinese.map { "\($0) · \(name)" } ?? name },
         indexName: { $0.chineseName },
-        indexGrade: { _, grade in grade.title })
+        indexGrade: { _, grade in grade.title },
+        map: "地图", mapTitle: "设备分布图（一张图）", mapNoWarning: "无预警", mapLegend: "图例", mapStale: "数据过期（虚线边）",
+        mapUnplaced: "未登记坐标的设备", mapEmpty: "范围内没有登记坐标的设备。",
+        mapHelp: "每个圆点是一台设备，颜色为其未关闭预警的最高级别；点击查看设备。GIS 平台可用令牌读取 /api/v1/map.geojson。",
+        scopeRefused: "不在此令牌的权限范围内，或不存在。")
 
     static let en = StaffStrings(
         language: .en, htmlLang: "en",
@@ -268,7 +284,12 @@ struct StaffStrings: Sendable {
             case .nesterov: ["no danger", "low", "medium", "high", "extreme"]
             }
             return "level \(grade.level), \(names[max(0, min(4, grade.level - 1))])"
-        })
+        },
+        map: "Map", mapTitle: "Devices on the map", mapNoWarning: "no warning", mapLegend: "Legend",
+        mapStale: "stale data (dashed rim)", mapUnplaced: "Devices without coordinates",
+        mapEmpty: "No device of your scope has coordinates.",
+        mapHelp: "Each dot is a device, coloured by the highest level of its open warnings; click one to see it. GIS platforms read /api/v1/map.geojson with a token.",
+        scopeRefused: "Outside this token's scope, or no such object.")
 }
 
 extension StaffStrings: MustacheParent {
