@@ -3,7 +3,8 @@ import Synchronization
 
 /// What pages say about the monitoring data behind them: the last verification of the seal
 /// chain, kept and recomputed in the background when new seals appear (or after `maxAge`),
-/// so a page view costs one small query, never a recomputation.
+/// so a page view costs at most one small query a second (``pollInterval``), never a
+/// recomputation.
 public final class SealWatch: Sendable {
     /// The state of the data over a period.
     public enum Coverage: Sendable, Hashable {
@@ -25,18 +26,24 @@ public final class SealWatch: Sendable {
     let publicKey: String?
     let maxAge: Int64
     let clock: WallClock
+    /// How often (ms) a page view may ask the ledger whether seals were added.
+    let pollInterval: Int64
     private let state = Mutex<State>(State())
 
     private struct State {
         var result: SealVerification?
         var lastSequence: Int64 = -1
         var checkedAt: Int64?
+        var polledAt: Int64?
         var running = false
     }
 
     /// Watches the seals of `ledger`, signed by `publicKey` (hex), verifying again when new
     /// seals appear or `maxAge` ms after the last check.
-    public init(ledger: any SealLedger, publicKey: String?, maxAge: Int64 = 3_600_000, clock: WallClock = .system) {
+    public init(
+        ledger: any SealLedger, publicKey: String?, maxAge: Int64 = 3_600_000, pollInterval: Int64 = 1_000, clock: WallClock = .system
+    ) {
+        self.pollInterval = pollInterval
         self.ledger = ledger
         self.publicKey = publicKey
         self.maxAge = maxAge
@@ -47,10 +54,12 @@ public final class SealWatch: Sendable {
     /// when seals were added since or it is older than `maxAge`.
     public func current() -> SealVerification? {
         let now = clock.now()
-        let (result, lastSequence, stale) = state.withLock { s in
-            (s.result, s.lastSequence, !s.running && s.checkedAt.map { now - $0 >= maxAge } ?? true)
+        let (result, lastSequence, stale, poll) = state.withLock { s in
+            let poll = s.polledAt.map { now - $0 >= pollInterval || now < $0 } ?? true
+            if poll { s.polledAt = now }
+            return (s.result, s.lastSequence, !s.running && s.checkedAt.map { now - $0 >= maxAge } ?? true, poll)
         }
-        let newer = (try? ledger.seals(after: max(0, lastSequence), limit: 1).isEmpty == false) ?? false
+        let newer = poll && ((try? ledger.seals(after: max(0, lastSequence), limit: 1).isEmpty == false) ?? false)
         if stale || newer || lastSequence < 0 {
             let start = state.withLock { s -> Bool in
                 guard !s.running else { return false }

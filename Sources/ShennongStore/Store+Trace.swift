@@ -118,8 +118,17 @@ extension Store {
     }
 
     /// The issued code `code` (canonical), or `nil`.
+    ///
+    /// Every public page view asks this: one cached statement (prepared once per reader, so
+    /// neither SQLite's parser nor GRDB's authorizer runs per view), no transaction (a single
+    /// SELECT reads one snapshot by itself), columns read by position.
     public func traceCode(_ code: String) throws -> TraceCodeRow? {
-        try pool.read { db in try CoreRecord<TraceCodeRow>.fetchOne(db, key: code)?.value }
+        try pool.unsafeRead { db in
+            let statement = try db.cachedStatement(sql: "SELECT code, batch, issue_seq, issued_at FROM trace_codes WHERE code = ?")
+            return try Row.fetchOne(statement, arguments: [code]).map {
+                TraceCodeRow(code: $0[0], batch: $0[1], issueSeq: $0[2], issuedAt: $0[3])
+            }
+        }
     }
 
     /// Codes of `batch` (of one issue, or all), sorted.
@@ -165,11 +174,15 @@ extension Store {
     /// Stored scan counters of `code`, with at most `maxNetworks` of its networks.
     public func traceScan(code: String, maxNetworks: Int = 64) throws -> TraceScanRow? {
         try pool.read { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM trace_scans WHERE code = ?", arguments: [code]) else {
+            // Cached statements: a page view's first scan of a code asks this.
+            guard
+                let row = try Row.fetchOne(
+                    db.cachedStatement(sql: "SELECT count, first_at, last_at FROM trace_scans WHERE code = ?"), arguments: [code])
+            else {
                 return nil
             }
             let networks = try String.fetchAll(
-                db, sql: "SELECT network FROM trace_scan_networks WHERE code = ? LIMIT ?", arguments: [code, maxNetworks])
+                db.cachedStatement(sql: "SELECT network FROM trace_scan_networks WHERE code = ? LIMIT ?"), arguments: [code, maxNetworks])
             return TraceScanRow(
                 code: code, count: row["count"], firstAt: row["first_at"], lastAt: row["last_at"], networks: networks)
         }

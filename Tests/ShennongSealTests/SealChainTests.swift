@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import ShennongCore
+import Synchronization
 import Testing
 
 @testable import ShennongSeal
@@ -190,6 +191,39 @@ extension SealChainTests {
         let watch = SealWatch(ledger: try Self.ledger(), publicKey: nil)
         #expect(watch.current() == nil, "nothing checked yet (a check starts in the background)")
         #expect(watch.refresh()?.buckets == 2 && watch.current()?.seals == 2)
+    }
+}
+
+extension SealChainTests {
+    /// Counts the "anything new?" queries a watch makes.
+    final class CountingLedger: SealLedger {
+        let inner: MemoryLedger
+        let polled = Mutex(0)
+        var polls: Int { polled.withLock { $0 } }
+        init(_ inner: MemoryLedger) { self.inner = inner }
+        func seals(after sequence: Int64, limit: Int) throws -> [BucketSeal] {
+            if limit == 1 { polled.withLock { $0 += 1 } }
+            return try inner.seals(after: sequence, limit: limit)
+        }
+        func sealLeaves(sequence: Int64) throws -> [UInt8]? { try inner.sealLeaves(sequence: sequence) }
+        func sealBlocks(bucketStart start: Int64) throws -> [SealBlock]? { try inner.sealBlocks(bucketStart: start) }
+        func sealableBuckets() throws -> [SealedBucketState] { try inner.sealableBuckets() }
+        func sealRetentionHorizon() throws -> Int64 { try inner.sealRetentionHorizon() }
+        func sealClosedBuckets(with sealer: any BucketSealing, now: Int64?) throws -> [BucketSeal] { [] }
+    }
+
+    @Test("page views ask the ledger for new seals at most once per poll interval")
+    func watchPollsAtMostOncePerInterval() throws {
+        let ledger = CountingLedger(try Self.ledger())
+        let now = Mutex<Int64>(1_000_000)
+        let watch = SealWatch(ledger: ledger, publicKey: nil, pollInterval: 1_000, clock: WallClock { now.withLock { $0 } })
+        watch.refresh()
+        let before = ledger.polls
+        for _ in 0..<50 { #expect(watch.current()?.seals == 2) }
+        #expect(ledger.polls == before + 1, "one query for 50 views within a second")
+        now.withLock { $0 += 1_000 }
+        for _ in 0..<50 { _ = watch.current() }
+        #expect(ledger.polls == before + 2)
     }
 }
 
