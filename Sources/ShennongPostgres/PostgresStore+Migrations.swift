@@ -33,6 +33,10 @@ extension PostgresStore {
         Migration(name: "commands-v1: commands, transitions") { s, _ in
             for sql in PostgresStore.commandSchema { try s.execute(sql) }
         },
+        // PostgresStore+Cluster.swift
+        Migration(name: "cluster-v1: leader lease, dashboard sessions and login codes") { s, _ in
+            for sql in PostgresStore.clusterSchema { try s.execute(sql) }
+        },
     ]
 
     /// Names of the migrations, oldest first: what a current database has applied.

@@ -31,6 +31,8 @@ public final class PostgresStore: Sendable {
     let connections: PostgresConnections
     /// Series ids by device and metric: only ids of committed series rows (series are never deleted).
     let seriesIDs = Mutex<[String: [String: Int64]]>([:])
+    /// The leader lease's connection and fencing epoch (PostgresStore+Cluster.swift).
+    let lease = PostgresLease()
 
     /// Connects to the database `settings` names and brings its schema up to date (versioned
     /// migrations, each in its own transaction, under an advisory lock). A new database takes

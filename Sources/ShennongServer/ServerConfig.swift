@@ -25,6 +25,8 @@ public struct ServerConfig: Sendable, Decodable {
     public var trace = Trace()
     /// Device commands (ServerConfig+Commands.swift).
     public var commands = Commands()
+    /// Several nodes on one database (ServerConfig+Cluster.swift).
+    public var cluster = Cluster()
     /// The staff dashboard (ServerConfig+Dashboard.swift).
     public var dashboard = Dashboard()
     /// On SIGTERM/SIGINT, how long the drain may take before the services are cancelled.
@@ -214,7 +216,7 @@ public struct ConfigError: Error, CustomStringConvertible, Sendable {
 // Decoding with defaults: every key optional, snake_case in YAML.
 extension ServerConfig {
     enum CodingKeys: String, CodingKey {
-        case mqtt, ingest, database, storage, http, simulator, rules, trace, dashboard, commands
+        case mqtt, ingest, database, storage, http, simulator, rules, trace, dashboard, commands, cluster
         case profilesDir = "profiles_dir"
         case shutdownTimeoutSeconds = "shutdown_timeout_seconds"
         case localTime = "local_time"
@@ -233,6 +235,7 @@ extension ServerConfig {
         trace = try c.decodeIfPresent(Trace.self, forKey: .trace) ?? Trace()
         dashboard = try c.decodeIfPresent(Dashboard.self, forKey: .dashboard) ?? Dashboard()
         commands = try c.decodeIfPresent(Commands.self, forKey: .commands) ?? Commands()
+        cluster = try c.decodeIfPresent(Cluster.self, forKey: .cluster) ?? Cluster()
         shutdownTimeoutSeconds = try c.decodeIfPresent(Int.self, forKey: .shutdownTimeoutSeconds) ?? shutdownTimeoutSeconds
         guard shutdownTimeoutSeconds > 0 else {
             throw DecodingError.dataCorruptedError(

@@ -47,9 +47,12 @@ public enum ShennongServer {
         let commands = try makeCommands(config: config, store: store, profiles: profiles, host: host, port: port, logger: logger)
         let rules = try makeRules(
             config: config, store: store, profiles: profiles,
-            mqtt: mqttConfiguration(config.mqtt, host: host, port: port, clientID: config.mqtt.clientID + "-alerts",
+            mqtt: mqttConfiguration(config.mqtt, host: host, port: port, clientID: alertsClientID(config: config, store: store),
                                     subscriptions: []),
             automation: commands.automation, logger: logger)
+        // Leader-only services start once this node holds the lease (ShennongServer+Leadership.swift).
+        let (leadership, leadershipServices) = makeLeadership(config: config, store: store, rules: rules, clock: clock, logger: logger)
+        services += leadershipServices
         let trace = try makeTrace(config: config, store: store, ruleName: rules.ruleName, logger: logger)
         if let center = commands.center, let notify = rules.alertNotify {
             center.setNotify { notices in notices.forEach(notify) }
@@ -67,10 +70,10 @@ public enum ShennongServer {
             store: store, profiles: profiles, topics: topics, options: config.ingest.options,
             observer: rules.ingestObserver, clock: clock, logger: logger)
         let ingest = try MQTTIngestService(configuration: mqtt, pipeline: pipeline, logger: logger)
-        services.append(.init(service: ingest))
+        services.append(leadership.gate(ingest))
         if let interval = config.storage.maintenanceInterval {
             services.append(
-                .init(service: StoreMaintenanceService(store: store, interval: .milliseconds(interval), logger: logger)))
+                leadership.gate(StoreMaintenanceService(store: store, interval: .milliseconds(interval), logger: logger)))
         }
 
         let portFile = config.http.portFile
@@ -78,15 +81,18 @@ public enum ShennongServer {
             host: config.http.host, port: config.http.port, store: store, registry: registry,
             profiles: { profiles },
             health: {
-                HealthReport(
+                leadership.health(HealthReport(
                     mqttConnected: ingest.isConnected, storageError: pipeline.storageError,
-                    details: ["broker": "\(host):\(port)"])
+                    details: ["broker": "\(host):\(port)"]))
             },
             routes: rules.routes + trace.routes + dashboard.routes + commands.wiring.routes + controls,
             rateLimit: config.http.rateLimit,
             // Through the ingest pipeline itself, in turn with the ingest thread's bursts (see
             // IngestPipeline.replayRejects): the rules see the replayed readings as a late burst.
-            replayRejects: { request in try pipeline.replayRejects(request, from: store) },
+            replayRejects: { request in
+                try leadership.requireLeading()
+                return try pipeline.replayRejects(request, from: store)
+            },
             offsetMinutes: config.localOffsetMinutes,
             logger: logger,
             onRunning: { bound in
@@ -96,7 +102,7 @@ public enum ShennongServer {
                 }
             })
         services.append(.init(service: app))
-        services += rules.services + trace.services + commands.wiring.services
+        services += leadership.gate(rules.services) + trace.services + leadership.gate(commands.wiring.services)
 
         if config.simulator.enabled {
             var options = Simulator.Options(

@@ -84,6 +84,7 @@ extension Store {
         registerAlertMigrations(&migrator)
         registerTraceMigrations(&migrator)
         registerCommandMigrations(&migrator)
+        registerClusterMigrations(&migrator)
         return migrator
     }
 
