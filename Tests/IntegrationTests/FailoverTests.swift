@@ -82,6 +82,7 @@ struct FailoverTests {
                 condition: { kind: threshold }
                 levels:
                   yellow: { at_least: 9 }
+                for: 3m
             """.write(to: shared.appendingPathComponent("ph.yaml"), atomically: true, encoding: .utf8)
         let hook = try WebhookReceiver()
         defer { hook.stop() }
@@ -104,8 +105,8 @@ struct FailoverTests {
         // A code issued through node-a, scanned on both nodes: the count is the sum.
         for arguments in [
             ["trace", "producer", "add", "--id", "P1", "--name", "连州蔬菜合作社", "--credit-code", "91350100M000100Y43", "--area-code", "441882"],
-            ["trace", "plot", "add", "--id", "PLOT1", "--producer", "P1", "--name", "卿罡村3号地", "--area-code", "441882"],
-            ["trace", "batch", "create", "--id", "B1", "--plot", "PLOT1", "--product", "连州菜心", "--quantity", "5", "--unit", "kg"],
+            ["trace", "plot", "add", "--id", "PLOT1", "--producer", "P1", "--name", "卿罡村3号地", "--location", "保安镇卿罡村", "--area-code", "441882"],
+            ["trace", "batch", "create", "--id", "B1", "--plot", "PLOT1", "--product", "连州菜心", "--quantity", "5", "--unit", "kg", "--planted", "2025-09-01"],
         ] {
             let result = try a.cli(arguments)
             try #require(result.status == 0, "\(arguments.prefix(3)): \(result.output)")
@@ -119,24 +120,24 @@ struct FailoverTests {
         let summed = await eventually(timeout: 10) {
             let store = try? PostgresStore(url: url)
             defer { try? store?.close() }
-            return (try? store?.traceScan(code: code)?.count) == 5
+            return (try? store?.traceScan(code: code.replacingOccurrences(of: "-", with: ""))?.count) == 5
         }
         #expect(summed, "the stored count is the sum of both nodes' scans")
         #expect(try await b.text("/t/\(code)").contains("此码已被查询6次"), "node-b reads the sum back")
 
         // 20,000 water levels over 100 gauges (2025 timestamps: no rule watches them) and, every
-        // 500 messages, a pH report of pond-alarm at the wall clock: neutral in the first 9,000,
-        // then high; the first high one raises the alert.
+        // 500 messages, a pH report of pond-alarm 10 s apart (recent: not late): the 3rd starts
+        // the rule's 3-minute duration on node-a, the 21st (after the kill) completes it on node-b.
         let total = 20_000
-        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        let base = Int64(Date().timeIntervalSince1970 * 1000) / 1000 * 1000 - 600_000
         var messages: [(String, [UInt8])] = []
         var ph = 0
         for i in 0..<total {
             let ts = 1_763_700_000_000 + Int64(i / 100) * 1000
             messages.append(("agri/gauge-\(i % 100)/telemetry", Array("{\"ts\": \(ts), \"values\": {\"water_level\": \(Double(i % 1000) / 100)}}".utf8)))
             if i % 500 == 499 {
-                let value = i < 9_000 ? 7.2 : 9.4
-                messages.append(("agri/pond-alarm/telemetry", Array("{\"ts\": \(now - 60_000 + Int64(ph) * 100), \"values\": {\"ph\": \(value)}}".utf8)))
+                let value = ph < 2 ? 7.2 : 9.4
+                messages.append(("agri/pond-alarm/telemetry", Array("{\"ts\": \(base + Int64(ph) * 10_000), \"values\": {\"ph\": \(value)}}".utf8)))
                 ph += 1
             }
         }
@@ -144,7 +145,15 @@ struct FailoverTests {
         defer { publisher.disconnect() }
         let half = messages.count / 2
         for (topic, payload) in messages.prefix(half) { try publisher.publish(topic: topic, payload: payload, qos: 1) }
-        #expect(await eventually(timeout: 60, interval: .milliseconds(20)) { ((try? Self.storedReadings(url)) ?? 0) > 2_000 })
+        // Kill node-a once the duration's timer (since the 3rd report) is committed and part of
+        // the stream stored: node-b must continue that timer, not start its own.
+        let pendingSince = base + 20_000
+        let pending = await eventually(timeout: 60, interval: .milliseconds(50)) {
+            let states = (try? await a.get("/api/v1/rules/ph-high").json["states"]) as? [[String: Any]]
+            return ((states?.first?["pending"] as? [String: Any])?["yellow"] as? NSNumber)?.int64Value == pendingSince
+                && ((try? Self.storedReadings(url)) ?? 0) > 2_000
+        }
+        #expect(pending, "\(a.log().suffix(3000))")
         a.kill()
         let killed = Date()
         let atKill = try Self.storedReadings(url)
@@ -169,9 +178,12 @@ struct FailoverTests {
             return !alerts.isEmpty
         }, "\(b.log().suffix(2000))")
         #expect(alerts.count == 1 && alerts.first?["level"] as? String == "yellow")
+        // Raised by the 21st report exactly: 3 minutes after the timer node-a started.
+        #expect((alerts.first?["raised_ts"] as? NSNumber)?.int64Value == pendingSince + 180_000, "\(alerts)")
         let id = try #require((alerts.first?["id"] as? NSNumber)?.int64Value)
         let transitions = (try await b.get("/api/v1/alerts/\(id)").json["transitions"] as? [[String: Any]]) ?? []
         #expect(transitions.map { $0["kind"] as? String ?? "" } == ["raised"])
+        #expect(!a.log().contains("alert raised") && b.log().contains("alert raised"), "raised by node-b only")
         func raisedNotices() -> Int {
             hook.requests.filter { request in
                 let json = (try? JSONSerialization.jsonObject(with: Data(request.body))) as? [String: Any]
