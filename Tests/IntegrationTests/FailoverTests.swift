@@ -210,6 +210,8 @@ struct FailoverTests {
         let b = try Self.node("node-b", broker: broker, url: url, token: token, shared: shared, leaseTimeout: "2s")
         try await b.start(timeout: 60, requireMQTT: false)
         #expect(await eventually(timeout: 10) { await Self.role(b) == ("standby", "node-a") })
+        #expect(try await a.text("/metrics").contains("shennong_leader{node=\"node-a\"} 1"))
+        #expect(try await b.text("/metrics").contains("shennong_leader{node=\"node-b\"} 0"))
 
         let total = 10_000
         let messages = (0..<total).map { i in
@@ -242,6 +244,8 @@ struct FailoverTests {
         let holder = try #require(try store.leaseHolder())
         #expect(holder.node == "node-b" && holder.epoch == 2)
         #expect(await Self.role(b) == ("leader", "node-b"))
+        #expect(try await b.text("/metrics").contains("shennong_leader{node=\"node-b\"} 1"))
+        #expect(b.log().contains("leader lease acquired: this node leads"))
         #expect(b.terminate() == 0)
     }
 }
