@@ -88,6 +88,10 @@ import Testing
                     VALUES ('c1', 'pond-1', 'aerator_on', '{}', 'queued', 'ops', 8, 600008, 60000, 'aerator_on', 1, 180000, 8);
                 INSERT INTO command_transitions (command_id, to_state, at, by) VALUES ('c1', 'queued', 8, 'ops');
                 """
+        case let name where name.hasPrefix("cluster-"):
+            return """
+                INSERT INTO dashboard_grants (kind, digest, token_id, created_at, expires_at) VALUES ('session', x'00', 1, 9, 43200009);
+                """
         default:
             return ""
         }
@@ -103,6 +107,7 @@ import Testing
             case Store.v3Name: counts["devices", default: 0] += 1
             case let n where n.hasPrefix("alerts-"): counts["alerts"] = 1; counts["alert_transitions"] = 1; counts["rule_state"] = 1
             case let n where n.hasPrefix("commands-"): counts["commands"] = 1; counts["command_transitions"] = 1
+            case let n where n.hasPrefix("cluster-"): counts["dashboard_grants"] = 1
             case let n where n.contains("trace"):
                 counts["trace_records"] = 1; counts["trace_codes"] = 1; counts["trace_scans"] = 1; counts["trace_scan_networks"] = 1
             default: Issue.record("migration \(name) has no representative rows in MigrationTests: add them")
