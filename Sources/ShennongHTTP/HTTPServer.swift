@@ -12,6 +12,8 @@ public struct HealthReport: Sendable {
     /// Why the last commit of readings failed (a full disk, say); `nil` while commits succeed.
     public var storageError: String?
     public var details: [String: String]
+    /// A standby node of several: the leader holds the MQTT session (`mqtt: standby`, not degraded).
+    public var standby = false
 
     public init(mqttConnected: Bool, storageError: String? = nil, details: [String: String] = [:]) {
         self.mqttConnected = mqttConnected
@@ -52,8 +54,8 @@ public enum ShennongHTTPServer {
                 status = .serviceUnavailable
             }
             let report = health()
-            body.mqtt = report.mqttConnected ? "connected" : "disconnected"
-            if !report.mqttConnected && status == .ok { body.status = "degraded" }
+            body.mqtt = report.standby ? "standby" : report.mqttConnected ? "connected" : "disconnected"
+            if !report.mqttConnected && !report.standby && status == .ok { body.status = "degraded" }
             // Ingest commits failing (full disk, I/O error): readings wait unacknowledged in the broker.
             body.storage = report.storageError.map { "degraded: \($0)" } ?? "ok"
             if report.storageError != nil && status == .ok { body.status = "degraded" }

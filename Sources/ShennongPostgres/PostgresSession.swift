@@ -80,6 +80,9 @@ final class PostgresConnections: Sendable {
             host: settings.host, port: settings.port, username: settings.username, password: settings.password,
             database: settings.database, tls: try Self.tls(settings.tls))
         configuration.options.connectTimeout = .seconds(10)
+        // A node hung in the middle of a transaction (SIGSTOP, a frozen VM) must not hold the
+        // writer lock, and so every node's writes and the next leader's takeover, for longer than this.
+        configuration.options.additionalStartupParameters = [("idle_in_transaction_session_timeout", "5000")]
         self.configuration = configuration
         idleLimit = max(1, settings.idleConnections)
         self.logger = logger

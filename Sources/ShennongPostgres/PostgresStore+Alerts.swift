@@ -85,7 +85,7 @@ extension PostgresStore: AlertStore {
     {
         guard !states.isEmpty || !changes.isEmpty else { return [] }
         let now = now ?? nowMillis()
-        return try write { s in
+        return try fencedWrite { s in
             if !states.isEmpty {
                 // One row per (rule, device): the last given wins.
                 var last: [String: RuleStateRecord] = [:]
@@ -188,7 +188,7 @@ extension PostgresStore: AlertStore {
 
     public func recordContactEscalation(id: Int64, tier: Int, note: String, now: Int64?) throws -> AlertNotice? {
         let now = now ?? nowMillis()
-        return try write { s in
+        return try fencedWrite { s in
             guard let alert = try Self.alert(id: id, in: s),
                 let decision = AlertLifecycle.escalateContacts(alert, to: tier, note: note, now: now)
             else { return nil }

@@ -102,7 +102,8 @@ extension PostgresStore: CommandStore {
     }
 
     public func applyCommandEvent(id: String, event: CommandEvent, by: String, now: Int64) throws -> CommandDecision? {
-        try write { s in
+        // The sender's and the devices' events are the leader's work (fenced); people's are not.
+        try fencedWrite(if: by == CommandLifecycle.system || by.hasPrefix("device:")) { s in
             guard let command = try s.query("SELECT \(Self.commandColumns) FROM commands WHERE id = $1", bindings(id))
                 .first.map(Self.decodeCommand)
             else { throw StoreError(.notFound, "命令不存在 no command \(id)") }

@@ -30,7 +30,7 @@ extension PostgresStore {
     public func commit(_ batch: IngestBatch) throws -> CommitResult {
         if batch.isEmpty { return CommitResult(inserted: 0, duplicates: 0, rejects: 0) }
         var created: [SeriesKey: Int64] = [:]
-        let result = try write { s -> CommitResult in
+        let result = try fencedWrite { s -> CommitResult in
             if !batch.newDevices.isEmpty {
                 try Self.insertDevices(batch.newDevices, onConflict: "DO NOTHING", in: s)
             }

@@ -45,6 +45,10 @@ extension PostgresStore {
         Migration(name: "tokens-v2: scope, revoked_at") { s, _ in
             for sql in PostgresStore.tokenScopeSchema { try s.execute(sql) }
         },
+        // PostgresStore+Cluster.swift
+        Migration(name: "cluster-v1: leader lease, dashboard sessions and login codes") { s, _ in
+            for sql in PostgresStore.clusterSchema { try s.execute(sql) }
+        },
     ]
 
     /// Names of the migrations, oldest first: what a current database has applied.

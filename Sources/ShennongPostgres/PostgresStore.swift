@@ -33,6 +33,8 @@ public final class PostgresStore: Sendable {
     let seriesIDs = Mutex<[String: [String: Int64]]>([:])
     /// Whether bursts append to the commit feed (PostgresStore+CommitFeed.swift); off until a consumer asks.
     let commitFeedEnabled = Mutex(false)
+    /// The leader lease's connection and fencing epoch (PostgresStore+Cluster.swift).
+    let lease = PostgresLease()
 
     /// Connects to the database `settings` names and brings its schema up to date (versioned
     /// migrations, each in its own transaction, under an advisory lock). A new database takes

@@ -35,8 +35,11 @@ public final class RulesStage: IngestObserver, Sendable {
     /// "now" of evaluations (how late a reading is), silence checks and registry reloads.
     public let clock: WallClock
 
+    private let options: EngineOptions
+    private let profiles: [String: DeviceProfile]
+
     private struct State {
-        let engine: AlertEngine
+        var engine: AlertEngine
         /// Evaluations not yet written nor abandoned, oldest first (at most two: the burst
         /// committing and the one prepared behind it).
         var pending: [(id: UInt64, output: EvaluationOutput)] = []
@@ -57,11 +60,37 @@ public final class RulesStage: IngestObserver, Sendable {
         self.store = store
         self.notifier = notifier
         self.logger = logger
+        self.options = options
+        self.profiles = profiles
+        let engine = try Self.loadEngine(rules: rules, store: store, options: options, profiles: profiles)
+        state = Mutex(State(engine: engine, devicesLoadedAt: clock.now()))
+    }
+
+    private static func loadEngine(
+        rules: [Rule], store: any RulesStore, options: EngineOptions, profiles: [String: DeviceProfile]
+    ) throws -> AlertEngine {
         let engine = AlertEngine(
             rules: rules, persisted: try store.ruleStates(), options: options,
             expectedInterval: { device in profiles[device.profile].map { Int64($0.expectedInterval) * 1000 } })
         engine.setDevices(try store.deviceRecords().map { ($0.device, $0.lastSeen) })
-        state = Mutex(State(engine: engine, devicesLoadedAt: clock.now()))
+        return engine
+    }
+
+    /// Loads the persisted rule states and the devices again, forgetting what memory held: a
+    /// node that becomes the leader continues from what the previous leader committed (the
+    /// evaluations it made but could not commit are made again from the redelivered readings,
+    /// so nothing is raised twice). Call before ingest starts.
+    public func resume() throws {
+        let now = clock.now()
+        // Read under the lock (the engine is not Sendable); nothing else evaluates yet.
+        let rules = try state.withLock { state in
+            let rules = state.engine.rules
+            state.engine = try Self.loadEngine(rules: rules, store: store, options: options, profiles: profiles)
+            state.pending.removeAll()
+            state.devicesLoadedAt = now
+            return rules.count
+        }
+        logger.info("rule states loaded for leadership", metadata: ["rules": "\(rules)"])
     }
 
     public func prepare(_ batch: IngestBatch, previousStored: () -> Void) -> IngestObservation {

@@ -25,6 +25,8 @@ public struct ServerConfig: Sendable, Decodable {
     public var trace = Trace()
     /// Device commands (ServerConfig+Commands.swift).
     public var commands = Commands()
+    /// Several nodes on one database (ServerConfig+Cluster.swift).
+    public var cluster = Cluster()
     /// The staff dashboard (ServerConfig+Dashboard.swift).
     public var dashboard = Dashboard()
     /// Forwarding to upstream centres (ServerConfig+Forward.swift).
@@ -218,7 +220,7 @@ public struct ConfigError: Error, CustomStringConvertible, Sendable {
 // Decoding with defaults: every key optional, snake_case in YAML.
 extension ServerConfig {
     enum CodingKeys: String, CodingKey {
-        case mqtt, ingest, database, storage, http, simulator, rules, trace, dashboard, commands
+        case mqtt, ingest, database, storage, http, simulator, rules, trace, dashboard, commands, cluster
         case forward
         case map
         case profilesDir = "profiles_dir"
@@ -241,6 +243,7 @@ extension ServerConfig {
         commands = try c.decodeIfPresent(Commands.self, forKey: .commands) ?? Commands()
         forward = try c.decodeIfPresent(Forward.self, forKey: .forward) ?? Forward()
         map = try c.decodeIfPresent(Map.self, forKey: .map) ?? Map()
+        cluster = try c.decodeIfPresent(Cluster.self, forKey: .cluster) ?? Cluster()
         shutdownTimeoutSeconds = try c.decodeIfPresent(Int.self, forKey: .shutdownTimeoutSeconds) ?? shutdownTimeoutSeconds
         guard shutdownTimeoutSeconds > 0 else {
             throw DecodingError.dataCorruptedError(

@@ -7,7 +7,7 @@ import ShennongStore
 
 extension ShennongServer {
     /// The staff dashboard in `shennong serve`: its pages under `/dashboard` and the
-    /// login-code route. Sessions live in this process's memory.
+    /// login-code route. Sessions and login codes live in the database (every node knows them).
     static func makeDashboard(
         config: ServerConfig, store: any ServerStore, profiles: [String: DeviceProfile],
         notify: @escaping @Sendable (AlertNotice) -> Void, indexStatuses: (@Sendable () -> [IndexStatus])? = nil,
@@ -17,7 +17,7 @@ extension ShennongServer {
         guard config.dashboard.enabled else { return wiring }
         let templates = try DashboardPages.loadTemplates(directory: config.dashboard.templatesDir)
         var pages = DashboardPages(
-            store: store, sessions: DashboardSessions(sessionLifetime: config.dashboard.sessionLifetime),
+            store: store, sessions: DashboardSessions(store: store, sessionLifetime: config.dashboard.sessionLifetime),
             templates: templates, profiles: { profiles }, notify: notify,
             offsetMinutes: config.localOffsetMinutes, secureCookie: config.dashboard.secureCookie,
             indexStatuses: indexStatuses ?? { [] }, logger: logger)

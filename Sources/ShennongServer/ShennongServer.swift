@@ -48,9 +48,12 @@ public enum ShennongServer {
         let commands = try makeCommands(config: config, store: store, profiles: profiles, host: host, port: port, logger: logger)
         let rules = try makeRules(
             config: config, store: store, profiles: profiles,
-            mqtt: mqttConfiguration(config.mqtt, host: host, port: port, clientID: config.mqtt.clientID + "-alerts",
+            mqtt: mqttConfiguration(config.mqtt, host: host, port: port, clientID: alertsClientID(config: config, store: store),
                                     subscriptions: []),
             automation: commands.automation, logger: logger)
+        // Leader-only services start once this node holds the lease (ShennongServer+Leadership.swift).
+        let (leadership, leadershipServices) = makeLeadership(config: config, store: store, rules: rules, clock: clock, logger: logger)
+        services += leadershipServices
         let trace = try makeTrace(config: config, store: store, ruleName: rules.ruleName, logger: logger)
         if let center = commands.center, let notify = rules.alertNotify {
             center.setNotify { notices in notices.forEach(notify) }
@@ -72,11 +75,12 @@ public enum ShennongServer {
             store: store, profiles: profiles, topics: topics, options: config.ingest.options,
             observer: rules.ingestObserver, clock: clock, logger: logger)
         let ingest = try MQTTIngestService(configuration: mqtt, pipeline: pipeline, logger: logger)
-        services.append(.init(service: ingest))
-        if let forwarder { services.append(.init(service: forwarder)) }
+        services.append(leadership.gate(ingest))
+        // Forwarding follows what the leader commits: one forwarder per database.
+        if let forwarder { services.append(leadership.gate(forwarder)) }
         if let interval = config.storage.maintenanceInterval {
             services.append(
-                .init(service: StoreMaintenanceService(store: store, interval: .milliseconds(interval), logger: logger)))
+                leadership.gate(StoreMaintenanceService(store: store, interval: .milliseconds(interval), logger: logger)))
         }
 
         let portFile = config.http.portFile
@@ -84,15 +88,18 @@ public enum ShennongServer {
             host: config.http.host, port: config.http.port, store: store, registry: registry,
             profiles: { profiles },
             health: {
-                HealthReport(
+                leadership.health(HealthReport(
                     mqttConnected: ingest.isConnected, storageError: pipeline.storageError,
-                    details: ["broker": "\(host):\(port)"].merging(forwarder?.health() ?? [:]) { a, _ in a })
+                    details: ["broker": "\(host):\(port)"].merging(forwarder?.health() ?? [:]) { a, _ in a }))
             },
             routes: rules.routes + trace.routes + dashboard.routes + commands.wiring.routes + controls + map,
             rateLimit: config.http.rateLimit,
             // Through the ingest pipeline itself, in turn with the ingest thread's bursts (see
             // IngestPipeline.replayRejects): the rules see the replayed readings as a late burst.
-            replayRejects: { request in try pipeline.replayRejects(request, from: store) },
+            replayRejects: { request in
+                try leadership.requireLeading()
+                return try pipeline.replayRejects(request, from: store)
+            },
             offsetMinutes: config.localOffsetMinutes,
             logger: logger,
             onRunning: { bound in
@@ -102,7 +109,7 @@ public enum ShennongServer {
                 }
             })
         services.append(.init(service: app))
-        services += rules.services + trace.services + commands.wiring.services
+        services += leadership.gate(rules.services) + trace.services + leadership.gate(commands.wiring.services)
 
         if config.simulator.enabled {
             var options = Simulator.Options(

@@ -87,6 +87,7 @@ extension Store {
         registerSealMigrations(&migrator)
         registerCommitFeedMigrations(&migrator)
         registerTokenMigrations(&migrator)
+        registerClusterMigrations(&migrator)
         return migrator
     }
 

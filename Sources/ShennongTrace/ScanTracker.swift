@@ -13,9 +13,12 @@ public struct ScanState: Sendable, Hashable, Codable {
 /// Counts scans in memory and writes them to the store in bursts (``flush()``), so that a
 /// page view costs no fsync.
 ///
-/// The in-memory entry of a code is authoritative while the server runs: it is loaded from
-/// the store on first touch, then only incremented here, and the store receives absolute
-/// values. A crash loses at most the scans since the last flush (one flush interval).
+/// The in-memory entry of a code is loaded from the store on first touch and incremented
+/// here; a flush adds this node's new scans to the stored counters
+/// (``TraceLedger/addTraceScans(_:)``), so with several nodes on one database the stored count
+/// is the sum of every node's scans. After a flush the entries flushed are dropped from memory:
+/// the next scan reads the sum again. A node's page may therefore lag the other nodes' scans by
+/// one flush interval; a crash loses at most the scans since the last flush.
 public final class ScanTracker: Sendable {
     /// Networks kept per code: enough to compare with any sensible clone threshold.
     public static let maxNetworks = 64
@@ -26,6 +29,8 @@ public final class ScanTracker: Sendable {
         var lastAt: Int64
         var networks: Set<String>
         var dirty: Bool
+        /// Scans counted here since the last flush (what the flush adds to the store).
+        var pending: Int64 = 0
     }
 
     private let entries = Mutex<[String: Entry]>([:])
@@ -66,6 +71,7 @@ public final class ScanTracker: Sendable {
     private static func bump(_ entry: inout Entry?, network: String, now: Int64) -> ScanState? {
         guard var e = entry else { return nil }
         e.count += 1
+        e.pending += 1
         e.firstAt = min(e.firstAt, now)
         e.lastAt = max(e.lastAt, now)
         if e.networks.count < maxNetworks { e.networks.insert(network) }
@@ -81,23 +87,33 @@ public final class ScanTracker: Sendable {
         }
     }
 
-    /// Writes every changed counter to the store in one transaction; returns how many codes.
-    /// On failure the counters stay dirty for the next flush.
+    /// Adds every changed counter's new scans to the store in one transaction; returns how
+    /// many codes. Flushed entries still clean afterwards are dropped (the next scan reads the
+    /// sum over every node). On failure the new scans are kept for the next flush.
     @discardableResult
     public func flush() throws -> Int {
         let rows: [TraceScanRow] = entries.withLock { entries in
             var rows: [TraceScanRow] = []
             for (code, e) in entries where e.dirty {
-                rows.append(TraceScanRow(code: code, count: e.count, firstAt: e.firstAt, lastAt: e.lastAt, networks: Array(e.networks)))
+                rows.append(TraceScanRow(code: code, count: e.pending, firstAt: e.firstAt, lastAt: e.lastAt, networks: Array(e.networks)))
                 entries[code]!.dirty = false
+                entries[code]!.pending = 0
             }
             return rows
         }
         do {
-            try store.saveTraceScans(rows)
+            try store.addTraceScans(rows)
         } catch {
-            entries.withLock { entries in for row in rows { entries[row.code]?.dirty = true } }
+            entries.withLock { entries in
+                for row in rows {
+                    entries[row.code]?.dirty = true
+                    entries[row.code]?.pending += row.count
+                }
+            }
             throw error
+        }
+        entries.withLock { entries in
+            for row in rows where entries[row.code]?.dirty == false { entries[row.code] = nil }
         }
         return rows.count
     }

@@ -25,7 +25,7 @@ final class RouteFixture: Sendable {
     let directory: URL
     let store: Store
     let trace: Traceability
-    let sessions = DashboardSessions()
+    let sessions: DashboardSessions
     let viewer: String
     let `operator`: String
     let admin: String
@@ -38,6 +38,7 @@ final class RouteFixture: Sendable {
     init() throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("shennong-routes-\(UUID().uuidString)")
         store = try Store(path: directory.appendingPathComponent("shennong.db").path, durable: false)
+        sessions = DashboardSessions(store: store)
         viewer = try store.createToken(name: "grid-officer", role: .viewer)
         `operator` = try store.createToken(name: "duty-officer", role: .operator)
         admin = try store.createToken(name: "admin", role: .admin)

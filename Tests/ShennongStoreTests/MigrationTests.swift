@@ -103,6 +103,10 @@ import Testing
                 INSERT INTO tokens (name, role, hash, created_at, scope, revoked_at)
                     VALUES ('scoped', 'viewer', 'hash-scoped', 9, '{"areas":["4418"],"devices":[],"domains":["water"],"sites":[]}', 10);
                 """
+        case let name where name.hasPrefix("cluster-"):
+            return """
+                INSERT INTO dashboard_grants (kind, digest, token_id, created_at, expires_at) VALUES ('session', x'00', 1, 9, 43200009);
+                """
         default:
             return ""
         }
@@ -121,6 +125,7 @@ import Testing
             case let n where n.hasPrefix("seals-"): counts["bucket_seals"] = 1
             case let n where n.hasPrefix("feed-"): counts["commit_feed"] = 1; counts["feed_state"] = 1
             case let n where n.hasPrefix("tokens-"): counts["tokens", default: 0] += 1
+            case let n where n.hasPrefix("cluster-"): counts["dashboard_grants"] = 1
             case let n where n.contains("trace"):
                 counts["trace_records"] = 1; counts["trace_codes"] = 1; counts["trace_scans"] = 1; counts["trace_scan_networks"] = 1
             default: Issue.record("migration \(name) has no representative rows in MigrationTests: add them")

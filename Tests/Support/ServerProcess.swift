@@ -11,7 +11,8 @@ public final class ServerProcess: @unchecked Sendable {
     // Invariant for @unchecked Sendable: used from one test at a time.
     public let directory: URL
     public let brokerPort: Int
-    public let token: String
+    /// The admin token (created in the SQLite file; a test on PostgreSQL sets its own).
+    public var token: String
     public private(set) var httpPort = 0
     private var process: ChildProcess?
 
@@ -132,6 +133,12 @@ public final class ServerProcess: @unchecked Sendable {
     }
 
     public var isRunning: Bool { process?.isRunning ?? false }
+
+    /// Sends `signal` (SIGSTOP, SIGCONT…) to the server.
+    public func send(_ signal: Int32) { process?.signal(signal) }
+
+    /// The exit status once the server has exited, else `nil`.
+    public var exitStatus: Int32? { process?.exitStatus }
 
     public func log() -> String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
 

@@ -109,6 +109,9 @@ public protocol TraceLedger: Sendable {
     /// Writes the scan counters of `rows` in one transaction: count, first and last scan as
     /// given (absolute values), networks added to those stored.
     func saveTraceScans(_ rows: [TraceScanRow]) throws
+    /// Adds the scans of `rows` to the stored counters in one transaction: `count` new scans,
+    /// the earliest first and latest last scan, networks added (several nodes' scans sum up).
+    func addTraceScans(_ rows: [TraceScanRow]) throws
 }
 
 /// The hash before the first record of every trace chain (64 zeros).

@@ -102,7 +102,7 @@ public struct DashboardPages: RouteGroup {
 
     public func register(on router: Router<StaffContext>) {
         router.get("dashboard") { request, _ in try self.home(request) }
-        router.get("dashboard/login") { request, _ in self.loginPage(request) }
+        router.get("dashboard/login") { request, _ in try self.loginPage(request) }
         router.post("dashboard/login") { request, context in try await self.login(request, context) }
         router.post("dashboard/logout") { request, context in try await self.logout(request, context) }
         router.get("dashboard/chart") { request, _ in try self.chart(request) }
@@ -117,14 +117,14 @@ public struct DashboardPages: RouteGroup {
 
     // MARK: login
 
-    private func loginPage(_ request: Request) -> Response {
+    private func loginPage(_ request: Request) throws -> Response {
         let t = Self.strings(request)
         if let code = request.uri.queryParameters["code"] {
             guard let token = sessions.redeem(code: String(code)) else {
                 logger.notice("dashboard login code refused (unknown, used or expired)")
                 return page("login", LoginPage(t: t, error: t.loginLinkInvalid), status: .unauthorized)
             }
-            return startSession(token, replacing: request)
+            return try startSession(token, replacing: request)
         }
         if session(request) != nil { return Self.redirect("/dashboard") }
         return page("login", LoginPage(t: t), status: .ok)
@@ -151,7 +151,7 @@ public struct DashboardPages: RouteGroup {
             logger.notice("dashboard login refused (unknown token)")
             return page("login", LoginPage(t: t, error: t.unknownToken), status: .unauthorized)
         }
-        return startSession(token, replacing: request)
+        return try startSession(token, replacing: request)
     }
 
     /// Whether the browser says the form came from another site (`Sec-Fetch-Site`, or an
@@ -167,10 +167,10 @@ public struct DashboardPages: RouteGroup {
         return false
     }
 
-    private func startSession(_ token: TokenInfo, replacing request: Request) -> Response {
+    private func startSession(_ token: TokenInfo, replacing request: Request) throws -> Response {
         // A new login ends the session the browser had (no two live sessions per browser).
         if let (old, _) = session(request) { sessions.close(old) }
-        let id = sessions.open(for: token)
+        let id = try sessions.open(for: token)
         logger.info("dashboard login", metadata: ["token": "\(token.name)", "role": "\(token.role.rawValue)"])
         var response = Self.redirect("/dashboard")
         response.headers[.setCookie] = cookie(id, maxAge: Int(sessions.sessionLifetime / 1000))
@@ -194,7 +194,7 @@ public struct DashboardPages: RouteGroup {
     private func loginCode(_ context: StaffContext) throws -> API.LoginCode {
         try context.require(.viewer)
         guard let token = context.token else { throw APIError(.unauthorized, "missing bearer token") }
-        let code = sessions.issueCode(for: token)
+        let code = try sessions.issueCode(for: token)
         return API.LoginCode(code: code, path: "/dashboard/login?code=\(code)", expiresIn: Int(sessions.codeLifetime / 1000))
     }
 

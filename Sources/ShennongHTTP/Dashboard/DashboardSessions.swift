@@ -1,19 +1,23 @@
-import ShennongCore
 import Crypto
 import Foundation
-import Synchronization
+import ShennongCore
 
-/// Dashboard sessions and one-time login codes, held in memory (a restart logs everyone
-/// out, which is the safe direction).
+/// Dashboard sessions and one-time login codes, kept in the database (``DashboardSessionStore``)
+/// so that every node behind a load balancer knows them and a restart logs nobody out.
 ///
-/// - A session id is 32 bytes from the system CSPRNG, sent as the cookie value; the table is
+/// - A session id is 32 bytes from the system CSPRNG, sent as the cookie value; the store is
 ///   keyed by its SHA-256, so the ids themselves are not kept and a lookup compares hashes.
-///   A session carries the token it was opened with (id, name, role), never the token secret.
-/// - The CSRF token of a session is HMAC-SHA256(process key, session id), checked in
-///   constant time (`HMAC.isValidAuthenticationCode`).
+///   A stored session holds the id of the token it was opened with and its times, never the
+///   token itself: each lookup reads the token from ``TokenStore``, so a token that is gone
+///   ends its sessions at once.
+/// - The CSRF token of a session is HMAC-SHA256 keyed by the session id (a secret only the
+///   browser holds), checked in constant time (`HMAC.isValidAuthenticationCode`); every node
+///   computes the same one without sharing a key.
 /// - A login code is 32 random bytes, valid for `codeLifetime` and removed on first use
-///   (redeemed or expired); it is only issued to the holder of a valid staff token, for that
-///   token's own identity and role.
+///   (redeemed or expired, on whichever node); it is only issued to the holder of a valid staff
+///   token, for that token's own identity and role.
+///
+/// A database error reads as "no session" (the safe direction); opening one throws it.
 public final class DashboardSessions: Sendable {
     /// What a logged-in request knows about its staff member.
     public struct Session: Sendable, Hashable {
@@ -22,31 +26,20 @@ public final class DashboardSessions: Sendable {
         public var expiresAt: Int64
     }
 
-    private struct Code {
-        var token: TokenInfo
-        var expiresAt: Int64
-    }
-
     /// How long a session lasts after login (ms).
     public let sessionLifetime: Int64
     /// How long a login code stays valid (ms).
     public let codeLifetime: Int64
     /// Most sessions (and most codes) held at once; the oldest are dropped beyond it.
     public let capacity: Int
-    private let key = SymmetricKey(size: .bits256)
+    private let store: any DashboardSessionStore & TokenStore
     private let clock: WallClock
-    /// Sessions and login codes by the SHA-256 of their ids.
-    private let tables = Mutex(Tables())
-
-    private struct Tables {
-        var sessions: [Data: Session] = [:]
-        var codes: [Data: Code] = [:]
-    }
 
     public init(
-        sessionLifetime: Int64 = 12 * 3_600_000, codeLifetime: Int64 = 60_000, capacity: Int = 10_000,
-        clock: WallClock = .system
+        store: any DashboardSessionStore & TokenStore, sessionLifetime: Int64 = 12 * 3_600_000, codeLifetime: Int64 = 60_000,
+        capacity: Int = 10_000, clock: WallClock = .system
     ) {
+        self.store = store
         self.sessionLifetime = sessionLifetime
         self.codeLifetime = codeLifetime
         self.capacity = max(1, capacity)
@@ -54,89 +47,75 @@ public final class DashboardSessions: Sendable {
     }
 
     /// A new session for `token`; returns the session id for the cookie.
-    public func open(for token: TokenInfo) -> String {
+    public func open(for token: TokenInfo) throws -> String {
         let id = Self.randomHex()
         let now = clock.now()
-        tables.withLock {
-            Self.prune(&$0.sessions, now: now, capacity: capacity) { $0.expiresAt }
-            $0.sessions[Self.digest(id)] = Session(token: token, createdAt: now, expiresAt: now + sessionLifetime)
-        }
+        try store.insertDashboardGrant(
+            DashboardGrant(tokenID: token.id, createdAt: now, expiresAt: now + sessionLifetime), kind: .session,
+            digest: Self.digest(id), capacity: capacity)
         return id
     }
 
-    /// The live session of cookie value `id`, or `nil` (unknown, malformed or expired).
+    /// The live session of cookie value `id`, or `nil` (unknown, malformed, expired, or its
+    /// token gone).
     public func session(_ id: String) -> Session? {
-        guard Self.isWellFormed(id) else { return nil }
-        let now = clock.now()
-        return tables.withLock { tables in
-            let digest = Self.digest(id)
-            guard let session = tables.sessions[digest] else { return nil }
-            guard session.expiresAt > now else {
-                tables.sessions[digest] = nil
-                return nil
-            }
-            return session
-        }
+        guard Self.isWellFormed(id),
+            let grant = try? store.dashboardGrant(kind: .session, digest: Self.digest(id), now: clock.now()),
+            let token = try? store.token(id: grant.tokenID)
+        else { return nil }
+        return Session(token: token, createdAt: grant.createdAt, expiresAt: grant.expiresAt)
     }
 
     /// Ends the session of `id` (logout); unknown ids are ignored.
     public func close(_ id: String) {
         guard Self.isWellFormed(id) else { return }
-        _ = tables.withLock { $0.sessions.removeValue(forKey: Self.digest(id)) }
+        _ = try? store.takeDashboardGrant(kind: .session, digest: Self.digest(id), now: clock.now())
     }
 
-    /// The CSRF token of session `id`: hex HMAC-SHA256 under this process's key.
+    /// The CSRF token of session `id`: hex HMAC-SHA256 keyed by the id.
     public func csrfToken(_ id: String) -> String {
-        HMAC<SHA256>.authenticationCode(for: Data(id.utf8), using: key).map { String(format: "%02x", $0) }.joined()
+        HMAC<SHA256>.authenticationCode(for: Self.csrfLabel, using: SymmetricKey(data: Data(id.utf8)))
+            .map { String(format: "%02x", $0) }.joined()
     }
 
     /// Whether `given` is the CSRF token of session `id` (constant-time comparison).
     public func checkCSRF(_ given: String, session id: String) -> Bool {
         guard let bytes = Self.bytes(hex: given), bytes.count == SHA256.byteCount else { return false }
-        return HMAC<SHA256>.isValidAuthenticationCode(bytes, authenticating: Data(id.utf8), using: key)
+        return HMAC<SHA256>.isValidAuthenticationCode(bytes, authenticating: Self.csrfLabel, using: SymmetricKey(data: Data(id.utf8)))
     }
 
+    private static let csrfLabel = Data("shennong dashboard csrf v1".utf8)
+
     /// A single-use login code for `token`, valid for `codeLifetime`.
-    public func issueCode(for token: TokenInfo) -> String {
+    public func issueCode(for token: TokenInfo) throws -> String {
         let code = Self.randomHex()
         let now = clock.now()
-        tables.withLock {
-            Self.prune(&$0.codes, now: now, capacity: capacity) { $0.expiresAt }
-            $0.codes[Self.digest(code)] = Code(token: token, expiresAt: now + codeLifetime)
-        }
+        try store.insertDashboardGrant(
+            DashboardGrant(tokenID: token.id, createdAt: now, expiresAt: now + codeLifetime), kind: .loginCode,
+            digest: Self.digest(code), capacity: capacity)
         return code
     }
 
-    /// Redeems a login code: the token it was issued for, or `nil` if unknown, used or
-    /// expired. The code is gone afterwards either way.
+    /// Redeems a login code: the token it was issued for, or `nil` if unknown, used, expired
+    /// or its token gone. The code is gone afterwards either way.
     public func redeem(code: String) -> TokenInfo? {
-        guard Self.isWellFormed(code) else { return nil }
-        let now = clock.now()
-        return tables.withLock {
-            guard let entry = $0.codes.removeValue(forKey: Self.digest(code)), entry.expiresAt > now else { return nil }
-            return entry.token
-        }
+        guard Self.isWellFormed(code),
+            let grant = try? store.takeDashboardGrant(kind: .loginCode, digest: Self.digest(code), now: clock.now())
+        else { return nil }
+        return try? store.token(id: grant.tokenID)
     }
 
-    /// Sessions currently held (expired ones included until pruned); for tests and metrics.
-    public var count: Int { tables.withLock { $0.sessions.count } }
+    /// Sessions currently held (expired ones included until removed); for tests and metrics.
+    public var count: Int { (try? store.dashboardGrantCount(kind: .session)) ?? 0 }
 
     // MARK: helpers
-
-    private static func prune<V>(_ table: inout [Data: V], now: Int64, capacity: Int, expiry: (V) -> Int64) {
-        table = table.filter { expiry($0.value) > now }
-        guard table.count >= capacity else { return }
-        // Drop the entries closest to expiry (the oldest) until there is room for one more.
-        let drop = table.count - capacity + 1
-        for key in table.sorted(by: { expiry($0.value) < expiry($1.value) }).prefix(drop).map(\.key) { table[key] = nil }
-    }
 
     private static func randomHex() -> String {
         var generator = SystemRandomNumberGenerator()
         return (0..<32).map { _ in String(format: "%02x", UInt8.random(in: .min ... .max, using: &generator)) }.joined()
     }
 
-    private static func digest(_ text: String) -> Data { Data(SHA256.hash(data: Data(text.utf8))) }
+    private static func digest(_ text: String) -> [UInt8] { Array(SHA256.hash(data: Data(text.utf8))) }
 
     /// 64 lower-case hex digits.
     static func isWellFormed(_ id: String) -> Bool {
