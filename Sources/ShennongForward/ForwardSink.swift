@@ -138,7 +138,7 @@ final class HTTPForwardSink: ForwardSink {
         }
         for (i, body) in encoder.httpBodies(batch, format: target.format).enumerated() {
             let request = try Self.request(body, target: target, delivery: "\(name)-\(first)-\(i)")
-            let (_, response) = try await URLSession.shared.data(for: request)
+            let (_, response) = try await Webhook.send(request)
             let status = (response as? HTTPURLResponse)?.statusCode ?? 0
             guard (200..<300).contains(status) else { throw ForwardError("HTTP \(status) from \(target.url)") }
         }

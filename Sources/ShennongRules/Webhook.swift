@@ -69,7 +69,7 @@ public enum Webhook {
             if Task.isCancelled { return false }
             var problem: String
             do {
-                let (_, response) = try await URLSession.shared.data(for: request)
+                let (_, response) = try await Webhook.send(request)
                 let status = (response as? HTTPURLResponse)?.statusCode ?? 0
                 if (200..<300).contains(status) { return true }
                 problem = "HTTP \(status)"
@@ -88,5 +88,15 @@ public enum Webhook {
             try? await Task.sleep(for: .milliseconds(delays[attempt]))
         }
         return false
+    }
+}
+
+extension Webhook {
+    /// Sends `request` with the shared URLSession, shielded from the caller's cancellation: on
+    /// Linux, cancelling URLSession's async `data(for:)` mid-request can trap inside
+    /// FoundationNetworking ("a task that is not in the registry"), so the request runs in a
+    /// detached task that ends by itself within the request's timeout.
+    public static func send(_ request: URLRequest) async throws -> (Data, URLResponse) {
+        try await Task.detached { try await URLSession.shared.data(for: request) }.value
     }
 }

@@ -34,10 +34,3 @@ public protocol DashboardSessionStore: Sendable {
     /// Grants of `kind` held (expired ones included until removed).
     func dashboardGrantCount(kind: DashboardGrantKind) throws -> Int
 }
-
-extension TokenStore {
-    /// The token with `id`, or `nil` (looked up among ``tokens()``: a handful per county).
-    public func token(id: Int64) throws -> TokenInfo? {
-        try tokens().first { $0.id == id }
-    }
-}

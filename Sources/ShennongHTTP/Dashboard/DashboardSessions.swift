@@ -61,7 +61,7 @@ public final class DashboardSessions: Sendable {
     public func session(_ id: String) -> Session? {
         guard Self.isWellFormed(id),
             let grant = try? store.dashboardGrant(kind: .session, digest: Self.digest(id), now: clock.now()),
-            let token = try? store.token(id: grant.tokenID)
+            let token = try? store.liveToken(id: grant.tokenID)
         else { return nil }
         return Session(token: token, createdAt: grant.createdAt, expiresAt: grant.expiresAt)
     }
@@ -102,7 +102,7 @@ public final class DashboardSessions: Sendable {
         guard Self.isWellFormed(code),
             let grant = try? store.takeDashboardGrant(kind: .loginCode, digest: Self.digest(code), now: clock.now())
         else { return nil }
-        return try? store.token(id: grant.tokenID)
+        return try? store.liveToken(id: grant.tokenID)
     }
 
     /// Sessions currently held (expired ones included until removed); for tests and metrics.
