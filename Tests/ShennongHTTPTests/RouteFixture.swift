@@ -38,7 +38,9 @@ final class RouteFixture: Sendable {
     init() throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("shennong-routes-\(UUID().uuidString)")
         store = try Store(path: directory.appendingPathComponent("shennong.db").path, durable: false)
-        sessions = DashboardSessions(store: store)
+        // Login codes last 10 minutes here: the parallel suite on 2 cores can slow one test past
+        // the default minute between issuing a code and redeeming it.
+        sessions = DashboardSessions(store: store, codeLifetime: 600_000)
         viewer = try store.createToken(name: "grid-officer", role: .viewer)
         `operator` = try store.createToken(name: "duty-officer", role: .operator)
         admin = try store.createToken(name: "admin", role: .admin)

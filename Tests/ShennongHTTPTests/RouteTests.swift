@@ -442,7 +442,7 @@ struct RouteTests {
             #expect(try await api.call(.post, "/api/v1/dashboard/login-code").status == .unauthorized)
             let issued = try await api.call(.post, "/api/v1/dashboard/login-code", token: fixture.operator)
             let code = try issued.decode(API.LoginCode.self)
-            #expect(code.path == "/dashboard/login?code=\(code.code)" && code.expiresIn == 60)
+            #expect(code.path == "/dashboard/login?code=\(code.code)" && code.expiresIn == 600)
 
             #expect(try await api.call(.get, "/dashboard").status == .seeOther)
             #expect(try await api.call(.get, "/dashboard/login").status == .ok)

@@ -58,11 +58,18 @@ public final class DashboardSessions: Sendable {
 
     /// The live session of cookie value `id`, or `nil` (unknown, malformed, expired, or its
     /// token gone).
+    /// A session whose token was revoked or removed ends here and now (its grant is deleted),
+    /// not at its expiry; a failed read refuses the request and keeps the grant.
     public func session(_ id: String) -> Session? {
         guard Self.isWellFormed(id),
-            let grant = try? store.dashboardGrant(kind: .session, digest: Self.digest(id), now: clock.now()),
-            let token = try? store.liveToken(id: grant.tokenID)
+            let grant = try? store.dashboardGrant(kind: .session, digest: Self.digest(id), now: clock.now())
         else { return nil }
+        let live: TokenInfo?
+        do { live = try store.liveToken(id: grant.tokenID) } catch { return nil }
+        guard let token = live else {
+            _ = try? store.takeDashboardGrant(kind: .session, digest: Self.digest(id), now: clock.now())
+            return nil
+        }
         return Session(token: token, createdAt: grant.createdAt, expiresAt: grant.expiresAt)
     }
 
