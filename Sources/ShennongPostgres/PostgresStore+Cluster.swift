@@ -88,6 +88,11 @@ extension PostgresStore: DashboardSessionStore, LeaderLease {
     }
 
     public func releaseLease() {
+        // Unlock before closing: the server frees a closed session's locks only when its backend
+        // has exited, which lags under load; a standby must not find the lock still held.
+        if let connection = lease.held() {
+            _ = try? PostgresSession(connection: connection, logger: logger).query("SELECT pg_advisory_unlock_all()")
+        }
         lease.drop()
     }
 
