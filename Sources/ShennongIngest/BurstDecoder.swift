@@ -43,8 +43,11 @@ struct BurstDecoder {
     mutating func decode(_ messages: [MQTTMessage], receivedAt: Int64) -> (batch: IngestBatch, registered: [Device]) {
         var batch = IngestBatch()
         var registered: [Device] = []
-        for message in messages {
+        for (i, message) in messages.enumerated() {
             process(message, receivedAt: receivedAt, into: &batch, registered: &registered)
+            // Sized once from the first message's readings: a county burst holds tens of
+            // thousands, and growing by doubling holds two copies at the peak.
+            if i == 0 && messages.count > 1 { batch.readings.reserveCapacity(messages.count * max(1, batch.readings.count)) }
         }
         lastRegistered = registered
         sequence += 1

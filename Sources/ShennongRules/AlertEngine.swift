@@ -53,6 +53,8 @@ public struct EngineOptions: Sendable {
 /// Not thread-safe: callers serialise access (the server holds it behind a lock).
 public final class AlertEngine {
     public private(set) var rules: [Rule]
+    /// ``rules``, each as its runtimes share it.
+    private var compiled: [CompiledRule]
     public let options: EngineOptions
     private let expectedInterval: (Device) -> Int64?
     /// Persisted states as last written (or loaded).
@@ -80,7 +82,8 @@ public final class AlertEngine {
     /// that select every device), and a runtime with its persisted state costs about a
     /// kilobyte and a half. Silence rules get theirs at once.
     final class DeviceSlot {
-        let device: Device
+        let box: DeviceBox
+        var device: Device { box.device }
         var byMetric: [String: [(runtime: RuleRuntime, input: Int)]] = [:]
         var silence: [RuleRuntime] = []
         var all: [RuleRuntime] = []
@@ -88,9 +91,8 @@ public final class AlertEngine {
         /// rules: runtimes of a metric are kept in that order, the order evaluations and level
         /// changes come out in).
         var waiting: [String: [Int]] = [:]
-        var order: [ObjectIdentifier: Int] = [:]
 
-        init(device: Device) { self.device = device }
+        init(device: Device) { box = DeviceBox(device) }
     }
 
     /// - Parameters:
@@ -101,6 +103,7 @@ public final class AlertEngine {
         expectedInterval: @escaping (Device) -> Int64? = { _ in nil }
     ) {
         self.rules = rules
+        compiled = rules.map(CompiledRule.init)
         self.options = options
         self.expectedInterval = expectedInterval
         for record in persisted { self.persisted[Key(rule: record.rule, device: record.device)] = record }
@@ -119,6 +122,7 @@ public final class AlertEngine {
     /// Replaces the rules (SIGHUP). Runtimes start again from the persisted states.
     public func reload(rules: [Rule]) {
         self.rules = rules
+        compiled = rules.map(CompiledRule.init)
         slots = [:]
         index()
     }
@@ -157,11 +161,11 @@ public final class AlertEngine {
     }
 
     private func makeRuntime(_ index: Int, _ slot: DeviceSlot) -> RuleRuntime {
-        let rule = rules[index]
-        let key = Key(rule: rule.id, device: slot.device.id)
-        let runtime = RuleRuntime(rule: rule, device: slot.device, persisted: unwritten[key] ?? persisted[key])
+        let rule = compiled[index]
+        let key = Key(rule: rule.rule.id, device: slot.device.id)
+        let runtime = RuleRuntime(rule: rule, device: slot.box, persisted: unwritten[key] ?? persisted[key])
         runtime.expectedInterval = expectedInterval(slot.device) ?? options.defaultInterval
-        slot.order[ObjectIdentifier(runtime)] = index
+        runtime.order = index
         slot.all.append(runtime)
         return runtime
     }
@@ -178,11 +182,10 @@ public final class AlertEngine {
                     if input != metric { slot.waiting[input]?.removeAll { $0 == index } }
                 }
             }
-            let order = slot.order
             for input in touched {
-                slot.byMetric[input]!.sort { order[ObjectIdentifier($0.runtime)]! < order[ObjectIdentifier($1.runtime)]! }
+                slot.byMetric[input]!.sort { $0.runtime.order < $1.runtime.order }
             }
-            slot.all.sort { order[ObjectIdentifier($0)]! < order[ObjectIdentifier($1)]! }
+            slot.all.sort { $0.order < $1.order }
         }
         return slot.byMetric[metric]
     }
@@ -434,8 +437,9 @@ public final class AlertEngine {
         guard let slot = slots[device], let runtime = slot.all.first(where: { $0.rule.id == rule }) else {
             guard let record = persisted[Key(rule: rule, device: device)] else { return nil }
             let state = try? JSONDecoder().decode(PersistedRuleState.self, from: Data(record.state.utf8))
-            let pending = (state?.levels ?? []).enumerated().compactMap { i, t in
-                t.p.flatMap { since in AlertLevel(stored: i + 1).map { ($0, since) } }
+            let levels = state?.levels ?? LevelTimers()
+            let pending = (0..<4).compactMap { i in
+                levels[i].p.flatMap { since in AlertLevel(stored: i + 1).map { ($0, since) } }
             }
             return (record.level?.rawValue ?? 0, pending)
         }

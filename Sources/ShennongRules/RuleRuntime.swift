@@ -120,7 +120,7 @@ struct LevelTimer: Codable, Equatable, Sendable {
 ///
 /// Windows are not persisted: they are rebuilt from stored readings on first touch.
 struct PersistedRuleState: Codable, Equatable, Sendable {
-    var levels = [LevelTimer](repeating: LevelTimer(), count: 4)
+    var levels = LevelTimers()
     var w: [Int64] = []
     var day: WeatherDay?
     var offline: Bool?
@@ -133,7 +133,7 @@ struct PersistedRuleState: Codable, Equatable, Sendable {
 
     init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        levels = try c.decodeIfPresent([LevelTimer].self, forKey: .levels) ?? levels
+        levels = try c.decodeIfPresent(LevelTimers.self, forKey: .levels) ?? levels
         w = try c.decodeIfPresent([Int64].self, forKey: .w) ?? []
         day = try c.decodeIfPresent(WeatherDay.self, forKey: .day)
         offline = try c.decodeIfPresent(Bool.self, forKey: .offline)
@@ -146,11 +146,18 @@ struct PersistedRuleState: Codable, Equatable, Sendable {
 ///
 /// Not thread-safe: owned by ``AlertEngine`` and used under its lock.
 final class RuleRuntime {
-    let rule: Rule
-    let device: Device
-    let inputs: [String]
+    /// What every runtime of the rule shares (a county has one per rule and device: the rule
+    /// itself, its inputs and the levels of devices without their own are held once).
+    let compiled: CompiledRule
+    /// The device, shared by the runtimes of its slot.
+    let deviceBox: DeviceBox
+    var rule: Rule { compiled.rule }
+    var device: Device { deviceBox.device }
+    var inputs: [String] { compiled.inputs }
     /// The device's levels, lowest first.
     let specs: [(level: AlertLevel, spec: LevelSpec)]
+    /// The rule's place in the engine's list: runtimes are kept and evaluated in that order.
+    var order = 0
     var state: PersistedRuleState
     /// The level in force (0: none).
     private(set) var level: Int
@@ -180,20 +187,19 @@ final class RuleRuntime {
     /// The value and threshold behind the latest evaluation of each level (for messages).
     private(set) var values = [Double?](repeating: nil, count: 4)
 
-    init(rule: Rule, device: Device, persisted: RuleStateRecord?) {
-        self.rule = rule
-        self.device = device
-        inputs = rule.inputs
-        specs = rule.levels(for: device).sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+    init(rule compiled: CompiledRule, device deviceBox: DeviceBox, persisted: RuleStateRecord?) {
+        self.compiled = compiled
+        self.deviceBox = deviceBox
+        let rule = compiled.rule, device = deviceBox.device
+        specs = compiled.specs(for: device)
         var state = persisted.flatMap { try? JSONDecoder().decode(PersistedRuleState.self, from: Data($0.state.utf8)) }
             ?? PersistedRuleState()
-        if state.levels.count != 4 { state.levels = [LevelTimer](repeating: LevelTimer(), count: 4) }
-        if state.w.count != inputs.count {
-            state.w = [Int64](repeating: persisted?.watermark ?? Int64.min, count: inputs.count)
+        if state.w.count != compiled.inputs.count {
+            state.w = [Int64](repeating: persisted?.watermark ?? Int64.min, count: compiled.inputs.count)
         }
         // Levels the (edited) rule no longer has are dropped.
         let known = Set(specs.map(\.level.rawValue))
-        for i in 0..<4 where !known.contains(i + 1) { state.levels[i] = LevelTimer() }
+        for i in 0..<4 where !known.contains(i + 1) && state.levels[i] != LevelTimer() { state.levels[i] = LevelTimer() }
         // A state written before durations were counted by hold time has only `p` ("on the
         // warning side since p", through the newest evaluated reading): the count so far.
         let newest = state.w.max() ?? persisted?.watermark ?? Int64.min
@@ -207,7 +213,7 @@ final class RuleRuntime {
         }
         self.state = state
         level = Self.levelInForce(state.levels)
-        let precision = rule.metric.flatMap { MetricCatalogue.metric(named: $0)?.precision } ?? 3
+        let precision = compiled.precision
         switch rule.condition {
         case .window, .rate, .fraction, .stuck, .derived: windows = Windows()
         case .threshold, .silence, .range: break
@@ -243,7 +249,7 @@ final class RuleRuntime {
         ready = rule.historySpan == 0
     }
 
-    static func levelInForce(_ timers: [LevelTimer]) -> Int {
+    static func levelInForce(_ timers: LevelTimers) -> Int {
         for i in stride(from: 3, through: 0, by: -1) where timers[i].a { return i + 1 }
         return 0
     }
@@ -437,4 +443,71 @@ final class RuleRuntime {
         guard case .derived(let index) = rule.condition, let x = state.x, let at = state.xt else { return nil }
         return IndexStatus(rule: rule.id, device: device.id, index: index, value: x, at: at, warning: AlertLevel(stored: level))
     }
+}
+
+/// The four level timers of one (rule, device), lowest level first. Holds no storage while
+/// every timer is idle, as most of a county's are; persisted as the array of four.
+struct LevelTimers: Codable, Equatable, Sendable {
+    /// Empty while every timer is idle, else four.
+    private var timers: [LevelTimer] = []
+
+    init() {}
+
+    subscript(i: Int) -> LevelTimer {
+        get { timers.isEmpty ? LevelTimer() : timers[i] }
+        set {
+            if timers.isEmpty {
+                guard newValue != LevelTimer() else { return }
+                timers = [LevelTimer](repeating: LevelTimer(), count: 4)
+            }
+            timers[i] = newValue
+        }
+    }
+
+    static func == (a: LevelTimers, b: LevelTimers) -> Bool {
+        (0..<4).allSatisfy { a[$0] == b[$0] }
+    }
+
+    /// An array of any other length (a state from a different version) starts idle.
+    init(from decoder: any Decoder) throws {
+        let decoded = try [LevelTimer](from: decoder)
+        if decoded.count == 4 && decoded.contains(where: { $0 != LevelTimer() }) { timers = decoded }
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        try (0..<4).map { self[$0] }.encode(to: encoder)
+    }
+}
+
+/// A rule as every one of its runtimes uses it, made once per rule by ``AlertEngine``.
+final class CompiledRule: Sendable {
+    let rule: Rule
+    let inputs: [String]
+    let precision: Int
+    /// The levels of every device without an override of its own, when no threshold is a
+    /// device attribute (then each device resolves its own).
+    private let shared: [(level: AlertLevel, spec: LevelSpec)]?
+
+    init(_ rule: Rule) {
+        self.rule = rule
+        inputs = rule.inputs
+        precision = rule.metric.flatMap { MetricCatalogue.metric(named: $0)?.precision } ?? 3
+        shared = rule.usesAttributes ? nil : Self.sorted(rule.levels)
+    }
+
+    /// The levels that apply to `device`, lowest first.
+    func specs(for device: Device) -> [(level: AlertLevel, spec: LevelSpec)] {
+        if let shared, rule.overrides[device.id] == nil { return shared }
+        return Self.sorted(rule.levels(for: device))
+    }
+
+    private static func sorted(_ levels: [AlertLevel: LevelSpec]) -> [(level: AlertLevel, spec: LevelSpec)] {
+        levels.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+    }
+}
+
+/// One device, shared by the runtimes of its slot.
+final class DeviceBox: Sendable {
+    let device: Device
+    init(_ device: Device) { self.device = device }
 }
