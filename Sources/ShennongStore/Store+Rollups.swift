@@ -215,16 +215,42 @@ extension Store {
 
     /// Recomputes, from their readings in timestamp order, the cells that out-of-order
     /// readings touched in this transaction.
+    ///
+    /// A series' cells are read together: one read of its points serves every cell that
+    /// range covers (a late reading's hour and day), and the buckets are listed once for the
+    /// whole burst, not once a cell.
     static func recomputeCells(_ keys: Set<CellKey>, in db: Database) throws {
         guard !keys.isEmpty else { return }
         let horizon = try rawHorizon(in: db)
-        for key in keys.sorted() {
-            let tier = StorageTier.rollups[key.tier]
-            guard key.start >= horizon else { continue }
-            let points = try points(series: key.series, from: key.start, to: key.start + tier.width, in: db)
-            guard let cell = RollupCell.cells(of: points, width: tier.width).first else { continue }
-            try db.cachedStatement(sql: insertCellSQL(tier, orReplace: true)).execute(
-                arguments: cellArguments(key.series, cell))
+        let live = keys.filter { $0.start >= horizon }
+        guard let lo = live.lazy.map(\.start).min(),
+            let hi = live.lazy.map({ $0.start + StorageTier.rollups[$0.tier].width }).max()
+        else { return }
+        let known = try buckets(overlapping: lo, hi, in: db)
+        for (series, cells) in Dictionary(grouping: live, by: \.series).sorted(by: { $0.key < $1.key }) {
+            // Ranges of the series' cells, earliest first (the widest of a start first), joined
+            // where they overlap: a read each.
+            let ranges = cells.map { (key: $0, end: $0.start + StorageTier.rollups[$0.tier].width) }
+                .sorted { $0.key.start != $1.key.start ? $0.key.start < $1.key.start : $0.end > $1.end }
+            var i = 0
+            while i < ranges.count {
+                var end = ranges[i].end
+                var j = i + 1
+                while j < ranges.count && ranges[j].key.start < end {
+                    end = max(end, ranges[j].end)
+                    j += 1
+                }
+                let points = try points(series: series, from: ranges[i].key.start, to: end, buckets: known, in: db)
+                for (key, cellEnd) in ranges[i..<j] {
+                    let first = points.partitioningIndex { $0.ts >= key.start }
+                    let last = points[first...].partitioningIndex { $0.ts >= cellEnd }
+                    let tier = StorageTier.rollups[key.tier]
+                    guard let cell = RollupCell.cells(of: Array(points[first..<last]), width: tier.width).first else { continue }
+                    try db.cachedStatement(sql: insertCellSQL(tier, orReplace: true)).execute(
+                        arguments: cellArguments(series, cell))
+                }
+                i = j
+            }
         }
     }
 

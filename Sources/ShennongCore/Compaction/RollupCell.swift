@@ -127,3 +127,22 @@ extension RollupCell {
             device: device, metric: metric, start: start, count: count, min: min, max: max, sum: sum, first: first, last: last)
     }
 }
+
+extension RandomAccessCollection {
+    /// The index of the first element for which `belongs` holds, in a collection where it
+    /// holds for a suffix (a binary search); `endIndex` when it holds for none.
+    package func partitioningIndex(where belongs: (Element) throws -> Bool) rethrows -> Index {
+        var low = startIndex, count = self.count
+        while count > 0 {
+            let half = count / 2
+            let middle = index(low, offsetBy: half)
+            if try belongs(self[middle]) {
+                count = half
+            } else {
+                low = index(after: middle)
+                count -= half + 1
+            }
+        }
+        return low
+    }
+}
