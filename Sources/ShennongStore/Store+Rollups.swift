@@ -165,10 +165,10 @@ extension Store {
                         continue
                     }
                 }
-                // Before the cell of the series' newest reading (a gateway's buffer behind its
-                // live values): recomputed from its readings at the end of the transaction,
-                // nothing to read or write before that.
-                if let n = newest[series], start < floorAlign(n, tier.width), start >= state.rawHorizon {
+                // Older than the series' newest reading (a gateway's buffer behind its live
+                // values), in an earlier cell or in the newest one: recomputed from its readings
+                // at the end of the transaction, nothing to read or write before that.
+                if let n = newest[series], group.first!.ts < n, start >= state.rawHorizon {
                     state.recompute.insert(key)
                     if cache.heads[head]?.start == start { cache.heads[head] = nil }
                     continue

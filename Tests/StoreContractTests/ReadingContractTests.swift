@@ -78,6 +78,16 @@ struct ReadingContractTests {
         for chunk in stride(from: 0, to: firstDay.count, by: 50) {
             try store.commit(F.batch(Array(firstDay[chunk..<min(chunk + 50, firstDay.count)])))
         }
+        // Late inside the cells of the newest reading (its hour and day), in one burst with a
+        // reading newer than it, then alone.
+        let newest = readings.last!.timestamp
+        let inside = [
+            F.reading("g1", "water_level", newest - 3 * 60_000, 9.9), F.reading("g1", "water_level", newest + 60_000, 0.1),
+        ]
+        #expect(try store.commit(F.batch(inside)).inserted == 2)
+        let alone = F.reading("g1", "water_level", newest - 5 * 60_000, 4.2)
+        #expect(try store.commit(F.batch([alone])).inserted == 1)
+        readings += inside + [alone]
         for every in [60_000, 3_600_000, 2 * 3_600_000, F.day] as [Int64] {
             let points = try store.aggregates(device: "g1", metric: "water_level", from: F.t0, to: F.t0 + 2 * F.day, every: every)
             let expected = Dictionary(grouping: readings) { $0.timestamp - ($0.timestamp - F.t0) % every }

@@ -15,6 +15,8 @@ public final class ServerProcess: @unchecked Sendable {
     public var token: String
     public private(set) var httpPort = 0
     private var process: ChildProcess?
+    /// Kills the server if the test process dies first (a crash leaves no `deinit` to run).
+    private var watchdog: ProcessWatchdog?
 
     public let databasePath: String
     public var configPath: String { directory.appendingPathComponent("shennong.yaml").path }
@@ -87,6 +89,7 @@ public final class ServerProcess: @unchecked Sendable {
     deinit {
         process?.signal(SIGKILL)
         _ = process?.wait(timeout: 5)
+        watchdog?.end()
         try? FileManager.default.removeItem(at: directory)
     }
 
@@ -94,6 +97,8 @@ public final class ServerProcess: @unchecked Sendable {
     public func start(timeout: TimeInterval = 30, requireMQTT: Bool = true) async throws {
         try? FileManager.default.removeItem(atPath: portFile)
         process = try ChildProcess(executable: ShennongBinary.path, arguments: ["serve", "--config", configPath], outputPath: logPath)
+        watchdog?.end()
+        watchdog = try ProcessWatchdog(pid: process!.pid)
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
             if let exited = process?.exitStatus {

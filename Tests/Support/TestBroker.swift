@@ -42,7 +42,7 @@ public struct TestBrokerError: Error, CustomStringConvertible {
 /// The executable is `$MOSQUITTO` if set, else the first of `/usr/sbin/mosquitto`,
 /// `/usr/local/sbin/mosquitto`, `/opt/homebrew/sbin/mosquitto`, `mosquitto` on `PATH`.
 public final class TestBroker: @unchecked Sendable {
-    // Invariant: `process`, `watchdog` and `watchdogWriteEnd` are only touched with `lock` held.
+    // Invariant: `process` and `watchdog` are only touched with `lock` held.
 
     /// The host to connect to: always `127.0.0.1`.
     public let host = "127.0.0.1"
@@ -57,8 +57,7 @@ public final class TestBroker: @unchecked Sendable {
     private let startupTimeout: TimeInterval
     private let lock = NSLock()
     private var process: ChildProcess?
-    private var watchdog: ChildProcess?
-    private var watchdogWriteEnd: Int32 = -1
+    private var watchdog: ProcessWatchdog?
 
     /// Writes the configuration and starts the broker; returns once the port accepts TCP.
     ///
@@ -163,7 +162,7 @@ public final class TestBroker: @unchecked Sendable {
             outputPath: stderrPath
         )
         process = broker
-        try startWatchdog(for: broker.pid)
+        watchdog = try ProcessWatchdog(pid: broker.pid)
 
         let deadline = Date(timeIntervalSinceNow: startupTimeout)
         while Date() < deadline {
@@ -215,40 +214,10 @@ public final class TestBroker: @unchecked Sendable {
 
     /// A shell that blocks reading a pipe whose only writer is this process, then SIGKILLs the
     /// broker: when the test process dies, however it dies, the pipe closes and the broker goes.
-    private func startWatchdog(for pid: Int32) throws {
-        var fds: [Int32] = [-1, -1]
-        guard pipe(&fds) == 0 else {
-            throw TestBrokerError("pipe failed: \(String(cString: strerror(errno)))")
-        }
-        // Keep the write end out of every other child (Foundation's Process does not close it).
-        _ = fcntl(fds[0], F_SETFD, FD_CLOEXEC)
-        _ = fcntl(fds[1], F_SETFD, FD_CLOEXEC)
-        defer { close(fds[0]) }
-        do {
-            watchdog = try ChildProcess(
-                executable: "/bin/sh",
-                arguments: ["-c", "read dummy; kill -KILL \(pid) 2>/dev/null; exit 0"],
-                standardInput: fds[0],
-                outputPath: nil
-            )
-            watchdogWriteEnd = fds[1]
-        } catch {
-            close(fds[1])
-            throw error
-        }
-    }
-
     /// Ends the watchdog without letting it signal anything (the broker is already gone).
     private func endWatchdog() {
-        if let watchdog {
-            watchdog.signal(SIGKILL)
-            _ = watchdog.wait(timeout: 5)
-        }
-        if watchdogWriteEnd >= 0 {
-            close(watchdogWriteEnd)
-        }
+        watchdog?.end()
         watchdog = nil
-        watchdogWriteEnd = -1
     }
 
     private static func findMosquitto() -> URL? {

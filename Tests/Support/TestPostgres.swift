@@ -45,8 +45,7 @@ public final class TestPostgres: Sendable {
     public let directory: URL
     private let bin: String
     private let process: ChildProcess
-    private let watchdog: ChildProcess
-    private let watchdogWriteEnd: Int32
+    private let watchdog: ProcessWatchdog
     private let counter = Mutex(0)
     private let stopped = Mutex(false)
 
@@ -122,7 +121,9 @@ public final class TestPostgres: Sendable {
                 "-c", "cd \(dir) && exec \(asUser)\(Self.quote(bin + "/postgres")) -D \(Self.quote(data)) -p \(port) \(settings)",
             ],
             outputPath: log)
-        (watchdog, watchdogWriteEnd) = try Self.startWatchdog(pid: process.pid, directory: directory)
+        // When the test process dies, however it dies, the server goes (SIGQUIT: immediate
+        // shutdown, then SIGKILL) and its directory with it.
+        watchdog = try ProcessWatchdog(pid: process.pid, gently: "QUIT", cleanup: "rm -rf \(Self.quote(directory.path))")
 
         let deadline = Date(timeIntervalSinceNow: startupTimeout)
         while Date() < deadline {
@@ -173,9 +174,7 @@ public final class TestPostgres: Sendable {
             process.signal(SIGKILL)
             _ = process.wait(timeout: 5)
         }
-        watchdog.signal(SIGKILL)
-        _ = watchdog.wait(timeout: 5)
-        close(watchdogWriteEnd)
+        watchdog.end()
         try? FileManager.default.removeItem(at: directory)
     }
 
@@ -196,33 +195,7 @@ public final class TestPostgres: Sendable {
         return text
     }
 
-    /// A shell that blocks reading a pipe whose only writer is this process, then stops the
-    /// server (SIGQUIT: immediate shutdown, then SIGKILL) and removes its directory: when the
-    /// test process dies, however it dies, the pipe closes and the server goes.
-    private static func startWatchdog(pid: Int32, directory: URL) throws -> (ChildProcess, Int32) {
-        var fds: [Int32] = [-1, -1]
-        guard pipe(&fds) == 0 else { throw TestPostgresError("pipe failed: \(String(cString: strerror(errno)))") }
-        _ = fcntl(fds[0], F_SETFD, FD_CLOEXEC)
-        _ = fcntl(fds[1], F_SETFD, FD_CLOEXEC)
-        defer { close(fds[0]) }
-        do {
-            let script = """
-                read dummy; kill -QUIT \(pid) 2>/dev/null; i=0
-                while kill -0 \(pid) 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done
-                kill -KILL \(pid) 2>/dev/null; rm -rf \(quote(directory.path)); exit 0
-                """
-            let watchdog = try ChildProcess(
-                executable: "/bin/sh", arguments: ["-c", script], standardInput: fds[0], outputPath: nil)
-            return (watchdog, fds[1])
-        } catch {
-            close(fds[1])
-            throw error
-        }
-    }
-
-    private static func quote(_ s: String) -> String {
-        "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'"
-    }
+    private static func quote(_ s: String) -> String { ProcessWatchdog.quote(s) }
 
     private static func findBinaries() -> String? {
         let fm = FileManager.default
