@@ -129,6 +129,25 @@ public enum AdminCommands {
         ]
     }
 
+    /// Returns the database file's free pages to the file system (``Store/vacuum(full:)``).
+    public static func vacuum(databasePath: String, full: Bool) throws -> [JSONValue] {
+        if PostgresSettings.isURL(databasePath) {
+            throw StoreError(
+                .invalidArgument,
+                "db vacuum 只用于 SQLite 文件；PostgreSQL 由 autovacuum 回收空间 / db vacuum is for a SQLite file; PostgreSQL's autovacuum returns space (VACUUM FULL in psql rewrites a table)")
+        }
+        let store = try Store(path: databasePath, logger: logger)
+        defer { try? store.close() }
+        let started = ContinuousClock.now
+        let report = try store.vacuum(full: full)
+        return [
+            item("incremental", .bool(report.incremental)), item("free_pages_before", .int(report.freePagesBefore)),
+            item("free_pages_after", .int(report.freePagesAfter)), item("steps", .int(report.steps)),
+            item("file_bytes_before", .int(Int(report.fileBytesBefore))), item("file_bytes_after", .int(Int(report.fileBytesAfter))),
+            item("seconds", round2(seconds(since: started))),
+        ]
+    }
+
     /// Online backup of the (possibly live) database to the new file `destination`.
     public static func backup(databasePath: String, to destination: String) throws -> [JSONValue] {
         if PostgresSettings.isURL(databasePath) {

@@ -75,6 +75,58 @@ extension Store {
         }
     }
 
+    /// What ``vacuum(full:)`` did.
+    public struct VacuumReport: Sendable, Equatable {
+        /// Whether the file returns free pages a step at a time (`auto_vacuum = INCREMENTAL`).
+        public var incremental: Bool
+        public var freePagesBefore: Int
+        public var freePagesAfter: Int
+        /// Incremental steps taken (each one short write transaction); 0 for a full vacuum.
+        public var steps: Int
+        public var fileBytesBefore: Int64
+        public var fileBytesAfter: Int64
+    }
+
+    /// Returns the file's free pages to the file system.
+    ///
+    /// Without `full`, in steps of ``vacuumStepPages`` pages, each its own short write
+    /// transaction, so ingest waits at most one step: the path for a running server. A file
+    /// made before incremental vacuum returns nothing this way (its free pages are reused by
+    /// later writes); `full` converts it once: `auto_vacuum = INCREMENTAL` and a `VACUUM`
+    /// that rewrites the whole file and holds the writer meanwhile (stop the server, or
+    /// accept that ingest waits for it: the broker keeps what arrives).
+    public func vacuum(full: Bool) throws -> VacuumReport {
+        func state() throws -> (mode: Int, free: Int) {
+            try pool.read { db in
+                (try Int.fetchOne(db, sql: "PRAGMA auto_vacuum") ?? 0, try Int.fetchOne(db, sql: "PRAGMA freelist_count") ?? 0)
+            }
+        }
+        let bytesBefore = fileBytesOnDisk()
+        let before = try state()
+        var steps = 0
+        if full {
+            try pool.writeWithoutTransaction { db in
+                try db.execute(sql: "PRAGMA auto_vacuum = INCREMENTAL")
+                try db.execute(sql: "VACUUM")
+                try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)")
+            }
+        } else {
+            while try returnFreePages() > 0 { steps += 1 }
+            _ = try? pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)") }
+        }
+        let after = try state()
+        return VacuumReport(
+            incremental: after.mode == 2, freePagesBefore: before.free, freePagesAfter: after.free, steps: steps,
+            fileBytesBefore: bytesBefore, fileBytesAfter: fileBytesOnDisk())
+    }
+
+    /// The database file with its WAL, as the file system counts them.
+    private func fileBytesOnDisk() -> Int64 {
+        [path, path + "-wal"].reduce(0) { sum, file in
+            sum + ((try? FileManager.default.attributesOfItem(atPath: file)[.size] as? Int64) ?? 0)
+        }
+    }
+
     private func compactOneBatch(now: Int64?) throws -> CompactionReport {
         let now = now ?? nowMillis()
         let budget = options.compactionBatchRows

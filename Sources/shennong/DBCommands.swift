@@ -7,7 +7,7 @@ import ShennongServer
 struct DB: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "db", abstract: "Database administration (acts on the database file, also while the server runs).",
-        subcommands: [Migrate.self, Stats.self, Retention.self, Compact.self, Seal.self, Verify.self, Backup.self, Copy.self])
+        subcommands: [Migrate.self, Stats.self, Retention.self, Compact.self, Vacuum.self, Seal.self, Verify.self, Backup.self, Copy.self])
 
     struct Migrate: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create or upgrade the schema.")
@@ -58,6 +58,24 @@ struct DB: AsyncParsableCommand {
         func run() async throws {
             let rows = try AdminCommands.compact(
                 databasePath: try database.path(), storage: try database.storage(), signingKeyPath: try database.signingKeyPath())
+            print(format.render(rows, columns: ["item", "value"]), terminator: "")
+        }
+    }
+
+    struct Vacuum: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Return free pages (left by compaction and retention) to the file system, in short steps.",
+            discussion: """
+                回收空闲页：每步一个短写事务，服务运行时也可执行。旧版创建的数据库文件需用 --full 转换一次（重写整个文件，期间写入等待）。
+                Each step is one short write transaction, safe while the server runs. A file made before incremental \
+                vacuum needs --full once: it rewrites the whole file and holds the writer meanwhile.
+                """)
+        @OptionGroup var database: DatabaseOptions
+        @Flag(help: "Convert the file to incremental vacuum and rewrite it (VACUUM): writes wait until it ends.") var full = false
+        @Option(help: "Output format: table, csv or json.") var format: OutputFormat = .table
+
+        func run() async throws {
+            let rows = try AdminCommands.vacuum(databasePath: try database.path(), full: full)
             print(format.render(rows, columns: ["item", "value"]), terminator: "")
         }
     }

@@ -60,6 +60,13 @@ struct StorageIntegrationTests {
             #expect(until <= horizon, "\(row) reaches past the retention horizon")
         }
 
+        // The pages retention freed go back to the file system in short steps, ingest going on.
+        let vacuum = try Self.rows(ShennongBinary.run(["db", "vacuum", "--db", server.databasePath, "--format", "json"]))
+        func item(_ name: String) -> Any? { vacuum.first { $0["item"] as? String == name }?["value"] }
+        #expect(item("incremental") as? Bool == true && item("free_pages_after") as? Int == 0, "\(vacuum)")
+        let onPostgres = try ShennongBinary.run(["db", "vacuum", "--db", "postgres://shennong@127.0.0.1:1/none"])
+        #expect(onPostgres.status != 0 && onPostgres.output.contains("autovacuum"), "\(onPostgres.output)")
+
         let backupPath = server.directory.appendingPathComponent("backup.db").path
         let backup = try ShennongBinary.run(["db", "backup", "--db", server.databasePath, backupPath])
         #expect(backup.status == 0, "\(backup.output)")

@@ -60,6 +60,21 @@ struct BlockCodecTests {
         return (0..<n).map { _ in double.run(using: &rng) }
     }
 
+    @Test("a long run of one value at a steady interval (a rain gauge at 0 all day) decodes: a few bytes hold it")
+    func steadyConstantSeriesRoundTrips() throws {
+        for (count, step) in [(2_880, 30_000), (86_400, 1_000)] as [(Int, Int64)] {
+            let points = (0..<count).map { Point(ts: 1_763_700_000_000 + Int64($0) * step, value: 0) }
+            let block = BlockCodec.encode(points: points, maxPrecision: 3)
+            #expect(block.count * 64 < count, "the run takes \(block.count) bytes")
+            #expect(try BlockCodec.decodePoints(block) == points)
+        }
+        // A claim above the bound is refused, not allocated.
+        var w = ByteWriter(capacity: 16)
+        w.byte(BlockCodec.version)
+        w.uvarint(UInt64(BlockCodec.maxElements + 1))
+        #expect(throws: (any Error).self) { try BlockCodec.decodePoints(w.bytes) }
+    }
+
     @Test func deltaOfDeltaTimestampsRoundTripForAnyInt64s() async throws {
         await propertyCheck(count: 300, input: Self.timestamps) { ts in
             var w = ByteWriter()

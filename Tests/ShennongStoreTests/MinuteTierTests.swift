@@ -88,4 +88,43 @@ struct MinuteTierTests {
         let wal = (try? FileManager.default.attributesOfItem(atPath: store.path + "-wal"))?[.size] as? Int ?? 0
         #expect(wal <= Store.walSizeLimitBytes)
     }
+
+    @Test("a file made before incremental vacuum keeps its freed pages until `vacuum(full:)` converts it; after that compaction returns them itself")
+    func vacuumConvertsAnOldFile() throws {
+        // A file with a page already (as an older version left it): auto_vacuum stays NONE.
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let path = directory.appendingPathComponent("\(UUID().uuidString).db").path
+        let sqlite = Process()
+        sqlite.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
+        sqlite.arguments = [path, "PRAGMA auto_vacuum = NONE; CREATE TABLE older (x); DROP TABLE older;"]
+        try sqlite.run()
+        sqlite.waitUntilExit()
+        #expect(sqlite.terminationStatus == 0)
+        let store = try Store(path: path, durable: false, options: StoreOptions())
+        _ = try fill(store, days: 3)
+        try store.compact(now: Self.origin + 10 * Self.day)
+        let freed = try store.stats()
+        #expect(freed.freeBytes > 0, "compaction left the dropped raw tables' pages in the file")
+
+        // Steps return nothing from such a file: it says so and keeps its pages for reuse.
+        let stepped = try store.vacuum(full: false)
+        #expect(!stepped.incremental && stepped.steps == 0)
+        #expect(stepped.freePagesAfter == stepped.freePagesBefore && stepped.freePagesBefore > 0)
+
+        // The full vacuum converts it and gives the pages back.
+        let full = try store.vacuum(full: true)
+        #expect(full.incremental && full.freePagesAfter == 0)
+        #expect(full.fileBytesAfter < full.fileBytesBefore - freed.freeBytes / 2, "\(full)")
+        #expect(try store.stats().readings == freed.readings)
+
+        // From now on compaction returns what it frees.
+        var batch = IngestBatch()
+        batch.readings = (0..<2880).map {
+            Reading(device: "d1", metric: "air_temp", timestamp: Self.origin + 5 * Self.day + Int64($0) * 30_000, value: 1)
+        }
+        #expect(try store.commit(batch).inserted == 2880)
+        try store.compact(now: Self.origin + 20 * Self.day)
+        #expect(try store.stats().freeBytes == 0)
+        #expect(try store.vacuum(full: false).steps == 0)
+    }
 }

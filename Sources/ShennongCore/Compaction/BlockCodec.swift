@@ -48,10 +48,16 @@ package enum BlockCodec {
         return w.bytes
     }
 
+    /// The most points (or cells) one block may claim: 4,194,304, about 48 a second over a
+    /// day's bucket. Not bounded by the block's size: a run of equal values at a steady
+    /// interval (a rain gauge at 0 all day, a switch that stays on) takes a few bytes however
+    /// long it is.
+    package static let maxElements = 1 << 22
+
     package static func decodePoints(_ bytes: [UInt8]) throws -> [Point] {
         var r = ByteReader(bytes)
         guard try r.byte() == version else { throw corrupt("unknown version") }
-        let count = try r.count(atMost: bytes.count * 64)
+        let count = try r.count(atMost: maxElements)
         let ts = try decodeTimestamps(count: count, from: &r)
         let values = try decodeValues(count: count, from: &r)
         return zip(ts, values).map { Point(ts: $0, value: $1) }
@@ -265,7 +271,7 @@ package enum BlockCodec {
     package static func decodeCells(_ bytes: [UInt8], origin: Int64, width: Int64) throws -> [RollupCell] {
         var r = ByteReader(bytes)
         guard try r.byte() == version else { throw corrupt("unknown version") }
-        let n = try r.count(atMost: bytes.count * 64)
+        let n = try r.count(atMost: maxElements)
         guard n > 0 else { return [] }
         var index: Int64 = -1
         let starts = try r.integers(count: n).map { gap -> Int64 in
