@@ -3,6 +3,7 @@ import Logging
 import ServiceLifecycle
 import ShennongHTTP
 import ShennongStore
+import ShennongSeal
 import ShennongTrace
 
 extension ShennongServer {
@@ -10,7 +11,8 @@ extension ShennongServer {
     /// service that writes scan counters.
     /// `ruleName` names the rules in force (``ModuleWiring/ruleName``) on the warnings table.
     static func makeTrace(
-        config: ServerConfig, store: any ServerStore, ruleName: (@Sendable (String) -> String?)? = nil, logger: Logger
+        config: ServerConfig, store: any ServerStore, seals: SealWatch?, ruleName: (@Sendable (String) -> String?)? = nil,
+        logger: Logger
     ) throws -> ModuleWiring {
         var wiring = ModuleWiring()
         guard config.trace.enabled else { return wiring }
@@ -19,7 +21,7 @@ extension ShennongServer {
             logger: logger)
         let templates = try TracePages.loadTemplates(directory: config.trace.templatesDir)
         var pages = TracePages(trace: trace, templates: templates, trustForwardedFor: config.trace.trustForwardedFor)
-        pages.seals = try sealWatch(config: config, store: store)
+        pages.seals = seals
         wiring.routes = [
             pages,
             TraceAPI(trace: trace, store: store),

@@ -54,12 +54,14 @@ public enum ShennongServer {
         // Leader-only services start once this node holds the lease (ShennongServer+Leadership.swift).
         let (leadership, leadershipServices) = makeLeadership(config: config, store: store, rules: rules, clock: clock, logger: logger)
         services += leadershipServices
-        let trace = try makeTrace(config: config, store: store, ruleName: rules.ruleName, logger: logger)
+        // One watch over the data seals for the trace pages and the dashboard (one background check).
+        let seals = config.trace.enabled || config.dashboard.enabled ? try sealWatch(config: config, store: store) : nil
+        let trace = try makeTrace(config: config, store: store, seals: seals, ruleName: rules.ruleName, logger: logger)
         if let center = commands.center, let notify = rules.alertNotify {
             center.setNotify { notices in notices.forEach(notify) }
         }
         let dashboard = try makeDashboard(
-            config: config, store: store, profiles: profiles, notify: rules.alertNotify ?? { _ in },
+            config: config, store: store, seals: seals, profiles: profiles, notify: rules.alertNotify ?? { _ in },
             indexStatuses: rules.indexStatuses, logger: logger)
         // The dashboard's device controls, in the dashboard's session (DashboardControls.swift).
         let controls: [any RouteGroup] = commands.center.flatMap { center in
