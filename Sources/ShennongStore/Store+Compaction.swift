@@ -242,13 +242,7 @@ extension Store {
                 try db.execute(sql: "UPDATE buckets SET has_\(tier.rawValue) = 1 WHERE start = ?", arguments: [bucket.start])
                 if tier == .minute { bucket.hasMinute = true } else { bucket.hasHour = true }
             }
-            let block = BlockCodec.encode(cells: cells, origin: bucket.start, width: tier.width, maxPrecision: precision)
-            guard try BlockCodec.decodeCells(block, origin: bucket.start, width: tier.width).elementsEqual(cells, by: Self.identical)
-            else {
-                throw StoreError(.corrupt, "\(tier.rawValue) cells of series \(series) in \(bucket.stamp) do not decode to their input")
-            }
-            try db.cachedStatement(sql: "INSERT OR REPLACE INTO \(table) (series_id, cells, data) VALUES (?, ?, ?)")
-                .execute(arguments: [series, cells.count, Data(block)])
+            try writePacked(cells, series: series, bucket: bucket, tier: tier, table: table, precision: precision, in: db)
             try db.cachedStatement(
                 sql: "DELETE FROM \(tier.liveTable) WHERE series_id = ? AND start >= ? AND start < ?"
             ).execute(arguments: [series, bucket.start, bucket.until])
@@ -278,6 +272,13 @@ extension Store {
             try db.execute(sql: "UPDATE buckets SET has_\(tier.rawValue) = 1 WHERE start = ?", arguments: [bucket.start])
             bucket.hasMinute = true
         }
+        try writePacked(cells, series: series, bucket: bucket, tier: tier, table: table, precision: precision, in: db)
+    }
+
+    /// Writes the packed row of `cells`, after checking that the block decodes to them.
+    static func writePacked(
+        _ cells: [RollupCell], series: Int64, bucket: BucketInfo, tier: StorageTier, table: String, precision: Int, in db: Database
+    ) throws {
         let block = BlockCodec.encode(cells: cells, origin: bucket.start, width: tier.width, maxPrecision: precision)
         guard try BlockCodec.decodeCells(block, origin: bucket.start, width: tier.width).elementsEqual(cells, by: Self.identical)
         else {
