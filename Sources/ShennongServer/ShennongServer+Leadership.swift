@@ -244,7 +244,8 @@ struct PeriodicTask: Service {
     func run() async throws {
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             body()
-            try? await Task.sleep(for: interval)
+            // Ends at once on shutdown: the process does not wait out the interval to exit.
+            try? await cancelWhenGracefulShutdown { [interval] in try await Task.sleep(for: interval) }
         }
     }
 }
