@@ -94,4 +94,65 @@ struct NotificationOutboxTests {
         #expect(hook.requests.count == 1)
         #expect(server.terminate() == 0)
     }
+
+    @Test("two nodes on PostgreSQL: only the leader sends, what people do on the standby's pages included; the next leader resumes from the cursor")
+    func leaderSendsForAllNodes() async throws {
+        let (url, token) = try FailoverTests.database()
+        let shared = try FailoverTests.sharedDirectory()
+        defer { try? FileManager.default.removeItem(at: shared) }
+        try Self.rule.write(to: shared.appendingPathComponent("stage.yaml"), atomically: true, encoding: .utf8)
+        let hook = try WebhookReceiver()
+        defer { hook.stop() }
+        let rules = """
+            rules:
+              directory: \(shared.path)
+              check_interval: 1s
+              webhooks:
+                - { url: "http://127.0.0.1:\(hook.port)/hook", retries: 3, backoff: 200ms }
+            """
+        let broker = try TestBroker(persistence: true)
+        let a = try FailoverTests.node("node-a", broker: broker, url: url, token: token, shared: shared, leaseTimeout: "3s", extraYAML: rules)
+        try await a.start(timeout: 60)
+        let b = try FailoverTests.node("node-b", broker: broker, url: url, token: token, shared: shared, leaseTimeout: "3s", extraYAML: rules)
+        try await b.start(timeout: 60, requireMQTT: false)
+        #expect(await eventually(timeout: 10) { await FailoverTests.role(b) == ("standby", "node-a") })
+
+        let publisher = try FailoverTests.publisher(broker.port)
+        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        try publisher.publish(topic: "agri/gauge-n/telemetry", payload: Array("{\"ts\": \(now), \"values\": {\"water_level\": 3.5}}".utf8))
+        #expect(publisher.waitUntilAcknowledged(timeout: .seconds(10)))
+        publisher.disconnect()
+        var id: Int64 = 0
+        #expect(await eventually(timeout: 20) {
+            let alerts = (try? await b.get("/api/v1/alerts?device=gauge-n").json["alerts"]) as? [[String: Any]]
+            id = (alerts?.first?["id"] as? NSNumber)?.int64Value ?? 0
+            return id > 0
+        }, "\(a.log().suffix(2000))")
+        func events() -> [String] {
+            hook.requests.compactMap { request in
+                let json = (try? JSONSerialization.jsonObject(with: Data(request.body))) as? [String: Any]
+                return (json?["id"] as? NSNumber)?.int64Value == id ? json?["event"] as? String : nil
+            }
+        }
+        #expect(await eventually(timeout: 10) { events() == ["raised"] })
+
+        // Acknowledged on the standby's API: committed there, sent by the leader.
+        let ack = try b.cli(["alerts", "ack", "\(id)", "--note", "已到场"])
+        #expect(ack.status == 0, "\(ack.output)")
+        #expect(await eventually(timeout: 10) { events() == ["raised", "acknowledged"] }, "\(events())")
+        #expect(await Self.behind(b) == nil, "the standby follows no outbox")
+        #expect(await Self.behind(a) == 0)
+
+        // The leader dies; the standby leads and goes on from the cursor: nothing sent twice.
+        a.kill()
+        #expect(await eventually(timeout: 15) { await FailoverTests.role(b) == ("leader", "node-b") }, "\(b.log().suffix(2000))")
+        let resolve = try b.cli(["alerts", "resolve", "\(id)", "--note", "水位回落"])
+        #expect(resolve.status == 0, "\(resolve.output)")
+        #expect(await eventually(timeout: 10) { events() == ["raised", "acknowledged", "resolved"] }, "\(events())")
+        try await Task.sleep(for: .seconds(2))
+        #expect(events() == ["raised", "acknowledged", "resolved"])
+        let ids = hook.requests.compactMap { $0.headers["x-shennong-delivery"] }
+        #expect(Set(ids).count == ids.count, "each delivery id once: \(ids)")
+        #expect(b.terminate() == 0)
+    }
 }
