@@ -1,3 +1,4 @@
+import Dispatch
 import Logging
 import Metrics
 import MosquittoClient
@@ -39,7 +40,10 @@ public struct MQTTAlertNotifier: Notifier {
                 }
                 try publisher.publish(topic: topic, payload: message.body, qos: 1, retain: false)
                 published.increment()
-                let acknowledged = await Task.detached { publisher.waitUntilAcknowledged(timeout: .seconds(10)) }.value
+                // A blocking wait: on a thread of its own, not one of the tasks' pool.
+                let acknowledged = await withCheckedContinuation { continuation in
+                    DispatchQueue.global().async { continuation.resume(returning: publisher.waitUntilAcknowledged(timeout: .seconds(10))) }
+                }
                 if !acknowledged {
                     logger.warning("alert published on MQTT, not yet acknowledged by the broker", metadata: ["topic": "\(topic)"])
                 }
