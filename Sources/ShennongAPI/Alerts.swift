@@ -45,6 +45,9 @@ extension API {
         public var at: String?
         public var by: String?
         public var note: String?
+        /// A notifier's message only: `{alert}-{transition}`, the same on every redelivery
+        /// (delivery is at least once), for receivers to drop duplicates.
+        public var delivery: String?
 
         public init(
             id: Int64, rule: String, ruleName: String? = nil, device: String, domain: String, metric: String? = nil,
@@ -91,7 +94,7 @@ extension API {
 
         enum CodingKeys: String, CodingKey {
             case id, rule, device, domain, metric, level, grade, status, value, threshold, late, title, message, instruction
-            case event, at, by, note
+            case event, at, by, note, delivery
             case ruleName = "rule_name"
             case levelZh = "level_zh"
             case peakLevel = "peak_level"

@@ -140,13 +140,14 @@ extension PostgresStore: AlertStore {
         func stored(_ level: TransitionLevel?) -> Int32? { level.map { Int32($0.alertLevel?.rawValue ?? 0) } }
         transition.id = try s.query(
             """
-            INSERT INTO alert_transitions (alert_id, kind, from_level, to_level, status, value, at, recorded_at, by, note, late)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id
+            INSERT INTO alert_transitions (
+                alert_id, kind, from_level, to_level, status, value, at, recorded_at, by, note, late, alert_snapshot)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id
             """,
             bindings(
                 transition.alertID, transition.kind.rawValue, stored(transition.fromLevel), stored(transition.toLevel),
                 transition.status.rawValue, transition.value, transition.at, transition.recordedAt, transition.by,
-                transition.note, transition.late)
+                transition.note, transition.late, alert.snapshot)
         ).first!.decode(Int64.self)
         return AlertNotice(alert: alert, transition: transition)
     }

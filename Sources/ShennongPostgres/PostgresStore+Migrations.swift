@@ -49,6 +49,10 @@ extension PostgresStore {
         Migration(name: "cluster-v1: leader lease, dashboard sessions and login codes") { s, _ in
             for sql in PostgresStore.clusterSchema { try s.execute(sql) }
         },
+        // PostgresStore+Notifications.swift
+        Migration(name: "notifications-v1: alert snapshots per transition, notifier cursors") { s, _ in
+            for sql in PostgresStore.notificationSchema { try s.execute(sql) }
+        },
     ]
 
     /// Names of the migrations, oldest first: what a current database has applied.

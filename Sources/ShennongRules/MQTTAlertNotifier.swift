@@ -1,3 +1,4 @@
+import Dispatch
 import Logging
 import Metrics
 import MosquittoClient
@@ -5,8 +6,10 @@ import ShennongAlerts
 
 /// Publishes every alert transition on `{prefix}/alerts/{domain}/{device}` (QoS 1, JSON).
 ///
-/// The client is created when the notifier starts and connects on the first message; a
-/// failed publish is logged and counted, not retried.
+/// The client is created when the notifier starts and connects on the first message. A
+/// message is settled once the broker acknowledged it (PUBACK), or after 10 s without (the
+/// client keeps it queued); a failed publish is logged, not retried. The payload carries
+/// `delivery` (`{alert}-{transition}`) for subscribers to drop a redelivery.
 public struct MQTTAlertNotifier: Notifier {
     public let configuration: MQTTConfiguration
     public let topicPrefix: String
@@ -22,9 +25,11 @@ public struct MQTTAlertNotifier: Notifier {
     /// The MQTT topic of an alert.
     public func topic(_ alert: AlertRecord) -> String { "\(topicPrefix)/alerts/\(alert.domain)/\(alert.device)" }
 
+    public var name: String { "mqtt" }
+
     public func wants(_ notice: AlertNotice) -> Bool { true }
 
-    public func run(_ messages: AsyncStream<AlertMessage>) async throws {
+    public func run(_ messages: AsyncStream<AlertMessage>, settled: @escaping @Sendable (AlertMessage) -> Void) async throws {
         let publisher = try MQTTPublisher(configuration: configuration, logger: logger)
         defer { publisher.disconnect() }
         for await message in messages {
@@ -35,9 +40,17 @@ public struct MQTTAlertNotifier: Notifier {
                 }
                 try publisher.publish(topic: topic, payload: message.body, qos: 1, retain: false)
                 published.increment()
+                // A blocking wait: on a thread of its own, not one of the tasks' pool.
+                let acknowledged = await withCheckedContinuation { continuation in
+                    DispatchQueue.global().async { continuation.resume(returning: publisher.waitUntilAcknowledged(timeout: .seconds(10))) }
+                }
+                if !acknowledged {
+                    logger.warning("alert published on MQTT, not yet acknowledged by the broker", metadata: ["topic": "\(topic)"])
+                }
             } catch {
                 logger.error("cannot publish alert on MQTT", metadata: ["topic": "\(topic)", "error": "\(error)"])
             }
+            settled(message)
         }
     }
 }

@@ -12,22 +12,24 @@ public struct RulesModule: Sendable {
     public let notifier: AlertNotifier
     public let service: RulesService
     /// For each transition people make (ack, resolve, close): recount the open-alerts gauge
-    /// and push it out.
+    /// and wake the notifier (the transition is committed: the notifier reads it from the outbox).
     public let notify: @Sendable (AlertNotice) -> Void
 
     /// Loads the rule states and devices from `store` and wires the parts together; sets the
     /// open-alerts gauge.
     /// - Parameters:
     ///   - lateAfter: readings older than this (ms) raise alerts marked late (recorded, not pushed).
+    ///   - outbox: the committed transitions and the notifiers' cursors (usually `store`).
     ///   - notifiers: where transitions go (MQTT, webhooks, contacts' gateways).
     ///   - offsetMinutes: the local time offset of the alert JSON's times.
     public init(
-        rules: [Rule], settings: RulesSettings, lateAfter: Int64, store: any RulesStore,
+        rules: [Rule], settings: RulesSettings, lateAfter: Int64, store: any RulesStore, outbox: any AlertOutbox,
         profiles: [String: DeviceProfile], notifiers: [any Notifier], offsetMinutes: Int, logger: Logger
     ) throws {
         catalog = RuleCatalog(rules: rules)
         OpenAlertsGauge.update(store: store, logger: logger)
-        let notifier = AlertNotifier(notifiers: notifiers, catalog: catalog, offsetMinutes: offsetMinutes, logger: logger)
+        let notifier = try AlertNotifier(
+            outbox: outbox, notifiers: notifiers, catalog: catalog, offsetMinutes: offsetMinutes, logger: logger)
         self.notifier = notifier
         stage = try RulesStage(
             store: store, rules: rules, options: EngineOptions(lateAfter: lateAfter), profiles: profiles,

@@ -1,3 +1,5 @@
+import Crypto
+import Foundation
 import Logging
 import Metrics
 import ShennongAlerts
@@ -50,6 +52,14 @@ public struct WebhookNotifier: Notifier {
         }
     }
 
+    /// `webhook:{host}:{first 12 hex of SHA-256 of the URL}`: stable, and without the URL's
+    /// path or query (which may hold a token) in the database or the metrics.
+    public var name: String {
+        let host = URL(string: target.url)?.host ?? "invalid"
+        let digest = SHA256.hash(data: Array(target.url.utf8)).prefix(6).map { String(format: "%02x", $0) }.joined()
+        return "webhook:\(host):\(digest)"
+    }
+
     public func wants(_ notice: AlertNotice) -> Bool {
         switch audience {
         case .every: true
@@ -57,13 +67,17 @@ public struct WebhookNotifier: Notifier {
         }
     }
 
-    public func run(_ messages: AsyncStream<AlertMessage>) async throws {
+    public func run(_ messages: AsyncStream<AlertMessage>, settled: @escaping @Sendable (AlertMessage) -> Void) async throws {
         for await message in messages {
             if await Webhook.deliver(message.body, event: message.event, delivery: message.delivery, to: target, logger: logger) {
                 delivered.increment()
+            } else if Task.isCancelled {
+                // Stopped mid-delivery (shutdown): not settled, sent again after the restart.
+                return
             } else {
                 failed.increment()
             }
+            settled(message)
         }
     }
 }

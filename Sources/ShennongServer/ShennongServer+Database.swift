@@ -6,7 +6,7 @@ import ShennongStore
 
 /// Every door of a storage engine that the composition hands out, and closing it.
 public protocol ServerStore: ReadingIngest, ReadingQueries, DeviceRegistry, TokenStore, RejectLog, TraceLedger,
-    StoreMaintenance, StoreHealth, AlertStore, SealLedger, DashboardSessionStore, LeaderLease
+    StoreMaintenance, StoreHealth, AlertStore, AlertOutbox, SealLedger, DashboardSessionStore, LeaderLease
 {
     /// The schema migrations applied, oldest first.
     func appliedMigrations() throws -> [String]

@@ -22,7 +22,7 @@ import Synchronization
 ///   nothing more is acknowledged; the process logs why and exits with status
 ///   ``lostExitStatus`` (75, EX_TEMPFAIL) at once, and its supervisor (systemd
 ///   `Restart=always`) starts it again as a standby. Leading again in the same process would
-///   carry memory of the lost term (rule runtimes, queued notifications, an ingest connection).
+///   carry memory of the lost term (rule runtimes, notifier positions, an ingest connection).
 ///
 /// With SQLite the lease is always granted: the node leads from the start.
 final class LeadershipService: Service, Sendable {
@@ -101,10 +101,11 @@ final class LeadershipService: Service, Sendable {
             .conflict, "本节点为备用节点，请在主节点重放 this node stands by; replay rejects on the leader (\(leader ?? "none"))")
     }
 
-    /// `services`, each started only once this node leads, except the alert notifier, which
-    /// runs on every node (it sends what people do on this node's pages and API).
+    /// `services`, each started only once this node leads. The alert notifier too: it follows
+    /// the committed transitions (the outbox), those people make on any node's pages included,
+    /// so only the leader sends, each notification from where the last leader's cursor stopped.
     func gate(_ services: [ServiceGroupConfiguration.ServiceConfiguration]) -> [ServiceGroupConfiguration.ServiceConfiguration] {
-        services.map { $0.service is AlertNotifier ? $0 : .init(service: LeaderOnly(leadership: self, service: $0.service)) }
+        services.map { .init(service: LeaderOnly(leadership: self, service: $0.service)) }
     }
 
     /// One leader-only service.
@@ -243,7 +244,8 @@ struct PeriodicTask: Service {
     func run() async throws {
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             body()
-            try? await Task.sleep(for: interval)
+            // Ends at once on shutdown: the process does not wait out the interval to exit.
+            try? await cancelWhenGracefulShutdown { [interval] in try await Task.sleep(for: interval) }
         }
     }
 }
@@ -264,7 +266,8 @@ extension ShennongServer {
     }
 
     /// The MQTT client id of this node's alert publisher: `{client_id}-alerts`, and
-    /// `-{node}` after it when nodes share the database (every node publishes what its people do).
+    /// `-{node}` after it when nodes share the database (the old leader's publisher may still be
+    /// connected while the new one starts).
     static func alertsClientID(config: ServerConfig, store: any ServerStore) -> String {
         config.mqtt.clientID + "-alerts" + (store.isShared ? "-" + config.cluster.nodeID : "")
     }

@@ -47,7 +47,8 @@ extension ShennongServer {
             throw ConfigError("rule files have errors:\n" + errors.map { "  \($0)" }.joined(separator: "\n"))
         }
         let module = try RulesModule(
-            rules: rules, settings: settings.settings, lateAfter: settings.lateAfter, store: store, profiles: profiles,
+            rules: rules, settings: settings.settings, lateAfter: settings.lateAfter, store: store, outbox: store,
+            profiles: profiles,
             notifiers: settings.notifiers(
                 topicPrefix: TopicScheme(prefix: config.mqtt.topicPrefix).prefix, mqtt: settings.mqttPublish ? mqtt : nil,
                 logger: logger) + (automation.map { [$0] } ?? []),
@@ -99,10 +100,13 @@ extension ServerConfig.Rules.Escalation {
 
 extension AlertNotifier {
     /// The notifier of a `rules:` section: MQTT on `{topicPrefix}/alerts/…` (with `mqtt`),
-    /// the webhooks and the contacts' gateways.
-    convenience init(config: ServerConfig.Rules, topicPrefix: String, mqtt: MQTTConfiguration?, catalog: RuleCatalog, logger: Logger) {
-        self.init(
-            notifiers: config.notifiers(topicPrefix: topicPrefix, mqtt: mqtt, logger: logger), catalog: catalog,
-            offsetMinutes: config.cap.offsetMinutes, logger: logger)
+    /// the webhooks and the contacts' gateways, following `outbox`.
+    convenience init(
+        config: ServerConfig.Rules, outbox: any AlertOutbox, topicPrefix: String, mqtt: MQTTConfiguration?,
+        catalog: RuleCatalog, logger: Logger
+    ) throws {
+        try self.init(
+            outbox: outbox, notifiers: config.notifiers(topicPrefix: topicPrefix, mqtt: mqtt, logger: logger),
+            catalog: catalog, offsetMinutes: config.cap.offsetMinutes, logger: logger)
     }
 }

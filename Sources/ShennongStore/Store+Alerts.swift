@@ -150,6 +150,7 @@ extension Store: AlertStore {
         transition.alertID = alert.id
         var transitionRow = AlertTransitionRow(transition)
         transitionRow.id = nil
+        transitionRow.alertSnapshot = alert.snapshot
         try transitionRow.insert(db)
         transition.id = transitionRow.id ?? 0
         return AlertNotice(alert: alert, transition: transition)

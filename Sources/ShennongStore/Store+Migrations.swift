@@ -88,6 +88,7 @@ extension Store {
         registerCommitFeedMigrations(&migrator)
         registerTokenMigrations(&migrator)
         registerClusterMigrations(&migrator)
+        registerNotificationMigrations(&migrator)
         return migrator
     }
 

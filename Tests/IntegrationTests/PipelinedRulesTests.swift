@@ -40,8 +40,8 @@ struct PipelinedRulesTests {
             store = try Store(
                 path: (databaseDirectory ?? directory).appendingPathComponent("shennong.db").path, durable: false, logger: logger)
             let settings = ServerConfig.Rules()
-            let notifier = AlertNotifier(
-                config: settings, topicPrefix: "agri", mqtt: nil, catalog: RuleCatalog(rules: rules), logger: logger)
+            let notifier = try AlertNotifier(
+                config: settings, outbox: store, topicPrefix: "agri", mqtt: nil, catalog: RuleCatalog(rules: rules), logger: logger)
             let profiles = [DeviceProfile.generic.name: DeviceProfile.generic]
             stage = try RulesStage(
                 store: store, rules: rules, options: EngineOptions(lateAfter: settings.lateAfter), profiles: profiles,

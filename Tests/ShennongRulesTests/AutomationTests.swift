@@ -19,10 +19,12 @@ import Testing
         name: "aerator_off", description: "关闭增氧机", state: CommandStateSpec(metric: "aerator_on", value: 0), replyWithin: 60,
         confirmWithin: 180)
     static let pond = Device(id: "pond-1", profile: "pond", domain: .water, createdAt: 1)
+    /// A command without a state to confirm: the interlocks never hold it back.
+    static let siren = CommandSpec(name: "siren", description: "鸣笛")
 
     static func profiles() throws -> [String: DeviceProfile] {
         var p = DeviceProfile(name: "pond", domain: .water, description: "池塘", expectedInterval: 60)
-        p.commands = [on.name: on, off.name: off]
+        p.commands = [on.name: on, off.name: off, siren.name: siren]
         return [p.name: p, DeviceProfile.generic.name: .generic]
     }
 
@@ -442,5 +444,45 @@ extension CommandCenterTests {
         try report(store, ["dissolved_oxygen": 4.1, "aerator_on": 1])
         center.pass(sender: RecordingSender())
         #expect(try store.alerts(AlertQuery(rule: CommandCenter.noEffectRule)).isEmpty)
+    }
+}
+
+extension CommandCenterTests {
+    @Test func automationActsOnceOnATransitionHandedOverAgain() throws {
+        let (store, center, _) = try make()
+        let automation = RuleAutomation(center: center, logger: Logger(label: "test"))
+        let r = try rule(
+            """
+            - id: do
+              metric: dissolved_oxygen
+              condition: { kind: threshold }
+              levels: { orange: { below: 3 } }
+              actions: { orange: [siren] }
+            """)
+        automation.setRules { [r] id in id == r.id ? r : nil }
+        let change = AlertLevelChange(
+            rule: "do", device: "pond-1", domain: "water", metric: "dissolved_oxygen", from: nil, to: .orange, value: 2.5,
+            threshold: 3, at: now.withLock { $0 }, late: false, title: "t", message: "m")
+        let raised = try #require(try store.applyRuleEvaluation(states: [], changes: [change], now: now.withLock { $0 }).first)
+        #expect(automation.act(raised).map(\.name) == ["siren"])
+        // The outbox hands the same transition over again (the process stopped before its
+        // cursor passed it): its command is recorded, nothing more is issued.
+        advance(5000)
+        #expect(automation.act(raised).isEmpty)
+        #expect(try store.commands(CommandQuery(alert: raised.alert.id)).count == 1)
+        // A later escalation to the same level (after a step down) acts again.
+        let again = try #require(
+            try store.applyRuleEvaluation(
+                states: [], changes: [AlertLevelChange(
+                    rule: "do", device: "pond-1", domain: "water", metric: "dissolved_oxygen", from: .orange, to: .yellow,
+                    value: 3.2, threshold: 3, at: now.withLock { $0 }, late: false, title: "t", message: "m")],
+                now: now.withLock { $0 }).first)
+        #expect(again.transition.kind == .steppedDown)
+        advance(5000)
+        var up = change
+        up.from = .yellow
+        up.at = now.withLock { $0 }
+        let escalated = try #require(try store.applyRuleEvaluation(states: [], changes: [up], now: now.withLock { $0 }).first)
+        #expect(automation.act(escalated).map(\.name) == ["siren"])
     }
 }

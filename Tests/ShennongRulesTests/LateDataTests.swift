@@ -115,7 +115,7 @@ struct LateDataTests {
         try store.addDevice(device())
         let stage = try RulesStage(
             store: store, rules: Self.rules, options: EngineOptions(lateAfter: hour), profiles: [:],
-            notifier: AlertNotifier(notifiers: [], catalog: RuleCatalog(rules: Self.rules), offsetMinutes: 480, logger: .init(label: "t")),
+            notifier: AlertNotifier(outbox: store, notifiers: [], catalog: RuleCatalog(rules: Self.rules), offsetMinutes: 480, logger: .init(label: "t")),
             clock: WallClock { t0 + 20 * minute }, logger: .init(label: "t"))
         /// A burst through the stage as the pipeline runs it: prepare, commit, then the observation.
         func ingest(_ readings: [Reading]) throws {

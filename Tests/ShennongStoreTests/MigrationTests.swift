@@ -107,6 +107,10 @@ import Testing
             return """
                 INSERT INTO dashboard_grants (kind, digest, token_id, created_at, expires_at) VALUES ('session', x'00', 1, 9, 43200009);
                 """
+        case let name where name.hasPrefix("notifications-"):
+            return """
+                INSERT INTO notification_cursors (notifier, transition_id, updated_at) VALUES ('mqtt', 1, 9);
+                """
         default:
             return ""
         }
@@ -126,6 +130,7 @@ import Testing
             case let n where n.hasPrefix("feed-"): counts["commit_feed"] = 1; counts["feed_state"] = 1
             case let n where n.hasPrefix("tokens-"): counts["tokens", default: 0] += 1
             case let n where n.hasPrefix("cluster-"): counts["dashboard_grants"] = 1
+            case let n where n.hasPrefix("notifications-"): counts["notification_cursors"] = 1
             case let n where n.contains("trace"):
                 counts["trace_records"] = 1; counts["trace_codes"] = 1; counts["trace_scans"] = 1; counts["trace_scan_networks"] = 1
             default: Issue.record("migration \(name) has no representative rows in MigrationTests: add them")

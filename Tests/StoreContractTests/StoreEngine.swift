@@ -7,7 +7,7 @@ import ShennongTestSupport
 
 /// Every door a storage engine must open; the contract suite holds each engine to it.
 typealias ContractStore = ReadingIngest & ReadingQueries & DeviceRegistry & TokenStore & RejectLog & TraceLedger
-    & StoreMaintenance & StoreHealth & AlertStore & SealLedger & DashboardSessionStore & LeaderLease
+    & StoreMaintenance & StoreHealth & AlertStore & AlertOutbox & SealLedger & DashboardSessionStore & LeaderLease
 
 /// A storage engine under contract: a name and how to open a fresh, empty store of it.
 ///

@@ -31,9 +31,11 @@ public final class WebhookReceiver: @unchecked Sendable {
     /// Called on the receiver's thread with each request answered 200, before the answer.
     private let onReceive: (@Sendable (Request) -> Void)?
 
-    /// - Parameter onReceive: called on the receiver's own thread with each request answered
-    ///   200, before it is answered (what a receiver does at once, whatever the test's tasks are doing).
-    public init(failFirst: Int = 0, onReceive: (@Sendable (Request) -> Void)? = nil) throws {
+    /// - Parameters:
+    ///   - port: the port to listen on (a receiver started again where one was stopped); 0: any free one.
+    ///   - onReceive: called on the receiver's own thread with each request answered 200, before
+    ///     it is answered (what a receiver does at once, whatever the test's tasks are doing).
+    public init(port: Int = 0, failFirst: Int = 0, onReceive: (@Sendable (Request) -> Void)? = nil) throws {
         self.failFirst = failFirst
         self.onReceive = onReceive
         #if canImport(Darwin)
@@ -46,7 +48,7 @@ public final class WebhookReceiver: @unchecked Sendable {
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = 0
+        address.sin_port = UInt16(port).bigEndian
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         let bound = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
@@ -60,7 +62,7 @@ public final class WebhookReceiver: @unchecked Sendable {
         _ = withUnsafeMutablePointer(to: &actual) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
         }
-        port = Int(UInt16(bigEndian: actual.sin_port))
+        self.port = Int(UInt16(bigEndian: actual.sin_port))
         listener = fd
         let thread = Thread { [self] in self.serve() }
         thread.name = "webhook-receiver"

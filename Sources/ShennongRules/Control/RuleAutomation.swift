@@ -56,8 +56,13 @@ public final class RuleAutomation: Notifier {
         }
     }
 
-    public func run(_ messages: AsyncStream<AlertMessage>) async throws {
-        for await message in messages { act(message.notice) }
+    public var name: String { "automation" }
+
+    public func run(_ messages: AsyncStream<AlertMessage>, settled: @escaping @Sendable (AlertMessage) -> Void) async throws {
+        for await message in messages {
+            act(message.notice)
+            settled(message)
+        }
     }
 
     /// The commands `notice` calls for, after the interlocks; returns the commands issued.
@@ -84,6 +89,15 @@ public final class RuleAutomation: Notifier {
                 }
                 let now = center.clock.now()
                 let history = try center.store.commands(CommandQuery(device: device, limit: 500))
+                // A transition handed over again (the process stopped before its cursor passed it)
+                // does not act twice: its command is already recorded.
+                if history.contains(where: {
+                    $0.origin.alert == notice.alert.id && $0.origin.trigger == trigger && $0.name == action.command
+                        && $0.issuedAt >= notice.transition.recordedAt
+                }) {
+                    skip(rule.id, device, action.command, "已为此告警变化发送 already sent for this transition")
+                    continue
+                }
                 let latest = try spec.state.flatMap { state in
                     try center.store.latest(device: device).first { $0.metric == state.metric }?.value
                 }

@@ -94,6 +94,8 @@ struct AlertTransitionRow: Codable, FetchableRecord, MutablePersistableRecord {
     var by: String
     var note: String?
     var late: Bool
+    /// The alert right after this transition (``AlertRecord/snapshot``; Store+Notifications.swift).
+    var alertSnapshot: String?
 
     init(_ t: AlertTransition) {
         id = t.id == 0 ? nil : t.id
