@@ -181,16 +181,16 @@ extension PostgresStore {
         }
 
         func append(to binds: inout PostgresBindings) {
-            binds.append(series)
-            binds.append(start)
-            binds.append(count)
-            binds.append(min)
-            binds.append(max)
-            binds.append(sum)
-            binds.append(first)
-            binds.append(last)
-            binds.append(firstTs)
-            binds.append(lastTs)
+            binds.appendColumn(series)
+            binds.appendColumn(start)
+            binds.appendColumn(count)
+            binds.appendColumn(min)
+            binds.appendColumn(max)
+            binds.appendColumn(sum)
+            binds.appendColumn(first)
+            binds.appendColumn(last)
+            binds.appendColumn(firstTs)
+            binds.appendColumn(lastTs)
         }
 
         func bindings() -> PostgresBindings {
