@@ -126,16 +126,37 @@ extension PostgresStore: AlertStore {
                         rows.map(\.rule), rows.map(\.device), rows.map { Int32($0.level?.rawValue ?? 0) },
                         rows.map(\.watermark), rows.map(\.state), rows.map(\.updatedAt)))
             }
+            // The live alert of every (rule, device) the changes name, in one query; then kept
+            // up to date here as the changes are applied in order (a later change of the same
+            // pair sees what the earlier one wrote, as a query would).
+            var live: [String: AlertRecord] = [:]
+            if !changes.isEmpty {
+                var rules: [String] = []
+                var devices: [String] = []
+                var pairs: Set<String> = []
+                for change in changes where pairs.insert(change.rule + "\u{0}" + change.device).inserted {
+                    rules.append(change.rule)
+                    devices.append(change.device)
+                }
+                for row in try s.query(
+                    """
+                    SELECT \(Self.alertColumns.split(separator: ",").map { "a." + $0.trimmingCharacters(in: .whitespacesAndNewlines) }.joined(separator: ", "))
+                    FROM alerts a JOIN unnest($1::text[], $2::text[]) AS k(rule, device) ON a.rule = k.rule AND a.device = k.device
+                    WHERE a.status IN ('open', 'acknowledged') ORDER BY a.id
+                    """, bindings(rules, devices))
+                {
+                    let alert = try Self.decodeAlert(row)
+                    let key = alert.rule + "\u{0}" + alert.device
+                    if live[key] == nil { live[key] = alert }
+                }
+            }
             var notices: [AlertNotice] = []
             for change in changes {
-                let live = try s.query(
-                    """
-                    SELECT \(Self.alertColumns) FROM alerts
-                    WHERE rule = $1 AND device = $2 AND status IN ('open', 'acknowledged')
-                    """, bindings(change.rule, change.device)
-                ).first.map(Self.decodeAlert)
-                if let decision = AlertLifecycle.apply(change, to: live, now: now) {
-                    notices.append(try Self.write(decision, in: s))
+                let key = change.rule + "\u{0}" + change.device
+                if let decision = AlertLifecycle.apply(change, to: live[key], now: now) {
+                    let notice = try Self.write(decision, in: s)
+                    live[key] = notice.alert.status == .open || notice.alert.status == .acknowledged ? notice.alert : nil
+                    notices.append(notice)
                 }
             }
             return notices

@@ -35,6 +35,30 @@ struct AlertContractTests {
         #expect(states == [a2, b])
     }
 
+    @Test("one evaluation with several changes of one rule and device: each sees what the one before wrote", arguments: StoreEngine.all)
+    func changesInOneEvaluation(engine: StoreEngine) throws {
+        let store = try engine.open(StoreOptions())
+        let notices = try store.applyRuleEvaluation(
+            states: [],
+            changes: [
+                Self.change(nil, .yellow, at: 0), Self.change(nil, .blue, at: 1, device: "gauge-2"),
+                Self.change(.yellow, .red, at: 2), Self.change(.red, nil, at: 3),
+                Self.change(nil, .orange, at: 4),  // raised again after it resolved: a new alert
+            ], now: F.t0 + 5 * Self.minute)
+        #expect(notices.map(\.transition.kind) == [.raised, .raised, .escalated, .resolved, .raised])
+        let first = notices[0].alert.id
+        #expect(notices[2].alert.id == first && notices[3].alert.id == first && notices[4].alert.id != first)
+        #expect(notices[1].alert.device == "gauge-2" && notices[1].alert.id != first)
+        let stored = try #require(try store.alert(id: first))
+        #expect(stored.status == .resolved && stored.peakLevel == .red && stored == notices[3].alert)
+        #expect(try store.alertTransitions(id: first).map(\.kind) == [.raised, .escalated, .resolved])
+        #expect(try store.alert(id: notices[4].alert.id) == notices[4].alert)
+        #expect(try store.liveAlertCounts() == [.blue: 1, .orange: 1])
+        // The next evaluation finds the alert raised last as the live one.
+        let next = try store.applyRuleEvaluation(states: [], changes: [Self.change(.orange, .red, at: 6)], now: F.t0 + 7 * Self.minute)
+        #expect(next.map(\.alert.id) == [notices[4].alert.id] && next.first?.transition.kind == .escalated)
+    }
+
     @Test("the lifecycle persisted: raise, acknowledge, escalate, step down, resolve by itself, close; ids and levels read back", arguments: StoreEngine.all)
     func lifecycle(engine: StoreEngine) throws {
         let store = try engine.open(StoreOptions())
