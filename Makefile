@@ -91,7 +91,7 @@ bench: deps test-deps benchpy
 	  --rates $(BENCH_RATES) --rate-seconds $(BENCH_RATE_SECONDS) \
 	  --county --county-devices $(COUNTY_DEVICES) --county-messages $(COUNTY_MESSAGES) --python-path $(BENCHPY) && \
 	$$BIN/StoreBench && \
-	$$BIN/TraceBench --shennong $$BIN/shennong --clients $(TRACE_BENCH_CLIENTS) --seconds $(TRACE_BENCH_SECONDS) --codes $(TRACE_BENCH_CODES)
+	$$BIN/TraceBench --shennong $$BIN/shennong --clients $(TRACE_BENCH_CLIENTS) --seconds $(TRACE_BENCH_SECONDS) --codes $(TRACE_BENCH_CODES) --postgres
 
 ## Fuzz the device-data decoders (JSON, SenML, gateway and profile mapping, device CSV) with
 ## libFuzzer + AddressSanitizer for FUZZ_SECONDS over the committed seeds (Tests/FuzzCorpus/seeds);

@@ -13,6 +13,7 @@ import ShennongTestSupport
 ///
 /// Usage: IngestBench --shennong PATH [--messages 200000] [--devices 1000] [--rules DIR]
 ///        [--rates 2000,5000,10000,20000] [--rate-seconds 60] [--skip-rate] [--no-postgres]
+///        [--cases rules,norules,pg-rules,pg-norules] (one or some drains alone, no ratios)
 ///        [--county | --county-only] [--county-devices 5000] [--county-messages 20]
 ///        [--county-cases rules,late,norules,python] [--python-peer FILE] [--python-path DIR]
 /// Exits non-zero if Shennong stored fewer or more readings than were published.
@@ -28,7 +29,7 @@ struct IngestBench {
         /// Also drain into the PostgreSQL engine (after SQLite), in the same run.
         var postgres = true
         /// The rule presets in force for the first Shennong run (the second runs without rules).
-        /// Only these drains: rules, norules (both by default).
+        /// Only these drains: rules, norules (both by default); pg-rules, pg-norules (PostgreSQL).
         var cases: Set<String> = ["rules", "norules"]
         /// A command the timed Shennong runs under, e.g. `valgrind --tool=callgrind` (profiling only).
         var wrapper: [String] = []
@@ -123,11 +124,20 @@ struct IngestBench {
         // Shennong twice on the same backlog: every rule preset in force, then no rules.
         let expected = options.messages * valuesPerMessage
         guard options.cases == ["rules", "norules"] else {
-            // Profiling one case (no ratios printed).
+            // Profiling one case (no ratios printed); pg-rules and pg-norules drain into PostgreSQL.
+            var postgresServer: TestPostgres?
+            defer { postgresServer?.stop() }
             for label in options.cases.sorted() {
+                var postgres: (url: String, countReadings: () throws -> Int)?
+                if label.hasPrefix("pg-") {
+                    let server = try postgresServer ?? TestPostgres(durable: true)
+                    postgresServer = server
+                    postgres = try postgresDatabase(server)
+                }
                 let run = try await drain(
                     messages, options: options, broker: broker, label: label,
-                    rulesDirectory: label == "rules" ? options.rulesDirectory : nil)
+                    rulesDirectory: label.hasSuffix("-rules") || label == "rules" ? options.rulesDirectory : nil,
+                    postgres: postgres)
                 print("  \(label): \(run.seconds) s, \(run.rate) msg/s, CPU \(run.cpuSeconds) s, mean batch \(run.meanBatch), stored \(run.stored) of \(expected)")
             }
             return
@@ -227,16 +237,10 @@ struct IngestBench {
         func f(_ x: Double, _ digits: Int = 0) -> String { String(format: "%.\(digits)f", x) }
         var results: [DrainResult] = []
         for (label, rules) in [("pg-rules", options.rulesDirectory), ("pg-norules", nil)] {
-            let url = try server.createDatabase()
-            let name = String(url.split(separator: "/").last!)
-            let count: () throws -> Int = {
-                let text = try server.run(
-                    "psql",
-                    ["-d", name, "-X", "-q", "-A", "-t", "-c", "SELECT (SELECT count(*) FROM raw) + (SELECT coalesce(sum(count), 0) FROM blk)"])
-                return Int(text.trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1
-            }
             results.append(
-                try await drain(messages, options: options, broker: broker, label: label, rulesDirectory: rules, postgres: (url, count)))
+                try await drain(
+                    messages, options: options, broker: broker, label: label, rulesDirectory: rules,
+                    postgres: try postgresDatabase(server)))
         }
         let expected = messages.count * valuesPerMessage
         print("  PostgreSQL engine (postgres \(server.version), loopback, durable commits), same backlog:")
@@ -248,6 +252,18 @@ struct IngestBench {
         for run in results where run.stored != expected {
             throw BenchError("\(run.label): stored \(run.stored) readings, published \(expected): the benchmark lost or duplicated work")
         }
+    }
+
+    /// A fresh database on `server` and how to count the readings stored in it.
+    static func postgresDatabase(_ server: TestPostgres) throws -> (url: String, countReadings: () throws -> Int) {
+        let url = try server.createDatabase()
+        let name = String(url.split(separator: "/").last!)
+        return (url, {
+            let text = try server.run(
+                "psql",
+                ["-d", name, "-X", "-q", "-A", "-t", "-c", "SELECT (SELECT count(*) FROM raw) + (SELECT coalesce(sum(count), 0) FROM blk)"])
+            return Int(text.trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1
+        })
     }
 
     /// Publisher and Shennong together at fixed rates; the highest rate held for the whole

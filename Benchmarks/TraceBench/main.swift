@@ -7,6 +7,7 @@
 // database work), then GET /t/{code} on random issued codes (HMAC check, code lookup, chain
 // decode, scan count, Mustache render), then GET /api/v1/trace/{code}. Reported per target:
 // requests per second, p50 / p99 / max latency, errors; and the trace page beside /healthz.
+// `--postgres`: the same again on the PostgreSQL engine, and the trace page's rate beside SQLite's.
 import Foundation
 import ShennongTestSupport
 import Synchronization
@@ -25,6 +26,8 @@ struct Options {
     var seconds = 10.0
     var warmup = 2.0
     var codes = 100_000
+    /// Also run the same on the PostgreSQL engine (a server the bench starts), after SQLite.
+    var postgres = false
 
     init(_ arguments: [String]) throws {
         var i = 0
@@ -40,7 +43,9 @@ struct Options {
             case "--seconds": seconds = Double(try value()) ?? seconds
             case "--warmup": warmup = Double(try value()) ?? warmup
             case "--codes": codes = Int(try value()) ?? codes
-            default: throw BenchError("unknown argument \(arguments[i]) (--shennong PATH --clients N --seconds S --warmup S --codes N)")
+            case "--postgres": postgres = true
+            default:
+                throw BenchError("unknown argument \(arguments[i]) (--shennong PATH --clients N --seconds S --warmup S --codes N --postgres)")
             }
             i += 1
         }
@@ -210,12 +215,34 @@ func run() async throws {
     if let shennong = options.shennong { setenv("SHENNONG_BIN", shennong, 1) }
     print("TraceBench: \(options.clients) keep-alive clients, \(fmt(options.warmup, 0)) s warm-up + \(fmt(options.seconds, 0)) s per target, \(options.codes) codes; server \(ShennongBinary.path)")
     let broker = try TestBroker(persistence: false)
+    let sqlite = try await measure(options, broker: broker, databaseYAML: "")
+    guard options.postgres else { return }
+    let database = try TestPostgres(durable: true)
+    defer { database.stop() }
+    print("")
+    print("PostgreSQL engine (postgres \(database.version), loopback, durable commits):")
+    let postgres = try await measure(options, broker: broker, databaseYAML: "url: \(try database.createDatabase())")
+    print("")
+    print("trace page on PostgreSQL / on SQLite: \(fmt(postgres.page.rate / sqlite.page.rate)) of the requests per second (\(fmt(postgres.page.rate, 0)) / \(fmt(sqlite.page.rate, 0))), p99 \(fmt(postgres.page.percentile(0.99) / sqlite.page.percentile(0.99))) x")
+    print("trace JSON on PostgreSQL / on SQLite: \(fmt(postgres.json.rate / sqlite.json.rate)) of the requests per second")
+}
+
+/// One server on the engine `databaseYAML` names (empty: SQLite), set up and measured.
+func measure(_ options: Options, broker: TestBroker, databaseYAML: String) async throws -> (healthz: Result, page: Result, json: Result) {
     let templates = ShennongBinary.repositoryRoot.appendingPathComponent("dashboards/trace").path
     let server = try ServerProcess(
         brokerPort: broker.port,
         extraYAML: "trace:\n  public_base_url: https://trace.example.cn\n  templates_dir: \(templates)\n  clone_scan_limit: 1000000000",
         // The bench is one client hammering the public pages: no per-client rate limit.
-        httpYAML: "rate_limit:\n  per_minute: 0")
+        httpYAML: "rate_limit:\n  per_minute: 0", databaseYAML: databaseYAML)
+    if !databaseYAML.isEmpty {
+        // The server's admin token was created in a SQLite file: one in the server's database instead.
+        let created = try ShennongBinary.run(["tokens", "create", "--role", "admin", "--name", "trace-bench", "--config", server.configPath])
+        guard created.status == 0, let secret = created.output.split(separator: "\n").last(where: { $0.hasPrefix("snk_") }) else {
+            throw BenchError("tokens create: \(created.output)")
+        }
+        server.token = String(secret)
+    }
     try await server.start()
 
     func cli(_ arguments: [String]) throws {
@@ -284,6 +311,7 @@ func run() async throws {
     print("scan counter of one code after the run: \((sample["scans"] as? [String: Any])?["count"] ?? "?")")
     _ = server.terminate()
     if page.errors > 0 || healthz.errors > 0 || json.errors > 0 { throw BenchError("requests failed") }
+    return (healthz, page, json)
 }
 
 extension String {

@@ -64,19 +64,43 @@ extension PostgresStore: AlertStore {
         }
     }
 
+    /// Every request in three queries whatever their number (the rules ask for the history of
+    /// every device of a rule at once when they start): the series ids, then the compacted
+    /// blocks and the raw readings of all ranges (``points(_:in:)``).
     public func history(_ requests: [HistoryRequest]) throws -> [[Reading]] {
         guard !requests.isEmpty else { return [] }
         return try read { s in
-            try requests.map { request in
-                guard request.from < request.to,
-                    let series = try s.query(
-                        "SELECT id FROM series WHERE device = $1 AND metric = $2", bindings(request.device, request.metric)
-                    ).first?.decode(Int64.self)
-                else { return [] }
-                return try points(series: series, from: request.from, to: request.to, in: s).map {
+            var ids: [SeriesKey: Int64] = [:]
+            var devices: [String] = []
+            var metrics: [String] = []
+            for request in Set(requests.map { SeriesKey(device: $0.device, metric: $0.metric) }) {
+                devices.append(request.device)
+                metrics.append(request.metric)
+            }
+            for row in try s.query(
+                """
+                SELECT s.id, s.device, s.metric FROM series s
+                JOIN unnest($1::text[], $2::text[]) AS k(device, metric) ON s.device = k.device AND s.metric = k.metric
+                """, bindings(devices, metrics))
+            {
+                let (id, device, metric) = try row.decode((Int64, String, String).self)
+                ids[SeriesKey(device: device, metric: metric)] = id
+            }
+            var ranges: [(series: Int64, from: Int64, to: Int64)] = []
+            var asked: [Int] = []
+            for (i, request) in requests.enumerated() where request.from < request.to {
+                guard let id = ids[SeriesKey(device: request.device, metric: request.metric)] else { continue }
+                ranges.append((id, request.from, request.to))
+                asked.append(i)
+            }
+            var results = [[Reading]](repeating: [], count: requests.count)
+            for (k, points) in try points(ranges, in: s).enumerated() {
+                let request = requests[asked[k]]
+                results[asked[k]] = points.map {
                     Reading(device: request.device, metric: request.metric, timestamp: $0.ts, value: $0.value)
                 }
             }
+            return results
         }
     }
 
@@ -102,16 +126,37 @@ extension PostgresStore: AlertStore {
                         rows.map(\.rule), rows.map(\.device), rows.map { Int32($0.level?.rawValue ?? 0) },
                         rows.map(\.watermark), rows.map(\.state), rows.map(\.updatedAt)))
             }
+            // The live alert of every (rule, device) the changes name, in one query; then kept
+            // up to date here as the changes are applied in order (a later change of the same
+            // pair sees what the earlier one wrote, as a query would).
+            var live: [String: AlertRecord] = [:]
+            if !changes.isEmpty {
+                var rules: [String] = []
+                var devices: [String] = []
+                var pairs: Set<String> = []
+                for change in changes where pairs.insert(change.rule + "\u{0}" + change.device).inserted {
+                    rules.append(change.rule)
+                    devices.append(change.device)
+                }
+                for row in try s.query(
+                    """
+                    SELECT \(Self.alertColumns.split(separator: ",").map { "a." + $0.trimmingCharacters(in: .whitespacesAndNewlines) }.joined(separator: ", "))
+                    FROM alerts a JOIN unnest($1::text[], $2::text[]) AS k(rule, device) ON a.rule = k.rule AND a.device = k.device
+                    WHERE a.status IN ('open', 'acknowledged') ORDER BY a.id
+                    """, bindings(rules, devices))
+                {
+                    let alert = try Self.decodeAlert(row)
+                    let key = alert.rule + "\u{0}" + alert.device
+                    if live[key] == nil { live[key] = alert }
+                }
+            }
             var notices: [AlertNotice] = []
             for change in changes {
-                let live = try s.query(
-                    """
-                    SELECT \(Self.alertColumns) FROM alerts
-                    WHERE rule = $1 AND device = $2 AND status IN ('open', 'acknowledged')
-                    """, bindings(change.rule, change.device)
-                ).first.map(Self.decodeAlert)
-                if let decision = AlertLifecycle.apply(change, to: live, now: now) {
-                    notices.append(try Self.write(decision, in: s))
+                let key = change.rule + "\u{0}" + change.device
+                if let decision = AlertLifecycle.apply(change, to: live[key], now: now) {
+                    let notice = try Self.write(decision, in: s)
+                    live[key] = notice.alert.status == .open || notice.alert.status == .acknowledged ? notice.alert : nil
+                    notices.append(notice)
                 }
             }
             return notices

@@ -181,16 +181,16 @@ extension PostgresStore {
         }
 
         func append(to binds: inout PostgresBindings) {
-            binds.append(series)
-            binds.append(start)
-            binds.append(count)
-            binds.append(min)
-            binds.append(max)
-            binds.append(sum)
-            binds.append(first)
-            binds.append(last)
-            binds.append(firstTs)
-            binds.append(lastTs)
+            binds.appendColumn(series)
+            binds.appendColumn(start)
+            binds.appendColumn(count)
+            binds.appendColumn(min)
+            binds.appendColumn(max)
+            binds.appendColumn(sum)
+            binds.appendColumn(first)
+            binds.appendColumn(last)
+            binds.appendColumn(firstTs)
+            binds.appendColumn(lastTs)
         }
 
         func bindings() -> PostgresBindings {
@@ -227,6 +227,44 @@ extension PostgresStore {
         var result = Self.mergeSorted(compacted, raw)
         if result.count > limit { result.removeSubrange(limit...) }
         return result
+    }
+
+    /// The points of several ranges (as ``points(series:from:to:limit:in:)`` gives each) in two
+    /// queries: the compacted blocks, then the raw rows, of all ranges.
+    func points(_ ranges: [(series: Int64, from: Int64, to: Int64)], in s: PostgresSession) throws -> [[Point]] {
+        guard !ranges.isEmpty else { return [] }
+        var binds = PostgresBindings(capacity: 4)
+        binds.appendColumn(ranges.map(\.series))
+        binds.appendColumn(ranges.map(\.from))
+        binds.appendColumn(ranges.map(\.to))
+        binds.appendColumn(ranges.map { Self.before($0.from, layout.width) })
+        var compacted = [[Point]](repeating: [], count: ranges.count)
+        // OFFSET 0 keeps each range's lookup an index scan of its own (never a join over whole tables).
+        for row in try s.query(
+            """
+            SELECT k.i, b.data FROM unnest($1::int8[], $2::int8[], $3::int8[], $4::int8[]) WITH ORDINALITY AS k(series, f, t, b, i)
+            CROSS JOIN LATERAL (
+                SELECT bucket, data FROM blk WHERE series_id = k.series AND bucket > k.b AND bucket < k.t AND last_ts >= k.f
+                    AND first_ts < k.t OFFSET 0) b
+            ORDER BY k.i, b.bucket
+            """, binds)
+        {
+            let (i, data) = try row.decode((Int64, ByteBuffer).self)
+            let range = ranges[Int(i) - 1]
+            compacted[Int(i) - 1] += try BlockCodec.decodePoints(data.bytes).filter { $0.ts >= range.from && $0.ts < range.to }
+        }
+        var raw = [[Point]](repeating: [], count: ranges.count)
+        for row in try s.query(
+            """
+            SELECT k.i, r.ts, r.value FROM unnest($1::int8[], $2::int8[], $3::int8[]) WITH ORDINALITY AS k(series, f, t, i)
+            CROSS JOIN LATERAL (SELECT ts, value FROM raw WHERE series_id = k.series AND ts >= k.f AND ts < k.t OFFSET 0) r
+            ORDER BY k.i, r.ts
+            """, binds)
+        {
+            let (i, ts, value) = try row.decode((Int64, Int64, Double).self)
+            raw[Int(i) - 1].append(Point(ts: ts, value: value))
+        }
+        return ranges.indices.map { Self.mergeSorted(compacted[$0], raw[$0]) }
     }
 
     /// `t - width`, or `Int64.min` where that would overflow (a range from the beginning of time).

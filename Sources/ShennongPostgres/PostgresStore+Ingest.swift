@@ -19,9 +19,14 @@ extension PostgresStore {
     }
 
     /// Writes one ingest burst in a single transaction, in a few round trips whatever its
-    /// size: new devices, readings (duplicates ignored) into their bucket partitions with one
-    /// `INSERT … SELECT FROM unnest(…) ON CONFLICT DO NOTHING`, the 1 m / 1 h / 1 d rollups they
-    /// touch and the latest values in one statement, last-seen times, presence and rejects.
+    /// size: new devices, readings (duplicates ignored) into their bucket partitions with
+    /// `INSERT … SELECT FROM unnest(…)`, the 1 m / 1 h / 1 d rollups they touch and the latest
+    /// values in one statement, last-seen times, presence and rejects.
+    ///
+    /// Readings newer than their series' `latest` cannot be stored yet (``insertReadings(_:fast:in:)``):
+    /// they go in with a plain insert, the rest (late readings, redeliveries) with
+    /// `ON CONFLICT DO NOTHING`. Should a plain insert meet a stored key all the same, the
+    /// burst is written again, every reading with `ON CONFLICT`.
     ///
     /// A reading for a compacted bucket reopens that series' part of the bucket; rollup cells
     /// touched out of order are recomputed from their readings in the same transaction.
@@ -30,14 +35,33 @@ extension PostgresStore {
     public func commit(_ batch: IngestBatch) throws -> CommitResult {
         if batch.isEmpty { return CommitResult(inserted: 0, duplicates: 0, rejects: 0) }
         var created: [SeriesKey: Int64] = [:]
-        let result = try fencedWrite { s -> CommitResult in
+        let result: CommitResult
+        do {
+            result = try commit(batch, fast: true, created: &created)
+        } catch is FreshReadingStored {
+            logger.warning("a reading newer than its series' latest was already stored: burst written again with ON CONFLICT")
+            result = try commit(batch, fast: false, created: &created)
+        }
+        if !created.isEmpty { seriesIDsMerge(created) }
+        return result
+    }
+
+    /// A plain insert of readings newer than their series' `latest` met a stored key (never
+    /// expected: `latest` holds each series' newest stored time); the transaction is rolled back.
+    struct FreshReadingStored: Error {}
+
+    /// One attempt at ``commit(_:)``: `fast` splits the readings by `latest`, else every one
+    /// goes in with `ON CONFLICT DO NOTHING`. `created`: the series this attempt created.
+    private func commit(_ batch: IngestBatch, fast: Bool, created: inout [SeriesKey: Int64]) throws -> CommitResult {
+        created = [:]
+        return try fencedWrite { s -> CommitResult in
             if !batch.newDevices.isEmpty {
                 try Self.insertDevices(batch.newDevices, onConflict: "DO NOTHING", in: s)
             }
             var inserted = 0
             if !batch.readings.isEmpty {
                 let rows = try seriesRows(batch.readings, created: &created, in: s)
-                inserted = try insertReadings(rows, in: s)
+                inserted = try insertReadings(rows, fast: fast, in: s)
             }
             if !batch.seen.isEmpty {
                 let seen = batch.seen.sorted { $0.key < $1.key }
@@ -65,8 +89,6 @@ extension PostgresStore {
             return CommitResult(
                 inserted: inserted, duplicates: batch.readings.count - inserted, rejects: batch.rejects.count)
         }
-        if !created.isEmpty { seriesIDsMerge(created) }
-        return result
     }
 
     /// The readings with their series ids (series the committed cache lacks are created in
@@ -126,7 +148,14 @@ extension PostgresStore {
     /// Inserts `rows` (sorted, one per key) into their buckets, reopening compacted series
     /// first, and applies what was inserted to the rollups and `latest`. Returns how many
     /// were inserted.
-    private func insertReadings(_ rows: [Row], in s: PostgresSession) throws -> Int {
+    ///
+    /// `fast`: a reading newer than its series' `latest` row (or of a series without one) is
+    /// not stored (`latest` holds the newest time ever stored of each series, in this
+    /// transaction under the writer lock): those go in with a plain insert, which skips
+    /// `ON CONFLICT`'s speculative insertion and returns nothing. The others (late readings,
+    /// redeliveries) are inserted with `ON CONFLICT DO NOTHING RETURNING`, which tells which
+    /// were new. A plain insert that meets a stored key throws ``FreshReadingStored``.
+    private func insertReadings(_ rows: [Row], fast: Bool, in s: PostgresSession) throws -> Int {
         var starts: [Int64] = []
         var seen: Set<Int64> = []
         for r in rows where seen.insert(layout.start(of: r.ts)).inserted { starts.append(layout.start(of: r.ts)) }
@@ -142,24 +171,77 @@ extension PostgresStore {
                 try Self.reopen(series: r.series, bucket: open, in: s)
             }
         }
-        let returned = try s.query(
-            """
-            INSERT INTO raw (series_id, ts, value) SELECT * FROM unnest($1::int8[], $2::int8[], $3::float8[])
-            ON CONFLICT DO NOTHING RETURNING series_id, ts
-            """, bindings(rows.map(\.series), rows.map(\.ts), rows.map(\.value)))
-        guard returned.count > 0 else { return 0 }
-        var insertedRows = rows
-        if returned.count < rows.count {
+        // Which rows are newer than everything stored of their series.
+        var fresh = [Bool](repeating: false, count: rows.count)
+        if fast {
+            var series: [Int64] = []
+            for (i, r) in rows.enumerated() where i == 0 || rows[i - 1].series != r.series { series.append(r.series) }
+            var binds = PostgresBindings(capacity: 1)
+            binds.appendColumn(series)
+            var newest: [Int64: Int64] = [:]
+            newest.reserveCapacity(series.count)
+            for row in try s.query("SELECT series_id, ts FROM latest WHERE series_id = ANY($1)", binds) {
+                let (id, ts) = try row.decode((Int64, Int64).self)
+                newest[id] = ts
+            }
+            for (i, r) in rows.enumerated() {
+                if let ts = newest[r.series], r.ts <= ts { continue }
+                fresh[i] = true
+            }
+        }
+        var inserted = fresh
+        let freshCount = fresh.reduce(0) { $0 + ($1 ? 1 : 0) }
+        if freshCount > 0 {
+            do {
+                try s.query(
+                    "INSERT INTO raw (series_id, ts, value) SELECT * FROM unnest($1::int8[], $2::int8[], $3::float8[])",
+                    Self.readingColumns(rows, where: fresh, true))
+            } catch let error as StoreError where error.code == .conflict {
+                throw FreshReadingStored()
+            }
+        }
+        if freshCount < rows.count {
+            let returned = try s.query(
+                """
+                INSERT INTO raw (series_id, ts, value) SELECT * FROM unnest($1::int8[], $2::int8[], $3::float8[])
+                ON CONFLICT DO NOTHING RETURNING series_id, ts
+                """, Self.readingColumns(rows, where: fresh, false))
             var keys = Set<Key>(minimumCapacity: returned.count)
             for row in returned {
                 let (series, ts) = try row.decode((Int64, Int64).self)
                 keys.insert(Key(series: series, ts: ts))
             }
-            insertedRows = rows.filter { keys.contains(Key(series: $0.series, ts: $0.ts)) }
+            for (i, r) in rows.enumerated() where !fresh[i] && keys.contains(Key(series: r.series, ts: r.ts)) {
+                inserted[i] = true
+            }
         }
+        var insertedRows: [Row] = []
+        insertedRows.reserveCapacity(rows.count)
+        for (i, r) in rows.enumerated() where inserted[i] { insertedRows.append(r) }
+        guard !insertedRows.isEmpty else { return 0 }
         try applyRollups(insertedRows, in: s)
         try appendCommitFeed(insertedRows, in: s)  // forwarding (PostgresStore+CommitFeed.swift), when on
         return insertedRows.count
+    }
+
+    /// The series, ts and value columns of the rows whose flag in `flags` is `selected`.
+    private static func readingColumns(_ rows: [Row], where flags: [Bool], _ selected: Bool) -> PostgresBindings {
+        var series: [Int64] = []
+        var ts: [Int64] = []
+        var values: [Double] = []
+        series.reserveCapacity(rows.count)
+        ts.reserveCapacity(rows.count)
+        values.reserveCapacity(rows.count)
+        for (i, r) in rows.enumerated() where flags[i] == selected {
+            series.append(r.series)
+            ts.append(r.ts)
+            values.append(r.value)
+        }
+        var binds = PostgresBindings(capacity: 3)
+        binds.appendColumn(series)
+        binds.appendColumn(ts)
+        binds.appendColumn(values)
+        return binds
     }
 
     /// Inserts devices (all columns but life), `onConflict` deciding what an existing id does.

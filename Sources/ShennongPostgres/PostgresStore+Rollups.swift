@@ -76,9 +76,9 @@ extension PostgresStore {
         }
         var binds = PostgresBindings(capacity: 33)
         for tier in 0..<3 { CellColumns(written[tier]).append(to: &binds) }
-        binds.append(latestSeries)
-        binds.append(latestTs)
-        binds.append(latestValue)
+        binds.appendColumn(latestSeries)
+        binds.appendColumn(latestTs)
+        binds.appendColumn(latestValue)
         try s.query(
             """
             WITH m AS (\(Self.upsertCellsSQL(.minute, from: 1))),
@@ -94,8 +94,8 @@ extension PostgresStore {
         var binds = PostgresBindings(capacity: 6)
         for tier in 0..<3 {
             let ofTier = keys.filter { $0.tier == tier }
-            binds.append(ofTier.map(\.series))
-            binds.append(ofTier.map(\.start))
+            binds.appendColumn(ofTier.map(\.series))
+            binds.appendColumn(ofTier.map(\.start))
         }
         let selects = StorageTier.rollups.enumerated().map { index, tier in
             """

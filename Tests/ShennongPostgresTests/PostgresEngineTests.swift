@@ -55,6 +55,28 @@ struct PostgresEngineTests {
         #expect(try store.readings(device: "p1", from: Self.t0, to: Self.t0 + 3 * Self.day).count == 3 * 96)
     }
 
+    @Test("readings newer than latest go in with a plain insert; if latest was set back behind the doors, a stored one is still a duplicate")
+    func freshReadingsBehindLatest() throws {
+        let (url, name, server) = try Self.database()
+        let store = try PostgresStore(url: url)
+        try store.commit(Self.threeDays())
+        let newest = Self.t0 + (3 * 96 - 1) * 900_000
+        // Someone sets latest back: the stored readings after it now look new.
+        _ = try Self.psql(server, name, "UPDATE latest SET ts = \(Self.t0), value = 0")
+        var batch = IngestBatch()
+        batch.readings = [
+            Reading(device: "p1", metric: "ph", timestamp: newest, value: 1),  // stored
+            Reading(device: "p1", metric: "ph", timestamp: newest + 900_000, value: 7.5),  // new
+        ]
+        let result = try store.commit(batch)
+        #expect(result.inserted == 1 && result.duplicates == 1)
+        let stored = try store.readings(device: "p1", metric: "ph", from: newest, to: .max)
+        #expect(stored.map(\.value) == [7 + Double((3 * 96 - 1) % 7) / 10, 7.5])
+        #expect(try store.latest(device: "p1").first?.timestamp == newest + 900_000)
+        #expect(try store.aggregates(device: "p1", metric: "ph", from: Self.t0, to: Self.t0 + 4 * Self.day, every: Self.day).map(\.count)
+            == [96, 96, 96, 1])
+    }
+
     @Test("retention detaches and drops exactly the partitions its dry run lists")
     func retentionDropsPartitions() throws {
         let (url, name, server) = try Self.database()

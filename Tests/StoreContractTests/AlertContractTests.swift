@@ -35,6 +35,30 @@ struct AlertContractTests {
         #expect(states == [a2, b])
     }
 
+    @Test("one evaluation with several changes of one rule and device: each sees what the one before wrote", arguments: StoreEngine.all)
+    func changesInOneEvaluation(engine: StoreEngine) throws {
+        let store = try engine.open(StoreOptions())
+        let notices = try store.applyRuleEvaluation(
+            states: [],
+            changes: [
+                Self.change(nil, .yellow, at: 0), Self.change(nil, .blue, at: 1, device: "gauge-2"),
+                Self.change(.yellow, .red, at: 2), Self.change(.red, nil, at: 3),
+                Self.change(nil, .orange, at: 4),  // raised again after it resolved: a new alert
+            ], now: F.t0 + 5 * Self.minute)
+        #expect(notices.map(\.transition.kind) == [.raised, .raised, .escalated, .resolved, .raised])
+        let first = notices[0].alert.id
+        #expect(notices[2].alert.id == first && notices[3].alert.id == first && notices[4].alert.id != first)
+        #expect(notices[1].alert.device == "gauge-2" && notices[1].alert.id != first)
+        let stored = try #require(try store.alert(id: first))
+        #expect(stored.status == .resolved && stored.peakLevel == .red && stored == notices[3].alert)
+        #expect(try store.alertTransitions(id: first).map(\.kind) == [.raised, .escalated, .resolved])
+        #expect(try store.alert(id: notices[4].alert.id) == notices[4].alert)
+        #expect(try store.liveAlertCounts() == [.blue: 1, .orange: 1])
+        // The next evaluation finds the alert raised last as the live one.
+        let next = try store.applyRuleEvaluation(states: [], changes: [Self.change(.orange, .red, at: 6)], now: F.t0 + 7 * Self.minute)
+        #expect(next.map(\.alert.id) == [notices[4].alert.id] && next.first?.transition.kind == .escalated)
+    }
+
     @Test("the lifecycle persisted: raise, acknowledge, escalate, step down, resolve by itself, close; ids and levels read back", arguments: StoreEngine.all)
     func lifecycle(engine: StoreEngine) throws {
         let store = try engine.open(StoreOptions())
@@ -132,5 +156,36 @@ struct AlertContractTests {
         ])
         #expect(results.map { $0.map(\.value) } == [[1, 2], [], []])
         #expect(try store.history([]).isEmpty)
+    }
+
+    @Test("history of many series at once, across compacted buckets and a reopened one, a request asked twice answered twice", arguments: StoreEngine.all)
+    func historyAcrossBuckets(engine: StoreEngine) throws {
+        let store = try engine.open(StoreOptions())
+        var readings: [Reading] = []
+        for device in ["g-1", "g-2", "g-3"] {
+            for i in 0..<8 {  // every 12 h over four days
+                let t = F.t0 + Int64(i) * F.day / 2
+                readings.append(F.reading(device, "water_level", t, Double(i) + (device == "g-2" ? 0.5 : 0)))
+            }
+        }
+        try store.commit(F.batch(readings, devices: ["g-1", "g-2", "g-3"].map { F.device($0, .flood) }))
+        try store.compact(now: F.t0 + 10 * F.day, shouldContinue: { true })
+        #expect(try store.bucketStats(now: F.t0 + 10 * F.day).map(\.state) == [.compacted, .compacted, .compacted, .compacted])
+        // A late reading reopens a compacted bucket's series.
+        try store.commit(F.batch([F.reading("g-3", "water_level", F.t0 + 6 * 3_600_000, 0.25)]))
+        let wide = HistoryRequest(device: "g-2", metric: "water_level", from: F.t0 + F.day / 2, to: F.t0 + 3 * F.day + 1)
+        let results = try store.history([
+            wide,
+            HistoryRequest(device: "g-1", metric: "water_level", from: F.t0, to: F.t0 + 4 * F.day),
+            HistoryRequest(device: "g-9", metric: "water_level", from: F.t0, to: F.t0 + 4 * F.day),
+            HistoryRequest(device: "g-3", metric: "water_level", from: F.t0, to: F.t0 + F.day),
+            wide,
+        ])
+        #expect(results[0].map(\.value) == [1.5, 2.5, 3.5, 4.5, 5.5, 6.5])
+        #expect(results[1].map(\.value) == [0, 1, 2, 3, 4, 5, 6, 7])
+        #expect(results[1].allSatisfy { $0.device == "g-1" && $0.metric == "water_level" })
+        #expect(results[2].isEmpty)
+        #expect(results[3].map(\.value) == [0, 0.25, 1])
+        #expect(results[4] == results[0])
     }
 }

@@ -18,6 +18,49 @@ struct ReadingContractTests {
         #expect(try store.readings(device: "p1", from: 0, to: F.t0 + 1).map(\.value) == [7.1])
     }
 
+    @Test(
+        "one burst of new, late, stored and twice-given readings: each stored once, the first value kept, rollups and latest from what was stored",
+        arguments: StoreEngine.all)
+    func mixedBurst(engine: StoreEngine) throws {
+        let store = try engine.open(StoreOptions())
+        let m: Int64 = 60_000
+        try store.commit(
+            F.batch(
+                [F.reading("p1", "ph", F.t0 + 2 * m, 7.2), F.reading("p1", "ph", F.t0 + 4 * m, 7.4)],
+                devices: [F.device("p1"), F.device("p2")]))
+        let result = try store.commit(
+            F.batch([
+                F.reading("p1", "ph", F.t0 + 6 * m, 7.6),  // newer than p1/ph's latest
+                F.reading("p1", "ph", F.t0 + 6 * m, 9.9),  // the same key again in the burst
+                F.reading("p1", "ph", F.t0 + 4 * m, 9.9),  // stored already
+                F.reading("p1", "ph", F.t0 + 3 * m, 7.3),  // late, not stored yet
+                F.reading("p1", "ph", F.t0 + 2 * m + 30_000, 7.25),  // late, in a cell that exists
+                F.reading("p2", "ph", F.t0 + 5 * m, 6.5),  // a new series
+                F.reading("p1", "ph", F.t0 + 7 * m, 7.7),
+            ]))
+        #expect(result.inserted == 5 && result.duplicates == 2)
+        let stored = try store.readings(device: "p1", metric: "ph", from: 0, to: .max)
+        #expect(stored.map(\.timestamp) == [2, 2.5, 3, 4, 6, 7].map { F.t0 + Int64($0 * 60_000) })
+        #expect(stored.map(\.value) == [7.2, 7.25, 7.3, 7.4, 7.6, 7.7])
+        #expect(try store.latest(device: "p1").first?.timestamp == F.t0 + 7 * m)
+        #expect(try store.latest(device: "p1").first?.value == 7.7)
+        #expect(try store.latest(device: "p2").first?.value == 6.5)
+        for every in [m, 3_600_000, F.day] {
+            let cells = try store.aggregates(device: "p1", metric: "ph", from: F.t0, to: F.t0 + F.day, every: every)
+            let expected = Dictionary(grouping: stored) { $0.timestamp - ($0.timestamp - F.t0) % every }
+            #expect(cells.map(\.start) == expected.keys.sorted(), "every \(every)")
+            for cell in cells {
+                let readings = expected[cell.start] ?? []
+                #expect(cell.count == readings.count && cell.sum == readings.map(\.value).reduce(0, +), "every \(every)")
+                #expect(cell.first == readings.first?.value && cell.last == readings.last?.value, "every \(every)")
+            }
+        }
+        // The same burst again (a redelivery): nothing new.
+        let again = try store.commit(F.batch([F.reading("p1", "ph", F.t0 + 7 * m, 1), F.reading("p2", "ph", F.t0 + 5 * m, 1)]))
+        #expect(again.inserted == 0 && again.duplicates == 2)
+        #expect(try store.latest(device: "p1").first?.value == 7.7)
+    }
+
     @Test("readings: half-open range, oldest first, metric filter, limit", arguments: StoreEngine.all)
     func rangeQueries(engine: StoreEngine) throws {
         let store = try engine.open(StoreOptions())
