@@ -216,7 +216,7 @@ let package = Package(
         .testTarget(name: "MosquittoClientTests", dependencies: ["MosquittoClient", "CShennongIO", "ShennongTestSupport"]),
         .testTarget(
             name: "ShennongStoreTests",
-            dependencies: ["ShennongStore", .product(name: "PropertyBased", package: "swift-property-based")]
+            dependencies: ["ShennongStore", "ShennongTestSupport", .product(name: "PropertyBased", package: "swift-property-based")]
         ),
         .testTarget(name: "ShennongAlertsTests", dependencies: ["ShennongAlerts", "ShennongCore"]),
         .testTarget(name: "ShennongCommandsTests", dependencies: ["ShennongCommands", "ShennongCore"]),

@@ -76,12 +76,7 @@ struct SealPageTests {
         #expect(english.text.hasPrefix("Monitoring data sealed and verified"))
 
         // A block deleted past the store: the next check fails, and the pages say so.
-        let sqlite = Process()
-        sqlite.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
-        sqlite.arguments = [path, "DELETE FROM blk_20250310;"]
-        try sqlite.run()
-        sqlite.waitUntilExit()
-        #expect(sqlite.terminationStatus == 0)
+        try sqlite3(path, "DELETE FROM blk_20250310;")
         watch.refresh()
         #expect(render().contains("监测数据封存校验未通过"), "\(render())")
         let failed = SealNotes.staff(watch.current(), language: .zh, offsetMinutes: 480)

@@ -1,5 +1,6 @@
 import Foundation
 import ShennongCore
+import ShennongTestSupport
 import Testing
 
 @testable import ShennongStore
@@ -17,22 +18,7 @@ import Testing
 
     /// Runs `script` with the sqlite3 tool and returns its output (`|`-separated rows).
     @discardableResult
-    func sqlite(_ path: String, _ script: String) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
-        process.arguments = [path]
-        let input = Pipe()
-        let output = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        try process.run()
-        input.fileHandleForWriting.write(Data(script.utf8))
-        try input.fileHandleForWriting.close()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0, "sqlite3 failed on: \(script.prefix(200))")
-        return String(decoding: data, as: UTF8.self)
-    }
+    func sqlite(_ path: String, _ script: String) throws -> String { try sqlite3(path, script) }
 
     /// The schema as sqlite_master holds it, bookkeeping of SQLite and GRDB aside.
     func schema(_ path: String) throws -> [String] {

@@ -1,5 +1,6 @@
 import Foundation
 import ShennongCore
+import ShennongTestSupport
 import Testing
 
 @testable import ShennongStore
@@ -94,12 +95,7 @@ struct MinuteTierTests {
         // A file with a page already (as an older version left it): auto_vacuum stays NONE.
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let path = directory.appendingPathComponent("\(UUID().uuidString).db").path
-        let sqlite = Process()
-        sqlite.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
-        sqlite.arguments = [path, "PRAGMA auto_vacuum = NONE; CREATE TABLE older (x); DROP TABLE older;"]
-        try sqlite.run()
-        sqlite.waitUntilExit()
-        #expect(sqlite.terminationStatus == 0)
+        try sqlite3(path, "PRAGMA auto_vacuum = NONE; CREATE TABLE older (x); DROP TABLE older;")
         let store = try Store(path: path, durable: false, options: StoreOptions())
         _ = try fill(store, days: 3)
         try store.compact(now: Self.origin + 10 * Self.day)

@@ -1,5 +1,6 @@
 import Foundation
 import ShennongCore
+import ShennongTestSupport
 import Synchronization
 import Testing
 
@@ -15,18 +16,7 @@ struct StoreLifecycleTests {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     }
 
-    func sqlite(_ path: String, _ script: String) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
-        process.arguments = [path]
-        let input = Pipe()
-        process.standardInput = input
-        try process.run()
-        input.fileHandleForWriting.write(Data(script.utf8))
-        try input.fileHandleForWriting.close()
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0)
-    }
+    func sqlite(_ path: String, _ script: String) throws { try sqlite3(path, script) }
 
     func batch(_ readings: [Reading], devices: [String] = []) -> IngestBatch {
         var batch = IngestBatch()
@@ -101,16 +91,10 @@ struct StoreLifecycleTests {
 
     /// The v1 readings read straight from the file with the sqlite3 tool.
     func v1Points(_ path: String) throws -> [Int: [Point]] {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
-        process.arguments = ["-separator", " ", path, "SELECT series_id, ts, printf('%!.17g', value) FROM readings ORDER BY series_id, ts"]
-        let out = Pipe()
-        process.standardOutput = out
-        try process.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
+        let text = try sqlite3(
+            path, "SELECT series_id, ts, printf('%!.17g', value) FROM readings ORDER BY series_id, ts", options: ["-separator", " "])
         var points: [Int: [Point]] = [:]
-        for line in String(decoding: data, as: UTF8.self).split(separator: "\n") {
+        for line in text.split(separator: "\n") {
             let f = line.split(separator: " ")
             points[Int(f[0])!, default: []].append(Point(ts: Int64(f[1])!, value: Double(f[2])!))
         }

@@ -1,5 +1,6 @@
 import Foundation
 import ShennongCore
+import ShennongTestSupport
 import Testing
 
 @testable import ShennongStore
@@ -167,11 +168,7 @@ struct StoreTests {
         let other = try Store(path: directory.appendingPathComponent("tmp.db").path)
         try other.close()
         // A SQLite file of another application: a table, no application id.
-        let sqlite = Process()
-        sqlite.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
-        sqlite.arguments = [foreign, "CREATE TABLE accounts(id INTEGER PRIMARY KEY, name TEXT);"]
-        try sqlite.run()
-        sqlite.waitUntilExit()
+        try sqlite3(foreign, "CREATE TABLE accounts(id INTEGER PRIMARY KEY, name TEXT);")
         #expect { try Store(path: foreign) } throws: { ($0 as? StoreError)?.code == .foreignDatabase }
     }
 
