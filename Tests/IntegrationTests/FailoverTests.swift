@@ -49,6 +49,27 @@ struct FailoverTests {
         return server
     }
 
+    /// node-a leading and node-b standing by (3 s lease), with the rules in `shared` checked
+    /// every second and one webhook to `hook`.
+    static func leaderAndStandby(
+        broker: TestBroker, url: String, token: String, shared: URL, hook: WebhookReceiver
+    ) async throws -> (ServerProcess, ServerProcess) {
+        let rules = """
+            rules:
+              directory: \(shared.path)
+              check_interval: 1s
+              webhooks:
+                - { url: "http://127.0.0.1:\(hook.port)/hook", retries: 3, backoff: 200ms }
+            """
+        let a = try node("node-a", broker: broker, url: url, token: token, shared: shared, leaseTimeout: "3s", extraYAML: rules)
+        try await a.start(timeout: 60)
+        let b = try node("node-b", broker: broker, url: url, token: token, shared: shared, leaseTimeout: "3s", extraYAML: rules)
+        try await b.start(timeout: 60, requireMQTT: false)
+        #expect(await role(a) == ("leader", "node-a"))
+        #expect(await eventually(timeout: 10) { await role(b) == ("standby", "node-a") }, "\(b.log().suffix(2000))")
+        return (a, b)
+    }
+
     static func role(_ server: ServerProcess) async -> (role: String?, leader: String?) {
         guard let json = try? await server.get("/healthz").json else { return (nil, nil) }
         return (json["role"] as? String, json["leader"] as? String)
@@ -86,20 +107,8 @@ struct FailoverTests {
             """.write(to: shared.appendingPathComponent("ph.yaml"), atomically: true, encoding: .utf8)
         let hook = try WebhookReceiver()
         defer { hook.stop() }
-        let rules = """
-            rules:
-              directory: \(shared.path)
-              check_interval: 1s
-              webhooks:
-                - { url: "http://127.0.0.1:\(hook.port)/hook", retries: 3, backoff: 200ms }
-            """
         let broker = try TestBroker(persistence: true)
-        let a = try Self.node("node-a", broker: broker, url: url, token: token, shared: shared, leaseTimeout: "3s", extraYAML: rules)
-        try await a.start(timeout: 60)
-        let b = try Self.node("node-b", broker: broker, url: url, token: token, shared: shared, leaseTimeout: "3s", extraYAML: rules)
-        try await b.start(timeout: 60, requireMQTT: false)
-        #expect(await Self.role(a) == ("leader", "node-a"))
-        #expect(await eventually(timeout: 10) { await Self.role(b) == ("standby", "node-a") }, "\(b.log().suffix(2000))")
+        let (a, b) = try await Self.leaderAndStandby(broker: broker, url: url, token: token, shared: shared, hook: hook)
         #expect((try await b.get("/healthz").json["mqtt"] as? String) == "standby")
 
         // A code issued through node-a, scanned on both nodes: the count is the sum.

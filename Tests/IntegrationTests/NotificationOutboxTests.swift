@@ -103,19 +103,8 @@ struct NotificationOutboxTests {
         try Self.rule.write(to: shared.appendingPathComponent("stage.yaml"), atomically: true, encoding: .utf8)
         let hook = try WebhookReceiver()
         defer { hook.stop() }
-        let rules = """
-            rules:
-              directory: \(shared.path)
-              check_interval: 1s
-              webhooks:
-                - { url: "http://127.0.0.1:\(hook.port)/hook", retries: 3, backoff: 200ms }
-            """
         let broker = try TestBroker(persistence: true)
-        let a = try FailoverTests.node("node-a", broker: broker, url: url, token: token, shared: shared, leaseTimeout: "3s", extraYAML: rules)
-        try await a.start(timeout: 60)
-        let b = try FailoverTests.node("node-b", broker: broker, url: url, token: token, shared: shared, leaseTimeout: "3s", extraYAML: rules)
-        try await b.start(timeout: 60, requireMQTT: false)
-        #expect(await eventually(timeout: 10) { await FailoverTests.role(b) == ("standby", "node-a") })
+        let (a, b) = try await FailoverTests.leaderAndStandby(broker: broker, url: url, token: token, shared: shared, hook: hook)
 
         let publisher = try FailoverTests.publisher(broker.port)
         let now = Int64(Date().timeIntervalSince1970 * 1000)
