@@ -53,6 +53,13 @@ extension PostgresStore {
         Migration(name: "notifications-v1: alert snapshots per transition, notifier cursors") { s, _ in
             for sql in PostgresStore.notificationSchema { try s.execute(sql) }
         },
+        // Every burst rewrites the latest row and the open rollup cells of each series it touches:
+        // room left on their pages lets PostgreSQL update them in place (HOT: no new index entry).
+        // Pages written from now on keep it; VACUUM FULL or CLUSTER applies it to older ones.
+        Migration(name: "fillfactor-v1: room on latest and rollup pages for in-place updates") { s, _ in
+            try s.execute("ALTER TABLE latest SET (fillfactor = 50)")
+            for table in ["rollup_1m", "rollup_1h", "rollup_1d"] { try s.execute("ALTER TABLE \(table) SET (fillfactor = 70)") }
+        },
     ]
 
     /// Names of the migrations, oldest first: what a current database has applied.
