@@ -45,6 +45,13 @@ import Testing
             threshold: 3, at: 1_763_683_200_000, late: late, title: "t", message: "m")
     }
 
+    /// An AlertNotifier following `store`'s outbox with `notifiers`, polling every 100 ms.
+    static func notifier(_ store: Store, _ notifiers: [any Notifier]) throws -> AlertNotifier {
+        try AlertNotifier(
+            outbox: store, notifiers: notifiers, catalog: RuleCatalog(rules: []), offsetMinutes: 480, poll: .milliseconds(100),
+            logger: logger)
+    }
+
     static func start(_ notifier: AlertNotifier) -> Task<Void, Never> {
         Task { try? await notifier.run() }
     }
@@ -65,9 +72,7 @@ import Testing
         _ = try store.applyRuleEvaluation(states: [], changes: [Self.change(nil, .blue, device: "old")])
         let every = Recorder("every")
         let raises = Recorder("raises", kinds: [.raised])
-        let notifier = try AlertNotifier(
-            outbox: store, notifiers: [every, raises], catalog: RuleCatalog(rules: []), offsetMinutes: 480,
-            poll: .milliseconds(100), logger: Self.logger)
+        let notifier = try Self.notifier(store, [every, raises])
         let task = Self.start(notifier)
         defer { task.cancel() }
         var notices = try store.applyRuleEvaluation(states: [], changes: [Self.change(nil, .yellow)])
@@ -93,9 +98,7 @@ import Testing
         let (store, dir) = try temporaryStore()
         defer { try? FileManager.default.removeItem(at: dir) }
         let holding = Recorder("hook", holding: true)
-        let first = try AlertNotifier(
-            outbox: store, notifiers: [holding], catalog: RuleCatalog(rules: []), offsetMinutes: 480, poll: .milliseconds(100),
-            logger: Self.logger)
+        let first = try Self.notifier(store, [holding])
         let start = try #require(try store.notificationCursor("hook"))
         let task = Self.start(first)
         let raised = try store.applyRuleEvaluation(states: [], changes: [Self.change(nil, .yellow)])
@@ -110,9 +113,7 @@ import Testing
 
         // "Restarted": the same name resumes from the cursor and gets both, in order.
         let settling = Recorder("hook")
-        let second = try AlertNotifier(
-            outbox: store, notifiers: [settling], catalog: RuleCatalog(rules: []), offsetMinutes: 480, poll: .milliseconds(100),
-            logger: Self.logger)
+        let second = try Self.notifier(store, [settling])
         let again = Self.start(second)
         let both = (raised + escalated).map(AlertMessage.delivery)
         #expect(await Self.eventually { settling.deliveries == both }, "\(settling.deliveries)")
@@ -122,9 +123,7 @@ import Testing
 
         // And once more: nothing comes again.
         let after = Recorder("hook")
-        let third = try AlertNotifier(
-            outbox: store, notifiers: [after], catalog: RuleCatalog(rules: []), offsetMinutes: 480, poll: .milliseconds(100),
-            logger: Self.logger)
+        let third = try Self.notifier(store, [after])
         let last = Self.start(third)
         try await Task.sleep(for: .milliseconds(400))
         #expect(after.deliveries.isEmpty)

@@ -89,7 +89,7 @@ public final class ServerProcess: @unchecked Sendable {
     deinit {
         process?.signal(SIGKILL)
         _ = process?.wait(timeout: 5)
-        watchdog?.end()
+        endWatchdog()
         try? FileManager.default.removeItem(at: directory)
     }
 
@@ -97,7 +97,7 @@ public final class ServerProcess: @unchecked Sendable {
     public func start(timeout: TimeInterval = 30, requireMQTT: Bool = true) async throws {
         try? FileManager.default.removeItem(atPath: portFile)
         process = try ChildProcess(executable: ShennongBinary.path, arguments: ["serve", "--config", configPath], outputPath: logPath)
-        watchdog?.end()
+        endWatchdog()
         watchdog = try ProcessWatchdog(pid: process!.pid)
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
@@ -129,12 +129,21 @@ public final class ServerProcess: @unchecked Sendable {
     public func kill() {
         process?.signal(SIGKILL)
         _ = process?.wait(timeout: 10)
+        endWatchdog()
     }
 
     /// SIGTERM, then the exit status (nil if it did not exit within `timeout`).
     public func terminate(timeout: TimeInterval = 30) -> Int32? {
         process?.signal(SIGTERM)
-        return process?.wait(timeout: timeout)
+        let status = process?.wait(timeout: timeout)
+        if status != nil { endWatchdog() }
+        return status
+    }
+
+    /// Ends the watchdog once the server is gone: it must not signal a pid the system may reuse.
+    private func endWatchdog() {
+        watchdog?.end()
+        watchdog = nil
     }
 
     public var isRunning: Bool { process?.isRunning ?? false }
