@@ -62,7 +62,11 @@ public final class AlertEngine {
     /// States evaluated but not yet written (``committed(_:)``) or dropped (``discard(_:)``):
     /// a runtime created meanwhile (after a reload, a device change) starts from these.
     private var unwritten: [Key: RuleStateRecord] = [:]
-    private var devices: [String: Device] = [:]
+    private var devices: [String: Device] = [:] {
+        didSet { sortedDeviceIDs = nil }
+    }
+    /// `devices`' ids in order, for the silence check (made again after `devices` changes).
+    private var sortedDeviceIDs: [String]?
     private var slots: [String: DeviceSlot] = [:]
     private var lastHeard: [String: Int64] = [:]
     /// Rule indices by input metric, and the silence rules.
@@ -337,7 +341,8 @@ public final class AlertEngine {
         var output = EvaluationOutput()
         guard !silenceRules.isEmpty else { return output }
         var touched: [RuleRuntime] = []
-        for id in devices.keys.sorted() where !skipping.contains(id) {
+        if sortedDeviceIDs == nil { sortedDeviceIDs = devices.keys.sorted() }
+        for id in sortedDeviceIDs! where !skipping.contains(id) {
             guard let slot = slot(id, lookup: lookup), !slot.silence.isEmpty else { continue }
             for runtime in slot.silence {
                 touched.append(runtime)

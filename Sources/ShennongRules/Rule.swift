@@ -316,8 +316,14 @@ public struct Rule: Sendable, Hashable {
     public func applies(to device: Device) -> Bool {
         guard enabled else { return false }
         // A device named in `devices:` (its own stages) is selected by naming it.
-        if overrides[device.id] != nil { return !levels(for: device).isEmpty }
-        return !levels.isEmpty && selector.matches(device) && !levels(for: device).isEmpty
+        if overrides[device.id] != nil { return resolvesALevel(for: device) }
+        return !levels.isEmpty && selector.matches(device) && resolvesALevel(for: device)
+    }
+
+    /// Whether `levels(for: device)` is not empty, without building it (asked for every rule
+    /// and device when a device's rules are first set up).
+    private func resolvesALevel(for device: Device) -> Bool {
+        levels(for: device.id).values.contains { $0.resolved(for: device) != nil }
     }
 
     /// The longest window (ms) its condition keeps, for rebuilding it from stored readings.

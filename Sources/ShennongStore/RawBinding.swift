@@ -45,9 +45,50 @@ extension Statement {
         }
     }
 
+    /// Steps a statement that returns no rows once, resets it, and returns how many rows it
+    /// changed (`sqlite3_changes`, without GRDB's queue check on every call).
+    @inline(__always)
+    func stepChanges(in db: Database) throws -> Int {
+        try stepOnce(in: db)
+        return Int(sqlite3_changes(db.sqliteConnection))
+    }
+
+    /// Steps once and returns column 0 of the first row as an integer (`nil`: no row or NULL),
+    /// then resets.
+    func fetchInt64(in db: Database) throws -> Int64? {
+        defer { sqlite3_reset(sqliteStatement) }
+        switch sqlite3_step(sqliteStatement) {
+        case SQLITE_ROW:
+            return sqlite3_column_type(sqliteStatement, 0) == SQLITE_NULL ? nil : sqlite3_column_int64(sqliteStatement, 0)
+        case SQLITE_DONE:
+            return nil
+        case let code:
+            throw DatabaseError(resultCode: ResultCode(rawValue: code), message: db.lastErrorMessage, sql: sql)
+        }
+    }
+
+    /// Steps once and reads the first row as a rollup cell (columns as ``Store/cellColumns``:
+    /// start, count, min, max, sum, first, last, first_ts, last_ts), then resets.
+    func fetchCell(in db: Database) throws -> RollupCell? {
+        defer { sqlite3_reset(sqliteStatement) }
+        switch sqlite3_step(sqliteStatement) {
+        case SQLITE_ROW:
+            let s = sqliteStatement
+            return RollupCell(
+                start: sqlite3_column_int64(s, 0), count: Int(sqlite3_column_int64(s, 1)), min: sqlite3_column_double(s, 2),
+                max: sqlite3_column_double(s, 3), sum: sqlite3_column_double(s, 4), first: sqlite3_column_double(s, 5),
+                last: sqlite3_column_double(s, 6), firstTs: sqlite3_column_int64(s, 7), lastTs: sqlite3_column_int64(s, 8))
+        case SQLITE_DONE:
+            return nil
+        case let code:
+            throw DatabaseError(resultCode: ResultCode(rawValue: code), message: db.lastErrorMessage, sql: sql)
+        }
+    }
+
     /// Binds a rollup cell's ten columns (series, start, count, min, max, sum, first, last,
-    /// first_ts, last_ts) and steps once.
-    func writeCell(series: Int64, _ c: RollupCell, in db: Database) throws {
+    /// first_ts, last_ts) and steps once; returns the rows changed.
+    @discardableResult
+    func writeCell(series: Int64, _ c: RollupCell, in db: Database) throws -> Int {
         resetForBinding()
         try bind(1, series)
         try bind(2, c.start)
@@ -59,6 +100,6 @@ extension Statement {
         try bind(8, c.last)
         try bind(9, c.firstTs)
         try bind(10, c.lastTs)
-        try stepOnce(in: db)
+        return try stepChanges(in: db)
     }
 }

@@ -17,6 +17,21 @@ extension Store {
     /// the messages it came from. When it throws, nothing of `batch` is stored.
     @discardableResult
     public func commit(_ batch: IngestBatch) throws -> CommitResult {
+        do {
+            return try commit(batch, appendNewest: true)
+        } catch is NewestAppendConflict {
+            // A reading newer than its series' stored newest met a stored key after all (the
+            // newest known was wrong): the burst is rolled back and written row by row.
+            logger.warning("ingest: a burst's newest readings met stored ones; written again row by row")
+            return try commit(batch, appendNewest: false)
+        }
+    }
+
+    /// A multi-row insert of readings newer than their series' newest stored one changed
+    /// fewer rows than it held: rolls the burst back (see ``commit(_:)``).
+    struct NewestAppendConflict: Error {}
+
+    private func commit(_ batch: IngestBatch, appendNewest: Bool) throws -> CommitResult {
         if batch.isEmpty { return CommitResult(inserted: 0, duplicates: 0, rejects: 0) }
         var created: [SeriesKey: Int64] = [:]
         let (result, cache) = try pool.write { db -> (CommitResult, IngestCache) in
@@ -25,7 +40,6 @@ extension Store {
                 try insertDevice(device, in: db, ignoreExisting: true)
             }
             var inserted = 0
-            var newest: [Int64: (ts: Int64, value: Double)] = [:]
             if !batch.readings.isEmpty {
                 var state = IngestState()
                 if cache.rawHorizon == nil { cache.rawHorizon = try Self.rawHorizon(in: db) }
@@ -55,36 +69,42 @@ extension Store {
                         ? rows[a].series < rows[b].series
                         : rows[a].ts != rows[b].ts ? rows[a].ts < rows[b].ts : a < b
                 }
+                // Newest stored timestamp of each series before this burst (what `latest` holds).
+                let stored = try Self.storedNewest(of: order.lazy.map { rows[$0].series }, cache: &cache, in: db)
+                var appender = NewestAppender()
+                var newest: [Int64: (ts: Int64, value: Double)] = [:]
+                newest.reserveCapacity(stored.count)
+                var previous: InsertedReading?
                 for index in order {
                     let row = rows[index]
-                    guard
-                        try Self.insertReading(
-                            series: row.series, ts: row.ts, value: row.value, layout: layout, state: &state, in: db)
-                    else { continue }
+                    // The same key twice in the burst: the first is kept.
+                    if let p = previous, p.series == row.series, p.ts == row.ts { continue }
+                    previous = row
+                    let isNewest = appendNewest && stored[row.series].map { row.ts > $0 } ?? false
+                    if isNewest, try appender.append(row, layout: layout, state: &state, in: db) {
+                        // Newer than every stored reading of its series: cannot meet a stored key.
+                    } else {
+                        guard
+                            try Self.insertReading(
+                                series: row.series, ts: row.ts, value: row.value, layout: layout, state: &state, in: db)
+                        else { continue }
+                    }
                     inserted += 1
                     feed?.add(series: row.series, ts: row.ts)
                     if let known = newest[row.series], known.ts >= row.ts { continue }
                     newest[row.series] = (row.ts, row.value)
                 }
-                try Self.applyRollups(&state, cache: &cache, in: db)
+                try appender.flush(state: &state, in: db)
+                try Self.applyRollups(&state, newest: stored, cache: &cache, in: db)
                 if feed != nil { try Self.appendCommitFeed(&feed!, readings: inserted, at: clock.now(), in: db) }
-                let upsert = try db.cachedStatement(
-                    sql: """
-                        INSERT INTO latest (series_id, ts, value) VALUES (?, ?, ?)
-                        ON CONFLICT(series_id) DO UPDATE SET ts = excluded.ts, value = excluded.value
-                        WHERE excluded.ts > latest.ts
-                        """)
+                // Late readings (a gateway's buffer behind its live values): the stored newest stays.
+                var latest = LatestWriter()
                 for (series, point) in newest {
-                    // Late readings (a gateway's buffer behind its live values): the stored
-                    // newest, known from the rollups just applied, stays.
-                    if let stored = cache.newest[series], stored >= point.ts { continue }
-                    upsert.resetForBinding()
-                    try upsert.bind(1, series)
-                    try upsert.bind(2, point.ts)
-                    try upsert.bind(3, point.value)
-                    try upsert.stepOnce(in: db)
-                    cache.newest[series] = max(cache.newest[series] ?? .min, point.ts)
+                    if let known = cache.newest[series], known >= point.ts { continue }
+                    try latest.add(series: series, ts: point.ts, value: point.value, in: db)
+                    cache.newest[series] = point.ts
                 }
+                try latest.flush(in: db)
             }
             if !batch.seen.isEmpty {
                 let seen = try db.cachedStatement(

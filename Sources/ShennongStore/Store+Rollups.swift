@@ -77,15 +77,7 @@ extension Store {
         series: Int64, ts: Int64, value: Double, layout: BucketLayout, state: inout IngestState, in db: Database
     ) throws -> Bool {
         let start = layout.start(of: ts)
-        var bucket: BucketInfo
-        if let known = state.buckets[start] {
-            bucket = known
-        } else {
-            bucket = try openBucket(for: ts, layout: layout, in: db)
-            state.buckets[start] = bucket
-            state.inserts[start] = try db.makeStatement(
-                sql: "INSERT OR IGNORE INTO \(bucket.rawTable) (series_id, ts, value) VALUES (?, ?, ?)")
-        }
+        let bucket = try openBucket(start: start, ts: ts, layout: layout, state: &state, in: db)
         if bucket.hasCompacted, state.reopened.insert(SeriesBucket(series: series, bucket: start)).inserted {
             try reopen(series: series, bucket: bucket, rawHorizon: state.rawHorizon, in: db)
         }
@@ -94,36 +86,37 @@ extension Store {
         try insert.bind(1, series)
         try insert.bind(2, ts)
         try insert.bind(3, value)
-        try insert.stepOnce(in: db)
-        guard db.changesCount == 1 else { return false }
+        guard try insert.stepChanges(in: db) == 1 else { return false }
         state.inserted.append(InsertedReading(series: series, ts: ts, value: value))
         return true
+    }
+
+    /// The bucket of `ts` (starting at `start`), opened for raw readings once per transaction.
+    static func openBucket(
+        start: Int64, ts: Int64, layout: BucketLayout, state: inout IngestState, in db: Database
+    ) throws -> BucketInfo {
+        if let known = state.buckets[start] { return known }
+        let bucket = try openBucket(for: ts, layout: layout, in: db)
+        state.buckets[start] = bucket
+        state.inserts[start] = try db.makeStatement(
+            sql: "INSERT OR IGNORE INTO \(bucket.rawTable) (series_id, ts, value) VALUES (?, ?, ?)")
+        return bucket
     }
 
     /// Applies the readings inserted in this transaction to the three rollup tiers, then
     /// recomputes the cells that out-of-order readings touched. Call before `latest` is
     /// updated: the series' newest stored reading tells which cells are new.
     ///
-    /// `cache` (see ``IngestCache``) spares the reads: the newest timestamp of a series it
-    /// knows, and a cell it holds is appended to in memory and written once. It comes out
-    /// describing the rows as this transaction leaves them.
-    static func applyRollups(_ state: inout IngestState, cache: inout IngestCache, in db: Database) throws {
+    /// `newest` holds the newest stored timestamp of each series before this transaction
+    /// (``storedNewest(of:cache:in:)``). `cache` (see ``IngestCache``) spares the reads: a
+    /// cell it holds is appended to in memory and written once. It comes out describing the
+    /// rows as this transaction leaves them.
+    static func applyRollups(
+        _ state: inout IngestState, newest: [Int64: Int64], cache: inout IngestCache, in db: Database
+    ) throws {
         guard !state.inserted.isEmpty else { return }
         var rows = state.inserted
         rows.sort { $0.series != $1.series ? $0.series < $1.series : $0.ts < $1.ts }
-        // Newest stored timestamp of each series before this transaction.
-        var newest: [Int64: Int64] = [:]
-        let latest = try db.cachedStatement(sql: "SELECT ts FROM latest WHERE series_id = ?")
-        var previous: Int64?
-        for r in rows where r.series != previous {
-            previous = r.series
-            if let ts = cache.newest[r.series] {
-                newest[r.series] = ts
-            } else if let ts = try Int64.fetchOne(latest, arguments: [r.series]) {
-                newest[r.series] = ts
-                cache.newest[r.series] = ts
-            }
-        }
         for (index, tier) in StorageTier.rollups.enumerated() {
             // The 1-minute tier of buckets whose raw readings are kept is answered from them
             // (``cells(series:tier:from:to:in:)``): a series reporting once a minute would pay
@@ -147,8 +140,7 @@ extension Store {
                 // The cell as the cache knows it, and every reading newer than it: append.
                 if var cell = cache.heads[head], cell.start == start, group.first!.ts > cell.lastTs {
                     for r in group { cell.append(ts: r.ts, value: r.value) }
-                    try update.writeCell(series: series, cell, in: db)
-                    if db.changesCount == 1 {
+                    if try update.writeCell(series: series, cell, in: db) == 1 {
                         cache.heads[head] = cell
                         continue
                     }
@@ -159,8 +151,7 @@ extension Store {
                 if newest[series].map({ start > floorAlign($0, tier.width) }) ?? true {
                     var cell = RollupCell(start: start, ts: group.first!.ts, value: group.first!.value)
                     for r in group.dropFirst() { cell.append(ts: r.ts, value: r.value) }
-                    try insertNew.writeCell(series: series, cell, in: db)
-                    if db.changesCount == 1 {
+                    if try insertNew.writeCell(series: series, cell, in: db) == 1 {
                         cache.heads[head] = cell
                         continue
                     }
@@ -186,16 +177,22 @@ extension Store {
         _ group: ArraySlice<InsertedReading>, key: CellKey, tier: StorageTier, state: inout IngestState, in db: Database
     ) throws -> RollupCell? {
         if group.count == 1, let r = group.first {
-            let written = try Row.fetchOne(
-                db.cachedStatement(sql: upsertCellSQL(tier)), arguments: [key.series, key.start, r.value, r.ts]
-            ).map(cell)
+            let upsert = try db.cachedStatement(sql: upsertCellSQL(tier))
+            upsert.resetForBinding()
+            try upsert.bind(1, key.series)
+            try upsert.bind(2, key.start)
+            try upsert.bind(3, r.value)
+            try upsert.bind(4, r.ts)
+            let written = try upsert.fetchCell(in: db)
             if written?.lastTs != r.ts { state.recompute.insert(key) }
             return written
         }
-        let existing = try Row.fetchOne(
-            db.cachedStatement(sql: "SELECT \(cellColumns) FROM \(tier.liveTable) WHERE series_id = ? AND start = ?"),
-            arguments: [key.series, key.start]
-        ).map(cell)
+        let select = try db.cachedStatement(
+            sql: "SELECT \(cellColumns) FROM \(tier.liveTable) WHERE series_id = ? AND start = ?")
+        select.resetForBinding()
+        try select.bind(1, key.series)
+        try select.bind(2, key.start)
+        let existing = try select.fetchCell(in: db)
         var cell: RollupCell
         if var known = existing {
             if group.first!.ts > known.lastTs {
@@ -209,7 +206,7 @@ extension Store {
             cell = RollupCell(start: key.start, ts: group.first!.ts, value: group.first!.value)
             for r in group.dropFirst() { cell.append(ts: r.ts, value: r.value) }
         }
-        try db.cachedStatement(sql: insertCellSQL(tier, orReplace: true)).execute(arguments: cellArguments(key.series, cell))
+        try db.cachedStatement(sql: insertCellSQL(tier, orReplace: true)).writeCell(series: key.series, cell, in: db)
         return cell
     }
 

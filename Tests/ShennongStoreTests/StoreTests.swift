@@ -68,6 +68,31 @@ struct StoreTests {
         }
     }
 
+    @Test("readings newer than their series' newest go in many to a statement; one that meets a stored key after all (latest behind the readings) rewrites the burst row by row")
+    func newestAppendFallsBackWhenLatestIsBehind() throws {
+        let start: Int64 = 1_763_700_000_000
+        let first = (0..<20).map { Reading(device: "q0", metric: "ph", timestamp: start + Int64($0) * 1000, value: Double($0)) }
+        #expect(try store.commit(batch(first, devices: [device("q0")])).inserted == 20)
+        // Another process moves `latest` back behind stored readings.
+        _ = try sqlite3(directory.appendingPathComponent("s.db").path, "UPDATE latest SET ts = \(start);")
+        let burst = [
+            Reading(device: "q0", metric: "ph", timestamp: start + 4000, value: 99),  // stored already
+            Reading(device: "q0", metric: "ph", timestamp: start + 21_000, value: 21),
+            Reading(device: "q0", metric: "ph", timestamp: start + 22_000, value: 22),
+        ]
+        let result = try store.commit(batch(burst))
+        #expect(result.inserted == 2 && result.duplicates == 1)
+        let stored = try store.readings(device: "q0", metric: "ph", from: start, to: start + 60_000)
+        #expect(stored.map(\.value) == (0..<20).map(Double.init) + [21, 22])
+        #expect(try store.latest(device: "q0").first?.value == 22)
+        let hour = try store.aggregates(device: "q0", metric: "ph", from: start - start % 3_600_000, to: start + 3_600_000, every: 3_600_000)
+        #expect(hour.map(\.count).reduce(0, +) == 22)
+        // A long in-order burst after it: many rows a statement, every one stored.
+        let next = (23..<223).map { Reading(device: "q0", metric: "ph", timestamp: start + Int64($0) * 1000, value: Double($0)) }
+        #expect(try store.commit(batch(next)).inserted == 200)
+        #expect(try store.readings(device: "q0", metric: "ph", from: start, to: start + 300_000).count == 222)
+    }
+
     @Test func latestIsTheNewestTimestampNotTheLastArrival() throws {
         try store.commit(batch([Reading(device: "p1", metric: "ph", timestamp: 5000, value: 7.5)], devices: [device("p1", site: "s")]))
         // A backfilled older reading arrives later.

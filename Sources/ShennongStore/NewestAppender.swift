@@ -1,0 +1,128 @@
+import GRDB
+import GRDBSQLite
+import ShennongCore
+
+extension Store {
+    /// Writes the readings of a burst that are newer than their series' newest stored one with
+    /// multi-row INSERTs (up to ``maxRows`` a statement), bucket by bucket.
+    ///
+    /// Such a reading cannot meet a stored key (every stored reading of a series is at or
+    /// before the series' `latest`), so the rows need no per-row duplicate check: each
+    /// statement must insert all of its rows. One that inserts fewer throws
+    /// ``NewestAppendConflict`` and the burst is written again row by row. A multi-row
+    /// statement runs SQLite's statement start and end (cursor open, halt) once for many rows.
+    struct NewestAppender {
+        static let maxRows = 64
+
+        /// The open bucket the pending rows go to.
+        private var bucket: BucketInfo?
+        private var pending: [InsertedReading] = []
+
+        /// Queues `row` for its bucket's raw table; `false` when its bucket holds compacted
+        /// data (a reading there may have to reopen the series: ``insertReading``'s path).
+        mutating func append(_ row: InsertedReading, layout: BucketLayout, state: inout IngestState, in db: Database) throws
+            -> Bool
+        {
+            let start = layout.start(of: row.ts)
+            if bucket?.start != start {
+                try flush(state: &state, in: db)
+                let info = try Store.openBucket(start: start, ts: row.ts, layout: layout, state: &state, in: db)
+                guard !info.hasCompacted else { return false }
+                bucket = info
+            }
+            pending.append(row)
+            state.inserted.append(row)
+            if pending.count == Self.maxRows { try flush(state: &state, in: db) }
+            return true
+        }
+
+        /// Writes what is pending.
+        mutating func flush(state: inout IngestState, in db: Database) throws {
+            guard let bucket, !pending.isEmpty else { return }
+            var i = 0
+            while i < pending.count {
+                let n = Self.rows(pending.count - i)
+                let insert = try db.cachedStatement(sql: Self.insertSQL(bucket.rawTable, rows: n))
+                insert.resetForBinding()
+                for (k, row) in pending[i..<(i + n)].enumerated() {
+                    let p = Int32(3 * k)
+                    try insert.bind(p + 1, row.series)
+                    try insert.bind(p + 2, row.ts)
+                    try insert.bind(p + 3, row.value)
+                }
+                guard try insert.stepChanges(in: db) == n else { throw NewestAppendConflict() }
+                i += n
+            }
+            pending.removeAll(keepingCapacity: true)
+        }
+
+        /// Rows of the next statement for `remaining` rows: 64, 32, …, 1, so that a bucket
+        /// needs at most seven statements in the cache.
+        static func rows(_ remaining: Int) -> Int {
+            Swift.min(1 << (Int.bitWidth - 1 - remaining.leadingZeroBitCount), maxRows)
+        }
+
+        static func insertSQL(_ table: String, rows: Int) -> String {
+            "INSERT OR IGNORE INTO \(table) (series_id, ts, value) VALUES "
+                + repeatElement("(?, ?, ?)", count: rows).joined(separator: ", ")
+        }
+    }
+
+    /// Moves `latest` forward for the series of a burst with multi-row upserts.
+    struct LatestWriter {
+        private var pending: [(series: Int64, ts: Int64, value: Double)] = []
+
+        mutating func add(series: Int64, ts: Int64, value: Double, in db: Database) throws {
+            pending.append((series, ts, value))
+            if pending.count == NewestAppender.maxRows { try flush(in: db) }
+        }
+
+        mutating func flush(in db: Database) throws {
+            var i = 0
+            while i < pending.count {
+                let n = NewestAppender.rows(pending.count - i)
+                let upsert = try db.cachedStatement(sql: Self.upsertSQL(rows: n))
+                upsert.resetForBinding()
+                for (k, row) in pending[i..<(i + n)].enumerated() {
+                    let p = Int32(3 * k)
+                    try upsert.bind(p + 1, row.series)
+                    try upsert.bind(p + 2, row.ts)
+                    try upsert.bind(p + 3, row.value)
+                }
+                try upsert.stepOnce(in: db)
+                i += n
+            }
+            pending.removeAll(keepingCapacity: true)
+        }
+
+        static func upsertSQL(rows: Int) -> String {
+            "INSERT INTO latest (series_id, ts, value) VALUES "
+                + repeatElement("(?, ?, ?)", count: rows).joined(separator: ", ")
+                + " ON CONFLICT(series_id) DO UPDATE SET ts = excluded.ts, value = excluded.value WHERE excluded.ts > latest.ts"
+        }
+    }
+
+    /// The newest stored timestamp of each series in `series` (a series repeated in a row is
+    /// looked up once), from the ingest cache or else from `latest`, which fills the cache.
+    static func storedNewest(
+        of series: some Sequence<Int64>, cache: inout IngestCache, in db: Database
+    ) throws -> [Int64: Int64] {
+        var newest: [Int64: Int64] = [:]
+        let select = try db.cachedStatement(sql: "SELECT ts FROM latest WHERE series_id = ?")
+        var previous: Int64?
+        for s in series where s != previous {
+            previous = s
+            if let ts = cache.newest[s] {
+                newest[s] = ts
+            } else {
+                select.resetForBinding()
+                try select.bind(1, s)
+                if let ts = try select.fetchInt64(in: db) {
+                    newest[s] = ts
+                    cache.newest[s] = ts
+                }
+            }
+        }
+        return newest
+    }
+}
