@@ -14,8 +14,12 @@ extension Store {
     struct NewestAppender {
         static let maxRows = 64
 
-        /// The open bucket the pending rows go to.
+        /// Statement sizes: 1, 2, 4, …, 64 rows.
+        static let sizes = 7
+
+        /// The open bucket the pending rows go to, and its statements by size (log2 of rows).
         private var bucket: BucketInfo?
+        private var statements: [Statement?] = []
         private var pending: [InsertedReading] = []
 
         /// Queues `row` for its bucket's raw table; `false` when its bucket holds compacted
@@ -29,6 +33,7 @@ extension Store {
                 let info = try Store.openBucket(start: start, ts: row.ts, layout: layout, state: &state, in: db)
                 guard !info.hasCompacted else { return false }
                 bucket = info
+                statements = state.appends[start] ?? Array(repeating: nil, count: Self.sizes)
             }
             pending.append(row)
             state.inserted.append(row)
@@ -42,7 +47,15 @@ extension Store {
             var i = 0
             while i < pending.count {
                 let n = Self.rows(pending.count - i)
-                let insert = try db.cachedStatement(sql: Self.insertSQL(bucket.rawTable, rows: n))
+                let size = n.trailingZeroBitCount
+                let insert: Statement
+                if let known = statements[size] {
+                    insert = known
+                } else {
+                    insert = try db.makeStatement(sql: Self.insertSQL(bucket.rawTable, rows: n))
+                    statements[size] = insert
+                    state.appends[bucket.start] = statements
+                }
                 insert.resetForBinding()
                 for (k, row) in pending[i..<(i + n)].enumerated() {
                     let p = Int32(3 * k)
@@ -70,10 +83,14 @@ extension Store {
 
     /// Moves `latest` forward for the series of a burst with multi-row upserts.
     struct LatestWriter {
-        private var pending: [(series: Int64, ts: Int64, value: Double)] = []
+        private var pending: [InsertedReading] = []
 
-        mutating func add(series: Int64, ts: Int64, value: Double, in db: Database) throws {
-            pending.append((series, ts, value))
+        /// Upsert statements by size (1, 2, 4, …, 64 rows).
+        static let upsertSQLs = (0..<NewestAppender.sizes).map { upsertSQL(rows: 1 << $0) }
+
+        /// Queues a series' newest reading; give them in series order.
+        mutating func add(_ point: InsertedReading, in db: Database) throws {
+            pending.append(point)
             if pending.count == NewestAppender.maxRows { try flush(in: db) }
         }
 
@@ -81,7 +98,7 @@ extension Store {
             var i = 0
             while i < pending.count {
                 let n = NewestAppender.rows(pending.count - i)
-                let upsert = try db.cachedStatement(sql: Self.upsertSQL(rows: n))
+                let upsert = try db.cachedStatement(sql: Self.upsertSQLs[n.trailingZeroBitCount])
                 upsert.resetForBinding()
                 for (k, row) in pending[i..<(i + n)].enumerated() {
                     let p = Int32(3 * k)

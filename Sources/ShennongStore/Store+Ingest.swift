@@ -72,7 +72,8 @@ extension Store {
                 // Newest stored timestamp of each series before this burst (what `latest` holds).
                 let stored = try Self.storedNewest(of: order.lazy.map { rows[$0].series }, cache: &cache, in: db)
                 var appender = NewestAppender()
-                var newest: [Int64: (ts: Int64, value: Double)] = [:]
+                // The newest inserted reading of each series, in series order (the rows are).
+                var newest: [InsertedReading] = []
                 newest.reserveCapacity(stored.count)
                 var previous: InsertedReading?
                 for index in order {
@@ -91,18 +92,19 @@ extension Store {
                     }
                     inserted += 1
                     feed?.add(series: row.series, ts: row.ts)
-                    if let known = newest[row.series], known.ts >= row.ts { continue }
-                    newest[row.series] = (row.ts, row.value)
+                    // Rows come by series, then time: the last of a series is its newest.
+                    if newest.last?.series == row.series { newest[newest.count - 1] = row } else { newest.append(row) }
                 }
                 try appender.flush(state: &state, in: db)
                 try Self.applyRollups(&state, newest: stored, cache: &cache, in: db)
                 if feed != nil { try Self.appendCommitFeed(&feed!, readings: inserted, at: clock.now(), in: db) }
                 // Late readings (a gateway's buffer behind its live values): the stored newest stays.
+                // In series order: a multi-row upsert in random key order costs several times more.
                 var latest = LatestWriter()
-                for (series, point) in newest {
-                    if let known = cache.newest[series], known >= point.ts { continue }
-                    try latest.add(series: series, ts: point.ts, value: point.value, in: db)
-                    cache.newest[series] = point.ts
+                for point in newest {
+                    if let known = cache.newest[point.series], known >= point.ts { continue }
+                    try latest.add(point, in: db)
+                    cache.newest[point.series] = point.ts
                 }
                 try latest.flush(in: db)
             }

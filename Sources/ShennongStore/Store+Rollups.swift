@@ -45,6 +45,8 @@ extension Store {
     struct IngestState {
         var buckets: [Int64: BucketInfo] = [:]
         var inserts: [Int64: Statement] = [:]
+        /// Per bucket, its multi-row inserts by size (``NewestAppender``).
+        var appends: [Int64: [Statement?]] = [:]
         var reopened: Set<SeriesBucket> = []
         var inserted: [InsertedReading] = []
         var recompute: Set<CellKey> = []
