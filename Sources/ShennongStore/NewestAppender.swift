@@ -36,7 +36,6 @@ extension Store {
                 statements = state.appends[start] ?? Array(repeating: nil, count: Self.sizes)
             }
             pending.append(row)
-            state.inserted.append(row)
             if pending.count == Self.maxRows { try flush(state: &state, in: db) }
             return true
         }
@@ -117,29 +116,5 @@ extension Store {
                 + repeatElement("(?, ?, ?)", count: rows).joined(separator: ", ")
                 + " ON CONFLICT(series_id) DO UPDATE SET ts = excluded.ts, value = excluded.value WHERE excluded.ts > latest.ts"
         }
-    }
-
-    /// The newest stored timestamp of each series in `series` (a series repeated in a row is
-    /// looked up once), from the ingest cache or else from `latest`, which fills the cache.
-    static func storedNewest(
-        of series: some Sequence<Int64>, cache: inout IngestCache, in db: Database
-    ) throws -> [Int64: Int64] {
-        var newest: [Int64: Int64] = [:]
-        let select = try db.cachedStatement(sql: "SELECT ts FROM latest WHERE series_id = ?")
-        var previous: Int64?
-        for s in series where s != previous {
-            previous = s
-            if let ts = cache.newest[s] {
-                newest[s] = ts
-            } else {
-                select.resetForBinding()
-                try select.bind(1, s)
-                if let ts = try select.fetchInt64(in: db) {
-                    newest[s] = ts
-                    cache.newest[s] = ts
-                }
-            }
-        }
-        return newest
     }
 }

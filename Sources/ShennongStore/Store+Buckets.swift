@@ -229,7 +229,7 @@ extension Store {
     /// merged with packed cells of the buckets in range.
     ///
     /// 1-minute cells of raw tables after the raw horizon are computed from their readings
-    /// (ingest does not store them: ``applyRollups(_:cache:in:)``); they are what a stored
+    /// (ingest does not store them: ``applyRollups(_:series:entry:state:in:)``); they are what a stored
     /// cell would hold, bit for bit, since stored cells of those buckets are exact aggregates
     /// of the same readings in timestamp order. They win over a live or packed cell of the
     /// same start (a live cell left by an older version may have missed later readings).

@@ -69,44 +69,50 @@ extension Store {
                         ? rows[a].series < rows[b].series
                         : rows[a].ts != rows[b].ts ? rows[a].ts < rows[b].ts : a < b
                 }
-                // Newest stored timestamp of each series before this burst (what `latest` holds).
-                let stored = try Self.storedNewest(of: order.lazy.map { rows[$0].series }, cache: &cache, in: db)
+                // Series by series: its readings (the first of two with one key kept), then its
+                // rollup cells, then its `latest`; one look at the cache a series.
                 var appender = NewestAppender()
-                // The newest inserted reading of each series, in series order (the rows are).
-                var newest: [InsertedReading] = []
-                newest.reserveCapacity(stored.count)
-                var previous: InsertedReading?
-                for index in order {
-                    let row = rows[index]
-                    // The same key twice in the burst: the first is kept.
-                    if let p = previous, p.series == row.series, p.ts == row.ts { continue }
-                    previous = row
-                    let isNewest = appendNewest && stored[row.series].map { row.ts > $0 } ?? false
-                    if isNewest, try appender.append(row, layout: layout, state: &state, in: db) {
+                var latest = LatestWriter()
+                let selectLatest = try db.cachedStatement(sql: "SELECT ts FROM latest WHERE series_id = ?")
+                var group: [InsertedReading] = []
+                var next = 0
+                while next < order.count {
+                    let series = rows[order[next]].series
+                    var entry = try cache.entry(series, latest: selectLatest, in: db)
+                    group.removeAll(keepingCapacity: true)
+                    var previous: Int64?
+                    while next < order.count, rows[order[next]].series == series {
+                        let row = rows[order[next]]
+                        next += 1
+                        if row.ts == previous { continue }
+                        previous = row.ts
                         // Newer than every stored reading of its series: cannot meet a stored key.
-                    } else {
-                        guard
-                            try Self.insertReading(
-                                series: row.series, ts: row.ts, value: row.value, layout: layout, state: &state, in: db)
-                        else { continue }
+                        let isNewest = appendNewest && entry.newest.map { row.ts > $0 } ?? false
+                        let appended = try isNewest && appender.append(row, layout: layout, state: &state, in: db)
+                        if !appended {
+                            guard
+                                try Self.insertReading(
+                                    series: series, ts: row.ts, value: row.value, layout: layout, state: &state, in: db)
+                            else { continue }
+                        }
+                        group.append(row)
+                        feed?.add(series: series, ts: row.ts)
                     }
-                    inserted += 1
-                    feed?.add(series: row.series, ts: row.ts)
-                    // Rows come by series, then time: the last of a series is its newest.
-                    if newest.last?.series == row.series { newest[newest.count - 1] = row } else { newest.append(row) }
+                    inserted += group.count
+                    try Self.applyRollups(group[...], series: series, entry: &entry, state: &state, in: db)
+                    // Late readings (a gateway's buffer behind its live values): the stored newest
+                    // stays. Series come in order: a multi-row upsert in random key order costs
+                    // several times more.
+                    if let last = group.last, entry.newest.map({ last.ts > $0 }) ?? true {
+                        try latest.add(last, in: db)
+                        entry.newest = last.ts
+                    }
+                    cache.series[series] = entry
                 }
                 try appender.flush(state: &state, in: db)
-                try Self.applyRollups(&state, newest: stored, cache: &cache, in: db)
-                if feed != nil { try Self.appendCommitFeed(&feed!, readings: inserted, at: clock.now(), in: db) }
-                // Late readings (a gateway's buffer behind its live values): the stored newest stays.
-                // In series order: a multi-row upsert in random key order costs several times more.
-                var latest = LatestWriter()
-                for point in newest {
-                    if let known = cache.newest[point.series], known >= point.ts { continue }
-                    try latest.add(point, in: db)
-                    cache.newest[point.series] = point.ts
-                }
                 try latest.flush(in: db)
+                try Self.recomputeCells(state.recompute, in: db)
+                if feed != nil { try Self.appendCommitFeed(&feed!, readings: inserted, at: clock.now(), in: db) }
             }
             if !batch.seen.isEmpty {
                 let seen = try db.cachedStatement(

@@ -14,25 +14,51 @@ import GRDB
 /// - a burst takes the cache out for its transaction and puts it back only after the commit,
 ///   so a rolled-back burst leaves no trace in it (the cache starts empty again).
 struct IngestCache: Sendable {
-    struct HeadKey: Hashable, Sendable {
-        var tier: Int
-        var series: Int64
+    /// What the cache knows of one series.
+    struct SeriesEntry: Sendable {
+        /// Newest stored timestamp (what `latest` holds); `nil`: the series has no `latest` row.
+        var newest: Int64?
+        /// Per rollup tier (index in ``StorageTier/rollups``): a cell whose row in the tier's
+        /// live table is exactly this.
+        private var minute: RollupCell?
+        private var hour: RollupCell?
+        private var day: RollupCell?
+
+        subscript(head tier: Int) -> RollupCell? {
+            get { tier == 0 ? minute : tier == 1 ? hour : day }
+            set {
+                switch tier {
+                case 0: minute = newValue
+                case 1: hour = newValue
+                default: day = newValue
+                }
+            }
+        }
     }
 
     /// `PRAGMA data_version` of the writer connection when the cache was last valid.
     var dataVersion: Int64?
-    /// Newest stored timestamp per series (what `latest` holds).
-    var newest: [Int64: Int64] = [:]
-    /// Per (tier, series): a cell whose row in the tier's live table is exactly this.
-    var heads: [HeadKey: RollupCell] = [:]
+    /// Per series: its newest stored timestamp and head cells, once read.
+    var series: [Int64: SeriesEntry] = [:]
     /// The raw horizon (``Store/rawHorizon(in:)``), once read.
     var rawHorizon: Int64?
 
-    /// Series beyond which the cache starts over instead of growing (about 100 bytes each
-    /// per tier; 200,000 series is far beyond a county).
+    /// Series beyond which the cache starts over instead of growing (about 250 bytes each;
+    /// 200,000 series is far beyond a county).
     static let maxSeries = 200_000
 
-    var isOversized: Bool { newest.count > Self.maxSeries }
+    var isOversized: Bool { series.count > Self.maxSeries }
+
+    /// The entry of `series`, its newest read from `latest` when the cache does not know it.
+    /// Put it back with `series[id] = entry` after the burst's writes.
+    mutating func entry(_ id: Int64, latest select: Statement, in db: Database) throws -> SeriesEntry {
+        if let known = series[id], known.newest != nil { return known }
+        var entry = series[id] ?? SeriesEntry()
+        select.resetForBinding()
+        try select.bind(1, id)
+        entry.newest = try select.fetchInt64(in: db)
+        return entry
+    }
 }
 
 extension Store {

@@ -48,11 +48,29 @@ extension Store {
         /// Per bucket, its multi-row inserts by size (``NewestAppender``).
         var appends: [Int64: [Statement?]] = [:]
         var reopened: Set<SeriesBucket> = []
-        var inserted: [InsertedReading] = []
         var recompute: Set<CellKey> = []
+        /// Per rollup tier, its cell statements, prepared on first use in the transaction.
+        private var cells: [(insertNew: Statement, update: Statement)?] = Array(repeating: nil, count: StorageTier.rollups.count)
         /// Readings before this time may have been dropped by retention (``rawHorizon(in:)``).
         var rawHorizon = Int64.min
+
+        /// The statements that insert a new cell (nothing when it exists) and overwrite an
+        /// existing one, of rollup tier `index`.
+        mutating func cellStatements(_ index: Int, in db: Database) throws -> (insertNew: Statement, update: Statement) {
+            if let known = cells[index] { return known }
+            let tier = StorageTier.rollups[index]
+            let made = (
+                insertNew: try db.cachedStatement(
+                    sql: insertCellSQL(tier, orReplace: false) + " ON CONFLICT (series_id, start) DO NOTHING"),
+                update: try db.cachedStatement(sql: updateCellSQL(tier))
+            )
+            cells[index] = made
+            return made
+        }
     }
+
+    /// ``upsertCellSQL(_:)`` of each rollup tier, by index.
+    static let upsertCellSQLs = StorageTier.rollups.map(upsertCellSQL)
 
     static func upsertCellSQL(_ tier: StorageTier) -> String {
         """
@@ -73,8 +91,7 @@ extension Store {
 
     /// Stores one reading in the raw table of its bucket (reopening the series' compacted
     /// part of the bucket first if need be). Returns whether it was inserted (false: a
-    /// duplicate of a stored reading); inserted readings are kept in `state` for
-    /// ``applyRollups(_:in:)``.
+    /// duplicate of a stored reading).
     static func insertReading(
         series: Int64, ts: Int64, value: Double, layout: BucketLayout, state: inout IngestState, in db: Database
     ) throws -> Bool {
@@ -88,9 +105,7 @@ extension Store {
         try insert.bind(1, series)
         try insert.bind(2, ts)
         try insert.bind(3, value)
-        guard try insert.stepChanges(in: db) == 1 else { return false }
-        state.inserted.append(InsertedReading(series: series, ts: ts, value: value))
-        return true
+        return try insert.stepChanges(in: db) == 1
     }
 
     /// The bucket of `ts` (starting at `start`), opened for raw readings once per transaction.
@@ -105,72 +120,70 @@ extension Store {
         return bucket
     }
 
-    /// Applies the readings inserted in this transaction to the three rollup tiers, then
-    /// recomputes the cells that out-of-order readings touched. Call before `latest` is
-    /// updated: the series' newest stored reading tells which cells are new.
+    /// Applies one series' readings inserted by this transaction (ascending time) to its
+    /// rollup cells. Call before the series' `latest` moves: `entry.newest`, its newest stored
+    /// reading before this transaction, tells which cells are new. Cells that out-of-order
+    /// readings touched are queued in `state.recompute` for ``recomputeCells(_:in:)`` at the
+    /// end of the transaction.
     ///
-    /// `newest` holds the newest stored timestamp of each series before this transaction
-    /// (``storedNewest(of:cache:in:)``). `cache` (see ``IngestCache``) spares the reads: a
-    /// cell it holds is appended to in memory and written once. It comes out describing the
-    /// rows as this transaction leaves them.
+    /// `entry` (see ``IngestCache``) spares the reads: a cell it holds is appended to in
+    /// memory and written once. It comes out describing the rows as this transaction leaves them.
     static func applyRollups(
-        _ state: inout IngestState, newest: [Int64: Int64], cache: inout IngestCache, in db: Database
+        _ rows: ArraySlice<InsertedReading>, series: Int64, entry: inout IngestCache.SeriesEntry, state: inout IngestState,
+        in db: Database
     ) throws {
-        guard !state.inserted.isEmpty else { return }
-        var rows = state.inserted
-        rows.sort { $0.series != $1.series ? $0.series < $1.series : $0.ts < $1.ts }
+        guard !rows.isEmpty else { return }
+        let newest = entry.newest
         for (index, tier) in StorageTier.rollups.enumerated() {
             // The 1-minute tier of buckets whose raw readings are kept is answered from them
             // (``cells(series:tier:from:to:in:)``): a series reporting once a minute would pay
             // a cell for every reading. Only readings in buckets whose raw readings retention
             // dropped (older than the raw horizon) still add to live 1-minute cells.
-            let tierRows = tier == .minute ? rows.filter { minuteTierIsStored(ts: $0.ts, rawHorizon: state.rawHorizon) } : rows
-            guard !tierRows.isEmpty else { continue }
-            let insertNew = try db.cachedStatement(
-                sql: insertCellSQL(tier, orReplace: false) + " ON CONFLICT (series_id, start) DO NOTHING")
-            let update = try db.cachedStatement(sql: updateCellSQL(tier))
-            var i = 0
-            while i < tierRows.count {
-                let series = tierRows[i].series
+            var tierRows = rows
+            if tier == .minute {
+                guard minuteTierIsStored(ts: rows.first!.ts, rawHorizon: state.rawHorizon) else { continue }
+                tierRows = rows.prefix { minuteTierIsStored(ts: $0.ts, rawHorizon: state.rawHorizon) }
+            }
+            let statements = try state.cellStatements(index, in: db)
+            var i = tierRows.startIndex
+            while i < tierRows.endIndex {
                 let start = floorAlign(tierRows[i].ts, tier.width)
                 var j = i + 1
-                while j < tierRows.count && tierRows[j].series == series && tierRows[j].ts < start + tier.width { j += 1 }
+                while j < tierRows.endIndex && tierRows[j].ts < start + tier.width { j += 1 }
                 let group = tierRows[i..<j]
                 i = j
                 let key = CellKey(tier: index, series: series, start: start)
-                let head = IngestCache.HeadKey(tier: index, series: series)
                 // The cell as the cache knows it, and every reading newer than it: append.
-                if var cell = cache.heads[head], cell.start == start, group.first!.ts > cell.lastTs {
+                if var cell = entry[head: index], cell.start == start, group.first!.ts > cell.lastTs {
                     for r in group { cell.append(ts: r.ts, value: r.value) }
-                    if try update.writeCell(series: series, cell, in: db) == 1 {
-                        cache.heads[head] = cell
+                    if try statements.update.writeCell(series: series, cell, in: db) == 1 {
+                        entry[head: index] = cell
                         continue
                     }
                     // The row is gone after all: forget it and take the general path.
-                    cache.heads[head] = nil
+                    entry[head: index] = nil
                 }
                 // Newer than anything stored for the series: a new cell, in order.
-                if newest[series].map({ start > floorAlign($0, tier.width) }) ?? true {
+                if newest.map({ start > floorAlign($0, tier.width) }) ?? true {
                     var cell = RollupCell(start: start, ts: group.first!.ts, value: group.first!.value)
                     for r in group.dropFirst() { cell.append(ts: r.ts, value: r.value) }
-                    if try insertNew.writeCell(series: series, cell, in: db) == 1 {
-                        cache.heads[head] = cell
+                    if try statements.insertNew.writeCell(series: series, cell, in: db) == 1 {
+                        entry[head: index] = cell
                         continue
                     }
                 }
                 // Older than the series' newest reading (a gateway's buffer behind its live
                 // values), in an earlier cell or in the newest one: recomputed from its readings
                 // at the end of the transaction, nothing to read or write before that.
-                if let n = newest[series], group.first!.ts < n, start >= state.rawHorizon {
+                if let n = newest, group.first!.ts < n, start >= state.rawHorizon {
                     state.recompute.insert(key)
-                    if cache.heads[head]?.start == start { cache.heads[head] = nil }
+                    if entry[head: index]?.start == start { entry[head: index] = nil }
                     continue
                 }
                 let written = try applyToExistingCell(group, key: key, tier: tier, state: &state, in: db)
-                cache.heads[head] = state.recompute.contains(key) ? nil : written
+                entry[head: index] = state.recompute.contains(key) ? nil : written
             }
         }
-        try recomputeCells(state.recompute, in: db)
     }
 
     /// Adds readings (ascending, one cell) to a cell that may exist; returns the cell as
@@ -179,7 +192,7 @@ extension Store {
         _ group: ArraySlice<InsertedReading>, key: CellKey, tier: StorageTier, state: inout IngestState, in db: Database
     ) throws -> RollupCell? {
         if group.count == 1, let r = group.first {
-            let upsert = try db.cachedStatement(sql: upsertCellSQL(tier))
+            let upsert = try db.cachedStatement(sql: upsertCellSQLs[key.tier])
             upsert.resetForBinding()
             try upsert.bind(1, key.series)
             try upsert.bind(2, key.start)
