@@ -85,6 +85,21 @@ extension Statement {
         }
     }
 
+    /// Steps through every row, appending (column 0, column 1) as a point (ts, value), then resets.
+    func appendPoints(to points: inout [Point], in db: Database) throws {
+        defer { sqlite3_reset(sqliteStatement) }
+        while true {
+            switch sqlite3_step(sqliteStatement) {
+            case SQLITE_ROW:
+                points.append(Point(ts: sqlite3_column_int64(sqliteStatement, 0), value: sqlite3_column_double(sqliteStatement, 1)))
+            case SQLITE_DONE:
+                return
+            case let code:
+                throw DatabaseError(resultCode: ResultCode(rawValue: code), message: db.lastErrorMessage, sql: sql)
+            }
+        }
+    }
+
     /// Binds a rollup cell's ten columns (series, start, count, min, max, sum, first, last,
     /// first_ts, last_ts) and steps once; returns the rows changed.
     @discardableResult

@@ -192,11 +192,13 @@ extension Store {
             }
             var raw: [Point] = []
             if bucket.hasRaw {
-                let rows = try Row.fetchCursor(
-                    db.cachedStatement(
-                        sql: "SELECT ts, value FROM \(bucket.rawTable) WHERE series_id = ? AND ts >= ? AND ts < ? ORDER BY ts"),
-                    arguments: [series, from, to])
-                while let row = try rows.next() { raw.append(Point(ts: row[0], value: row[1])) }
+                let select = try db.cachedStatement(
+                    sql: "SELECT ts, value FROM \(bucket.rawTable) WHERE series_id = ? AND ts >= ? AND ts < ? ORDER BY ts")
+                select.resetForBinding()
+                try select.bind(1, series)
+                try select.bind(2, from)
+                try select.bind(3, to)
+                try select.appendPoints(to: &raw, in: db)
             }
             mergeSorted(compacted, raw, into: &result)
             if result.count >= limit {

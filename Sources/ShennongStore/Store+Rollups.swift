@@ -69,6 +69,9 @@ extension Store {
         }
     }
 
+    /// ``insertCellSQL(_:orReplace:)`` (replacing) of each rollup tier, by index.
+    static let replaceCellSQLs = StorageTier.rollups.map { insertCellSQL($0, orReplace: true) }
+
     /// ``upsertCellSQL(_:)`` of each rollup tier, by index.
     static let upsertCellSQLs = StorageTier.rollups.map(upsertCellSQL)
 
@@ -221,7 +224,7 @@ extension Store {
             cell = RollupCell(start: key.start, ts: group.first!.ts, value: group.first!.value)
             for r in group.dropFirst() { cell.append(ts: r.ts, value: r.value) }
         }
-        try db.cachedStatement(sql: insertCellSQL(tier, orReplace: true)).writeCell(series: key.series, cell, in: db)
+        try db.cachedStatement(sql: replaceCellSQLs[key.tier]).writeCell(series: key.series, cell, in: db)
         return cell
     }
 
@@ -258,8 +261,7 @@ extension Store {
                     let last = points[first...].partitioningIndex { $0.ts >= cellEnd }
                     let tier = StorageTier.rollups[key.tier]
                     guard let cell = RollupCell.cells(of: Array(points[first..<last]), width: tier.width).first else { continue }
-                    try db.cachedStatement(sql: insertCellSQL(tier, orReplace: true)).execute(
-                        arguments: cellArguments(series, cell))
+                    try db.cachedStatement(sql: replaceCellSQLs[key.tier]).writeCell(series: series, cell, in: db)
                 }
                 i = j
             }
