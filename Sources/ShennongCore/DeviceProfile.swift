@@ -69,12 +69,16 @@ public struct DeviceProfile: Sendable, Hashable {
     public var expectedInterval: Int
     /// Vendor field name → canonical metric, scale and offset.
     public var fields: [String: FieldMapping] {
-        didSet { resolved = Self.resolve(fields) }
+        didSet { resolved = Self.resolve(fields, ignore: ignore, passThroughCanonical: passThroughCanonical) }
     }
     /// Vendor fields dropped silently (sequence numbers, serial numbers, raw diagnostics).
-    public var ignore: Set<String>
+    public var ignore: Set<String> {
+        didSet { resolved = Self.resolve(fields, ignore: ignore, passThroughCanonical: passThroughCanonical) }
+    }
     /// Whether a field already named as a canonical metric is accepted as is.
-    public var passThroughCanonical: Bool
+    public var passThroughCanonical: Bool {
+        didSet { resolved = Self.resolve(fields, ignore: ignore, passThroughCanonical: passThroughCanonical) }
+    }
     /// A payload as the sensor sends it, for documentation and tests.
     public var example: String?
     /// The canonical values ``example`` decodes to; a test holds the two together. For a
@@ -85,7 +89,8 @@ public struct DeviceProfile: Sendable, Hashable {
     /// The commands the device accepts, by name (`commands:`; see ``CommandSpec``).
     public var commands: [String: CommandSpec] = [:]
 
-    /// `fields` with their metrics looked up once, for the decoder's hot path.
+    /// What ``resolve(field:)`` answers for every field it does not answer `.unknown`, worked
+    /// out once for the decoder's hot path (one lookup a field).
     private var resolved: [String: FieldResolution]
 
     public init(
@@ -105,11 +110,18 @@ public struct DeviceProfile: Sendable, Hashable {
         self.passThroughCanonical = passThroughCanonical
         self.example = example
         self.exampleValues = exampleValues
-        self.resolved = Self.resolve(fields)
+        self.resolved = Self.resolve(fields, ignore: ignore, passThroughCanonical: passThroughCanonical)
     }
 
-    private static func resolve(_ fields: [String: FieldMapping]) -> [String: FieldResolution] {
+    private static func resolve(
+        _ fields: [String: FieldMapping], ignore: Set<String>, passThroughCanonical: Bool
+    ) -> [String: FieldResolution] {
         var out: [String: FieldResolution] = [:]
+        // Weakest first: canonical names, then ignored fields, then mappings.
+        if passThroughCanonical {
+            for metric in MetricCatalogue.all { out[metric.name] = .canonical(metric) }
+        }
+        for field in ignore { out[field] = .ignored }
         for (key, mapping) in fields {
             if let metric = MetricCatalogue.metric(named: mapping.metric) {
                 out[key] = .mapped(metric, mapping)
@@ -123,10 +135,7 @@ public struct DeviceProfile: Sendable, Hashable {
     /// Order: a mapping in ``fields`` (to a metric that exists), then ``ignore``, then the
     /// canonical metric of that name when ``passThroughCanonical``, else ``FieldResolution/unknown``.
     public func resolve(field: String) -> FieldResolution {
-        if let r = resolved[field] { return r }
-        if !ignore.isEmpty, ignore.contains(field) { return .ignored }
-        if passThroughCanonical, let metric = MetricCatalogue.metric(named: field) { return .canonical(metric) }
-        return .unknown
+        resolved[field] ?? .unknown
     }
 
     /// The canonical metric, scale and offset for `field`, or `nil` when it is ignored or unknown.

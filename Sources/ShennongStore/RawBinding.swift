@@ -10,6 +10,9 @@ import GRDBSQLite
 /// SQLite's own work. These statements are INSERTs inside a transaction GRDB already opened
 /// (no BEGIN/COMMIT of their own, so GRDB's transaction bookkeeping has nothing to see), and
 /// the statement is reset after each step as GRDB would.
+/// SQLite copies a value bound with this destructor before the bind returns.
+private let sqliteTransient = unsafeBitCast(OpaquePointer(bitPattern: -1), to: sqlite3_destructor_type.self)
+
 extension Statement {
     /// Resets the statement before binding: GRDB resets a statement before it runs it, not
     /// after, and SQLite refuses bindings on a statement that has not been reset.
@@ -27,6 +30,19 @@ extension Statement {
     @inline(__always)
     func bind(_ index: Int32, _ value: Double) throws {
         let code = sqlite3_bind_double(sqliteStatement, index, value)
+        if code != SQLITE_OK { throw bindError(code, index) }
+    }
+
+    /// Binds text (copied by SQLite).
+    @inline(__always)
+    func bind(_ index: Int32, _ value: String) throws {
+        var value = value
+        let code = value.withUTF8 { utf8 in
+            utf8.withMemoryRebound(to: CChar.self) { text in
+                guard let base = text.baseAddress else { return sqlite3_bind_text(sqliteStatement, index, "", 0, sqliteTransient) }
+                return sqlite3_bind_text(sqliteStatement, index, base, Int32(text.count), sqliteTransient)
+            }
+        }
         if code != SQLITE_OK { throw bindError(code, index) }
     }
 

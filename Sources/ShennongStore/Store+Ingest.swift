@@ -118,7 +118,10 @@ extension Store {
                 let seen = try db.cachedStatement(
                     sql: "UPDATE devices SET last_seen = max(coalesce(last_seen, 0), ?) WHERE id = ?")
                 for (device, time) in batch.seen {
-                    try seen.execute(arguments: [time, device])
+                    seen.resetForBinding()
+                    try seen.bind(1, time)
+                    try seen.bind(2, device)
+                    try seen.stepOnce(in: db)
                 }
             }
             for (device, presence) in batch.presence {
