@@ -126,15 +126,9 @@ extension PostgresStore {
                     b.hasBlocks
                     ? try s.query("SELECT coalesce(sum(count), 0)::int8 FROM \(b.blockTable)").first?.decode(Int64.self) ?? 0
                     : 0
-                let state: BucketStats.State
-                switch (b.hasRaw, b.hasBlocks) {
-                case (true, false): state = b.until + grace > now ? .open : .closed
-                case (true, true): state = .reopened
-                case (false, true): state = .compacted
-                case (false, false): state = .retired
-                }
                 return BucketStats(
-                    start: b.start, until: b.until, state: state, rawReadings: Int(raw), compactedReadings: Int(compacted),
+                    start: b.start, until: b.until, state: b.state(now: now, grace: grace),
+                    rawReadings: Int(raw), compactedReadings: Int(compacted),
                     readingBytes: try Self.bytes(of: [b.rawTable, b.blockTable], in: s),
                     rollupBytes: try Self.bytes(of: [b.packedTable(.minute)!, b.packedTable(.hour)!], in: s))
             }

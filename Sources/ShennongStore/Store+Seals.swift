@@ -61,9 +61,7 @@ extension Store: SealLedger {
 
     public func sealableBuckets() throws -> [SealedBucketState] {
         try pool.read { db in
-            try Self.allBuckets(in: db).map {
-                SealedBucketState(start: $0.start, until: $0.until, hasBlocks: $0.hasBlocks, hasRaw: $0.hasRaw)
-            }
+            try Self.allBuckets(in: db).map(\.sealState)
         }
     }
 
@@ -71,16 +69,7 @@ extension Store: SealLedger {
         try pool.read { db in try Self.rawHorizon(in: db) }
     }
 
-    @discardableResult
-    public func sealClosedBuckets(with sealer: any BucketSealing, now: Int64?) throws -> [BucketSeal] {
-        var written: [BucketSeal] = []
-        while let seal = try sealNextPending(with: sealer, now: now) { written.append(seal) }
-        return written
-    }
-
-    /// Seals the oldest compacted bucket no seal covers, in one write transaction; `nil`
-    /// when there is none. Compaction runs this between its batches when it has a sealer.
-    func sealNextPending(with sealer: any BucketSealing, now: Int64?) throws -> BucketSeal? {
+    public func sealNextPending(with sealer: any BucketSealing, now: Int64?) throws -> BucketSeal? {
         let now = now ?? nowMillis()
         return try pool.write { db in
             guard let start = try Int64.fetchOne(db, sql: Self.unsealedSQL + " LIMIT 1"),
