@@ -2,21 +2,6 @@ import PostgresNIO
 import ShennongCore
 
 extension PostgresStore {
-    /// Compacts every closed bucket (its end at least `options.compactionGrace` before
-    /// `now`) in short write transactions, one batch of series each, asking `shouldContinue`
-    /// between them. `now` defaults to the store's clock.
-    @discardableResult
-    public func compact(now: Int64? = nil, shouldContinue: () -> Bool = { true }) throws -> CompactionReport {
-        let now = now ?? nowMillis()
-        var total = CompactionReport()
-        while shouldContinue() {
-            let step = try compactBatch(now: now)
-            guard step.transactions > 0 else { break }
-            total.add(step)
-        }
-        return total
-    }
-
     /// One compaction transaction: series of the oldest closed bucket with a raw partition,
     /// about `options.compactionBatchRows` readings. Per series it writes one block row
     /// (the same codec and summary as SQLite) and packs the bucket's 1 m and 1 h cells; each

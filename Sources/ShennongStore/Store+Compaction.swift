@@ -4,26 +4,6 @@ import ShennongCore
 
 
 extension Store {
-    /// Compacts every closed bucket (one whose end is at least `options.compactionGrace`
-    /// before `now`) in short write transactions, one batch of series each, so ingest goes
-    /// on between them.
-    ///
-    /// Per series and bucket this writes one block row (count, min, max, sum, first, last and
-    /// the encoded points) and packs the bucket's 1 m and 1 h rollup cells. Each block is
-    /// decoded and compared with its input before the raw rows go. `shouldContinue` is asked
-    /// between transactions (for shutdown). `now` defaults to the current time.
-    @discardableResult
-    public func compact(now: Int64? = nil, shouldContinue: () -> Bool = { true }) throws -> CompactionReport {
-        let now = now ?? nowMillis()
-        var total = CompactionReport()
-        while shouldContinue() {
-            let step = try compactBatch(now: now)
-            guard step.transactions > 0 else { break }
-            total.add(step)
-        }
-        return total
-    }
-
     /// One compaction transaction: the oldest closed bucket with raw rows, up to about
     /// `options.compactionBatchRows` readings; with no bucket left to compact, one step of
     /// returning free pages to the file system (``returnFreePages(maxPages:)``). Returns
