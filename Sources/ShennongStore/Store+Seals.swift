@@ -7,26 +7,25 @@ import ShennongCore
 extension Store: SealLedger {
     static func registerSealMigrations(_ migrator: inout DatabaseMigrator) {
         // Never edit one once registered; add another.
-        migrator.registerMigration("seals-v1: bucket seals") { db in
-            try db.execute(
-                sql: """
-                    CREATE TABLE bucket_seals (
-                        seq INTEGER PRIMARY KEY,
-                        bucket INTEGER NOT NULL,
-                        until INTEGER NOT NULL,
-                        series INTEGER NOT NULL,
-                        readings INTEGER NOT NULL,
-                        root TEXT NOT NULL,
-                        prev TEXT NOT NULL,
-                        hash TEXT NOT NULL,
-                        sealed_at INTEGER NOT NULL,
-                        public_key TEXT NOT NULL,
-                        signature TEXT NOT NULL,
-                        leaves BLOB NOT NULL
-                    );
-                    CREATE INDEX bucket_seals_bucket ON bucket_seals (bucket, seq);
-                    """)
-        }
+        migrator.registerMigration(
+            "seals-v1: bucket seals",
+            sql: """
+                CREATE TABLE bucket_seals (
+                    seq INTEGER PRIMARY KEY,
+                    bucket INTEGER NOT NULL,
+                    until INTEGER NOT NULL,
+                    series INTEGER NOT NULL,
+                    readings INTEGER NOT NULL,
+                    root TEXT NOT NULL,
+                    prev TEXT NOT NULL,
+                    hash TEXT NOT NULL,
+                    sealed_at INTEGER NOT NULL,
+                    public_key TEXT NOT NULL,
+                    signature TEXT NOT NULL,
+                    leaves BLOB NOT NULL
+                );
+                CREATE INDEX bucket_seals_bucket ON bucket_seals (bucket, seq);
+                """)
     }
 
     static let sealColumns = "seq, bucket, until, series, readings, root, prev, hash, sealed_at, public_key, signature"
