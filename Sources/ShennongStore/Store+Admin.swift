@@ -14,10 +14,8 @@ extension Store {
         return try pool.read { db in
             let sizes = try Self.tableBytes(in: db)
             return try Self.allBuckets(in: db).map { b in
-                let raw = b.hasRaw ? try Int.fetchOne(db, sql: "SELECT count(*) FROM \(b.rawTable)") ?? 0 : 0
-                let compacted =
-                    b.hasBlocks
-                    ? try Int.fetchOne(db, sql: "SELECT coalesce(sum(count), 0) FROM \(b.blockTable)") ?? 0 : 0
+                let raw = b.hasRaw ? try Self.rows(of: b.rawTable, .raw, in: db) : 0
+                let compacted = b.hasBlocks ? try Self.rows(of: b.blockTable, .blocks, in: db) : 0
                 func bytes(_ tables: [String]) -> Int64? {
                     sizes.map { s in tables.reduce(0) { $0 + (s[$1] ?? 0) } }
                 }

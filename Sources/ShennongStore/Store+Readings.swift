@@ -119,10 +119,10 @@ extension Store {
             let buckets = try Self.allBuckets(in: db)
             for bucket in buckets {
                 if bucket.hasRaw {
-                    raw += try Int.fetchOne(db, sql: "SELECT count(*) FROM \(bucket.rawTable)") ?? 0
+                    raw += try Self.rows(of: bucket.rawTable, .raw, in: db)
                 }
                 if bucket.hasBlocks {
-                    compacted += try Int.fetchOne(db, sql: "SELECT coalesce(sum(count), 0) FROM \(bucket.blockTable)") ?? 0
+                    compacted += try Self.rows(of: bucket.blockTable, .blocks, in: db)
                 }
             }
             var stats = StoreStats(
