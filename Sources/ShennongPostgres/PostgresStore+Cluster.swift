@@ -153,15 +153,18 @@ extension PostgresStore: DashboardSessionStore, LeaderLease {
         }
     }
 
+    /// A grant from its `token_id, created_at, expires_at` columns.
+    static func grant(_ row: PostgresRow) throws -> DashboardGrant {
+        let (token, created, expires) = try row.decode((Int64, Int64, Int64).self)
+        return DashboardGrant(tokenID: token, createdAt: created, expiresAt: expires)
+    }
+
     public func dashboardGrant(kind: DashboardGrantKind, digest: [UInt8], now: Int64) throws -> DashboardGrant? {
         let grant = try read { s in
             try s.query(
                 "SELECT token_id, created_at, expires_at FROM dashboard_grants WHERE kind = $1 AND digest = $2",
                 bindings(kind.rawValue, ByteBuffer(bytes: digest))
-            ).first.map {
-                let (token, created, expires) = try $0.decode((Int64, Int64, Int64).self)
-                return DashboardGrant(tokenID: token, createdAt: created, expiresAt: expires)
-            }
+            ).first.map(Self.grant)
         }
         guard let grant else { return nil }
         guard grant.expiresAt > now else {
@@ -180,10 +183,7 @@ extension PostgresStore: DashboardSessionStore, LeaderLease {
             try s.query(
                 "DELETE FROM dashboard_grants WHERE kind = $1 AND digest = $2 RETURNING token_id, created_at, expires_at",
                 bindings(kind.rawValue, ByteBuffer(bytes: digest))
-            ).first.map {
-                let (token, created, expires) = try $0.decode((Int64, Int64, Int64).self)
-                return DashboardGrant(tokenID: token, createdAt: created, expiresAt: expires)
-            }
+            ).first.map(Self.grant)
         }
         guard let grant, grant.expiresAt > now else { return nil }
         return grant
