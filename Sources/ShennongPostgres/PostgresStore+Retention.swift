@@ -12,15 +12,10 @@ extension PostgresStore {
     /// its rows there. Raw readings dropped move the raw horizon.
     @discardableResult
     public func retention(now: Int64? = nil, dryRun: Bool) throws -> RetentionReport {
-        let now = now ?? nowMillis()
-        let cutoffs = RetentionPlan.cutoffs(options.retention, now: now)
-        let plan = try read { s in try Self.retentionPlan(cutoffs: cutoffs, in: s) }
-        guard !dryRun else { return RetentionReport(dryRun: true, now: now, cutoffs: cutoffs, items: plan) }
-        var done: [RetentionItem] = []
-        for item in plan {
-            done.append(try write { s in try Self.apply(item, in: s) })
-        }
-        return RetentionReport(dryRun: false, now: now, cutoffs: cutoffs, items: done)
+        try RetentionPlan.run(
+            options.retention, now: now ?? nowMillis(), dryRun: dryRun,
+            plan: { cutoffs in try read { s in try Self.retentionPlan(cutoffs: cutoffs, in: s) } },
+            apply: { item in try write { s in try Self.apply(item, in: s) } })
     }
 
     static func retentionPlan(cutoffs: [StorageTier: Int64], in s: PostgresSession) throws -> [RetentionItem] {

@@ -16,24 +16,21 @@ extension Store {
     /// `now` defaults to the current time.
     @discardableResult
     public func retention(now: Int64? = nil, dryRun: Bool) throws -> RetentionReport {
-        let now = now ?? nowMillis()
-        let cutoffs = RetentionPlan.cutoffs(options.retention, now: now)
-        let plan = try pool.read { db in try Self.retentionPlan(cutoffs: cutoffs, in: db) }
-        guard !dryRun else { return RetentionReport(dryRun: true, now: now, cutoffs: cutoffs, items: plan) }
-        var done: [RetentionItem] = []
-        for item in plan {
-            let applied = try pool.write { db in
-                // Inside the transaction: no ingest burst can hold the cache meanwhile.
-                invalidateIngestCache()
-                return try Self.apply(item, in: db)
-            }
-            done.append(applied)
-        }
-        if let cutoff = cutoffs[.minute] {
+        let report = try RetentionPlan.run(
+            options.retention, now: now ?? nowMillis(), dryRun: dryRun,
+            plan: { cutoffs in try pool.read { db in try Self.retentionPlan(cutoffs: cutoffs, in: db) } },
+            apply: { item in
+                try pool.write { db in
+                    // Inside the transaction: no ingest burst can hold the cache meanwhile.
+                    invalidateIngestCache()
+                    return try Self.apply(item, in: db)
+                }
+            })
+        if !dryRun, let cutoff = report.cutoffs[.minute] {
             // 1-minute cells computed from raw readings that are older than the tier keeps go too.
             try pool.write { db in try Self.raiseMinuteHorizon(to: cutoff, in: db) }
         }
-        return RetentionReport(dryRun: false, now: now, cutoffs: cutoffs, items: done)
+        return report
     }
 
     static func retentionPlan(cutoffs: [StorageTier: Int64], in db: Database) throws -> [RetentionItem] {

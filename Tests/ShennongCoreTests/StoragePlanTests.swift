@@ -135,6 +135,29 @@ struct StoragePlanTests {
         #expect(try RetentionPlan.item(.minute, buckets[1], rows: { _, _ in 1 }) == nil)
     }
 
+    @Test("a retention run: a dry run lists the plan and drops nothing; a real one reports what each drop counted")
+    func retentionRun() throws {
+        var keep = StoreOptions.Retention()
+        keep.raw = 1000
+        let item = RetentionItem(tier: .raw, bucketStart: 0, until: 500, tables: ["raw_x"], rows: 3)
+        var applied = 0
+        let dry = try RetentionPlan.run(keep, now: 2000, dryRun: true, plan: { cutoffs in
+            #expect(cutoffs[.raw] == 1000)
+            return [item]
+        }) { _ in
+            applied += 1
+            return item
+        }
+        #expect(dry.dryRun && dry.items == [item] && dry.now == 2000 && applied == 0)
+        let real = try RetentionPlan.run(keep, now: 2000, dryRun: false, plan: { _ in [item] }) { planned in
+            applied += 1
+            var done = planned
+            done.rows = 4  // a late reading arrived meanwhile
+            return done
+        }
+        #expect(!real.dryRun && real.items.map(\.rows) == [4] && applied == 1)
+    }
+
     // MARK: Reading
 
     @Test("readings: metric by metric, at most the limit in all; an empty range reads nothing")

@@ -16,6 +16,19 @@ package enum RetentionPlan {
         Dictionary(uniqueKeysWithValues: StorageTier.allCases.compactMap { tier in retention[tier].map { (tier, now - $0) } })
     }
 
+    /// A retention run at `now`: the items of `plan(cutoffs)`, listed as they are with
+    /// `dryRun`, else each dropped by `apply` (an engine's short write transaction, which
+    /// counts its rows as they are then).
+    package static func run(
+        _ retention: StoreOptions.Retention, now: Int64, dryRun: Bool,
+        plan: (_ cutoffs: [StorageTier: Int64]) throws -> [RetentionItem], apply: (RetentionItem) throws -> RetentionItem
+    ) throws -> RetentionReport {
+        let cutoffs = cutoffs(retention, now: now)
+        let items = try plan(cutoffs)
+        guard !dryRun else { return RetentionReport(dryRun: true, now: now, cutoffs: cutoffs, items: items) }
+        return RetentionReport(dryRun: false, now: now, cutoffs: cutoffs, items: try items.map(apply))
+    }
+
     /// Every item retention drops at `cutoffs`, tier by tier: the tier's tables of each
     /// bucket ending by the cutoff (``item(_:_:rows:)``), then the tier's live rollup rows
     /// ending by it (`liveRows(tier, cutoff)`, when there are any).
