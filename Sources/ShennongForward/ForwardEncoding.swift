@@ -150,25 +150,35 @@ public struct ForwardEncoder: Sendable {
         }
     }
 
-    /// A device record as an NDJSON line.
+    /// A device record as an NDJSON line: the device under its upstream id (`device`), its
+    /// own id (`source`), this server's area code and the device's own (`device_area_code`),
+    /// and what it is (profile, domain, site, name, position, attributes; owner and
+    /// registration time stay home).
     struct DeviceLine: Encodable {
-        var type = "device"
-        var device: String
-        var source: String
+        var upstreamID: String
         var areaCode: String
-        var deviceAreaCode: String?
-        var profile: String
-        var domain: String
-        var site: String?
-        var name: String?
-        var latitude: Double?
-        var longitude: Double?
-        var attributes: [String: Double]
+        var record: Device
 
         enum CodingKeys: String, CodingKey {
             case type, device, source, profile, domain, site, name, latitude, longitude, attributes
             case areaCode = "area_code"
             case deviceAreaCode = "device_area_code"
+        }
+
+        func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode("device", forKey: .type)
+            try c.encode(upstreamID, forKey: .device)
+            try c.encode(record.id, forKey: .source)
+            try c.encode(areaCode, forKey: .areaCode)
+            try c.encodeIfPresent(record.areaCode, forKey: .deviceAreaCode)
+            try c.encode(record.profile, forKey: .profile)
+            try c.encode(record.domain.rawValue, forKey: .domain)
+            try c.encodeIfPresent(record.site, forKey: .site)
+            try c.encodeIfPresent(record.name, forKey: .name)
+            try c.encodeIfPresent(record.latitude, forKey: .latitude)
+            try c.encodeIfPresent(record.longitude, forKey: .longitude)
+            try c.encode(record.attributes, forKey: .attributes)
         }
     }
 
@@ -193,10 +203,7 @@ public struct ForwardEncoder: Sendable {
     }
 
     func deviceLine(_ d: Device) -> DeviceLine {
-        DeviceLine(
-            device: target.upstreamID(of: d, id: d.id), source: d.id, areaCode: target.areaCode, deviceAreaCode: d.areaCode,
-            profile: d.profile, domain: d.domain.rawValue, site: d.site, name: d.name, latitude: d.latitude,
-            longitude: d.longitude, attributes: d.attributes)
+        DeviceLine(upstreamID: target.upstreamID(of: d, id: d.id), areaCode: target.areaCode, record: d)
     }
 
     func encodeLine(_ value: some Encodable) -> [UInt8] {

@@ -224,7 +224,7 @@ extension PostgresStore {
             let (ts, value) = try row.decode((Int64, Double).self)
             raw.append(Point(ts: ts, value: value))
         }
-        var result = Self.mergeSorted(compacted, raw)
+        var result = Point.merged(compacted, raw)
         if result.count > limit { result.removeSubrange(limit...) }
         return result
     }
@@ -264,33 +264,12 @@ extension PostgresStore {
             let (i, ts, value) = try row.decode((Int64, Int64, Double).self)
             raw[Int(i) - 1].append(Point(ts: ts, value: value))
         }
-        return ranges.indices.map { Self.mergeSorted(compacted[$0], raw[$0]) }
+        return ranges.indices.map { Point.merged(compacted[$0], raw[$0]) }
     }
 
     /// `t - width`, or `Int64.min` where that would overflow (a range from the beginning of time).
     static func before(_ t: Int64, _ width: Int64) -> Int64 {
         t >= Int64.min + width ? t - width : .min
-    }
-
-    /// The union of two ascending point lists (disjoint by the bucket invariant; on a shared
-    /// timestamp the first list wins).
-    static func mergeSorted(_ a: [Point], _ b: [Point]) -> [Point] {
-        if a.isEmpty { return b }
-        if b.isEmpty { return a }
-        var result: [Point] = []
-        result.reserveCapacity(a.count + b.count)
-        var i = 0, j = 0
-        while i < a.count || j < b.count {
-            if j == b.count || (i < a.count && a[i].ts <= b[j].ts) {
-                if j < b.count && a[i].ts == b[j].ts { j += 1 }
-                result.append(a[i])
-                i += 1
-            } else {
-                result.append(b[j])
-                j += 1
-            }
-        }
-        return result
     }
 
     /// Rollup cells of `series` in `tier` whose start is in `[from, to)`, ascending: live rows
@@ -311,10 +290,7 @@ extension PostgresStore {
             packed += try BlockCodec.decodeCells(data.bytes, origin: bucket, width: tier.width)
                 .filter { $0.start >= from && $0.start < to }
         }
-        if packed.isEmpty { return live }
         // Disjoint by the invariant; on a shared start the live cell (newer) wins.
-        var merged = Dictionary(packed.map { ($0.start, $0) }, uniquingKeysWith: { a, _ in a })
-        for c in live { merged[c.start] = c }
-        return merged.values.sorted { $0.start < $1.start }
+        return RollupCell.merged(packed, live)
     }
 }

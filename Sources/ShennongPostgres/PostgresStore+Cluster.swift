@@ -153,15 +153,22 @@ extension PostgresStore: DashboardSessionStore, LeaderLease {
         }
     }
 
+    /// The grant `sql` returns (`token_id, created_at, expires_at` of its first row), with
+    /// `kind` and `digest` bound as `$1` and `$2`.
+    static func grant(_ sql: String, kind: DashboardGrantKind, digest: [UInt8], in s: PostgresSession) throws
+        -> DashboardGrant?
+    {
+        try s.query(sql, bindings(kind.rawValue, ByteBuffer(bytes: digest))).first.map { row in
+            let (token, created, expires) = try row.decode((Int64, Int64, Int64).self)
+            return DashboardGrant(tokenID: token, createdAt: created, expiresAt: expires)
+        }
+    }
+
     public func dashboardGrant(kind: DashboardGrantKind, digest: [UInt8], now: Int64) throws -> DashboardGrant? {
         let grant = try read { s in
-            try s.query(
+            try Self.grant(
                 "SELECT token_id, created_at, expires_at FROM dashboard_grants WHERE kind = $1 AND digest = $2",
-                bindings(kind.rawValue, ByteBuffer(bytes: digest))
-            ).first.map {
-                let (token, created, expires) = try $0.decode((Int64, Int64, Int64).self)
-                return DashboardGrant(tokenID: token, createdAt: created, expiresAt: expires)
-            }
+                kind: kind, digest: digest, in: s)
         }
         guard let grant else { return nil }
         guard grant.expiresAt > now else {
@@ -177,13 +184,9 @@ extension PostgresStore: DashboardSessionStore, LeaderLease {
 
     public func takeDashboardGrant(kind: DashboardGrantKind, digest: [UInt8], now: Int64) throws -> DashboardGrant? {
         let grant = try write { s in
-            try s.query(
+            try Self.grant(
                 "DELETE FROM dashboard_grants WHERE kind = $1 AND digest = $2 RETURNING token_id, created_at, expires_at",
-                bindings(kind.rawValue, ByteBuffer(bytes: digest))
-            ).first.map {
-                let (token, created, expires) = try $0.decode((Int64, Int64, Int64).self)
-                return DashboardGrant(tokenID: token, createdAt: created, expiresAt: expires)
-            }
+                kind: kind, digest: digest, in: s)
         }
         guard let grant, grant.expiresAt > now else { return nil }
         return grant

@@ -2,21 +2,6 @@ import PostgresNIO
 import ShennongCore
 
 extension PostgresStore {
-    /// Compacts every closed bucket (its end at least `options.compactionGrace` before
-    /// `now`) in short write transactions, one batch of series each, asking `shouldContinue`
-    /// between them. `now` defaults to the store's clock.
-    @discardableResult
-    public func compact(now: Int64? = nil, shouldContinue: () -> Bool = { true }) throws -> CompactionReport {
-        let now = now ?? nowMillis()
-        var total = CompactionReport()
-        while shouldContinue() {
-            let step = try compactBatch(now: now)
-            guard step.transactions > 0 else { break }
-            total.add(step)
-        }
-        return total
-    }
-
     /// One compaction transaction: series of the oldest closed bucket with a raw partition,
     /// about `options.compactionBatchRows` readings. Per series it writes one block row
     /// (the same codec and summary as SQLite) and packs the bucket's 1 m and 1 h cells; each
@@ -88,7 +73,7 @@ extension PostgresStore {
         var precision: [Int64: Int] = [:]
         for row in try s.query("SELECT id, metric FROM series WHERE id = ANY($1)", bindings(series)) {
             let (id, metric) = try row.decode((Int64, String).self)
-            precision[id] = MetricCatalogue.metric(named: metric)?.precision ?? 6
+            precision[id] = SeriesCompaction.precision(metric: metric)
         }
         var blocks: [Int64: [Point]] = [:]
         if bucket.hasBlocks {
@@ -102,28 +87,31 @@ extension PostgresStore {
             try Self.createPartition("blk", flag: "has_blocks", table: bucket.blockTable, bucket: bucket, in: s)
             bucket.hasBlocks = true
         }
-        var b = BlockColumns()
+        // Block rows as column arrays: the summaries as cells (their start is the bucket's), then the data.
+        var summaries = CellColumns()
+        var datas: [ByteBuffer] = []
         for id in series {
-            let points = Self.mergeSorted(blocks[id] ?? [], raw[id] ?? [])
-            guard let summary = RollupCell.cells(of: points, width: .max).first else { continue }
-            let block = BlockCodec.encode(points: points, maxPrecision: precision[id] ?? 6)
-            guard try BlockCodec.decodePoints(block).elementsEqual(points, by: Self.identical) else {
-                throw StoreError(.corrupt, "block of series \(id) in \(bucket.stamp) does not decode to its input")
-            }
-            b.append(id, summary, block)
+            let points = Point.merged(blocks[id] ?? [], raw[id] ?? [])
+            guard
+                let block = try SeriesCompaction.block(
+                    of: points, maxPrecision: precision[id] ?? 6, series: id, bucket: bucket)
+            else { continue }
+            summaries.append(id, block.summary)
+            datas.append(ByteBuffer(bytes: block.data))
         }
-        if !b.series.isEmpty {
+        if !summaries.series.isEmpty {
+            var binds = PostgresBindings(capacity: 11)
+            summaries.append(to: &binds)
+            binds.append(datas)
             try s.query(
                 """
                 INSERT INTO blk (series_id, bucket, count, "min", "max", "sum", first, last, first_ts, last_ts, data)
-                SELECT k.series_id, $1, k.count, k."min", k."max", k."sum", k.first, k.last, k.first_ts, k.last_ts, k.data
-                FROM unnest($2::int8[], $3::int8[], $4::float8[], $5::float8[], $6::float8[], $7::float8[], $8::float8[],
-                    $9::int8[], $10::int8[], $11::bytea[])
-                    AS k(series_id, count, "min", "max", "sum", first, last, first_ts, last_ts, data)
+                SELECT * FROM unnest($1::int8[], $2::int8[], $3::int8[], $4::float8[], $5::float8[], $6::float8[],
+                    $7::float8[], $8::float8[], $9::int8[], $10::int8[], $11::bytea[])
                 ON CONFLICT (series_id, bucket) DO UPDATE SET count = excluded.count, "min" = excluded."min",
                     "max" = excluded."max", "sum" = excluded."sum", first = excluded.first, last = excluded.last,
                     first_ts = excluded.first_ts, last_ts = excluded.last_ts, data = excluded.data
-                """, b.bindings(bucket: bucket.start))
+                """, binds)
         }
         try s.query("DELETE FROM \(bucket.rawTable) WHERE series_id = ANY($1)", bindings(series))
 
@@ -158,21 +146,9 @@ extension PostgresStore {
             var counts: [Int64] = []
             var datas: [ByteBuffer] = []
             for (id, cellsLive) in live.sorted(by: { $0.key < $1.key }) {
-                var cells = cellsLive
-                if let old = packed[id] {
-                    var byStart = Dictionary(old.map { ($0.start, $0) }, uniquingKeysWith: { a, _ in a })
-                    for c in cellsLive { byStart[c.start] = c }
-                    cells = byStart.values.sorted { $0.start < $1.start }
-                }
-                let block = BlockCodec.encode(
-                    cells: cells, origin: bucket.start, width: tier.width, maxPrecision: precision[id] ?? 6)
-                guard
-                    try BlockCodec.decodeCells(block, origin: bucket.start, width: tier.width)
-                        .elementsEqual(cells, by: Self.identical)
-                else {
-                    throw StoreError(
-                        .corrupt, "\(tier.rawValue) cells of series \(id) in \(bucket.stamp) do not decode to their input")
-                }
+                let cells = RollupCell.merged(packed[id] ?? [], cellsLive)
+                let block = try SeriesCompaction.packed(
+                    cells, tier: tier, maxPrecision: precision[id] ?? 6, series: id, bucket: bucket)
                 ids.append(id)
                 counts.append(Int64(cells.count))
                 datas.append(ByteBuffer(bytes: block))
@@ -188,59 +164,5 @@ extension PostgresStore {
                 bindings(ids, bucket.start, bucket.until))
         }
         return moved
-    }
-
-    /// Block rows as column arrays.
-    private struct BlockColumns {
-        var series: [Int64] = []
-        var count: [Int64] = []
-        var min: [Double] = []
-        var max: [Double] = []
-        var sum: [Double] = []
-        var first: [Double] = []
-        var last: [Double] = []
-        var firstTs: [Int64] = []
-        var lastTs: [Int64] = []
-        var data: [ByteBuffer] = []
-
-        mutating func append(_ id: Int64, _ c: RollupCell, _ block: [UInt8]) {
-            series.append(id)
-            count.append(Int64(c.count))
-            min.append(c.min)
-            max.append(c.max)
-            sum.append(c.sum)
-            first.append(c.first)
-            last.append(c.last)
-            firstTs.append(c.firstTs)
-            lastTs.append(c.lastTs)
-            data.append(ByteBuffer(bytes: block))
-        }
-
-        func bindings(bucket: Int64) -> PostgresBindings {
-            var binds = PostgresBindings(capacity: 11)
-            binds.append(bucket)
-            binds.append(series)
-            binds.append(count)
-            binds.append(min)
-            binds.append(max)
-            binds.append(sum)
-            binds.append(first)
-            binds.append(last)
-            binds.append(firstTs)
-            binds.append(lastTs)
-            binds.append(data)
-            return binds
-        }
-    }
-
-    static func identical(_ a: Point, _ b: Point) -> Bool {
-        a.ts == b.ts && a.value.bitPattern == b.value.bitPattern
-    }
-
-    static func identical(_ a: RollupCell, _ b: RollupCell) -> Bool {
-        a.start == b.start && a.count == b.count && a.firstTs == b.firstTs && a.lastTs == b.lastTs
-            && a.min.bitPattern == b.min.bitPattern && a.max.bitPattern == b.max.bitPattern
-            && a.sum.bitPattern == b.sum.bitPattern && a.first.bitPattern == b.first.bitPattern
-            && a.last.bitPattern == b.last.bitPattern
     }
 }

@@ -23,36 +23,23 @@ extension PostgresStore {
                 "INSERT INTO store_meta (key, value) VALUES ('bucket_width', $1)",
                 bindings(options.bucketWidth))
         },
-        Migration(name: "alerts-v1: rule state, alerts, transitions") { s, _ in
-            for sql in PostgresStore.alertSchema { try s.execute(sql) }
-        },
-        Migration(name: "trace-v1: records, codes, scans") { s, _ in
-            for sql in PostgresStore.traceSchema { try s.execute(sql) }
-        },
+        Migration(name: "alerts-v1: rule state, alerts, transitions", statements: PostgresStore.alertSchema),
+        Migration(name: "trace-v1: records, codes, scans", statements: PostgresStore.traceSchema),
         // PostgresStore+Commands.swift
-        Migration(name: "commands-v1: commands, transitions") { s, _ in
-            for sql in PostgresStore.commandSchema { try s.execute(sql) }
-        },
+        Migration(name: "commands-v1: commands, transitions", statements: PostgresStore.commandSchema),
         // PostgresStore+Seals.swift
-        Migration(name: "seals-v1: bucket seals") { s, _ in
-            for sql in PostgresStore.sealSchema { try s.execute(sql) }
-        },
+        Migration(name: "seals-v1: bucket seals", statements: PostgresStore.sealSchema),
         // PostgresStore+CommitFeed.swift
-        Migration(name: "feed-v1: commit feed, feed state") { s, _ in
-            for sql in PostgresStore.commitFeedSchema { try s.execute(sql) }
-        },
+        Migration(name: "feed-v1: commit feed, feed state", statements: PostgresStore.commitFeedSchema),
         // PostgresStore+Tokens.swift
-        Migration(name: "tokens-v2: scope, revoked_at") { s, _ in
-            for sql in PostgresStore.tokenScopeSchema { try s.execute(sql) }
-        },
+        Migration(name: "tokens-v2: scope, revoked_at", statements: PostgresStore.tokenScopeSchema),
         // PostgresStore+Cluster.swift
-        Migration(name: "cluster-v1: leader lease, dashboard sessions and login codes") { s, _ in
-            for sql in PostgresStore.clusterSchema { try s.execute(sql) }
-        },
+        Migration(
+            name: "cluster-v1: leader lease, dashboard sessions and login codes", statements: PostgresStore.clusterSchema),
         // PostgresStore+Notifications.swift
-        Migration(name: "notifications-v1: alert snapshots per transition, notifier cursors") { s, _ in
-            for sql in PostgresStore.notificationSchema { try s.execute(sql) }
-        },
+        Migration(
+            name: "notifications-v1: alert snapshots per transition, notifier cursors",
+            statements: PostgresStore.notificationSchema),
         // Every burst rewrites the latest row and the open rollup cells of each series it touches:
         // room left on their pages lets PostgreSQL update them in place (HOT: no new index entry).
         // Pages written from now on keep it; VACUUM FULL or CLUSTER applies it to older ones.
@@ -239,4 +226,14 @@ func bindings(list values: [(any PostgresThrowingDynamicTypeEncodable)?]) throws
         if let value { try binds.append(value) } else { binds.appendNull() }
     }
     return binds
+}
+
+extension PostgresStore.Migration {
+    /// A migration that runs `statements` in order: what most modules' migrations are (their
+    /// `…Schema` lists beside their code).
+    init(name: String, statements: [String]) {
+        self.init(name: name) { s, _ in
+            for sql in statements { try s.execute(sql) }
+        }
+    }
 }

@@ -30,16 +30,12 @@ extension PostgresStore {
         -> [Reading]
     {
         try read { s in
-            var result: [Reading] = []
-            guard from < to else { return result }
-            for (series, name) in try Self.seriesOf(device: device, metric: metric, in: s) {
-                let remaining = limit - result.count
-                guard remaining > 0 else { break }
-                for p in try points(series: series, from: from, to: to, limit: remaining, in: s) {
-                    result.append(Reading(device: device, metric: name, timestamp: p.ts, value: p.value))
-                }
+            try SeriesQuery.readings(
+                device: device, from: from, to: to, limit: limit,
+                series: { try Self.seriesOf(device: device, metric: metric, in: s) }
+            ) { series, from, to, limit in
+                try points(series: series, from: from, to: to, limit: limit, in: s)
             }
-            return result
         }
     }
 
@@ -48,26 +44,12 @@ extension PostgresStore {
     public func aggregates(device: String, metric: String? = nil, from: Int64, to: Int64, every: Int64) throws
         -> [AggregatePoint]
     {
-        guard every > 0 else { throw StoreError(.invalidArgument, "interval must be positive") }
-        let start = floorAlign(from, every)
-        let tier = StorageTier.rollups.last { every % $0.width == 0 }
-        return try read { s in
-            var result: [AggregatePoint] = []
-            guard start < to else { return result }
-            for (series, name) in try Self.seriesOf(device: device, metric: metric, in: s) {
-                var cells: [RollupCell]
-                if let tier {
-                    let whole = max(floorAlign(to, tier.width), start)
-                    cells = try self.cells(series: series, tier: tier, from: start, to: whole, in: s)
-                    if whole < to {
-                        cells += RollupCell.cells(of: try points(series: series, from: whole, to: to, in: s), width: tier.width)
-                    }
-                } else {
-                    cells = RollupCell.cells(of: try points(series: series, from: start, to: to, in: s), width: every)
-                }
-                result += RollupCell.aggregates(cells, every: every, device: device, metric: name)
-            }
-            return result
+        try read { s in
+            try SeriesQuery.aggregates(
+                device: device, from: from, to: to, every: every,
+                series: { try Self.seriesOf(device: device, metric: metric, in: s) },
+                cells: { try cells(series: $0, tier: $1, from: $2, to: $3, in: s) },
+                points: { try points(series: $0, from: $1, to: $2, in: s) })
         }
     }
 
@@ -76,16 +58,15 @@ extension PostgresStore {
     public func rollups(device: String, metric: String, tier: StorageTier, from: Int64, to: Int64) throws
         -> [AggregatePoint]
     {
-        guard tier != .raw else { throw StoreError(.invalidArgument, "raw is not a rollup tier") }
-        return try read { s in
-            guard let (series, _) = try Self.seriesOf(device: device, metric: metric, in: s).first else { return [] }
-            return try cells(series: series, tier: tier, from: from, to: to, in: s).map {
-                $0.aggregate(device: device, metric: metric)
-            }
+        try read { s in
+            try SeriesQuery.rollups(
+                device: device, metric: metric, tier: tier,
+                series: { try Self.seriesOf(device: device, metric: metric, in: s) }
+            ) { try cells(series: $0, tier: tier, from: from, to: to, in: s) }
         }
     }
 
-    static func seriesOf(device: String, metric: String?, in s: PostgresSession) throws -> [(Int64, String)] {
+    static func seriesOf(device: String, metric: String?, in s: PostgresSession) throws -> SeriesQuery.Series {
         try s.query(
             """
             SELECT id, metric FROM series WHERE device = $1 AND ($2::text IS NULL OR metric = $2)

@@ -12,59 +12,27 @@ extension PostgresStore {
     /// its rows there. Raw readings dropped move the raw horizon.
     @discardableResult
     public func retention(now: Int64? = nil, dryRun: Bool) throws -> RetentionReport {
-        let now = now ?? nowMillis()
-        let cutoffs = Dictionary(
-            uniqueKeysWithValues: StorageTier.allCases.compactMap { tier in options.retention[tier].map { (tier, now - $0) } })
-        let plan = try read { s in try Self.retentionPlan(cutoffs: cutoffs, in: s) }
-        guard !dryRun else { return RetentionReport(dryRun: true, now: now, cutoffs: cutoffs, items: plan) }
-        var done: [RetentionItem] = []
-        for item in plan {
-            done.append(try write { s in try Self.apply(item, in: s) })
-        }
-        return RetentionReport(dryRun: false, now: now, cutoffs: cutoffs, items: done)
+        try RetentionPlan.run(
+            options.retention, now: now ?? nowMillis(), dryRun: dryRun,
+            plan: { cutoffs in try read { s in try Self.retentionPlan(cutoffs: cutoffs, in: s) } },
+            apply: { item in try write { s in try Self.apply(item, in: s) } })
     }
 
     static func retentionPlan(cutoffs: [StorageTier: Int64], in s: PostgresSession) throws -> [RetentionItem] {
-        var items: [RetentionItem] = []
-        let buckets = try allBuckets(in: s)
-        for tier in StorageTier.allCases {
-            guard let cutoff = cutoffs[tier] else { continue }
-            for bucket in buckets where bucket.until <= cutoff {
-                if let item = try bucketItem(tier, bucket, in: s) { items.append(item) }
-            }
-            if tier != .raw {
-                let rows = try liveRows(tier, before: cutoff, delete: false, in: s)
-                if rows > 0 {
-                    items.append(RetentionItem(tier: tier, bucketStart: nil, until: cutoff, tables: [tier.liveTable], rows: rows))
-                }
-            }
-        }
-        return items
+        try RetentionPlan.items(
+            buckets: allBuckets(in: s), cutoffs: cutoffs, rows: { try rows(of: $0, $1, in: s) },
+            liveRows: { try liveRows($0, before: $1, delete: false, in: s) })
     }
 
-    /// The partitions of `tier` in `bucket` and their rows, or `nil` if it has none.
-    static func bucketItem(_ tier: StorageTier, _ bucket: BucketInfo, in s: PostgresSession) throws -> RetentionItem? {
-        var tables: [String] = []
-        var rows: Int64 = 0
-        switch tier {
-        case .raw:
-            if bucket.hasRaw {
-                tables.append(bucket.rawTable)
-                rows += try s.query("SELECT count(*)::int8 FROM \(bucket.rawTable)").first?.decode(Int64.self) ?? 0
+    /// The rows a bucket partition holds (``RetentionPlan/Rows``).
+    static func rows(of table: String, _ kind: RetentionPlan.Rows, in s: PostgresSession) throws -> Int {
+        let sql: String =
+            switch kind {
+            case .raw: "SELECT count(*)::int8 FROM \(table)"
+            case .blocks: "SELECT coalesce(sum(count), 0)::int8 FROM \(table)"
+            case .packedCells: "SELECT coalesce(sum(cells), 0)::int8 FROM \(table)"
             }
-            if bucket.hasBlocks {
-                tables.append(bucket.blockTable)
-                rows += try s.query("SELECT coalesce(sum(count), 0)::int8 FROM \(bucket.blockTable)").first?.decode(Int64.self) ?? 0
-            }
-        case .minute, .hour:
-            guard bucket.hasPacked(tier), let table = bucket.packedTable(tier) else { return nil }
-            tables.append(table)
-            rows += try s.query("SELECT coalesce(sum(cells), 0)::int8 FROM \(table)").first?.decode(Int64.self) ?? 0
-        case .day:
-            return nil
-        }
-        guard !tables.isEmpty else { return nil }
-        return RetentionItem(tier: tier, bucketStart: bucket.start, until: bucket.until, tables: tables, rows: Int(rows))
+        return Int(try s.query(sql).first?.decode(Int64.self) ?? 0)
     }
 
     /// Counts (or deletes) live cells of `tier` that end at or before `cutoff`.
@@ -85,7 +53,9 @@ extension PostgresStore {
             item.rows = try liveRows(planned.tier, before: planned.until, delete: true, in: s)
             return item
         }
-        guard let bucket = try bucket(start: start, in: s), var item = try bucketItem(planned.tier, bucket, in: s) else {
+        guard let bucket = try bucket(start: start, in: s),
+            var item = try RetentionPlan.item(planned.tier, bucket, rows: { try rows(of: $0, $1, in: s) })
+        else {
             var gone = planned
             gone.tables = []
             gone.rows = 0
@@ -121,20 +91,11 @@ extension PostgresStore {
         let grace = options.compactionGrace
         return try read { s in
             try Self.allBuckets(in: s).map { b in
-                let raw = b.hasRaw ? try s.query("SELECT count(*)::int8 FROM \(b.rawTable)").first?.decode(Int64.self) ?? 0 : 0
-                let compacted =
-                    b.hasBlocks
-                    ? try s.query("SELECT coalesce(sum(count), 0)::int8 FROM \(b.blockTable)").first?.decode(Int64.self) ?? 0
-                    : 0
-                let state: BucketStats.State
-                switch (b.hasRaw, b.hasBlocks) {
-                case (true, false): state = b.until + grace > now ? .open : .closed
-                case (true, true): state = .reopened
-                case (false, true): state = .compacted
-                case (false, false): state = .retired
-                }
+                let raw = b.hasRaw ? try Self.rows(of: b.rawTable, .raw, in: s) : 0
+                let compacted = b.hasBlocks ? try Self.rows(of: b.blockTable, .blocks, in: s) : 0
                 return BucketStats(
-                    start: b.start, until: b.until, state: state, rawReadings: Int(raw), compactedReadings: Int(compacted),
+                    start: b.start, until: b.until, state: b.state(now: now, grace: grace),
+                    rawReadings: raw, compactedReadings: compacted,
                     readingBytes: try Self.bytes(of: [b.rawTable, b.blockTable], in: s),
                     rollupBytes: try Self.bytes(of: [b.packedTable(.minute)!, b.packedTable(.hour)!], in: s))
             }

@@ -59,9 +59,7 @@ extension PostgresStore: SealLedger {
 
     public func sealableBuckets() throws -> [SealedBucketState] {
         try read { s in
-            try Self.allBuckets(in: s).map {
-                SealedBucketState(start: $0.start, until: $0.until, hasBlocks: $0.hasBlocks, hasRaw: $0.hasRaw)
-            }
+            try Self.allBuckets(in: s).map(\.sealState)
         }
     }
 
@@ -71,16 +69,7 @@ extension PostgresStore: SealLedger {
         }
     }
 
-    @discardableResult
-    public func sealClosedBuckets(with sealer: any BucketSealing, now: Int64?) throws -> [BucketSeal] {
-        var written: [BucketSeal] = []
-        while let seal = try sealNextPending(with: sealer, now: now) { written.append(seal) }
-        return written
-    }
-
-    /// Seals the oldest compacted bucket no seal covers, in one write transaction; `nil`
-    /// when there is none. Compaction runs this between its batches when it has a sealer.
-    func sealNextPending(with sealer: any BucketSealing, now: Int64?) throws -> BucketSeal? {
+    public func sealNextPending(with sealer: any BucketSealing, now: Int64?) throws -> BucketSeal? {
         let now = now ?? nowMillis()
         return try write { s in
             guard let start = try s.query(Self.unsealedSQL + " ORDER BY b.start LIMIT 1").first?.decode(Int64.self),

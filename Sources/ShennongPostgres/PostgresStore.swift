@@ -26,7 +26,8 @@ public final class PostgresStore: Sendable {
     /// Bucket width, compaction and retention in force (the width is the database's own).
     public let options: StoreOptions
     let layout: BucketLayout
-    let clock: WallClock
+    /// Where the store reads the time (creation times, "now" of maintenance and alert transitions).
+    public let clock: WallClock
     let logger: Logger
     let connections: PostgresConnections
     /// Series ids by device and metric: only ids of committed series rows (series are never deleted).

@@ -14,22 +14,14 @@ extension Store {
         return try pool.read { db in
             let sizes = try Self.tableBytes(in: db)
             return try Self.allBuckets(in: db).map { b in
-                let raw = b.hasRaw ? try Int.fetchOne(db, sql: "SELECT count(*) FROM \(b.rawTable)") ?? 0 : 0
-                let compacted =
-                    b.hasBlocks
-                    ? try Int.fetchOne(db, sql: "SELECT coalesce(sum(count), 0) FROM \(b.blockTable)") ?? 0 : 0
-                let state: BucketStats.State
-                switch (b.hasRaw, b.hasBlocks) {
-                case (true, false): state = b.until + grace > now ? .open : .closed
-                case (true, true): state = .reopened
-                case (false, true): state = .compacted
-                case (false, false): state = .retired
-                }
+                let raw = b.hasRaw ? try Self.rows(of: b.rawTable, .raw, in: db) : 0
+                let compacted = b.hasBlocks ? try Self.rows(of: b.blockTable, .blocks, in: db) : 0
                 func bytes(_ tables: [String]) -> Int64? {
                     sizes.map { s in tables.reduce(0) { $0 + (s[$1] ?? 0) } }
                 }
                 return BucketStats(
-                    start: b.start, until: b.until, state: state, rawReadings: raw, compactedReadings: compacted,
+                    start: b.start, until: b.until, state: b.state(now: now, grace: grace),
+                    rawReadings: raw, compactedReadings: compacted,
                     readingBytes: bytes([b.rawTable, b.blockTable]),
                     rollupBytes: bytes([b.packedTable(.minute)!, b.packedTable(.hour)!]))
             }

@@ -15,63 +15,62 @@ import ShennongCore
 extension Store {
     static func registerAlertMigrations(_ migrator: inout DatabaseMigrator) {
         // Never edit one once registered; add another.
-        migrator.registerMigration("alerts-v1: rule state, alerts, transitions") { db in
-            try db.execute(
-                sql: """
-                    CREATE TABLE rule_state (
-                        rule TEXT NOT NULL,
-                        device TEXT NOT NULL,
-                        level INTEGER NOT NULL,
-                        watermark INTEGER NOT NULL,
-                        state TEXT NOT NULL,
-                        updated_at INTEGER NOT NULL,
-                        PRIMARY KEY (rule, device)
-                    ) WITHOUT ROWID;
-                    CREATE TABLE alerts (
-                        id INTEGER PRIMARY KEY,
-                        rule TEXT NOT NULL,
-                        device TEXT NOT NULL,
-                        domain TEXT NOT NULL,
-                        metric TEXT,
-                        level INTEGER NOT NULL,
-                        peak_level INTEGER NOT NULL,
-                        status TEXT NOT NULL,
-                        value REAL,
-                        threshold REAL,
-                        raised_at INTEGER NOT NULL,
-                        updated_at INTEGER NOT NULL,
-                        late INTEGER NOT NULL DEFAULT 0,
-                        title TEXT NOT NULL,
-                        message TEXT NOT NULL,
-                        acknowledged_by TEXT,
-                        acknowledged_at INTEGER,
-                        resolved_by TEXT,
-                        resolved_at INTEGER,
-                        closed_by TEXT,
-                        closed_at INTEGER,
-                        contact_tier INTEGER NOT NULL DEFAULT 0,
-                        notified_at INTEGER NOT NULL
-                    );
-                    CREATE UNIQUE INDEX alerts_one_open ON alerts(rule, device) WHERE status IN ('open', 'acknowledged');
-                    CREATE INDEX alerts_status ON alerts(status, level);
-                    CREATE INDEX alerts_device ON alerts(device, id);
-                    CREATE TABLE alert_transitions (
-                        id INTEGER PRIMARY KEY,
-                        alert_id INTEGER NOT NULL REFERENCES alerts(id) ON DELETE CASCADE,
-                        kind TEXT NOT NULL,
-                        from_level INTEGER,
-                        to_level INTEGER,
-                        status TEXT NOT NULL,
-                        value REAL,
-                        at INTEGER NOT NULL,
-                        recorded_at INTEGER NOT NULL,
-                        by TEXT NOT NULL,
-                        note TEXT,
-                        late INTEGER NOT NULL DEFAULT 0
-                    );
-                    CREATE INDEX alert_transitions_alert ON alert_transitions(alert_id, id);
-                    """)
-        }
+        migrator.registerMigration(
+            "alerts-v1: rule state, alerts, transitions",
+            sql: """
+                CREATE TABLE rule_state (
+                    rule TEXT NOT NULL,
+                    device TEXT NOT NULL,
+                    level INTEGER NOT NULL,
+                    watermark INTEGER NOT NULL,
+                    state TEXT NOT NULL,
+                    updated_at INTEGER NOT NULL,
+                    PRIMARY KEY (rule, device)
+                ) WITHOUT ROWID;
+                CREATE TABLE alerts (
+                    id INTEGER PRIMARY KEY,
+                    rule TEXT NOT NULL,
+                    device TEXT NOT NULL,
+                    domain TEXT NOT NULL,
+                    metric TEXT,
+                    level INTEGER NOT NULL,
+                    peak_level INTEGER NOT NULL,
+                    status TEXT NOT NULL,
+                    value REAL,
+                    threshold REAL,
+                    raised_at INTEGER NOT NULL,
+                    updated_at INTEGER NOT NULL,
+                    late INTEGER NOT NULL DEFAULT 0,
+                    title TEXT NOT NULL,
+                    message TEXT NOT NULL,
+                    acknowledged_by TEXT,
+                    acknowledged_at INTEGER,
+                    resolved_by TEXT,
+                    resolved_at INTEGER,
+                    closed_by TEXT,
+                    closed_at INTEGER,
+                    contact_tier INTEGER NOT NULL DEFAULT 0,
+                    notified_at INTEGER NOT NULL
+                );
+                CREATE UNIQUE INDEX alerts_one_open ON alerts(rule, device) WHERE status IN ('open', 'acknowledged');
+                CREATE INDEX alerts_status ON alerts(status, level);
+                CREATE INDEX alerts_device ON alerts(device, id);
+                CREATE TABLE alert_transitions (
+                    id INTEGER PRIMARY KEY,
+                    alert_id INTEGER NOT NULL REFERENCES alerts(id) ON DELETE CASCADE,
+                    kind TEXT NOT NULL,
+                    from_level INTEGER,
+                    to_level INTEGER,
+                    status TEXT NOT NULL,
+                    value REAL,
+                    at INTEGER NOT NULL,
+                    recorded_at INTEGER NOT NULL,
+                    by TEXT NOT NULL,
+                    note TEXT,
+                    late INTEGER NOT NULL DEFAULT 0
+                );
+                CREATE INDEX alert_transitions_alert ON alert_transitions(alert_id, id);
+                """)
     }
 }
 

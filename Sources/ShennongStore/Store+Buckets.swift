@@ -200,31 +200,13 @@ extension Store {
                 try select.bind(3, to)
                 try select.appendPoints(to: &raw, in: db)
             }
-            mergeSorted(compacted, raw, into: &result)
+            Point.merge(compacted, raw, into: &result)
             if result.count >= limit {
                 result.removeSubrange(limit...)
                 break
             }
         }
         return result
-    }
-
-    /// Appends the union of two ascending point lists (disjoint by the bucket invariant; on
-    /// a shared timestamp the first list wins, as the earlier-stored reading does).
-    static func mergeSorted(_ a: [Point], _ b: [Point], into result: inout [Point]) {
-        if a.isEmpty { result.append(contentsOf: b); return }
-        if b.isEmpty { result.append(contentsOf: a); return }
-        var i = 0, j = 0
-        while i < a.count || j < b.count {
-            if j == b.count || (i < a.count && a[i].ts <= b[j].ts) {
-                if j < b.count && a[i].ts == b[j].ts { j += 1 }
-                result.append(a[i])
-                i += 1
-            } else {
-                result.append(b[j])
-                j += 1
-            }
-        }
     }
 
     /// Rollup cells of `series` in `tier` whose start is in `[from, to)`, ascending: live rows
@@ -274,13 +256,8 @@ extension Store {
             packed += try BlockCodec.decodeCells([UInt8](data), origin: bucket.start, width: tier.width)
                 .filter { $0.start >= from && $0.start < to }
         }
-        if packed.isEmpty && computed.isEmpty { return live }
-        if packed.isEmpty && live.isEmpty { return computed }
         // Disjoint by the invariant; on a shared start the live cell (newer) wins, and a cell
         // computed from raw readings wins over both.
-        var merged: [Int64: RollupCell] = Dictionary(packed.map { ($0.start, $0) }, uniquingKeysWith: { a, _ in a })
-        for c in live { merged[c.start] = c }
-        for c in computed { merged[c.start] = c }
-        return merged.values.sorted { $0.start < $1.start }
+        return RollupCell.merged(RollupCell.merged(packed, live), computed)
     }
 }

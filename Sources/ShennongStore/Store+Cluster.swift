@@ -11,20 +11,19 @@ import ShennongCore
 extension Store: DashboardSessionStore, LeaderLease {
     static func registerClusterMigrations(_ migrator: inout DatabaseMigrator) {
         // Never edit one once registered; add another.
-        migrator.registerMigration("cluster-v1: dashboard sessions and login codes") { db in
-            try db.execute(
-                sql: """
-                    CREATE TABLE dashboard_grants (
-                        kind TEXT NOT NULL,
-                        digest BLOB NOT NULL,
-                        token_id INTEGER NOT NULL,
-                        created_at INTEGER NOT NULL,
-                        expires_at INTEGER NOT NULL,
-                        PRIMARY KEY (kind, digest)
-                    ) WITHOUT ROWID;
-                    CREATE INDEX dashboard_grants_expiry ON dashboard_grants(kind, expires_at);
-                    """)
-        }
+        migrator.registerMigration(
+            "cluster-v1: dashboard sessions and login codes",
+            sql: """
+                CREATE TABLE dashboard_grants (
+                    kind TEXT NOT NULL,
+                    digest BLOB NOT NULL,
+                    token_id INTEGER NOT NULL,
+                    created_at INTEGER NOT NULL,
+                    expires_at INTEGER NOT NULL,
+                    PRIMARY KEY (kind, digest)
+                ) WITHOUT ROWID;
+                CREATE INDEX dashboard_grants_expiry ON dashboard_grants(kind, expires_at);
+                """)
     }
 
     // MARK: DashboardSessionStore

@@ -12,50 +12,49 @@ import ShennongCore
 extension Store {
     static func registerCommandMigrations(_ migrator: inout DatabaseMigrator) {
         // Never edit one once registered; add another.
-        migrator.registerMigration("commands-v1: commands, transitions") { db in
-            try db.execute(
-                sql: """
-                    CREATE TABLE commands (
-                        id TEXT PRIMARY KEY NOT NULL,
-                        device TEXT NOT NULL,
-                        name TEXT NOT NULL,
-                        args TEXT NOT NULL,
-                        state TEXT NOT NULL,
-                        issued_by TEXT NOT NULL,
-                        rule TEXT,
-                        alert_id INTEGER,
-                        trigger TEXT,
-                        issued_at INTEGER NOT NULL,
-                        expires_at INTEGER NOT NULL,
-                        not_before INTEGER,
-                        reply_within INTEGER NOT NULL,
-                        confirm_metric TEXT,
-                        confirm_value REAL,
-                        confirm_within INTEGER NOT NULL,
-                        sending_at INTEGER,
-                        sent_at INTEGER,
-                        replied_at INTEGER,
-                        confirmed_at INTEGER,
-                        finished_at INTEGER,
-                        detail TEXT,
-                        updated_at INTEGER NOT NULL
-                    );
-                    CREATE INDEX commands_device ON commands(device, issued_at);
-                    CREATE INDEX commands_unfinished ON commands(state)
-                        WHERE state IN ('queued', 'sending', 'sent', 'acknowledged');
-                    CREATE INDEX commands_alert ON commands(alert_id) WHERE alert_id IS NOT NULL;
-                    CREATE TABLE command_transitions (
-                        id INTEGER PRIMARY KEY,
-                        command_id TEXT NOT NULL REFERENCES commands(id) ON DELETE CASCADE,
-                        from_state TEXT,
-                        to_state TEXT NOT NULL,
-                        at INTEGER NOT NULL,
-                        by TEXT NOT NULL,
-                        note TEXT
-                    );
-                    CREATE INDEX command_transitions_command ON command_transitions(command_id, id);
-                    """)
-        }
+        migrator.registerMigration(
+            "commands-v1: commands, transitions",
+            sql: """
+                CREATE TABLE commands (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    device TEXT NOT NULL,
+                    name TEXT NOT NULL,
+                    args TEXT NOT NULL,
+                    state TEXT NOT NULL,
+                    issued_by TEXT NOT NULL,
+                    rule TEXT,
+                    alert_id INTEGER,
+                    trigger TEXT,
+                    issued_at INTEGER NOT NULL,
+                    expires_at INTEGER NOT NULL,
+                    not_before INTEGER,
+                    reply_within INTEGER NOT NULL,
+                    confirm_metric TEXT,
+                    confirm_value REAL,
+                    confirm_within INTEGER NOT NULL,
+                    sending_at INTEGER,
+                    sent_at INTEGER,
+                    replied_at INTEGER,
+                    confirmed_at INTEGER,
+                    finished_at INTEGER,
+                    detail TEXT,
+                    updated_at INTEGER NOT NULL
+                );
+                CREATE INDEX commands_device ON commands(device, issued_at);
+                CREATE INDEX commands_unfinished ON commands(state)
+                    WHERE state IN ('queued', 'sending', 'sent', 'acknowledged');
+                CREATE INDEX commands_alert ON commands(alert_id) WHERE alert_id IS NOT NULL;
+                CREATE TABLE command_transitions (
+                    id INTEGER PRIMARY KEY,
+                    command_id TEXT NOT NULL REFERENCES commands(id) ON DELETE CASCADE,
+                    from_state TEXT,
+                    to_state TEXT NOT NULL,
+                    at INTEGER NOT NULL,
+                    by TEXT NOT NULL,
+                    note TEXT
+                );
+                CREATE INDEX command_transitions_command ON command_transitions(command_id, id);
+                """)
     }
 }
 

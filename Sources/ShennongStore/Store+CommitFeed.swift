@@ -13,24 +13,23 @@ import ShennongCore
 extension Store: CommitFeed, AlertFeed {
     static func registerCommitFeedMigrations(_ migrator: inout DatabaseMigrator) {
         // Never edit one once registered; add another.
-        migrator.registerMigration("feed-v1: commit feed, feed state") { db in
-            try db.execute(
-                sql: """
-                    CREATE TABLE commit_feed (
-                        seq INTEGER PRIMARY KEY AUTOINCREMENT,
-                        committed_at INTEGER NOT NULL,
-                        readings INTEGER NOT NULL,
-                        ranges BLOB NOT NULL
-                    );
-                    CREATE TABLE feed_state (
-                        consumer TEXT NOT NULL,
-                        key TEXT NOT NULL,
-                        value TEXT NOT NULL,
-                        updated_at INTEGER NOT NULL,
-                        PRIMARY KEY (consumer, key)
-                    ) WITHOUT ROWID;
-                    """)
-        }
+        migrator.registerMigration(
+            "feed-v1: commit feed, feed state",
+            sql: """
+                CREATE TABLE commit_feed (
+                    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                    committed_at INTEGER NOT NULL,
+                    readings INTEGER NOT NULL,
+                    ranges BLOB NOT NULL
+                );
+                CREATE TABLE feed_state (
+                    consumer TEXT NOT NULL,
+                    key TEXT NOT NULL,
+                    value TEXT NOT NULL,
+                    updated_at INTEGER NOT NULL,
+                    PRIMARY KEY (consumer, key)
+                ) WITHOUT ROWID;
+                """)
     }
 
     /// Appends the burst's ranges to the feed, in the burst's transaction (when the feed is on).

@@ -4,26 +4,6 @@ import ShennongCore
 
 
 extension Store {
-    /// Compacts every closed bucket (one whose end is at least `options.compactionGrace`
-    /// before `now`) in short write transactions, one batch of series each, so ingest goes
-    /// on between them.
-    ///
-    /// Per series and bucket this writes one block row (count, min, max, sum, first, last and
-    /// the encoded points) and packs the bucket's 1 m and 1 h rollup cells. Each block is
-    /// decoded and compared with its input before the raw rows go. `shouldContinue` is asked
-    /// between transactions (for shutdown). `now` defaults to the current time.
-    @discardableResult
-    public func compact(now: Int64? = nil, shouldContinue: () -> Bool = { true }) throws -> CompactionReport {
-        let now = now ?? nowMillis()
-        var total = CompactionReport()
-        while shouldContinue() {
-            let step = try compactBatch(now: now)
-            guard step.transactions > 0 else { break }
-            total.add(step)
-        }
-        return total
-    }
-
     /// One compaction transaction: the oldest closed bucket with raw rows, up to about
     /// `options.compactionBatchRows` readings; with no bucket left to compact, one step of
     /// returning free pages to the file system (``returnFreePages(maxPages:)``). Returns
@@ -161,11 +141,10 @@ extension Store {
         }
     }
 
-    /// Decimal digits the values of `series` are declared with (6 for a metric outside the
-    /// catalogue); blocks use the smallest precision up to this that is lossless.
+    /// Decimal digits the values of `series` are declared with (``SeriesCompaction/precision(metric:)``).
     static func precision(series: Int64, in db: Database) throws -> Int {
         let metric = try String.fetchOne(db.cachedStatement(sql: "SELECT metric FROM series WHERE id = ?"), arguments: [series])
-        return metric.flatMap { MetricCatalogue.metric(named: $0)?.precision } ?? 6
+        return SeriesCompaction.precision(metric: metric)
     }
 
     /// Moves the raw rows of `series` in `bucket` (merged with an existing block) into its
@@ -185,7 +164,7 @@ extension Store {
             let data = try Data.fetchOne(
                 db.cachedStatement(sql: "SELECT data FROM \(bucket.blockTable) WHERE series_id = ?"), arguments: [series])
         {
-            mergeSorted(try BlockCodec.decodePoints([UInt8](data)), raw, into: &points)
+            points = Point.merged(try BlockCodec.decodePoints([UInt8](data)), raw)
         } else {
             points = raw
         }
@@ -195,11 +174,8 @@ extension Store {
             try db.execute(sql: "UPDATE buckets SET has_blocks = 1 WHERE start = ?", arguments: [bucket.start])
             bucket.hasBlocks = true
         }
-        if let summary = RollupCell.cells(of: points, width: .max).first {
-            let block = BlockCodec.encode(points: points, maxPrecision: precision)
-            guard try BlockCodec.decodePoints(block).elementsEqual(points, by: Self.identical) else {
-                throw StoreError(.corrupt, "block of series \(series) in \(bucket.stamp) does not decode to its input")
-            }
+        if let block = try SeriesCompaction.block(of: points, maxPrecision: precision, series: series, bucket: bucket) {
+            let summary = block.summary
             try db.cachedStatement(
                 sql: """
                     INSERT OR REPLACE INTO \(bucket.blockTable)
@@ -208,7 +184,7 @@ extension Store {
                     """
             ).execute(arguments: [
                 series, summary.count, summary.min, summary.max, summary.sum, summary.first, summary.last,
-                summary.firstTs, summary.lastTs, Data(block),
+                summary.firstTs, summary.lastTs, Data(block.data),
             ])
         }
         try db.cachedStatement(sql: "DELETE FROM \(bucket.rawTable) WHERE series_id = ?").execute(arguments: [series])
@@ -232,11 +208,8 @@ extension Store {
                 let data = try Data.fetchOne(
                     db.cachedStatement(sql: "SELECT data FROM \(table) WHERE series_id = ?"), arguments: [series])
             {
-                var byStart = Dictionary(
-                    try BlockCodec.decodeCells([UInt8](data), origin: bucket.start, width: tier.width).map { ($0.start, $0) },
-                    uniquingKeysWith: { a, _ in a })
-                for c in live { byStart[c.start] = c }
-                cells = byStart.values.sorted { $0.start < $1.start }
+                let packed = try BlockCodec.decodeCells([UInt8](data), origin: bucket.start, width: tier.width)
+                cells = RollupCell.merged(packed, live)
             } else if !bucket.hasPacked(tier) {
                 try db.execute(sql: createPackedSQL(table))
                 try db.execute(sql: "UPDATE buckets SET has_\(tier.rawValue) = 1 WHERE start = ?", arguments: [bucket.start])
@@ -279,23 +252,8 @@ extension Store {
     static func writePacked(
         _ cells: [RollupCell], series: Int64, bucket: BucketInfo, tier: StorageTier, table: String, precision: Int, in db: Database
     ) throws {
-        let block = BlockCodec.encode(cells: cells, origin: bucket.start, width: tier.width, maxPrecision: precision)
-        guard try BlockCodec.decodeCells(block, origin: bucket.start, width: tier.width).elementsEqual(cells, by: Self.identical)
-        else {
-            throw StoreError(.corrupt, "\(tier.rawValue) cells of series \(series) in \(bucket.stamp) do not decode to their input")
-        }
+        let block = try SeriesCompaction.packed(cells, tier: tier, maxPrecision: precision, series: series, bucket: bucket)
         try db.cachedStatement(sql: "INSERT OR REPLACE INTO \(table) (series_id, cells, data) VALUES (?, ?, ?)")
             .execute(arguments: [series, cells.count, Data(block)])
-    }
-
-    static func identical(_ a: Point, _ b: Point) -> Bool {
-        a.ts == b.ts && a.value.bitPattern == b.value.bitPattern
-    }
-
-    static func identical(_ a: RollupCell, _ b: RollupCell) -> Bool {
-        a.start == b.start && a.count == b.count && a.firstTs == b.firstTs && a.lastTs == b.lastTs
-            && a.min.bitPattern == b.min.bitPattern && a.max.bitPattern == b.max.bitPattern
-            && a.sum.bitPattern == b.sum.bitPattern && a.first.bitPattern == b.first.bitPattern
-            && a.last.bitPattern == b.last.bitPattern
     }
 }

@@ -15,17 +15,16 @@ import ShennongCore
 extension Store: AlertOutbox {
     static func registerNotificationMigrations(_ migrator: inout DatabaseMigrator) {
         // Never edit one once registered; add another.
-        migrator.registerMigration("notifications-v1: alert snapshots per transition, notifier cursors") { db in
-            try db.execute(
-                sql: """
-                    ALTER TABLE alert_transitions ADD COLUMN alert_snapshot TEXT;
-                    CREATE TABLE notification_cursors (
-                        notifier TEXT PRIMARY KEY NOT NULL,
-                        transition_id INTEGER NOT NULL,
-                        updated_at INTEGER NOT NULL
-                    ) WITHOUT ROWID;
-                    """)
-        }
+        migrator.registerMigration(
+            "notifications-v1: alert snapshots per transition, notifier cursors",
+            sql: """
+                ALTER TABLE alert_transitions ADD COLUMN alert_snapshot TEXT;
+                CREATE TABLE notification_cursors (
+                    notifier TEXT PRIMARY KEY NOT NULL,
+                    transition_id INTEGER NOT NULL,
+                    updated_at INTEGER NOT NULL
+                ) WITHOUT ROWID;
+                """)
     }
 
     public func notices(after transition: Int64, limit: Int) throws -> [AlertNotice] {

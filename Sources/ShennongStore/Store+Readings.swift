@@ -52,17 +52,13 @@ extension Store {
         -> [Reading]
     {
         try pool.read { db in
-            var result: [Reading] = []
-            guard from < to else { return result }
             let buckets = try Self.buckets(overlapping: from, to, in: db)
-            for (series, name) in try seriesOf(device: device, metric: metric, in: db) {
-                let remaining = limit - result.count
-                guard remaining > 0 else { break }
-                for p in try Self.points(series: series, from: from, to: to, limit: remaining, buckets: buckets, in: db) {
-                    result.append(Reading(device: device, metric: name, timestamp: p.ts, value: p.value))
-                }
+            return try SeriesQuery.readings(
+                device: device, from: from, to: to, limit: limit,
+                series: { try seriesOf(device: device, metric: metric, in: db) }
+            ) { series, from, to, limit in
+                try Self.points(series: series, from: from, to: to, limit: limit, buckets: buckets, in: db)
             }
-            return result
         }
     }
 
@@ -79,27 +75,12 @@ extension Store {
     public func aggregates(device: String, metric: String? = nil, from: Int64, to: Int64, every: Int64) throws
         -> [AggregatePoint]
     {
-        guard every > 0 else { throw StoreError(.invalidArgument, "interval must be positive") }
-        let start = floorAlign(from, every)
-        let tier = StorageTier.rollups.last { every % $0.width == 0 }
-        return try pool.read { db in
-            var result: [AggregatePoint] = []
-            guard start < to else { return result }
-            for (series, name) in try seriesOf(device: device, metric: metric, in: db) {
-                var cells: [RollupCell]
-                if let tier {
-                    let whole = max(floorAlign(to, tier.width), start)
-                    cells = try Self.cells(series: series, tier: tier, from: start, to: whole, in: db)
-                    if whole < to {
-                        let tail = try Self.points(series: series, from: whole, to: to, in: db)
-                        cells += RollupCell.cells(of: tail, width: tier.width)
-                    }
-                } else {
-                    cells = RollupCell.cells(of: try Self.points(series: series, from: start, to: to, in: db), width: every)
-                }
-                result += RollupCell.aggregates(cells, every: every, device: device, metric: name)
-            }
-            return result
+        try pool.read { db in
+            try SeriesQuery.aggregates(
+                device: device, from: from, to: to, every: every,
+                series: { try seriesOf(device: device, metric: metric, in: db) },
+                cells: { try Self.cells(series: $0, tier: $1, from: $2, to: $3, in: db) },
+                points: { try Self.points(series: $0, from: $1, to: $2, in: db) })
         }
     }
 
@@ -111,16 +92,14 @@ extension Store {
     public func rollups(device: String, metric: String, tier: StorageTier, from: Int64, to: Int64) throws
         -> [AggregatePoint]
     {
-        guard tier != .raw else { throw StoreError(.invalidArgument, "raw is not a rollup tier") }
-        return try pool.read { db in
-            guard let (series, _) = try seriesOf(device: device, metric: metric, in: db).first else { return [] }
-            return try Self.cells(series: series, tier: tier, from: from, to: to, in: db).map {
-                $0.aggregate(device: device, metric: metric)
-            }
+        try pool.read { db in
+            try SeriesQuery.rollups(
+                device: device, metric: metric, tier: tier, series: { try seriesOf(device: device, metric: metric, in: db) }
+            ) { try Self.cells(series: $0, tier: tier, from: from, to: to, in: db) }
         }
     }
 
-    private func seriesOf(device: String, metric: String?, in db: Database) throws -> [(Int64, String)] {
+    private func seriesOf(device: String, metric: String?, in db: Database) throws -> SeriesQuery.Series {
         try Row.fetchAll(
             db, sql: "SELECT id, metric FROM series WHERE device = ?1 AND (?2 IS NULL OR metric = ?2) ORDER BY metric",
             arguments: [device, metric]
@@ -140,10 +119,10 @@ extension Store {
             let buckets = try Self.allBuckets(in: db)
             for bucket in buckets {
                 if bucket.hasRaw {
-                    raw += try Int.fetchOne(db, sql: "SELECT count(*) FROM \(bucket.rawTable)") ?? 0
+                    raw += try Self.rows(of: bucket.rawTable, .raw, in: db)
                 }
                 if bucket.hasBlocks {
-                    compacted += try Int.fetchOne(db, sql: "SELECT coalesce(sum(count), 0) FROM \(bucket.blockTable)") ?? 0
+                    compacted += try Self.rows(of: bucket.blockTable, .blocks, in: db)
                 }
             }
             var stats = StoreStats(

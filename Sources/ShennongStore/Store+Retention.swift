@@ -16,68 +16,38 @@ extension Store {
     /// `now` defaults to the current time.
     @discardableResult
     public func retention(now: Int64? = nil, dryRun: Bool) throws -> RetentionReport {
-        let now = now ?? nowMillis()
-        let cutoffs = Dictionary(
-            uniqueKeysWithValues: StorageTier.allCases.compactMap { tier in options.retention[tier].map { (tier, now - $0) } })
-        let plan = try pool.read { db in try Self.retentionPlan(cutoffs: cutoffs, in: db) }
-        guard !dryRun else { return RetentionReport(dryRun: true, now: now, cutoffs: cutoffs, items: plan) }
-        var done: [RetentionItem] = []
-        for item in plan {
-            let applied = try pool.write { db in
-                // Inside the transaction: no ingest burst can hold the cache meanwhile.
-                invalidateIngestCache()
-                return try Self.apply(item, in: db)
-            }
-            done.append(applied)
-        }
-        if let cutoff = cutoffs[.minute] {
+        let report = try RetentionPlan.run(
+            options.retention, now: now ?? nowMillis(), dryRun: dryRun,
+            plan: { cutoffs in try pool.read { db in try Self.retentionPlan(cutoffs: cutoffs, in: db) } },
+            apply: { item in
+                try pool.write { db in
+                    // Inside the transaction: no ingest burst can hold the cache meanwhile.
+                    invalidateIngestCache()
+                    return try Self.apply(item, in: db)
+                }
+            })
+        if !dryRun, let cutoff = report.cutoffs[.minute] {
             // 1-minute cells computed from raw readings that are older than the tier keeps go too.
             try pool.write { db in try Self.raiseMinuteHorizon(to: cutoff, in: db) }
         }
-        return RetentionReport(dryRun: false, now: now, cutoffs: cutoffs, items: done)
+        return report
     }
 
     static func retentionPlan(cutoffs: [StorageTier: Int64], in db: Database) throws -> [RetentionItem] {
-        var items: [RetentionItem] = []
-        let buckets = try allBuckets(in: db)
-        for tier in StorageTier.allCases {
-            guard let cutoff = cutoffs[tier] else { continue }
-            for bucket in buckets where bucket.until <= cutoff {
-                if let item = try bucketItem(tier, bucket, in: db) { items.append(item) }
-            }
-            if tier != .raw {
-                let rows = try liveRows(tier, before: cutoff, delete: false, in: db)
-                if rows > 0 {
-                    items.append(RetentionItem(tier: tier, bucketStart: nil, until: cutoff, tables: [tier.liveTable], rows: rows))
-                }
-            }
-        }
-        return items
+        try RetentionPlan.items(
+            buckets: allBuckets(in: db), cutoffs: cutoffs, rows: { try rows(of: $0, $1, in: db) },
+            liveRows: { try liveRows($0, before: $1, delete: false, in: db) })
     }
 
-    /// The tables of `tier` in `bucket` and their rows, or `nil` if it has none.
-    static func bucketItem(_ tier: StorageTier, _ bucket: BucketInfo, in db: Database) throws -> RetentionItem? {
-        var tables: [String] = []
-        var rows = 0
-        switch tier {
-        case .raw:
-            if bucket.hasRaw {
-                tables.append(bucket.rawTable)
-                rows += try Int.fetchOne(db, sql: "SELECT count(*) FROM \(bucket.rawTable)") ?? 0
+    /// The rows a bucket table holds (``RetentionPlan/Rows``).
+    static func rows(of table: String, _ kind: RetentionPlan.Rows, in db: Database) throws -> Int {
+        let sql =
+            switch kind {
+            case .raw: "SELECT count(*) FROM \(table)"
+            case .blocks: "SELECT coalesce(sum(count), 0) FROM \(table)"
+            case .packedCells: "SELECT coalesce(sum(cells), 0) FROM \(table)"
             }
-            if bucket.hasBlocks {
-                tables.append(bucket.blockTable)
-                rows += try Int.fetchOne(db, sql: "SELECT coalesce(sum(count), 0) FROM \(bucket.blockTable)") ?? 0
-            }
-        case .minute, .hour:
-            guard bucket.hasPacked(tier), let table = bucket.packedTable(tier) else { return nil }
-            tables.append(table)
-            rows += try Int.fetchOne(db, sql: "SELECT coalesce(sum(cells), 0) FROM \(table)") ?? 0
-        case .day:
-            return nil
-        }
-        guard !tables.isEmpty else { return nil }
-        return RetentionItem(tier: tier, bucketStart: bucket.start, until: bucket.until, tables: tables, rows: rows)
+        return try Int.fetchOne(db, sql: sql) ?? 0
     }
 
     /// Counts (or deletes) live cells of `tier` that end at or before `cutoff`, series by
@@ -108,7 +78,9 @@ extension Store {
             if planned.tier == .minute { try raiseMinuteHorizon(to: planned.until, in: db) }
             return item
         }
-        guard let bucket = try bucket(start: start, in: db), var item = try bucketItem(planned.tier, bucket, in: db) else {
+        guard let bucket = try bucket(start: start, in: db),
+            var item = try RetentionPlan.item(planned.tier, bucket, rows: { try rows(of: $0, $1, in: db) })
+        else {
             var gone = planned
             gone.tables = []
             gone.rows = 0

@@ -7,26 +7,25 @@ import ShennongCore
 extension Store: SealLedger {
     static func registerSealMigrations(_ migrator: inout DatabaseMigrator) {
         // Never edit one once registered; add another.
-        migrator.registerMigration("seals-v1: bucket seals") { db in
-            try db.execute(
-                sql: """
-                    CREATE TABLE bucket_seals (
-                        seq INTEGER PRIMARY KEY,
-                        bucket INTEGER NOT NULL,
-                        until INTEGER NOT NULL,
-                        series INTEGER NOT NULL,
-                        readings INTEGER NOT NULL,
-                        root TEXT NOT NULL,
-                        prev TEXT NOT NULL,
-                        hash TEXT NOT NULL,
-                        sealed_at INTEGER NOT NULL,
-                        public_key TEXT NOT NULL,
-                        signature TEXT NOT NULL,
-                        leaves BLOB NOT NULL
-                    );
-                    CREATE INDEX bucket_seals_bucket ON bucket_seals (bucket, seq);
-                    """)
-        }
+        migrator.registerMigration(
+            "seals-v1: bucket seals",
+            sql: """
+                CREATE TABLE bucket_seals (
+                    seq INTEGER PRIMARY KEY,
+                    bucket INTEGER NOT NULL,
+                    until INTEGER NOT NULL,
+                    series INTEGER NOT NULL,
+                    readings INTEGER NOT NULL,
+                    root TEXT NOT NULL,
+                    prev TEXT NOT NULL,
+                    hash TEXT NOT NULL,
+                    sealed_at INTEGER NOT NULL,
+                    public_key TEXT NOT NULL,
+                    signature TEXT NOT NULL,
+                    leaves BLOB NOT NULL
+                );
+                CREATE INDEX bucket_seals_bucket ON bucket_seals (bucket, seq);
+                """)
     }
 
     static let sealColumns = "seq, bucket, until, series, readings, root, prev, hash, sealed_at, public_key, signature"
@@ -61,9 +60,7 @@ extension Store: SealLedger {
 
     public func sealableBuckets() throws -> [SealedBucketState] {
         try pool.read { db in
-            try Self.allBuckets(in: db).map {
-                SealedBucketState(start: $0.start, until: $0.until, hasBlocks: $0.hasBlocks, hasRaw: $0.hasRaw)
-            }
+            try Self.allBuckets(in: db).map(\.sealState)
         }
     }
 
@@ -71,16 +68,7 @@ extension Store: SealLedger {
         try pool.read { db in try Self.rawHorizon(in: db) }
     }
 
-    @discardableResult
-    public func sealClosedBuckets(with sealer: any BucketSealing, now: Int64?) throws -> [BucketSeal] {
-        var written: [BucketSeal] = []
-        while let seal = try sealNextPending(with: sealer, now: now) { written.append(seal) }
-        return written
-    }
-
-    /// Seals the oldest compacted bucket no seal covers, in one write transaction; `nil`
-    /// when there is none. Compaction runs this between its batches when it has a sealer.
-    func sealNextPending(with sealer: any BucketSealing, now: Int64?) throws -> BucketSeal? {
+    public func sealNextPending(with sealer: any BucketSealing, now: Int64?) throws -> BucketSeal? {
         let now = now ?? nowMillis()
         return try pool.write { db in
             guard let start = try Int64.fetchOne(db, sql: Self.unsealedSQL + " LIMIT 1"),

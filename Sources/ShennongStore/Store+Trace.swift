@@ -9,46 +9,45 @@ extension Store {
 
     static func registerTraceMigrations(_ migrator: inout DatabaseMigrator) {
         // Add migrations here ("v3-trace: ..."); never edit one once registered.
-        migrator.registerMigration("v3-trace: records, codes, scans") { db in
-            try db.execute(
-                sql: """
-                    CREATE TABLE trace_records (
-                        id INTEGER PRIMARY KEY,
-                        chain TEXT NOT NULL,
-                        seq INTEGER NOT NULL,
-                        kind TEXT NOT NULL,
-                        subject TEXT NOT NULL,
-                        batch TEXT,
-                        item TEXT,
-                        payload TEXT NOT NULL,
-                        content_hash TEXT NOT NULL,
-                        prev_hash TEXT NOT NULL,
-                        hash TEXT NOT NULL,
-                        recorded_at INTEGER NOT NULL,
-                        UNIQUE(chain, seq)
-                    );
-                    CREATE INDEX trace_records_subject ON trace_records(kind, subject);
-                    CREATE INDEX trace_records_batch ON trace_records(batch, kind);
-                    CREATE TABLE trace_codes (
-                        code TEXT PRIMARY KEY NOT NULL,
-                        batch TEXT NOT NULL,
-                        issue_seq INTEGER NOT NULL,
-                        issued_at INTEGER NOT NULL
-                    ) WITHOUT ROWID;
-                    CREATE INDEX trace_codes_batch ON trace_codes(batch, issue_seq);
-                    CREATE TABLE trace_scans (
-                        code TEXT PRIMARY KEY NOT NULL,
-                        count INTEGER NOT NULL,
-                        first_at INTEGER NOT NULL,
-                        last_at INTEGER NOT NULL
-                    ) WITHOUT ROWID;
-                    CREATE TABLE trace_scan_networks (
-                        code TEXT NOT NULL,
-                        network TEXT NOT NULL,
-                        PRIMARY KEY (code, network)
-                    ) WITHOUT ROWID;
-                    """)
-        }
+        migrator.registerMigration(
+            "v3-trace: records, codes, scans",
+            sql: """
+                CREATE TABLE trace_records (
+                    id INTEGER PRIMARY KEY,
+                    chain TEXT NOT NULL,
+                    seq INTEGER NOT NULL,
+                    kind TEXT NOT NULL,
+                    subject TEXT NOT NULL,
+                    batch TEXT,
+                    item TEXT,
+                    payload TEXT NOT NULL,
+                    content_hash TEXT NOT NULL,
+                    prev_hash TEXT NOT NULL,
+                    hash TEXT NOT NULL,
+                    recorded_at INTEGER NOT NULL,
+                    UNIQUE(chain, seq)
+                );
+                CREATE INDEX trace_records_subject ON trace_records(kind, subject);
+                CREATE INDEX trace_records_batch ON trace_records(batch, kind);
+                CREATE TABLE trace_codes (
+                    code TEXT PRIMARY KEY NOT NULL,
+                    batch TEXT NOT NULL,
+                    issue_seq INTEGER NOT NULL,
+                    issued_at INTEGER NOT NULL
+                ) WITHOUT ROWID;
+                CREATE INDEX trace_codes_batch ON trace_codes(batch, issue_seq);
+                CREATE TABLE trace_scans (
+                    code TEXT PRIMARY KEY NOT NULL,
+                    count INTEGER NOT NULL,
+                    first_at INTEGER NOT NULL,
+                    last_at INTEGER NOT NULL
+                ) WITHOUT ROWID;
+                CREATE TABLE trace_scan_networks (
+                    code TEXT NOT NULL,
+                    network TEXT NOT NULL,
+                    PRIMARY KEY (code, network)
+                ) WITHOUT ROWID;
+                """)
     }
 
     /// Appends a record to `chain` in one transaction: `make` receives the next seq and the

@@ -26,7 +26,7 @@ public final class Store: Sendable {
     /// Bucket width, compaction and retention settings in force (the width is the database's own).
     public let options: StoreOptions
     /// Where the store reads the time (creation times, "now" of maintenance and alert transitions).
-    let clock: WallClock
+    public let clock: WallClock
     let layout: BucketLayout
     /// Series ids by (device, metric). Holds only ids of committed series rows.
     /// Device -> metric -> id: a burst looks its device up once per message, not per reading.

@@ -153,6 +153,21 @@ struct ForwardUnitTests {
                 == #"{"area_code":"445302","device":"445302.p1","metric":"ph","source":"p1","ts":1763683200000,"type":"reading","value":7.1}"#)
     }
 
+    @Test("NDJSON device lines: the namespaced id, the source id, both area codes and what the device is; absent fields left out")
+    func ndjsonDevices() {
+        let full = Device(
+            id: "p1", profile: "pond-do", domain: .water, site: "pond-3", name: "3号塘", latitude: 22.9, longitude: 112.04,
+            areaCode: "445302001", owner: "farm", createdAt: 1, attributes: ["depth_cm": 120])
+        let bare = Device(id: "s2", profile: "soil", domain: .soil, createdAt: 2)
+        let encoder = ForwardEncoder(target: Self.target, devices: [:])
+        let lines = String(decoding: encoder.ndjson(ForwardBatch(devices: [full, bare])), as: UTF8.self).split(separator: "\n")
+        #expect(
+            lines == [
+                #"{"area_code":"445302","attributes":{"depth_cm":120},"device":"445302.p1","device_area_code":"445302001","domain":"water","latitude":22.9,"longitude":112.04,"name":"3号塘","profile":"pond-do","site":"pond-3","source":"p1","type":"device"}"#,
+                #"{"area_code":"445302","attributes":{},"device":"445302.s2","domain":"soil","profile":"soil","source":"s2","type":"device"}"#,
+            ])
+    }
+
     @Test("SenML: a pack with a base name where the device changes, times in seconds")
     func senml() throws {
         let encoder = ForwardEncoder(target: Self.target, devices: [:])

@@ -209,7 +209,7 @@ extension SealChainTests {
         func sealBlocks(bucketStart start: Int64) throws -> [SealBlock]? { try inner.sealBlocks(bucketStart: start) }
         func sealableBuckets() throws -> [SealedBucketState] { try inner.sealableBuckets() }
         func sealRetentionHorizon() throws -> Int64 { try inner.sealRetentionHorizon() }
-        func sealClosedBuckets(with sealer: any BucketSealing, now: Int64?) throws -> [BucketSeal] { [] }
+        func sealNextPending(with sealer: any BucketSealing, now: Int64?) throws -> BucketSeal? { nil }
     }
 
     @Test("page views ask the ledger for new seals at most once per poll interval")
@@ -243,5 +243,5 @@ struct MemoryLedger: SealLedger {
     }
     func sealableBuckets() throws -> [SealedBucketState] { buckets }
     func sealRetentionHorizon() throws -> Int64 { horizon }
-    func sealClosedBuckets(with sealer: any BucketSealing, now: Int64?) throws -> [BucketSeal] { [] }
+    func sealNextPending(with sealer: any BucketSealing, now: Int64?) throws -> BucketSeal? { nil }
 }

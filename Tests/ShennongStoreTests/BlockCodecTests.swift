@@ -165,7 +165,7 @@ struct BlockCodecTests {
             let decoded = try BlockCodec.decodeCells(
                 BlockCodec.encode(cells: cells, origin: origin, width: width, maxPrecision: p), origin: origin, width: width)
             #expect(decoded.count == cells.count)
-            #expect(decoded.elementsEqual(cells, by: Store.identical))
+            #expect(decoded.elementsEqual(cells, by: { $0.isIdentical(to: $1) }))
         }
     }
 
@@ -210,7 +210,7 @@ struct BlockCodecTests {
         let decoded = try BlockCodec.decodeCells(
             BlockCodec.encode(cells: cells, origin: 1_763_596_800_000, width: 60_000, maxPrecision: 2),
             origin: 1_763_596_800_000, width: 60_000)
-        #expect(decoded.elementsEqual(cells, by: Store.identical))
+        #expect(decoded.elementsEqual(cells, by: { $0.isIdentical(to: $1) }))
     }
 
     @Test func corruptBlocksThrowInsteadOfCrashing() async {

@@ -66,6 +66,22 @@ package struct BucketInfo: Sendable, Hashable {
 
     /// True when something of this bucket is compacted (a late reading must reopen it).
     package var hasCompacted: Bool { hasBlocks || hasMinute || hasHour }
+
+    /// Where the bucket stands at `now` (``BucketStats/State``): open until its end plus
+    /// the compaction `grace` has passed, then closed, compacted, reopened or retired.
+    package func state(now: Int64, grace: Int64) -> BucketStats.State {
+        switch (hasRaw, hasBlocks) {
+        case (true, false): until + grace > now ? .open : .closed
+        case (true, true): .reopened
+        case (false, true): .compacted
+        case (false, false): .retired
+        }
+    }
+
+    /// The bucket as the seals see it.
+    package var sealState: SealedBucketState {
+        SealedBucketState(start: start, until: until, hasBlocks: hasBlocks, hasRaw: hasRaw)
+    }
 }
 
 /// Proleptic Gregorian (year, month, day) of a day count since 1970-01-01 (H. Hinnant's

@@ -147,4 +147,17 @@ public protocol SealLedger: Sendable {
     /// Returns the seals written.
     @discardableResult
     func sealClosedBuckets(with sealer: any BucketSealing, now: Int64?) throws -> [BucketSeal]
+    /// Seals the oldest such bucket, in one write transaction; `nil` when there is none.
+    /// Compaction runs this between its batches when it has a sealer.
+    func sealNextPending(with sealer: any BucketSealing, now: Int64?) throws -> BucketSeal?
+}
+
+extension SealLedger {
+    /// ``sealNextPending(with:now:)`` until there is nothing left to seal.
+    @discardableResult
+    public func sealClosedBuckets(with sealer: any BucketSealing, now: Int64?) throws -> [BucketSeal] {
+        var written: [BucketSeal] = []
+        while let seal = try sealNextPending(with: sealer, now: now) { written.append(seal) }
+        return written
+    }
 }

@@ -172,6 +172,8 @@ public struct RetentionReport: Sendable, Hashable, Codable {
 /// The door for keeping a store in shape: the maintenance service (compaction, retention) and
 /// the `db` admin commands. `now` is the time the work is judged from (`nil`: the clock).
 public protocol StoreMaintenance: Sendable {
+    /// The clock `now` defaults to.
+    var clock: WallClock { get }
     /// Compacts every closed bucket in short transactions, asking `shouldContinue` between them.
     @discardableResult
     func compact(now: Int64?, shouldContinue: () -> Bool) throws -> CompactionReport
@@ -189,10 +191,24 @@ public protocol StoreMaintenance: Sendable {
 }
 
 extension StoreMaintenance {
-    /// Compacts every closed bucket as of now.
+    /// Compacts every closed bucket (one whose end is at least `options.compactionGrace`
+    /// before `now`) with ``compactBatch(now:)`` until it has nothing left to do, so ingest
+    /// goes on between the transactions; `shouldContinue` is asked before each (for
+    /// shutdown). `now` (default: the store's clock) is fixed for the whole run.
+    ///
+    /// Per series and bucket this writes one block row (count, min, max, sum, first, last and
+    /// the encoded points) and packs the bucket's 1 m and 1 h rollup cells. Each block is
+    /// decoded and compared with its input before the raw rows go.
     @discardableResult
-    public func compact() throws -> CompactionReport {
-        try compact(now: nil, shouldContinue: { true })
+    public func compact(now: Int64? = nil, shouldContinue: () -> Bool = { true }) throws -> CompactionReport {
+        let now = now ?? clock.now()
+        var total = CompactionReport()
+        while shouldContinue() {
+            let step = try compactBatch(now: now)
+            guard step.transactions > 0 else { break }
+            total.add(step)
+        }
+        return total
     }
 }
 

@@ -4,10 +4,8 @@ import ShennongAlerts
 /// A row of `alerts`. Levels are the integer columns (1 blue … 4 red), mapped to
 /// ``AlertLevel`` here, at the store's edge; a level outside 1…4 (never written by Shennong)
 /// reads as blue.
-struct AlertRow: Codable, FetchableRecord, MutablePersistableRecord {
+struct AlertRow: Codable, SnakeCaseColumns, FetchableRecord, MutablePersistableRecord {
     static let databaseTableName = "alerts"
-    static let databaseColumnDecodingStrategy = DatabaseColumnDecodingStrategy.convertFromSnakeCase
-    static let databaseColumnEncodingStrategy = DatabaseColumnEncodingStrategy.convertToSnakeCase
 
     var id: Int64?
     var rule: String
@@ -77,10 +75,8 @@ struct AlertRow: Codable, FetchableRecord, MutablePersistableRecord {
 
 /// A row of `alert_transitions`. `from_level` is NULL for a raise (nothing before) and 0 for
 /// none (`to_level` of a resolve by the system).
-struct AlertTransitionRow: Codable, FetchableRecord, MutablePersistableRecord {
+struct AlertTransitionRow: Codable, SnakeCaseColumns, FetchableRecord, MutablePersistableRecord {
     static let databaseTableName = "alert_transitions"
-    static let databaseColumnDecodingStrategy = DatabaseColumnDecodingStrategy.convertFromSnakeCase
-    static let databaseColumnEncodingStrategy = DatabaseColumnEncodingStrategy.convertToSnakeCase
 
     var id: Int64?
     var alertId: Int64
@@ -136,9 +132,8 @@ struct AlertTransitionRow: Codable, FetchableRecord, MutablePersistableRecord {
 }
 
 /// A row of `rule_state` (read once at start; written per burst with a cached statement).
-struct RuleStateRow: Codable, FetchableRecord, TableRecord {
+struct RuleStateRow: Codable, SnakeCaseColumns, FetchableRecord, TableRecord {
     static let databaseTableName = "rule_state"
-    static let databaseColumnDecodingStrategy = DatabaseColumnDecodingStrategy.convertFromSnakeCase
 
     var rule: String
     var device: String

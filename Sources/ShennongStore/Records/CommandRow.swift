@@ -5,10 +5,8 @@ import ShennongCore
 
 /// A row of `commands`. Arguments are a JSON object (keys sorted); the origin is three
 /// columns (`rule`, `alert_id`, `trigger`), the confirming state two (`confirm_metric`, `confirm_value`).
-struct CommandRow: Codable, FetchableRecord, PersistableRecord {
+struct CommandRow: Codable, SnakeCaseColumns, FetchableRecord, PersistableRecord {
     static let databaseTableName = "commands"
-    static let databaseColumnDecodingStrategy = DatabaseColumnDecodingStrategy.convertFromSnakeCase
-    static let databaseColumnEncodingStrategy = DatabaseColumnEncodingStrategy.convertToSnakeCase
 
     var id: String
     var device: String
@@ -87,10 +85,8 @@ struct CommandRow: Codable, FetchableRecord, PersistableRecord {
 }
 
 /// A row of `command_transitions`.
-struct CommandTransitionRow: Codable, FetchableRecord, MutablePersistableRecord {
+struct CommandTransitionRow: Codable, SnakeCaseColumns, FetchableRecord, MutablePersistableRecord {
     static let databaseTableName = "command_transitions"
-    static let databaseColumnDecodingStrategy = DatabaseColumnDecodingStrategy.convertFromSnakeCase
-    static let databaseColumnEncodingStrategy = DatabaseColumnEncodingStrategy.convertToSnakeCase
 
     var id: Int64?
     var commandId: String

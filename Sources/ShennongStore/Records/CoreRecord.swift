@@ -9,7 +9,7 @@ protocol StoredValue: Codable, Sendable {
 }
 
 /// The GRDB record of a ``StoredValue`` (ShennongCore's values know nothing of GRDB).
-struct CoreRecord<Value: StoredValue>: Codable, FetchableRecord, PersistableRecord {
+struct CoreRecord<Value: StoredValue>: Codable, SnakeCaseColumns, FetchableRecord, PersistableRecord {
     var value: Value
 
     init(_ value: Value) { self.value = value }
@@ -19,8 +19,6 @@ struct CoreRecord<Value: StoredValue>: Codable, FetchableRecord, PersistableReco
     func encode(to encoder: any Encoder) throws { try value.encode(to: encoder) }
 
     static var databaseTableName: String { Value.tableName }
-    static var databaseColumnDecodingStrategy: DatabaseColumnDecodingStrategy { .convertFromSnakeCase }
-    static var databaseColumnEncodingStrategy: DatabaseColumnEncodingStrategy { .convertToSnakeCase }
 }
 
 extension TraceRecordRow: StoredValue {

@@ -4,10 +4,8 @@ import ShennongCore
 
 /// A row of `devices`: the registered device, its attributes as a JSON object text (keys
 /// sorted; NULL when there are none), and what ingest learns of its life.
-struct DeviceRow: Codable, FetchableRecord, PersistableRecord {
+struct DeviceRow: Codable, SnakeCaseColumns, FetchableRecord, PersistableRecord {
     static let databaseTableName = "devices"
-    static let databaseColumnDecodingStrategy = DatabaseColumnDecodingStrategy.convertFromSnakeCase
-    static let databaseColumnEncodingStrategy = DatabaseColumnEncodingStrategy.convertToSnakeCase
 
     var id: String
     var profile: String
@@ -76,8 +74,7 @@ struct DeviceRow: Codable, FetchableRecord, PersistableRecord {
 }
 
 /// A device with its life: `devices` columns plus the metrics its series hold.
-struct DeviceLifeRow: Decodable, FetchableRecord {
-    static let databaseColumnDecodingStrategy = DatabaseColumnDecodingStrategy.convertFromSnakeCase
+struct DeviceLifeRow: Decodable, SnakeCaseColumns, FetchableRecord {
 
     var row: DeviceRow
     var lastSeen: Int64?

@@ -4,9 +4,8 @@ import ShennongCore
 
 /// A row of `rejects` as listings read it (ingest writes rejects with its own prepared
 /// statement inside the burst's transaction).
-struct RejectRow: Decodable, FetchableRecord, TableRecord {
+struct RejectRow: Decodable, SnakeCaseColumns, FetchableRecord, TableRecord {
     static let databaseTableName = "rejects"
-    static let databaseColumnDecodingStrategy = DatabaseColumnDecodingStrategy.convertFromSnakeCase
 
     var id: Int64
     var receivedAt: Int64

@@ -3,10 +3,8 @@ import ShennongCore
 
 /// A row of `tokens`: name, role, scope, revocation and the SHA-256 of the secret (never the
 /// secret).
-struct TokenRow: Codable, FetchableRecord, PersistableRecord {
+struct TokenRow: Codable, SnakeCaseColumns, FetchableRecord, PersistableRecord {
     static let databaseTableName = "tokens"
-    static let databaseColumnDecodingStrategy = DatabaseColumnDecodingStrategy.convertFromSnakeCase
-    static let databaseColumnEncodingStrategy = DatabaseColumnEncodingStrategy.convertToSnakeCase
     /// What a listing reads (the hash stays in the table).
     static var databaseSelection: [any SQLSelectable] {
         [Column("id"), Column("name"), Column("role"), Column("created_at"), Column("scope"), Column("revoked_at")]
