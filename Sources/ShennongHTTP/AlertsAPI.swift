@@ -232,32 +232,3 @@ extension API.Rule {
             devices: r.overrides.keys.sorted(), file: (r.file as NSString).lastPathComponent, line: r.line)
     }
 }
-
-extension API.RuleState {
-    /// The level timers as the rules persist them: per level, since when (`p`, ms) the value
-    /// has been on the warning side.
-    private struct StoredTimers: Decodable {
-        struct Timer: Decodable { var p: Int64? }
-        var levels: [Timer]?
-    }
-
-    init(_ s: RuleStateRecord, offsetMinutes: Int) {
-        var pending: [String: Int64] = [:]
-        // The level timers: which levels are counting towards their duration, since when.
-        let timers = (try? JSONDecoder().decode(StoredTimers.self, from: Data(s.state.utf8)))?.levels ?? []
-        for (i, timer) in timers.enumerated() {
-            if let since = timer.p, let level = AlertLevel(stored: i + 1) { pending[level.name] = since }
-        }
-        self.init(
-            device: s.device, level: s.level?.name ?? "none", watermark: s.watermark, pending: pending,
-            updatedAt: LocalTime.format(s.updatedAt, offsetMinutes: offsetMinutes))
-    }
-}
-
-extension API.LevelChange {
-    init(_ c: AlertLevelChange, offsetMinutes: Int) {
-        self.init(
-            rule: c.rule, device: c.device, from: c.from?.name ?? "none", to: c.to?.name ?? "none", at: LocalTime.format(c.at, offsetMinutes: offsetMinutes), ts: c.at,
-            value: c.value, threshold: c.threshold, title: c.title, message: c.message)
-    }
-}
