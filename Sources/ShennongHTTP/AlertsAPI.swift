@@ -190,22 +190,9 @@ public struct AlertsAPI: RouteGroup {
 
     private func replay(_ request: Request, _ context: StaffContext) throws -> API.LevelChangeList {
         try context.require(.viewer)
-        let q = request.uri.queryParameters
-        guard let device = q["device"].map(String.init), !device.isEmpty else {
-            throw APIError(.badRequest, "query parameter device is required")
-        }
-        _ = try context.gate.device(device, store)
         let now = clock.now()
-        func time(_ name: String, _ fallback: Int64) throws -> Int64 {
-            guard let text = q[Substring(name)] else { return fallback }
-            guard let t = TimeExpression.parse(String(text), now: now) else {
-                throw APIError(.badRequest, "\(name): cannot read \(text) as a time (RFC 3339, epoch s/ms, now, -6h)")
-            }
-            return t
-        }
-        let from = try time("from", now - 7 * 86_400_000)
-        let to = try time("to", now + 1)
-        guard from < to else { throw APIError(.badRequest, "from must be before to") }
+        let (device, from, to) = try historyWindow(
+            request.uri.queryParameters, context, store, now: now, back: 7 * 86_400_000)
         let changes: [AlertLevelChange]
         do {
             let profiles = profiles()
