@@ -17,6 +17,7 @@ extension API {
         public var presence: String?
         public var metrics: [String]?
 
+        /// A field of the registration (`device.id`, `device.site`, …).
         public subscript<T>(dynamicMember path: WritableKeyPath<NewDevice, T>) -> T {
             get { registration[keyPath: path] }
             set { registration[keyPath: path] = newValue }
