@@ -68,7 +68,7 @@ let package = Package(
         ),
         .target(
             name: "ShennongAPI",
-            dependencies: ["ShennongCore", "ShennongTrace"],
+            dependencies: ["ShennongCore", "ShennongAlerts", "ShennongCommands", "ShennongTrace"],
             resources: [.embedInCode("Resources/openapi.yaml")]
         ),
         .target(

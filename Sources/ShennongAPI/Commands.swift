@@ -1,3 +1,4 @@
+import ShennongCommands
 import ShennongCore
 
 extension API {
@@ -29,37 +30,6 @@ extension API {
         public var confirmValue: Double?
         public var detail: String?
 
-        public init(
-            id: String, device: String, name: String, args: [String: CommandValue] = [:], state: String, stateZh: String,
-            issuedBy: String, automatic: Bool, rule: String? = nil, alert: Int64? = nil, trigger: String? = nil,
-            issuedAt: String, expiresAt: String, notBefore: String? = nil, sendingAt: String? = nil, sentAt: String? = nil, repliedAt: String? = nil,
-            confirmedAt: String? = nil, finishedAt: String? = nil, confirmMetric: String? = nil, confirmValue: Double? = nil,
-            detail: String? = nil
-        ) {
-            self.id = id
-            self.device = device
-            self.name = name
-            self.args = args
-            self.state = state
-            self.stateZh = stateZh
-            self.issuedBy = issuedBy
-            self.automatic = automatic
-            self.rule = rule
-            self.alert = alert
-            self.trigger = trigger
-            self.issuedAt = issuedAt
-            self.expiresAt = expiresAt
-            self.notBefore = notBefore
-            self.sendingAt = sendingAt
-            self.sentAt = sentAt
-            self.repliedAt = repliedAt
-            self.confirmedAt = confirmedAt
-            self.finishedAt = finishedAt
-            self.confirmMetric = confirmMetric
-            self.confirmValue = confirmValue
-            self.detail = detail
-        }
-
         enum CodingKeys: String, CodingKey {
             case id, device, name, args, state, automatic, rule, alert, trigger, detail
             case stateZh = "state_zh"
@@ -90,15 +60,6 @@ extension API {
         public var at: String
         public var by: String
         public var note: String?
-
-        public init(id: Int64, from: String? = nil, to: String, at: String, by: String, note: String? = nil) {
-            self.id = id
-            self.from = from
-            self.to = to
-            self.at = at
-            self.by = by
-            self.note = note
-        }
     }
 
     public struct CommandDetail: APIObject, Hashable {
@@ -139,5 +100,27 @@ extension API {
             self.note = note
             self.by = by
         }
+    }
+}
+
+extension API.Command {
+    /// The API's view of a stored command.
+    public init(_ c: CommandRecord) {
+        self.init(
+            id: c.id, device: c.device, name: c.name, args: c.args, state: c.state.rawValue, stateZh: c.state.chineseName,
+            issuedBy: c.issuedBy, automatic: c.origin.isAutomatic, rule: c.origin.rule, alert: c.origin.alert,
+            trigger: c.origin.trigger, issuedAt: Timestamp.format(c.issuedAt), expiresAt: Timestamp.format(c.expiresAt),
+            notBefore: c.notBefore.map(Timestamp.format),
+            sendingAt: c.sendingAt.map(Timestamp.format), sentAt: c.sentAt.map(Timestamp.format),
+            repliedAt: c.repliedAt.map(Timestamp.format), confirmedAt: c.confirmedAt.map(Timestamp.format),
+            finishedAt: c.finishedAt.map(Timestamp.format), confirmMetric: c.confirm?.metric, confirmValue: c.confirm?.value,
+            detail: c.detail)
+    }
+}
+
+extension API.CommandTransition {
+    /// One change of a stored command.
+    public init(_ t: ShennongCommands.CommandTransition) {
+        self.init(id: t.id, from: t.from?.rawValue, to: t.to.rawValue, at: Timestamp.format(t.at), by: t.by, note: t.note)
     }
 }

@@ -1,16 +1,14 @@
+import ShennongCore
+
 extension API {
-    /// A registered device, with when it was last heard and the metrics it reported.
+    /// A registered device, with when it was last heard and the metrics it reported: what was
+    /// registered (a ``NewDevice``, its domain resolved) and what the store knows of its life,
+    /// as one JSON object. The registration's fields read as the device's own (`device.site`).
+    @dynamicMemberLookup
     public struct Device: APIObject, Hashable {
-        public var id: String
-        public var profile: String
-        public var domain: String
-        public var site: String?
-        public var name: String?
-        public var latitude: Double?
-        public var longitude: Double?
-        /// GB/T 2260 area code.
-        public var areaCode: String?
-        public var owner: String?
+        /// id, profile, domain, site, name, latitude, longitude, area code, owner and attributes
+        /// (absent when there are none).
+        public var registration: NewDevice
         /// RFC 3339 local time with its offset.
         public var createdAt: String?
         /// Receive time of its newest message, RFC 3339 local time with its offset.
@@ -18,35 +16,26 @@ extension API {
         /// `online` / `offline` as last reported on `agri/{device}/status`.
         public var presence: String?
         public var metrics: [String]?
-        /// Numeric attributes (a gauge's `warning_stage`, say); absent when there are none.
-        public var attributes: [String: Double]?
 
-        public init(
-            id: String, profile: String, domain: String, site: String? = nil, name: String? = nil, latitude: Double? = nil,
-            longitude: Double? = nil, areaCode: String? = nil, owner: String? = nil, createdAt: String? = nil,
-            lastSeen: String? = nil, presence: String? = nil, metrics: [String]? = nil, attributes: [String: Double]? = nil
-        ) {
-            self.id = id
-            self.profile = profile
-            self.domain = domain
-            self.site = site
-            self.name = name
-            self.latitude = latitude
-            self.longitude = longitude
-            self.areaCode = areaCode
-            self.owner = owner
-            self.createdAt = createdAt
-            self.lastSeen = lastSeen
-            self.presence = presence
-            self.metrics = metrics
-            self.attributes = attributes
+        /// A field of the registration (`device.id`, `device.site`, …).
+        public subscript<T>(dynamicMember path: WritableKeyPath<NewDevice, T>) -> T {
+            get { registration[keyPath: path] }
+            set { registration[keyPath: path] = newValue }
         }
 
         enum CodingKeys: String, CodingKey {
-            case id, profile, domain, site, name, latitude, longitude, owner, presence, metrics, attributes
-            case areaCode = "area_code"
+            case presence, metrics
             case createdAt = "created_at"
             case lastSeen = "last_seen"
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            try registration.encode(to: encoder)
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encodeIfPresent(createdAt, forKey: .createdAt)
+            try c.encodeIfPresent(lastSeen, forKey: .lastSeen)
+            try c.encodeIfPresent(presence, forKey: .presence)
+            try c.encodeIfPresent(metrics, forKey: .metrics)
         }
     }
 
@@ -106,5 +95,31 @@ extension API {
             self.created = created
             self.updated = updated
         }
+    }
+}
+
+extension API.Device {
+    // In an extension, so that the memberwise initializer stays.
+    public init(from decoder: any Decoder) throws {
+        registration = try API.NewDevice(from: decoder)
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        createdAt = try c.decodeIfPresent(String.self, forKey: .createdAt)
+        lastSeen = try c.decodeIfPresent(String.self, forKey: .lastSeen)
+        presence = try c.decodeIfPresent(String.self, forKey: .presence)
+        metrics = try c.decodeIfPresent([String].self, forKey: .metrics)
+    }
+
+    /// The API's view of a registered device, its times in local time at `offsetMinutes` to
+    /// the millisecond.
+    public init(_ r: DeviceRecord, offsetMinutes: Int = 480) {
+        let d = r.device
+        self.init(
+            registration: API.NewDevice(
+                id: d.id, profile: d.profile, domain: d.domain.rawValue, site: d.site, name: d.name,
+                latitude: d.latitude, longitude: d.longitude, areaCode: d.areaCode, owner: d.owner,
+                attributes: d.attributes.isEmpty ? nil : d.attributes),
+            createdAt: LocalTime.precise(d.createdAt, offsetMinutes: offsetMinutes),
+            lastSeen: r.lastSeen.map { LocalTime.precise($0, offsetMinutes: offsetMinutes) }, presence: r.presence,
+            metrics: r.metrics)
     }
 }

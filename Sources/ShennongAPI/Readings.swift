@@ -1,3 +1,5 @@
+import ShennongCore
+
 extension API {
     /// The newest value of a series. `ts` is epoch ms, `time` the same instant in RFC 3339 local time with its offset.
     public struct Latest: APIObject, Hashable {
@@ -9,20 +11,6 @@ extension API {
         public var ts: Int64
         public var time: String
         public var value: Double
-
-        public init(
-            device: String, site: String? = nil, domain: String, metric: String, unit: String, ts: Int64, time: String,
-            value: Double
-        ) {
-            self.device = device
-            self.site = site
-            self.domain = domain
-            self.metric = metric
-            self.unit = unit
-            self.ts = ts
-            self.time = time
-            self.value = value
-        }
     }
 
     /// `GET /api/v1/readings/latest`.
@@ -39,15 +27,6 @@ extension API {
         public var ts: Int64
         public var time: String
         public var value: Double
-
-        public init(device: String, metric: String, unit: String, ts: Int64, time: String, value: Double) {
-            self.device = device
-            self.metric = metric
-            self.unit = unit
-            self.ts = ts
-            self.time = time
-            self.value = value
-        }
     }
 
     /// `GET /api/v1/readings` without `every`.
@@ -74,24 +53,6 @@ extension API {
         public var sum: Double
         public var first: Double
         public var last: Double
-
-        public init(
-            device: String, metric: String, unit: String, ts: Int64, time: String, count: Int, min: Double, max: Double,
-            mean: Double, sum: Double, first: Double, last: Double
-        ) {
-            self.device = device
-            self.metric = metric
-            self.unit = unit
-            self.ts = ts
-            self.time = time
-            self.count = count
-            self.min = min
-            self.max = max
-            self.mean = mean
-            self.sum = sum
-            self.first = first
-            self.last = last
-        }
     }
 
     /// `GET /api/v1/readings?every=…`.
@@ -122,21 +83,6 @@ extension API {
         /// The first 4096 bytes of the payload as UTF-8 text (invalid bytes replaced).
         public var payload: String
         public var payloadBytes: Int
-
-        public init(
-            id: Int64? = nil, receivedAt: String, topic: String, device: String? = nil, code: String, reason: String,
-            field: String? = nil, payload: String, payloadBytes: Int
-        ) {
-            self.id = id
-            self.receivedAt = receivedAt
-            self.topic = topic
-            self.device = device
-            self.code = code
-            self.reason = reason
-            self.field = field
-            self.payload = payload
-            self.payloadBytes = payloadBytes
-        }
 
         enum CodingKeys: String, CodingKey {
             case id, topic, device, code, reason, field, payload
@@ -200,5 +146,42 @@ extension API {
             case replayedRejects = "replayed_rejects"
             case dryRun = "dry_run"
         }
+    }
+}
+
+// The bodies of readings and rejects from the store's values. Their times are local time with
+// its offset (`offsetMinutes`, +08:00 by default) to the millisecond; `ts` fields keep epoch ms.
+
+extension API.Reading {
+    public init(_ r: ShennongCore.Reading, offsetMinutes: Int = 480) {
+        self.init(
+            device: r.device, metric: r.metric, unit: MetricCatalogue.metric(named: r.metric)?.unit ?? "",
+            ts: r.timestamp, time: LocalTime.precise(r.timestamp, offsetMinutes: offsetMinutes), value: r.value)
+    }
+}
+
+extension API.Latest {
+    public init(_ l: LatestValue, offsetMinutes: Int = 480) {
+        self.init(
+            device: l.device, site: l.site, domain: l.domain.rawValue, metric: l.metric, unit: l.unit, ts: l.timestamp,
+            time: LocalTime.precise(l.timestamp, offsetMinutes: offsetMinutes), value: l.value)
+    }
+}
+
+extension API.Aggregate {
+    public init(_ a: AggregatePoint, offsetMinutes: Int = 480) {
+        self.init(
+            device: a.device, metric: a.metric, unit: MetricCatalogue.metric(named: a.metric)?.unit ?? "", ts: a.start,
+            time: LocalTime.precise(a.start, offsetMinutes: offsetMinutes), count: a.count, min: a.min, max: a.max,
+            mean: a.mean, sum: a.sum, first: a.first, last: a.last)
+    }
+}
+
+extension API.Reject {
+    public init(_ r: RejectRecord, offsetMinutes: Int = 480) {
+        self.init(
+            id: r.id, receivedAt: LocalTime.precise(r.receivedAt, offsetMinutes: offsetMinutes), topic: r.topic,
+            device: r.device, code: r.code.rawValue, reason: r.reason, field: r.field,
+            payload: String(decoding: r.payload.prefix(4096), as: UTF8.self), payloadBytes: r.payload.count)
     }
 }

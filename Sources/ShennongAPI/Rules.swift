@@ -1,3 +1,7 @@
+import Foundation
+import ShennongAlerts
+import ShennongCore
+
 extension API {
     /// A warning rule in force.
     public struct Rule: APIObject, Hashable {
@@ -62,14 +66,6 @@ extension API {
         public var pending: [String: Int64]
         public var updatedAt: String
 
-        public init(device: String, level: String, watermark: Int64, pending: [String: Int64], updatedAt: String) {
-            self.device = device
-            self.level = level
-            self.watermark = watermark
-            self.pending = pending
-            self.updatedAt = updatedAt
-        }
-
         enum CodingKeys: String, CodingKey {
             case device, level, watermark, pending
             case updatedAt = "updated_at"
@@ -102,22 +98,6 @@ extension API {
         public var threshold: Double?
         public var title: String
         public var message: String
-
-        public init(
-            rule: String, device: String, from: String, to: String, at: String, ts: Int64, value: Double? = nil,
-            threshold: Double? = nil, title: String, message: String
-        ) {
-            self.rule = rule
-            self.device = device
-            self.from = from
-            self.to = to
-            self.at = at
-            self.ts = ts
-            self.value = value
-            self.threshold = threshold
-            self.title = title
-            self.message = message
-        }
     }
 
     /// `GET /api/v1/rules/replay`, oldest first.
@@ -144,5 +124,37 @@ extension API {
             case code, path
             case expiresIn = "expires_in"
         }
+    }
+}
+
+extension API.RuleState {
+    /// The level timers as the rules persist them: per level, since when (`p`, ms) the value
+    /// has been on the warning side.
+    private struct StoredTimers: Decodable {
+        struct Timer: Decodable { var p: Int64? }
+        var levels: [Timer]?
+    }
+
+    /// A rule's stored state for one device, its time in local time at `offsetMinutes`.
+    public init(_ s: RuleStateRecord, offsetMinutes: Int) {
+        var pending: [String: Int64] = [:]
+        // The level timers: which levels are counting towards their duration, since when.
+        let timers = (try? JSONDecoder().decode(StoredTimers.self, from: Data(s.state.utf8)))?.levels ?? []
+        for (i, timer) in timers.enumerated() {
+            if let since = timer.p, let level = AlertLevel(stored: i + 1) { pending[level.name] = since }
+        }
+        self.init(
+            device: s.device, level: s.level?.name ?? "none", watermark: s.watermark, pending: pending,
+            updatedAt: LocalTime.format(s.updatedAt, offsetMinutes: offsetMinutes))
+    }
+}
+
+extension API.LevelChange {
+    /// A level change of the rules, its time in local time at `offsetMinutes`.
+    public init(_ c: AlertLevelChange, offsetMinutes: Int) {
+        self.init(
+            rule: c.rule, device: c.device, from: c.from?.name ?? "none", to: c.to?.name ?? "none",
+            at: LocalTime.format(c.at, offsetMinutes: offsetMinutes), ts: c.at, value: c.value, threshold: c.threshold,
+            title: c.title, message: c.message)
     }
 }

@@ -1,3 +1,4 @@
+import ShennongCore
 import ShennongTrace
 
 // Traceability (一物一码). Times are epoch milliseconds.
@@ -23,6 +24,7 @@ extension API {
     public typealias Recall = ShennongTrace.Recall
     public typealias Seal = ShennongTrace.Seal
     public typealias BatchDossier = ShennongTrace.BatchDossier
+    public typealias ChainBreak = ShennongTrace.ChainBreak
 }
 
 extension Producer: APIObject {}
@@ -41,6 +43,7 @@ extension EnvironmentSummary: APIObject {}
 extension Recall: APIObject {}
 extension Seal: APIObject {}
 extension BatchDossier: APIObject {}
+extension ChainBreak: APIObject {}
 
 extension API {
     /// `GET /api/v1/trace/batches`: the batch ids.
@@ -48,7 +51,6 @@ extension API {
         public var batches: [String]
         public init(batches: [String]) { self.batches = batches }
     }
-
 
     /// The body of `POST /api/v1/trace/batches/{id}/certificate`; what is absent comes from the batch.
     public struct CertificateRequest: APIObject, Hashable {
@@ -77,22 +79,12 @@ extension API {
         }
     }
 
-
-
-
-
-
-
-
-
     /// The body of `POST /api/v1/trace/batches/{id}/recall`.
     public struct RecallRequest: APIObject, Hashable {
         /// Shown to consumers.
         public var reason: String
         public init(reason: String) { self.reason = reason }
     }
-
-
 
     /// A record appended to a hash chain (`registry` or `batch:{id}`).
     public struct TraceRecord: APIObject, Hashable {
@@ -104,20 +96,6 @@ extension API {
         public var prevHash: String
         public var hash: String
         public var recordedAt: Int64
-
-        public init(
-            chain: String, seq: Int64, kind: String, subject: String, contentHash: String, prevHash: String, hash: String,
-            recordedAt: Int64
-        ) {
-            self.chain = chain
-            self.seq = seq
-            self.kind = kind
-            self.subject = subject
-            self.contentHash = contentHash
-            self.prevHash = prevHash
-            self.hash = hash
-            self.recordedAt = recordedAt
-        }
 
         enum CodingKeys: String, CodingKey {
             case chain, seq, kind, subject, hash
@@ -166,23 +144,6 @@ extension API {
         }
     }
 
-    /// The first broken link of a chain.
-    public struct ChainBreak: APIObject, Hashable {
-        public var chain: String
-        public var seq: Int64
-        public var kind: String
-        public var subject: String
-        public var reason: String
-
-        public init(chain: String, seq: Int64, kind: String, subject: String, reason: String) {
-            self.chain = chain
-            self.seq = seq
-            self.kind = kind
-            self.subject = subject
-            self.reason = reason
-        }
-    }
-
     /// `GET /api/v1/trace/verify`.
     public struct VerifyReport: APIObject, Hashable {
         /// No chain is broken.
@@ -193,14 +154,6 @@ extension API {
         public var seals: Int
         public var breaks: [ChainBreak]
 
-        public init(ok: Bool, chains: Int, records: Int, codes: Int, seals: Int, breaks: [ChainBreak]) {
-            self.ok = ok
-            self.chains = chains
-            self.records = records
-            self.codes = codes
-            self.seals = seals
-            self.breaks = breaks
-        }
     }
 
     /// The producer as consumers see it (phone masked, no id).
@@ -212,18 +165,6 @@ extension API {
         public var phone: String?
         public var address: String?
         public var areaCode: String
-
-        public init(
-            name: String, creditCode: String, contact: String? = nil, phone: String? = nil, address: String? = nil,
-            areaCode: String
-        ) {
-            self.name = name
-            self.creditCode = creditCode
-            self.contact = contact
-            self.phone = phone
-            self.address = address
-            self.areaCode = areaCode
-        }
 
         enum CodingKeys: String, CodingKey {
             case name, contact, phone, address
@@ -238,12 +179,6 @@ extension API {
         public var firstAt: Int64
         public var networks: Int
 
-        public init(count: Int64, firstAt: Int64, networks: Int) {
-            self.count = count
-            self.firstAt = firstAt
-            self.networks = networks
-        }
-
         enum CodingKeys: String, CodingKey {
             case count, networks
             case firstAt = "first_at"
@@ -257,13 +192,6 @@ extension API {
         public var seal: Seal?
         /// The path of the seal public key.
         public var publicKey: String
-
-        public init(records: Int, head: String, seal: Seal? = nil, publicKey: String) {
-            self.records = records
-            self.head = head
-            self.seal = seal
-            self.publicKey = publicKey
-        }
 
         enum CodingKeys: String, CodingKey {
             case records, head, seal
@@ -293,33 +221,51 @@ extension API {
         public var url: String
         public var digitalLink: String?
 
-        public init(
-            code: String, status: String, recalled: Bool, recall: Recall? = nil, suspect: Bool, scans: Scans, batch: Batch,
-            producer: PublicProducer, plot: Plot, environment: EnvironmentSummary? = nil, events: [TraceEvent],
-            certificate: Certificate? = nil, inspections: [Inspection], chain: Chain, url: String, digitalLink: String? = nil
-        ) {
-            self.code = code
-            self.status = status
-            self.recalled = recalled
-            self.recall = recall
-            self.suspect = suspect
-            self.scans = scans
-            self.batch = batch
-            self.producer = producer
-            self.plot = plot
-            self.environment = environment
-            self.events = events
-            self.certificate = certificate
-            self.inspections = inspections
-            self.chain = chain
-            self.url = url
-            self.digitalLink = digitalLink
-        }
-
         enum CodingKeys: String, CodingKey {
             case code, status, recalled, recall, suspect, scans, batch, producer, plot, environment, events, certificate
             case inspections, chain, url
             case digitalLink = "digital_link"
         }
+    }
+}
+
+extension API.TraceRecord {
+    /// A chain record as the API answers it: its header and hashes, without the payload.
+    public init(_ row: TraceRecordRow) {
+        self.init(
+            chain: row.chain, seq: row.seq, kind: row.kind, subject: row.subject, contentHash: row.contentHash,
+            prevHash: row.prevHash, hash: row.hash, recordedAt: row.recordedAt)
+    }
+}
+
+extension API.VerifyReport {
+    /// What `trace verify` found.
+    public init(_ r: ShennongTrace.VerifyReport) {
+        self.init(ok: r.ok, chains: r.chains, records: r.records, codes: r.codes, seals: r.seals, breaks: r.breaks)
+    }
+}
+
+extension API.PublicTrace {
+    /// What a code's public page shows: the producer's phone and the certificate's contact
+    /// masked, the plot without its devices, the recall without who made it.
+    public init(_ v: TraceView) {
+        let d = v.dossier
+        let recalled = d.recall != nil
+        var certificate = d.certificate
+        if let contact = certificate?.contact, maskPhone(contact) != "****" { certificate?.contact = maskPhone(contact) }
+        var plot = d.plot
+        plot.devices = []
+        self.init(
+            code: v.code.grouped, status: recalled ? "recalled" : v.suspect ? "suspect" : "ok", recalled: recalled,
+            recall: d.recall.map { API.Recall(reason: $0.reason, at: $0.at, by: "") }, suspect: v.suspect,
+            scans: API.Scans(count: v.scans.count, firstAt: v.scans.firstAt, networks: v.scans.networks),
+            batch: d.batch,
+            producer: API.PublicProducer(
+                name: d.producer.name, creditCode: d.producer.creditCode, contact: d.producer.contact,
+                phone: d.producer.phone.map(maskPhone), address: d.producer.address, areaCode: d.producer.areaCode),
+            plot: plot, environment: d.environment, events: d.events.map(\.event),
+            certificate: certificate, inspections: d.inspections,
+            chain: API.Chain(records: d.records, head: d.head, seal: d.seal, publicKey: "/.well-known/shennong-trace-key"),
+            url: v.pageURL, digitalLink: v.digitalLink)
     }
 }

@@ -190,22 +190,9 @@ public struct AlertsAPI: RouteGroup {
 
     private func replay(_ request: Request, _ context: StaffContext) throws -> API.LevelChangeList {
         try context.require(.viewer)
-        let q = request.uri.queryParameters
-        guard let device = q["device"].map(String.init), !device.isEmpty else {
-            throw APIError(.badRequest, "query parameter device is required")
-        }
-        _ = try context.gate.device(device, store)
         let now = clock.now()
-        func time(_ name: String, _ fallback: Int64) throws -> Int64 {
-            guard let text = q[Substring(name)] else { return fallback }
-            guard let t = TimeExpression.parse(String(text), now: now) else {
-                throw APIError(.badRequest, "\(name): cannot read \(text) as a time (RFC 3339, epoch s/ms, now, -6h)")
-            }
-            return t
-        }
-        let from = try time("from", now - 7 * 86_400_000)
-        let to = try time("to", now + 1)
-        guard from < to else { throw APIError(.badRequest, "from must be before to") }
+        let (device, from, to) = try historyWindow(
+            request.uri.queryParameters, context, store, now: now, back: 7 * 86_400_000)
         let changes: [AlertLevelChange]
         do {
             let profiles = profiles()
@@ -230,34 +217,5 @@ extension API.Rule {
                     (level.name, "\(spec.comparison.symbol) \(spec.attribute?.text ?? "\(spec.threshold)")" + (spec.window.map { " over \(DurationText.format($0))" } ?? ""))
                 }),
             devices: r.overrides.keys.sorted(), file: (r.file as NSString).lastPathComponent, line: r.line)
-    }
-}
-
-extension API.RuleState {
-    /// The level timers as the rules persist them: per level, since when (`p`, ms) the value
-    /// has been on the warning side.
-    private struct StoredTimers: Decodable {
-        struct Timer: Decodable { var p: Int64? }
-        var levels: [Timer]?
-    }
-
-    init(_ s: RuleStateRecord, offsetMinutes: Int) {
-        var pending: [String: Int64] = [:]
-        // The level timers: which levels are counting towards their duration, since when.
-        let timers = (try? JSONDecoder().decode(StoredTimers.self, from: Data(s.state.utf8)))?.levels ?? []
-        for (i, timer) in timers.enumerated() {
-            if let since = timer.p, let level = AlertLevel(stored: i + 1) { pending[level.name] = since }
-        }
-        self.init(
-            device: s.device, level: s.level?.name ?? "none", watermark: s.watermark, pending: pending,
-            updatedAt: LocalTime.format(s.updatedAt, offsetMinutes: offsetMinutes))
-    }
-}
-
-extension API.LevelChange {
-    init(_ c: AlertLevelChange, offsetMinutes: Int) {
-        self.init(
-            rule: c.rule, device: c.device, from: c.from?.name ?? "none", to: c.to?.name ?? "none", at: LocalTime.format(c.at, offsetMinutes: offsetMinutes), ts: c.at,
-            value: c.value, threshold: c.threshold, title: c.title, message: c.message)
     }
 }

@@ -118,27 +118,6 @@ public struct CommandsAPI: RouteGroup {
     }
 }
 
-extension API.Command {
-    /// The API's view of a stored command.
-    public init(_ c: CommandRecord) {
-        self.init(
-            id: c.id, device: c.device, name: c.name, args: c.args, state: c.state.rawValue, stateZh: c.state.chineseName,
-            issuedBy: c.issuedBy, automatic: c.origin.isAutomatic, rule: c.origin.rule, alert: c.origin.alert,
-            trigger: c.origin.trigger, issuedAt: Timestamp.format(c.issuedAt), expiresAt: Timestamp.format(c.expiresAt),
-            notBefore: c.notBefore.map(Timestamp.format),
-            sendingAt: c.sendingAt.map(Timestamp.format), sentAt: c.sentAt.map(Timestamp.format),
-            repliedAt: c.repliedAt.map(Timestamp.format), confirmedAt: c.confirmedAt.map(Timestamp.format),
-            finishedAt: c.finishedAt.map(Timestamp.format), confirmMetric: c.confirm?.metric, confirmValue: c.confirm?.value,
-            detail: c.detail)
-    }
-}
-
-extension API.CommandTransition {
-    public init(_ t: CommandTransition) {
-        self.init(id: t.id, from: t.from?.rawValue, to: t.to.rawValue, at: Timestamp.format(t.at), by: t.by, note: t.note)
-    }
-}
-
 extension API.Command: ResponseEncodable {}
 extension API.CommandList: ResponseEncodable {}
 extension API.CommandDetail: ResponseEncodable {}

@@ -148,14 +148,7 @@ struct StaffAPI {
     private func readings(_ request: Request, _ context: StaffContext) throws -> ReadingsAnswer {
         try context.require(.viewer)
         let query = request.uri.queryParameters
-        guard let device = query["device"].map(String.init), !device.isEmpty else {
-            throw APIError(.badRequest, "query parameter device is required")
-        }
-        _ = try context.gate.device(device, store)
-        let now = clock.now()
-        let from = try time(query["from"], default: now - 86_400_000, now: now, name: "from")
-        let to = try time(query["to"], default: now + 1, now: now, name: "to")
-        guard from < to else { throw APIError(.badRequest, "from must be before to") }
+        let (device, from, to) = try historyWindow(query, context, store, now: clock.now(), back: 86_400_000)
         let metric = query["metric"].map(String.init)
         if let metric, MetricCatalogue.metric(named: metric) == nil {
             throw APIError(.badRequest, "unknown metric \(metric)")
@@ -176,7 +169,7 @@ struct StaffAPI {
         try context.require(.viewer)
         let query = request.uri.queryParameters
         let now = clock.now()
-        let since = try time(query["since"], default: 0, now: now, name: "since")
+        let since = try queryTime(query["since"], default: 0, now: now, name: "since")
         let limit = min(Int(query["limit"] ?? "") ?? 1000, 100_000)
         let gate = context.gate
         var rejects: [RejectRecord]
@@ -195,7 +188,7 @@ struct StaffAPI {
     private func replay(_ request: Request, _ context: StaffContext) async throws -> API.RejectReplay {
         try context.require(.operator)
         let body = try await request.decode(as: API.RejectReplayRequest.self, context: context)
-        let since = try time(body.since.map { Substring($0) }, default: 0, now: clock.now(), name: "since")
+        let since = try queryTime(body.since.map { Substring($0) }, default: 0, now: clock.now(), name: "since")
         if let device = body.device, !Device.isValidID(device) {
             throw APIError(.badRequest, "device id must match [A-Za-z0-9_.-]{1,64}")
         }
@@ -237,12 +230,30 @@ struct StaffAPI {
         return domain
     }
 
-    private func time(_ text: Substring?, default value: Int64, now: Int64, name: String) throws -> Int64 {
-        guard let text else { return value }
-        guard let parsed = TimeExpression.parse(String(text), now: now) else {
-            throw APIError(.badRequest, "\(name): cannot read \(text) as a time (RFC 3339, epoch s/ms, now, -6h)")
-        }
-        return parsed
-    }
+}
 
+/// A time argument `name` (a ``TimeExpression``: RFC 3339, epoch s/ms, `now`, `-6h`), `value`
+/// when absent, or a 400 naming it.
+func queryTime(_ text: Substring?, default value: Int64, now: Int64, name: String) throws -> Int64 {
+    guard let text else { return value }
+    guard let parsed = TimeExpression.parse(String(text), now: now) else {
+        throw APIError(.badRequest, "\(name): cannot read \(text) as a time (RFC 3339, epoch s/ms, now, -6h)")
+    }
+    return parsed
+}
+
+/// The `device`, `from` and `to` parameters of a query over one device's history: the device is
+/// required and must be in the token's scope, `from` defaults to `back` ms before `now`, `to`
+/// to just after it, and `from` must come before `to` (each a 400 otherwise).
+func historyWindow(
+    _ query: Parameters, _ context: StaffContext, _ registry: any DeviceRegistry, now: Int64, back: Int64
+) throws -> (device: String, from: Int64, to: Int64) {
+    guard let device = query["device"].map(String.init), !device.isEmpty else {
+        throw APIError(.badRequest, "query parameter device is required")
+    }
+    _ = try context.gate.device(device, registry)
+    let from = try queryTime(query["from"], default: now - back, now: now, name: "from")
+    let to = try queryTime(query["to"], default: now + 1, now: now, name: "to")
+    guard from < to else { throw APIError(.badRequest, "from must be before to") }
+    return (device, from, to)
 }

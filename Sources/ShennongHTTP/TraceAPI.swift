@@ -26,25 +26,9 @@ public struct TraceAPI: RouteGroup {
             try context.require(.viewer)
             return API.BatchList(batches: try self.mapped { try self.trace.batchIDs() })
         }
-        api.post("producers") { request, context -> EditedResponse<API.TraceRecord> in
-            try context.require(.operator)
-            let producer = try await request.decode(as: API.Producer.self, context: context)
-            let row = try self.mapped { try self.trace.addProducer(producer, by: Self.who(context)) }
-            return EditedResponse(status: .created, response: API.TraceRecord(row))
-        }
-        api.post("plots") { request, context -> EditedResponse<API.TraceRecord> in
-            try context.require(.operator)
-            let plot = try await request.decode(as: API.Plot.self, context: context)
-            let row = try self.mapped { try self.trace.addPlot(plot, by: Self.who(context)) }
-            return EditedResponse(status: .created, response: API.TraceRecord(row))
-        }
-        api.post("batches") { request, context -> EditedResponse<API.TraceRecord> in
-            try context.require(.operator)
-            let batch = try await request.decode(as: API.Batch.self, context: context)
-            let value = try batch.checked()
-            let row = try self.mapped { try self.trace.createBatch(value, by: Self.who(context)) }
-            return EditedResponse(status: .created, response: API.TraceRecord(row))
-        }
+        appending(api, "producers", API.Producer.self) { producer, _, by in try self.trace.addProducer(producer, by: by) }
+        appending(api, "plots", API.Plot.self) { plot, _, by in try self.trace.addPlot(plot, by: by) }
+        appending(api, "batches", API.Batch.self) { batch, _, by in try self.trace.createBatch(batch.checked(), by: by) }
         api.get("batches/{id}") { _, context -> API.BatchDossier in
             try context.require(.viewer)
             let id = try context.parameters.require("id")
@@ -72,19 +56,11 @@ public struct TraceAPI: RouteGroup {
             }
             return EditedResponse(status: .created, response: certificate)
         }
-        api.post("batches/{id}/inspections") { request, context -> EditedResponse<API.TraceRecord> in
-            try context.require(.operator)
-            let id = try context.parameters.require("id")
-            let inspection = try await request.decode(as: API.Inspection.self, context: context).checked()
-            let row = try self.mapped { try self.trace.addInspection(batch: id, inspection, by: Self.who(context)) }
-            return EditedResponse(status: .created, response: API.TraceRecord(row))
+        appending(api, "batches/{id}/inspections", API.Inspection.self) { inspection, id, by in
+            try self.trace.addInspection(batch: id, inspection.checked(), by: by)
         }
-        api.post("batches/{id}/events") { request, context -> EditedResponse<API.TraceRecord> in
-            try context.require(.operator)
-            let id = try context.parameters.require("id")
-            let event = try await request.decode(as: API.TraceEvent.self, context: context).checked()
-            let row = try self.mapped { try self.trace.addEvent(batch: id, event, by: Self.who(context)) }
-            return EditedResponse(status: .created, response: API.TraceRecord(row))
+        appending(api, "batches/{id}/events", API.TraceEvent.self) { event, id, by in
+            try self.trace.addEvent(batch: id, event.checked(), by: by)
         }
         api.post("batches/{id}/codes") { request, context -> EditedResponse<API.IssuedCodes> in
             try context.require(.operator)
@@ -137,6 +113,22 @@ public struct TraceAPI: RouteGroup {
                 throw APIError(.notFound, "code \(code) is not issued")
             }
             return API.PublicTrace(view)
+        }
+    }
+
+    /// `POST path`, an operator's write that appends a record to a chain: `write` gets the
+    /// decoded body, the path's batch `{id}` (empty where the path has none) and who; the
+    /// answer is 201 with the record.
+    private func appending<Body: Decodable & Sendable>(
+        _ api: RouterGroup<StaffContext>, _ path: RouterPath, _ body: Body.Type,
+        _ write: @escaping @Sendable (Body, String, String) throws -> TraceRecordRow
+    ) {
+        api.post(path) { request, context -> EditedResponse<API.TraceRecord> in
+            try context.require(.operator)
+            let id = context.parameters.get("id") ?? ""
+            let value = try await request.decode(as: Body.self, context: context)
+            let row = try self.mapped { try write(value, id, Self.who(context)) }
+            return EditedResponse(status: .created, response: API.TraceRecord(row))
         }
     }
 

@@ -7,10 +7,12 @@ import Testing
 /// The CLI's output of typed answers: the same table, CSV and JSON as when it read untyped
 /// JSON objects (integration tests and scripts read them).
 struct OutputFormatTests {
-    static let devices = [
-        API.Device(id: "pond-1", profile: "generic", domain: "water", site: "东陂村", name: "鱼塘, 一号", latitude: 24.78, metrics: ["ph", "dissolved_oxygen"]),
-        API.Device(id: "gauge-2", profile: "generic", domain: "flood", attributes: ["warning_stage": 3.5]),
-    ]
+    /// Devices as the server answers them (the API builds `API.Device` from the store's records).
+    static let devices = try! APICoding.decode([API.Device].self, from: Data(#"""
+        [{"id": "pond-1", "profile": "generic", "domain": "water", "site": "东陂村", "name": "鱼塘, 一号", "latitude": 24.78,
+          "metrics": ["ph", "dissolved_oxygen"]},
+         {"id": "gauge-2", "profile": "generic", "domain": "flood", "attributes": {"warning_stage": 3.5}}]
+        """#.utf8))
 
     @Test("a table aligns CJK text by display width; absent values are empty, arrays comma-joined, (none) when empty")
     func table() throws {

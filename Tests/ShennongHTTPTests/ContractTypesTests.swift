@@ -45,7 +45,7 @@ struct ContractTypesTests {
 
     @Test("one coding configuration: sorted keys, slashes as they are, nil left out")
     func coding() throws {
-        let device = API.Device(id: "a/b", profile: "generic", domain: "water", areaCode: "441882")
+        let device = API.NewDevice(id: "a/b", profile: "generic", domain: "water", areaCode: "441882")
         #expect(String(decoding: try APICoding.encode(device), as: UTF8.self) == #"{"area_code":"441882","domain":"water","id":"a/b","profile":"generic"}"#)
     }
 }
