@@ -1,3 +1,6 @@
+import ShennongAlerts
+import ShennongCore
+
 extension API {
     /// An alert: the API's answer, and the body published on `agri/alerts/{domain}/{device}`
     /// and POSTed to webhooks.
@@ -49,49 +52,6 @@ extension API {
         /// (delivery is at least once), for receivers to drop duplicates.
         public var delivery: String?
 
-        public init(
-            id: Int64, rule: String, ruleName: String? = nil, device: String, domain: String, metric: String? = nil,
-            level: String, levelZh: String, grade: String, peakLevel: String, status: String, value: Double? = nil,
-            threshold: Double? = nil, raisedAt: String, raisedTs: Int64, updatedAt: String, late: Bool, title: String,
-            message: String, instruction: String? = nil, acknowledgedBy: String? = nil, acknowledgedAt: String? = nil,
-            resolvedBy: String? = nil, resolvedAt: String? = nil, closedBy: String? = nil, closedAt: String? = nil,
-            contactTier: Int, event: String? = nil, previousLevel: String? = nil, at: String? = nil, by: String? = nil,
-            note: String? = nil
-        ) {
-            self.id = id
-            self.rule = rule
-            self.ruleName = ruleName
-            self.device = device
-            self.domain = domain
-            self.metric = metric
-            self.level = level
-            self.levelZh = levelZh
-            self.grade = grade
-            self.peakLevel = peakLevel
-            self.status = status
-            self.value = value
-            self.threshold = threshold
-            self.raisedAt = raisedAt
-            self.raisedTs = raisedTs
-            self.updatedAt = updatedAt
-            self.late = late
-            self.title = title
-            self.message = message
-            self.instruction = instruction
-            self.acknowledgedBy = acknowledgedBy
-            self.acknowledgedAt = acknowledgedAt
-            self.resolvedBy = resolvedBy
-            self.resolvedAt = resolvedAt
-            self.closedBy = closedBy
-            self.closedAt = closedAt
-            self.contactTier = contactTier
-            self.event = event
-            self.previousLevel = previousLevel
-            self.at = at
-            self.by = by
-            self.note = note
-        }
-
         enum CodingKeys: String, CodingKey {
             case id, rule, device, domain, metric, level, grade, status, value, threshold, late, title, message, instruction
             case event, at, by, note, delivery
@@ -133,23 +93,6 @@ extension API {
         public var by: String
         public var note: String?
         public var late: Bool
-
-        public init(
-            id: Int64, kind: String, fromLevel: String? = nil, toLevel: String? = nil, status: String, value: Double? = nil,
-            at: String, recordedAt: String, by: String, note: String? = nil, late: Bool
-        ) {
-            self.id = id
-            self.kind = kind
-            self.fromLevel = fromLevel
-            self.toLevel = toLevel
-            self.status = status
-            self.value = value
-            self.at = at
-            self.recordedAt = recordedAt
-            self.by = by
-            self.note = note
-            self.late = late
-        }
 
         enum CodingKeys: String, CodingKey {
             case id, kind, status, value, at, by, note, late
@@ -195,5 +138,47 @@ extension API {
             self.note = note
             self.by = by
         }
+    }
+}
+
+extension API.Alert {
+    /// The alert as the API answers it and notifiers send it, times in local time at
+    /// `offsetMinutes`; `ruleName` and `instruction` are its rule's.
+    ///
+    /// With a transition (a notifier's message, the answer to a person's action) it also says
+    /// what just happened (`event`), the level before, who and when.
+    public init(
+        _ a: AlertRecord, ruleName: String?, instruction: String?, transition: AlertTransition? = nil,
+        offsetMinutes: Int = 480
+    ) {
+        func time(_ ms: Int64?) -> String? { ms.map { LocalTime.format($0, offsetMinutes: offsetMinutes) } }
+        let level = a.level
+        self.init(
+            id: a.id, rule: a.rule, ruleName: ruleName, device: a.device, domain: a.domain, metric: a.metric,
+            level: level.name, levelZh: level.chineseName, grade: level.roman,
+            peakLevel: a.peakLevel.name, status: a.status.rawValue, value: a.value,
+            threshold: a.threshold, raisedAt: LocalTime.format(a.raisedAt, offsetMinutes: offsetMinutes),
+            raisedTs: a.raisedAt, updatedAt: LocalTime.format(a.updatedAt, offsetMinutes: offsetMinutes), late: a.late,
+            title: a.title, message: a.message, instruction: instruction, acknowledgedBy: a.acknowledgedBy,
+            acknowledgedAt: time(a.acknowledgedAt), resolvedBy: a.resolvedBy, resolvedAt: time(a.resolvedAt),
+            closedBy: a.closedBy, closedAt: time(a.closedAt), contactTier: a.contactTier)
+        if let t = transition {
+            event = t.kind.rawValue
+            previousLevel = t.fromLevel?.alertLevel?.name ?? "none"
+            at = time(t.at)
+            by = t.by
+            note = t.note
+        }
+    }
+}
+
+extension API.Transition {
+    /// One transition of an alert, times in local time at `offsetMinutes`.
+    public init(_ t: AlertTransition, offsetMinutes: Int = 480) {
+        self.init(
+            id: t.id, kind: t.kind.rawValue, fromLevel: t.fromLevel.map { $0.alertLevel?.name ?? "none" },
+            toLevel: t.toLevel.map { $0.alertLevel?.name ?? "none" }, status: t.status.rawValue, value: t.value,
+            at: LocalTime.format(t.at, offsetMinutes: offsetMinutes),
+            recordedAt: LocalTime.format(t.recordedAt, offsetMinutes: offsetMinutes), by: t.by, note: t.note, late: t.late)
     }
 }
