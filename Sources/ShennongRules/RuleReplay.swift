@@ -44,7 +44,9 @@ public enum RuleReplay {
         var changes: [AlertLevelChange] = []
         /// The next silence check after `t` (a multiple of the check interval).
         func tick(after t: Int64) -> Int64 { (t / check + 1) * check }
-        var nextCheck = tick(after: from - 1)
+        // Before the device was registered the server had nothing of it to check (a replay
+        // `from=0` would otherwise tick every 30 s since 1970).
+        var nextCheck = tick(after: max(from, device.createdAt) - 1)
         /// Silence checks at every tick before `t`, as the server's periodic check makes them.
         func checkSilence(before t: Int64) {
             guard !silence.isEmpty else { return }

@@ -205,6 +205,23 @@ struct ReplaySilenceTests {
         }
     }
 
+    @Test(
+        "from=0: silence is checked from the device's registration, not every 30 s since 1970 (the registration gap, then the same steps as from t0)",
+        .timeLimit(.minutes(1)))
+    func fromZeroStartsAtRegistration() throws {
+        let preset = try Self.silencePreset()
+        try Self.withStore { store in
+            let replayed = try RuleReplay.run(
+                rules: [preset], store: store, device: "dev-1", from: 0, to: t0 + 61 * minute, expectedInterval: { _ in minute })
+            // Registered a day before t0 and silent until m0: blue 3 minutes after registration,
+            // yellow after 12, cleared by the first report.
+            #expect(steps(replayed) == [
+                Step(-1440 + 3, nil, .blue), Step(-1440 + 12, .blue, .yellow), Step(0, .yellow, nil),
+                Step(33, nil, .blue), Step(42, .blue, .yellow), Step(50, .yellow, nil),
+            ])
+        }
+    }
+
     @Test("from inside the gap: when the device was last heard comes from the readings before `from`")
     func fromInsideTheGap() throws {
         let preset = try Self.silencePreset()
