@@ -68,6 +68,9 @@ public final class AlertEngine {
     /// `devices`' ids in order, for the silence check (made again after `devices` changes).
     private var sortedDeviceIDs: [String]?
     private var slots: [String: DeviceSlot] = [:]
+    /// A new slot's `waiting`, by the non-silence rules that apply to its device: devices
+    /// alike (one profile, domain and site) share it until their first reading changes it.
+    private var waitingTemplates: [[Int]: [String: [Int]]] = [:]
     private var lastHeard: [String: Int64] = [:]
     /// Rule indices by input metric, and the silence rules.
     private var byMetric: [String: [Int]] = [:]
@@ -115,6 +118,7 @@ public final class AlertEngine {
     }
 
     private func index() {
+        waitingTemplates = [:]
         byMetric = [:]
         silenceRules = []
         for (i, rule) in rules.enumerated() where rule.enabled {
@@ -149,6 +153,7 @@ public final class AlertEngine {
         guard let device = devices[id] ?? lookup(id) else { return nil }
         devices[id] = device
         let slot = DeviceSlot(device: device)
+        var applying: [Int] = []
         for (index, rule) in rules.enumerated() where rule.applies(to: device) {
             if case .silence(let interval, _) = rule.condition {
                 let runtime = makeRuntime(index, slot)
@@ -157,8 +162,16 @@ public final class AlertEngine {
                 slot.silence.append(runtime)
                 for (i, metric) in runtime.inputs.enumerated() { slot.byMetric[metric, default: []].append((runtime, i)) }
             } else {
-                for metric in rule.inputs { slot.waiting[metric, default: []].append(index) }
+                applying.append(index)
             }
+        }
+        if let template = waitingTemplates[applying] {
+            slot.waiting = template
+        } else {
+            for index in applying {
+                for metric in rules[index].inputs { slot.waiting[metric, default: []].append(index) }
+            }
+            waitingTemplates[applying] = slot.waiting
         }
         slots[id] = slot
         return slot
