@@ -20,27 +20,12 @@ extension ServerConfig {
 
         public init() {}
 
-        enum CodingKeys: String, CodingKey {
-            case nodeID = "node_id"
-            case leaseTimeout = "lease_timeout"
-        }
-
         public init(from decoder: any Decoder) throws {
-            let c = try decoder.container(keyedBy: CodingKeys.self)
-            if let id = try c.decodeIfPresent(String.self, forKey: .nodeID) {
-                guard !id.isEmpty, id.count <= 64, Device.isValidID(id) else {
-                    throw DecodingError.dataCorruptedError(
-                        forKey: .nodeID, in: c, debugDescription: "must be 1 to 64 of A-Z a-z 0-9 _ . -, not \(id)")
-                }
-                nodeID = id
+            let c = try decoder.container(keyedBy: ConfigKey.self)
+            try c.update(&nodeID, "node_id", parsing: { !$0.isEmpty && $0.count <= 64 && Device.isValidID($0) ? $0 : nil }) {
+                "must be 1 to 64 of A-Z a-z 0-9 _ . -, not \($0)"
             }
-            if let text = try c.decodeIfPresent(String.self, forKey: .leaseTimeout) {
-                guard let ms = Storage.duration(text), ms >= 1_000, ms <= 60_000 else {
-                    throw DecodingError.dataCorruptedError(
-                        forKey: .leaseTimeout, in: c, debugDescription: "must be a duration from 1s to 60s, not \(text)")
-                }
-                leaseTimeout = ms
-            }
+            try c.update(duration: &leaseTimeout, "lease_timeout", in: 1_000...60_000) { "must be a duration from 1s to 60s, not \($0)" }
         }
     }
 }

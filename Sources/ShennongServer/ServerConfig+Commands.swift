@@ -18,27 +18,12 @@ extension ServerConfig {
 
         public init() {}
 
-        enum CodingKeys: String, CodingKey {
-            case enabled, interval
-            case unresponsiveLevel = "unresponsive_level"
-        }
-
         public init(from decoder: any Decoder) throws {
-            let c = try decoder.container(keyedBy: CodingKeys.self)
-            enabled = try c.decodeIfPresent(Bool.self, forKey: .enabled) ?? enabled
-            if let text = try c.decodeIfPresent(String.self, forKey: .interval) {
-                guard let ms = Storage.duration(text), ms >= 50, ms <= 60_000 else {
-                    throw DecodingError.dataCorruptedError(
-                        forKey: .interval, in: c, debugDescription: "must be a duration from 50ms to 60s, not \(text)")
-                }
-                interval = ms
-            }
-            if let text = try c.decodeIfPresent(String.self, forKey: .unresponsiveLevel) {
-                guard let level = AlertLevel(name: text) else {
-                    throw DecodingError.dataCorruptedError(
-                        forKey: .unresponsiveLevel, in: c, debugDescription: "must be blue, yellow, orange or red, not \(text)")
-                }
-                unresponsiveLevel = level
+            let c = try decoder.container(keyedBy: ConfigKey.self)
+            try c.update(&enabled, "enabled")
+            try c.update(duration: &interval, "interval", in: 50...60_000) { "must be a duration from 50ms to 60s, not \($0)" }
+            try c.update(&unresponsiveLevel, "unresponsive_level", parsing: AlertLevel.init(name:)) {
+                "must be blue, yellow, orange or red, not \($0)"
             }
         }
 

@@ -16,25 +16,14 @@ extension ServerConfig {
 
         public init() {}
 
-        enum CodingKeys: String, CodingKey {
-            case enabled
-            case templatesDir = "templates_dir"
-            case sessionLifetime = "session_lifetime"
-            case secureCookie = "secure_cookie"
-        }
-
         public init(from decoder: any Decoder) throws {
-            let c = try decoder.container(keyedBy: CodingKeys.self)
-            enabled = try c.decodeIfPresent(Bool.self, forKey: .enabled) ?? enabled
-            templatesDir = try c.decodeIfPresent(String.self, forKey: .templatesDir) ?? templatesDir
-            if let text = try c.decodeIfPresent(String.self, forKey: .sessionLifetime) {
-                guard let ms = Storage.duration(text), ms >= 60_000 else {
-                    throw DecodingError.dataCorruptedError(
-                        forKey: .sessionLifetime, in: c, debugDescription: "must be a duration of at least 1m, like 12h")
-                }
-                sessionLifetime = ms
+            let c = try decoder.container(keyedBy: ConfigKey.self)
+            try c.update(&enabled, "enabled")
+            try c.update(&templatesDir, "templates_dir")
+            try c.update(duration: &sessionLifetime, "session_lifetime", in: 60_000...Int64.max) { _ in
+                "must be a duration of at least 1m, like 12h"
             }
-            secureCookie = try c.decodeIfPresent(Bool.self, forKey: .secureCookie) ?? secureCookie
+            try c.update(&secureCookie, "secure_cookie")
         }
     }
 }

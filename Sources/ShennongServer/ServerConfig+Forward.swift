@@ -41,32 +41,21 @@ extension ServerConfig {
 
         public init() {}
 
-        enum CodingKeys: String, CodingKey {
-            case targets
-            case areaCode = "area_code"
-            case deviceID = "device_id"
-        }
-
         public init(from decoder: any Decoder) throws {
-            let c = try decoder.container(keyedBy: CodingKeys.self)
-            areaCode = try c.decodeIfPresent(String.self, forKey: .areaCode)
-            deviceID = try c.decodeIfPresent(String.self, forKey: .deviceID) ?? deviceID
+            let c = try decoder.container(keyedBy: ConfigKey.self)
+            try c.update(&areaCode, "area_code")
+            try c.update(&deviceID, "device_id")
             if let unknown = TopicTemplate(deviceID).unknownPlaceholders.first {
-                throw DecodingError.dataCorruptedError(
-                    forKey: .deviceID, in: c, debugDescription: "unknown placeholder {\(unknown)}")
+                throw c.invalid("device_id", "unknown placeholder {\(unknown)}")
             }
-            let raw = try c.decodeIfPresent([TargetConfig].self, forKey: .targets) ?? []
+            let raw = try c.decodeIfPresent([TargetConfig].self, forKey: "targets") ?? []
             guard !raw.isEmpty else { return }
             guard let areaCode, !areaCode.isEmpty else {
-                throw DecodingError.dataCorruptedError(
-                    forKey: .areaCode, in: c, debugDescription: "forwarding needs this server's area code (GB/T 2260)")
+                throw c.invalid("area_code", "forwarding needs this server's area code (GB/T 2260)")
             }
             var names: Set<String> = []
             for t in raw {
-                guard names.insert(t.name).inserted else {
-                    throw DecodingError.dataCorruptedError(
-                        forKey: .targets, in: c, debugDescription: "two targets named \(t.name)")
-                }
+                try c.require(names.insert(t.name).inserted, "targets", "two targets named \(t.name)")
                 var target = ForwardTarget(name: t.name, transport: t.transport, areaCode: areaCode)
                 if case .mqtt(var m) = t.transport, m.clientID.isEmpty {
                     m.clientID = "shennong-forward-\(areaCode)-\(t.name)"
@@ -97,84 +86,56 @@ extension ServerConfig {
         var backoffMin: Int64 = 200
         var backoffMax: Int64 = 30_000
 
-        enum CodingKeys: String, CodingKey {
-            case name, mqtt, http, domains, sites, carries, batch
-            case pollInterval = "poll_interval"
-            case backoffMin = "backoff_min"
-            case backoffMax = "backoff_max"
-        }
-
         init(from decoder: any Decoder) throws {
-            let c = try decoder.container(keyedBy: CodingKeys.self)
-            name = try c.decode(String.self, forKey: .name)
+            let c = try decoder.container(keyedBy: ConfigKey.self)
+            name = try c.decode(String.self, forKey: "name")
             guard !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || "-_.".contains($0) }) else {
-                throw DecodingError.dataCorruptedError(forKey: .name, in: c, debugDescription: "letters, digits, - _ . only")
+                throw c.invalid("name", "letters, digits, - _ . only")
             }
-            let mqtt = try c.decodeIfPresent(MQTTTarget.self, forKey: .mqtt)
-            let http = try c.decodeIfPresent(HTTPTarget.self, forKey: .http)
+            let mqtt = try c.decodeIfPresent(MQTTTarget.self, forKey: "mqtt")
+            let http = try c.decodeIfPresent(HTTPTarget.self, forKey: "http")
             switch (mqtt, http) {
             case (let m?, nil): transport = .mqtt(m.target)
             case (nil, let h?): transport = .http(h.target)
-            default:
-                throw DecodingError.dataCorruptedError(forKey: .name, in: c, debugDescription: "target \(name): give one of mqtt or http")
+            default: throw c.invalid("name", "target \(name): give one of mqtt or http")
             }
-            for text in try c.decodeIfPresent([String].self, forKey: .domains) ?? [] {
-                guard let domain = Domain(rawValue: text) else {
-                    throw DecodingError.dataCorruptedError(forKey: .domains, in: c, debugDescription: "unknown domain \(text)")
-                }
+            for text in try c.decodeIfPresent([String].self, forKey: "domains") ?? [] {
+                guard let domain = Domain(rawValue: text) else { throw c.invalid("domains", "unknown domain \(text)") }
                 domains.insert(domain)
             }
-            sites = Set(try c.decodeIfPresent([String].self, forKey: .sites) ?? [])
-            if let list = try c.decodeIfPresent([String].self, forKey: .carries) {
+            sites = Set(try c.decodeIfPresent([String].self, forKey: "sites") ?? [])
+            if let list = try c.decodeIfPresent([String].self, forKey: "carries") {
                 carries = []
                 for text in list {
                     guard let carry = ForwardTarget.Carry(rawValue: text) else {
-                        throw DecodingError.dataCorruptedError(
-                            forKey: .carries, in: c, debugDescription: "readings, alerts, devices or seals, not \(text)")
+                        throw c.invalid("carries", "readings, alerts, devices or seals, not \(text)")
                     }
                     carries.insert(carry)
                 }
             }
-            batch = try c.decodeIfPresent(Int.self, forKey: .batch) ?? batch
-            guard (1...100_000).contains(batch) else {
-                throw DecodingError.dataCorruptedError(forKey: .batch, in: c, debugDescription: "from 1 to 100000")
-            }
-            func duration(_ key: CodingKeys, _ fallback: Int64) throws -> Int64 {
-                guard let text = try c.decodeIfPresent(String.self, forKey: key) else { return fallback }
-                guard let ms = Storage.duration(text), ms >= 10, ms <= 3_600_000 else {
-                    throw DecodingError.dataCorruptedError(forKey: key, in: c, debugDescription: "a duration from 10ms to 1h, not \(text)")
-                }
-                return ms
-            }
-            pollInterval = try duration(.pollInterval, pollInterval)
-            backoffMin = try duration(.backoffMin, backoffMin)
-            backoffMax = max(backoffMin, try duration(.backoffMax, backoffMax))
+            try c.update(&batch, "batch")
+            try c.require((1...100_000).contains(batch), "batch", "from 1 to 100000")
+            let refusal = { (text: String) in "a duration from 10ms to 1h, not \(text)" }
+            try c.update(duration: &pollInterval, "poll_interval", in: 10...3_600_000, refusal: refusal)
+            try c.update(duration: &backoffMin, "backoff_min", in: 10...3_600_000, refusal: refusal)
+            try c.update(duration: &backoffMax, "backoff_max", in: 10...3_600_000, refusal: refusal)
+            backoffMax = max(backoffMin, backoffMax)
         }
     }
 
     /// A secret from the value itself, else a file (first line), else an environment variable.
     static func secret(
-        _ c: KeyedDecodingContainer<SecretKeys>, value: SecretKeys, file: SecretKeys, env: SecretKeys
+        _ c: ConfigSection, value: ConfigKey, file: ConfigKey, env: ConfigKey
     ) throws -> String? {
         if let v = try c.decodeIfPresent(String.self, forKey: value) { return v }
         if let path = try c.decodeIfPresent(String.self, forKey: file) {
-            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-                throw DecodingError.dataCorruptedError(forKey: file, in: c, debugDescription: "cannot read \(path)")
-            }
+            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { throw c.invalid(file, "cannot read \(path)") }
             return text.split(whereSeparator: \.isNewline).first.map(String.init) ?? ""
         }
         if let name = try c.decodeIfPresent(String.self, forKey: env) {
             return ProcessInfo.processInfo.environment[name]
         }
         return nil
-    }
-
-    struct SecretKeys: CodingKey {
-        var stringValue: String
-        var intValue: Int? { nil }
-        init(stringValue: String) { self.stringValue = stringValue }
-        init?(intValue: Int) { nil }
-        init(_ s: String) { stringValue = s }
     }
 
     struct MQTTTarget: Decodable {
@@ -190,30 +151,30 @@ extension ServerConfig {
         var sealTopic: String?
 
         init(from decoder: any Decoder) throws {
-            let c = try decoder.container(keyedBy: SecretKeys.self)
-            host = try c.decode(String.self, forKey: .init("host"))
-            port = try c.decodeIfPresent(Int.self, forKey: .init("port")) ?? 1883
-            clientID = try c.decodeIfPresent(String.self, forKey: .init("client_id"))
-            username = try c.decodeIfPresent(String.self, forKey: .init("username"))
-            password = try ServerConfig.secret(c, value: .init("password"), file: .init("password_file"), env: .init("password_env"))
-            if c.contains(.init("tls")) {
-                let t = try c.nestedContainer(keyedBy: SecretKeys.self, forKey: .init("tls"))
+            let c = try decoder.container(keyedBy: ConfigKey.self)
+            host = try c.decode(String.self, forKey: "host")
+            port = try c.decodeIfPresent(Int.self, forKey: "port") ?? 1883
+            clientID = try c.decodeIfPresent(String.self, forKey: "client_id")
+            username = try c.decodeIfPresent(String.self, forKey: "username")
+            password = try ServerConfig.secret(c, value: "password", file: "password_file", env: "password_env")
+            if c.contains("tls") {
+                let t = try c.nestedContainer(keyedBy: ConfigKey.self, forKey: "tls")
                 tls = ForwardTarget.MQTT.TLS(
-                    caFile: try t.decode(String.self, forKey: .init("ca_file")),
-                    certFile: try t.decodeIfPresent(String.self, forKey: .init("cert_file")),
-                    keyFile: try t.decodeIfPresent(String.self, forKey: .init("key_file")),
-                    version: try t.decodeIfPresent(String.self, forKey: .init("version")),
-                    insecure: try t.decodeIfPresent(Bool.self, forKey: .init("insecure")) ?? false)
+                    caFile: try t.decode(String.self, forKey: "ca_file"),
+                    certFile: try t.decodeIfPresent(String.self, forKey: "cert_file"),
+                    keyFile: try t.decodeIfPresent(String.self, forKey: "key_file"),
+                    version: try t.decodeIfPresent(String.self, forKey: "version"),
+                    insecure: try t.decodeIfPresent(Bool.self, forKey: "insecure") ?? false)
             }
-            topic = try c.decodeIfPresent(String.self, forKey: .init("topic"))
-            alertTopic = try c.decodeIfPresent(String.self, forKey: .init("alert_topic"))
-            deviceTopic = try c.decodeIfPresent(String.self, forKey: .init("device_topic"))
-            sealTopic = try c.decodeIfPresent(String.self, forKey: .init("seal_topic"))
+            topic = try c.decodeIfPresent(String.self, forKey: "topic")
+            alertTopic = try c.decodeIfPresent(String.self, forKey: "alert_topic")
+            deviceTopic = try c.decodeIfPresent(String.self, forKey: "device_topic")
+            sealTopic = try c.decodeIfPresent(String.self, forKey: "seal_topic")
             for key in ["topic", "alert_topic", "device_topic", "seal_topic"] {
-                if let text = try c.decodeIfPresent(String.self, forKey: .init(key)),
+                if let text = try c.decodeIfPresent(String.self, forKey: ConfigKey(stringValue: key)),
                     let unknown = TopicTemplate(text).unknownPlaceholders.first
                 {
-                    throw DecodingError.dataCorruptedError(forKey: .init(key), in: c, debugDescription: "unknown placeholder {\(unknown)}")
+                    throw c.invalid(ConfigKey(stringValue: key), "unknown placeholder {\(unknown)}")
                 }
             }
         }
@@ -236,26 +197,16 @@ extension ServerConfig {
         var target: ForwardTarget.HTTP
 
         init(from decoder: any Decoder) throws {
-            let c = try decoder.container(keyedBy: SecretKeys.self)
-            let url = try c.decode(String.self, forKey: .init("url"))
+            let c = try decoder.container(keyedBy: ConfigKey.self)
+            let url = try c.decode(String.self, forKey: "url")
             guard let parsed = URL(string: url), parsed.scheme == "http" || parsed.scheme == "https" else {
-                throw DecodingError.dataCorruptedError(forKey: .init("url"), in: c, debugDescription: "an http(s) URL, not \(url)")
+                throw c.invalid("url", "an http(s) URL, not \(url)")
             }
             target = ForwardTarget.HTTP(url: url)
-            if let text = try c.decodeIfPresent(String.self, forKey: .init("format")) {
-                guard let format = ForwardTarget.HTTP.Format(rawValue: text) else {
-                    throw DecodingError.dataCorruptedError(forKey: .init("format"), in: c, debugDescription: "ndjson or senml, not \(text)")
-                }
-                target.format = format
-            }
-            target.gzip = try c.decodeIfPresent(Bool.self, forKey: .init("gzip")) ?? true
-            target.secret = try ServerConfig.secret(c, value: .init("secret"), file: .init("secret_file"), env: .init("secret_env"))
-            if let text = try c.decodeIfPresent(String.self, forKey: .init("timeout")) {
-                guard let ms = Storage.duration(text), ms >= 100, ms <= 600_000 else {
-                    throw DecodingError.dataCorruptedError(forKey: .init("timeout"), in: c, debugDescription: "a duration from 100ms to 10m")
-                }
-                target.timeout = ms
-            }
+            try c.update(&target.format, "format", parsing: ForwardTarget.HTTP.Format.init(rawValue:)) { "ndjson or senml, not \($0)" }
+            target.gzip = try c.decodeIfPresent(Bool.self, forKey: "gzip") ?? true
+            target.secret = try ServerConfig.secret(c, value: "secret", file: "secret_file", env: "secret_env")
+            try c.update(duration: &target.timeout, "timeout", in: 100...600_000) { _ in "a duration from 100ms to 10m" }
         }
     }
 }

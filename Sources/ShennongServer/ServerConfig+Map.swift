@@ -16,13 +16,9 @@ extension ServerConfig {
 
         public init() {}
 
-        enum CodingKeys: String, CodingKey {
-            case boundaries
-        }
-
         public init(from decoder: any Decoder) throws {
-            let c = try decoder.container(keyedBy: CodingKeys.self)
-            boundaries = try c.decodeIfPresent([String: String].self, forKey: .boundaries) ?? [:]
+            let c = try decoder.container(keyedBy: ConfigKey.self)
+            try c.update(&boundaries, "boundaries")
         }
     }
 }

@@ -60,12 +60,10 @@ extension ServerConfig {
             public var name: String
             public var contacts: [Contact] = []
 
-            enum CodingKeys: String, CodingKey { case name, contacts }
-
             public init(from decoder: any Decoder) throws {
-                let c = try decoder.container(keyedBy: CodingKeys.self)
-                name = try c.decode(String.self, forKey: .name)
-                contacts = try c.decodeIfPresent([Contact].self, forKey: .contacts) ?? []
+                let c = try decoder.container(keyedBy: ConfigKey.self)
+                name = try c.decode(String.self, forKey: "name")
+                try c.update(&contacts, "contacts")
             }
         }
 
@@ -93,96 +91,65 @@ extension ServerConfig {
     }
 }
 
-private func span<K: CodingKey>(_ c: KeyedDecodingContainer<K>, _ key: K, allowZero: Bool = false) throws -> Int64? {
-    guard let text = try c.decodeIfPresent(String.self, forKey: key) else { return nil }
-    guard let ms = DurationText.milliseconds(text), allowZero || ms > 0 else {
-        throw DecodingError.dataCorruptedError(forKey: key, in: c, debugDescription: "must be a duration like 30s, 10m or 1h, not \(text)")
+extension ConfigSection {
+    /// `value` from a rules duration at `key` (``DurationText``: `30s`, `10m`, `1h`; ms, more
+    /// than 0) when the section has one.
+    fileprivate func update(span value: inout Int64, _ key: ConfigKey) throws {
+        try update(&value, key, parsing: { DurationText.milliseconds($0).flatMap { $0 > 0 ? $0 : nil } }) {
+            "must be a duration like 30s, 10m or 1h, not \($0)"
+        }
     }
-    return ms
 }
 
 extension ServerConfig.Rules {
-    enum CodingKeys: String, CodingKey {
-        case enabled, directory, webhooks, escalation, cap
-        case lateAfter = "late_after"
-        case checkInterval = "check_interval"
-        case mqttPublish = "mqtt_publish"
-    }
-
     public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        enabled = try c.decodeIfPresent(Bool.self, forKey: .enabled) ?? enabled
-        directory = try c.decodeIfPresent(String.self, forKey: .directory) ?? directory
-        lateAfter = try span(c, .lateAfter) ?? lateAfter
-        checkInterval = try span(c, .checkInterval) ?? checkInterval
-        mqttPublish = try c.decodeIfPresent(Bool.self, forKey: .mqttPublish) ?? mqttPublish
-        webhooks = try c.decodeIfPresent([Webhook].self, forKey: .webhooks) ?? []
-        escalation = try c.decodeIfPresent(Escalation.self, forKey: .escalation) ?? escalation
-        cap = try c.decodeIfPresent(CAP.self, forKey: .cap) ?? cap
+        let c = try decoder.container(keyedBy: ConfigKey.self)
+        try c.update(&enabled, "enabled")
+        try c.update(&directory, "directory")
+        try c.update(span: &lateAfter, "late_after")
+        try c.update(span: &checkInterval, "check_interval")
+        try c.update(&mqttPublish, "mqtt_publish")
+        try c.update(&webhooks, "webhooks")
+        try c.update(&escalation, "escalation")
+        try c.update(&cap, "cap")
     }
 }
 
 extension ServerConfig.Rules.Webhook {
-    enum CodingKeys: String, CodingKey { case url, secret, retries, backoff, timeout }
-
     public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        url = try c.decode(String.self, forKey: .url)
-        guard let parsed = URL(string: url), parsed.scheme == "http" || parsed.scheme == "https" else {
-            throw DecodingError.dataCorruptedError(forKey: .url, in: c, debugDescription: "must be an http(s) URL, not \(url)")
-        }
-        secret = try c.decodeIfPresent(String.self, forKey: .secret)
-        retries = try c.decodeIfPresent(Int.self, forKey: .retries) ?? retries
-        guard (0...20).contains(retries) else {
-            throw DecodingError.dataCorruptedError(forKey: .retries, in: c, debugDescription: "must be 0 to 20")
-        }
-        backoff = try span(c, .backoff) ?? backoff
-        timeout = try span(c, .timeout) ?? timeout
+        let c = try decoder.container(keyedBy: ConfigKey.self)
+        url = try c.decode(String.self, forKey: "url")
+        let parsed = URL(string: url)
+        try c.require(parsed?.scheme == "http" || parsed?.scheme == "https", "url", "must be an http(s) URL, not \(url)")
+        try c.update(&secret, "secret")
+        try c.update(&retries, "retries")
+        try c.require((0...20).contains(retries), "retries", "must be 0 to 20")
+        try c.update(span: &backoff, "backoff")
+        try c.update(span: &timeout, "timeout")
     }
 }
 
 extension ServerConfig.Rules.Escalation {
-    enum CodingKeys: String, CodingKey {
-        case tiers
-        case escalateAfter = "escalate_after"
-        case minLevel = "min_level"
-    }
-
     public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        escalateAfter = try span(c, .escalateAfter) ?? escalateAfter
-        if let name = try c.decodeIfPresent(String.self, forKey: .minLevel) {
-            guard let level = AlertLevel(name: name) else {
-                throw DecodingError.dataCorruptedError(forKey: .minLevel, in: c, debugDescription: "must be blue, yellow, orange or red")
-            }
-            minLevel = level
-        }
-        tiers = try c.decodeIfPresent([ServerConfig.Rules.Tier].self, forKey: .tiers) ?? []
+        let c = try decoder.container(keyedBy: ConfigKey.self)
+        try c.update(span: &escalateAfter, "escalate_after")
+        try c.update(&minLevel, "min_level", parsing: AlertLevel.init(name:)) { _ in "must be blue, yellow, orange or red" }
+        try c.update(&tiers, "tiers")
     }
 }
 
 extension ServerConfig.Rules.CAP {
-    enum CodingKeys: String, CodingKey {
-        case sender, offset
-        case areaCode = "area_code"
-        case orgCode = "org_code"
-    }
-
     public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        sender = try c.decodeIfPresent(String.self, forKey: .sender) ?? sender
-        guard !sender.isEmpty, !sender.contains(where: { " ,<&".contains($0) }) else {
-            throw DecodingError.dataCorruptedError(forKey: .sender, in: c, debugDescription: "must not be empty or contain spaces, commas, < or &")
-        }
-        areaCode = try c.decodeIfPresent(String.self, forKey: .areaCode) ?? areaCode
-        guard areaCode.count == 6, areaCode.allSatisfy(\.isNumber) else {
-            throw DecodingError.dataCorruptedError(forKey: .areaCode, in: c, debugDescription: "must be a six-digit GB/T 2260 code")
-        }
-        orgCode = try c.decodeIfPresent(String.self, forKey: .orgCode) ?? orgCode
-        if let text = try c.decodeIfPresent(String.self, forKey: .offset) {
-            guard let minutes = LocalTime.offsetMinutes(text) else {
-                throw DecodingError.dataCorruptedError(forKey: .offset, in: c, debugDescription: "must look like +08:00")
-            }
+        let c = try decoder.container(keyedBy: ConfigKey.self)
+        try c.update(&sender, "sender")
+        try c.require(
+            !sender.isEmpty && !sender.contains(where: { " ,<&".contains($0) }), "sender",
+            "must not be empty or contain spaces, commas, < or &")
+        try c.update(&areaCode, "area_code")
+        try c.require(areaCode.count == 6 && areaCode.allSatisfy(\.isNumber), "area_code", "must be a six-digit GB/T 2260 code")
+        try c.update(&orgCode, "org_code")
+        if let text = try c.decodeIfPresent(String.self, forKey: "offset") {
+            guard let minutes = LocalTime.offsetMinutes(text) else { throw c.invalid("offset", "must look like +08:00") }
             offsetMinutes = minutes
             offsetGiven = true
         }

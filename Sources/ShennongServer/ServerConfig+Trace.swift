@@ -33,50 +33,28 @@ extension ServerConfig {
 
         public init() {}
 
-        enum CodingKeys: String, CodingKey {
-            case enabled
-            case secretFile = "secret_file"
-            case signingKeyFile = "signing_key_file"
-            case publicBaseURL = "public_base_url"
-            case templatesDir = "templates_dir"
-            case cloneScanLimit = "clone_scan_limit"
-            case cloneNetworkLimit = "clone_network_limit"
-            case missBurst = "miss_burst"
-            case missPerMinute = "miss_per_minute"
-            case scanFlushInterval = "scan_flush_interval"
-            case trustForwardedFor = "trust_forwarded_for"
-            case maxCodesPerIssue = "max_codes_per_issue"
-        }
-
         public init(from decoder: any Decoder) throws {
-            let c = try decoder.container(keyedBy: CodingKeys.self)
-            enabled = try c.decodeIfPresent(Bool.self, forKey: .enabled) ?? enabled
-            secretFile = try c.decodeIfPresent(String.self, forKey: .secretFile)
-            signingKeyFile = try c.decodeIfPresent(String.self, forKey: .signingKeyFile)
-            publicBaseURL = try c.decodeIfPresent(String.self, forKey: .publicBaseURL) ?? publicBaseURL
+            let c = try decoder.container(keyedBy: ConfigKey.self)
+            try c.update(&enabled, "enabled")
+            try c.update(&secretFile, "secret_file")
+            try c.update(&signingKeyFile, "signing_key_file")
+            try c.update(&publicBaseURL, "public_base_url")
             while publicBaseURL.hasSuffix("/") { publicBaseURL.removeLast() }
-            guard let url = URL(string: publicBaseURL), url.scheme == "http" || url.scheme == "https", url.host != nil else {
-                throw DecodingError.dataCorruptedError(
-                    forKey: .publicBaseURL, in: c, debugDescription: "must be an http(s) origin like https://trace.example.cn")
-            }
-            templatesDir = try c.decodeIfPresent(String.self, forKey: .templatesDir) ?? templatesDir
-            cloneScanLimit = try c.decodeIfPresent(Int.self, forKey: .cloneScanLimit) ?? cloneScanLimit
-            cloneNetworkLimit = try c.decodeIfPresent(Int.self, forKey: .cloneNetworkLimit) ?? cloneNetworkLimit
-            missBurst = try c.decodeIfPresent(Int.self, forKey: .missBurst) ?? missBurst
-            missPerMinute = try c.decodeIfPresent(Double.self, forKey: .missPerMinute) ?? missPerMinute
-            if let text = try c.decodeIfPresent(String.self, forKey: .scanFlushInterval) {
-                guard let ms = Storage.duration(text) else {
-                    throw DecodingError.dataCorruptedError(
-                        forKey: .scanFlushInterval, in: c, debugDescription: "must be a duration like 1s or 500ms")
-                }
-                scanFlushInterval = ms
-            }
-            trustForwardedFor = try c.decodeIfPresent(Bool.self, forKey: .trustForwardedFor) ?? trustForwardedFor
-            maxCodesPerIssue = try c.decodeIfPresent(Int.self, forKey: .maxCodesPerIssue) ?? maxCodesPerIssue
-            guard cloneScanLimit > 0, cloneNetworkLimit > 0, missBurst > 0, maxCodesPerIssue > 0 else {
-                throw DecodingError.dataCorruptedError(
-                    forKey: .cloneScanLimit, in: c, debugDescription: "limits must be positive")
-            }
+            let url = URL(string: publicBaseURL)
+            try c.require(
+                (url?.scheme == "http" || url?.scheme == "https") && url?.host != nil, "public_base_url",
+                "must be an http(s) origin like https://trace.example.cn")
+            try c.update(&templatesDir, "templates_dir")
+            try c.update(&cloneScanLimit, "clone_scan_limit")
+            try c.update(&cloneNetworkLimit, "clone_network_limit")
+            try c.update(&missBurst, "miss_burst")
+            try c.update(&missPerMinute, "miss_per_minute")
+            try c.update(duration: &scanFlushInterval, "scan_flush_interval") { _ in "must be a duration like 1s or 500ms" }
+            try c.update(&trustForwardedFor, "trust_forwarded_for")
+            try c.update(&maxCodesPerIssue, "max_codes_per_issue")
+            try c.require(
+                cloneScanLimit > 0 && cloneNetworkLimit > 0 && missBurst > 0 && maxCodesPerIssue > 0, "clone_scan_limit",
+                "limits must be positive")
         }
 
         /// The secret file: as configured, else beside `databasePath`.

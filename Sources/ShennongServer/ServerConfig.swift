@@ -217,124 +217,80 @@ public struct ConfigError: Error, CustomStringConvertible, Sendable {
     }
 }
 
-// Decoding with defaults: every key optional, snake_case in YAML.
+// Decoding with defaults: every key optional, snake_case in YAML (``ConfigKey``).
 extension ServerConfig {
-    enum CodingKeys: String, CodingKey {
-        case mqtt, ingest, database, storage, http, simulator, rules, trace, dashboard, commands, cluster
-        case forward
-        case map
-        case profilesDir = "profiles_dir"
-        case shutdownTimeoutSeconds = "shutdown_timeout_seconds"
-        case localTime = "local_time"
-    }
-
     public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        mqtt = try c.decodeIfPresent(MQTT.self, forKey: .mqtt) ?? MQTT()
-        ingest = try c.decodeIfPresent(Ingest.self, forKey: .ingest) ?? Ingest()
-        database = try c.decodeIfPresent(Database.self, forKey: .database) ?? Database()
-        storage = try c.decodeIfPresent(Storage.self, forKey: .storage) ?? Storage()
-        http = try c.decodeIfPresent(HTTP.self, forKey: .http) ?? HTTP()
-        profilesDir = try c.decodeIfPresent(String.self, forKey: .profilesDir) ?? profilesDir
-        simulator = try c.decodeIfPresent(Simulator.self, forKey: .simulator) ?? Simulator()
-        rules = try c.decodeIfPresent(Rules.self, forKey: .rules) ?? Rules()
-        trace = try c.decodeIfPresent(Trace.self, forKey: .trace) ?? Trace()
-        dashboard = try c.decodeIfPresent(Dashboard.self, forKey: .dashboard) ?? Dashboard()
-        commands = try c.decodeIfPresent(Commands.self, forKey: .commands) ?? Commands()
-        forward = try c.decodeIfPresent(Forward.self, forKey: .forward) ?? Forward()
-        map = try c.decodeIfPresent(Map.self, forKey: .map) ?? Map()
-        cluster = try c.decodeIfPresent(Cluster.self, forKey: .cluster) ?? Cluster()
-        shutdownTimeoutSeconds = try c.decodeIfPresent(Int.self, forKey: .shutdownTimeoutSeconds) ?? shutdownTimeoutSeconds
-        guard shutdownTimeoutSeconds > 0 else {
-            throw DecodingError.dataCorruptedError(
-                forKey: .shutdownTimeoutSeconds, in: c, debugDescription: "must be a positive number of seconds")
-        }
-        if let text = try c.decodeIfPresent(String.self, forKey: .localTime) {
-            guard let minutes = LocalTime.offsetMinutes(text) else {
-                throw DecodingError.dataCorruptedError(forKey: .localTime, in: c, debugDescription: "must be an offset like +08:00, not \(text)")
-            }
-            localOffsetMinutes = minutes
-        }
+        let c = try decoder.container(keyedBy: ConfigKey.self)
+        try c.update(&mqtt, "mqtt")
+        try c.update(&ingest, "ingest")
+        try c.update(&database, "database")
+        try c.update(&storage, "storage")
+        try c.update(&http, "http")
+        try c.update(&profilesDir, "profiles_dir")
+        try c.update(&simulator, "simulator")
+        try c.update(&rules, "rules")
+        try c.update(&trace, "trace")
+        try c.update(&dashboard, "dashboard")
+        try c.update(&commands, "commands")
+        try c.update(&forward, "forward")
+        try c.update(&map, "map")
+        try c.update(&cluster, "cluster")
+        try c.update(&shutdownTimeoutSeconds, "shutdown_timeout_seconds")
+        try c.require(shutdownTimeoutSeconds > 0, "shutdown_timeout_seconds", "must be a positive number of seconds")
+        try c.update(&localOffsetMinutes, "local_time", parsing: LocalTime.offsetMinutes) { "must be an offset like +08:00, not \($0)" }
         if !rules.cap.offsetGiven { rules.cap.offsetMinutes = localOffsetMinutes }
     }
 }
 
 extension ServerConfig.MQTT {
-    enum CodingKeys: String, CodingKey {
-        case broker, host, port, username, password, tls, embedded
-        case passwordFile = "password_file"
-        case passwordEnv = "password_env"
-        case clientID = "client_id"
-        case topicPrefix = "topic_prefix"
-        case keepAlive = "keep_alive"
-    }
-
     public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        broker = try c.decodeIfPresent(String.self, forKey: .broker) ?? broker
-        guard broker == "embedded" || broker == "external" else {
-            throw DecodingError.dataCorruptedError(
-                forKey: .broker, in: c, debugDescription: "must be embedded or external, not \(broker)")
-        }
-        host = try c.decodeIfPresent(String.self, forKey: .host) ?? host
-        port = try c.decodeIfPresent(Int.self, forKey: .port) ?? port
-        username = try c.decodeIfPresent(String.self, forKey: .username)
-        password = try c.decodeIfPresent(String.self, forKey: .password)
-        if password == nil, let file = try c.decodeIfPresent(String.self, forKey: .passwordFile) {
+        let c = try decoder.container(keyedBy: ConfigKey.self)
+        try c.update(&broker, "broker")
+        try c.require(broker == "embedded" || broker == "external", "broker", "must be embedded or external, not \(broker)")
+        try c.update(&host, "host")
+        try c.update(&port, "port")
+        try c.update(&username, "username")
+        try c.update(&password, "password")
+        if password == nil, let file = try c.decodeIfPresent(String.self, forKey: "password_file") {
             guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
-                throw DecodingError.dataCorruptedError(
-                    forKey: .passwordFile, in: c, debugDescription: "cannot read the password file \(file)")
+                throw c.invalid("password_file", "cannot read the password file \(file)")
             }
             password = text.split(whereSeparator: \.isNewline).first.map(String.init) ?? ""
         }
-        let passwordEnv = try c.decodeIfPresent(String.self, forKey: .passwordEnv) ?? "SHENNONG_MQTT_PASSWORD"
+        let passwordEnv = try c.decodeIfPresent(String.self, forKey: "password_env") ?? "SHENNONG_MQTT_PASSWORD"
         if password == nil, let value = ProcessInfo.processInfo.environment[passwordEnv], !value.isEmpty {
             password = value
         }
-        clientID = try c.decodeIfPresent(String.self, forKey: .clientID) ?? clientID
-        topicPrefix = try c.decodeIfPresent(String.self, forKey: .topicPrefix) ?? topicPrefix
-        keepAlive = try c.decodeIfPresent(Int.self, forKey: .keepAlive) ?? keepAlive
-        tls = try c.decodeIfPresent(TLS.self, forKey: .tls)
-        embedded = try c.decodeIfPresent(Embedded.self, forKey: .embedded) ?? embedded
+        try c.update(&clientID, "client_id")
+        try c.update(&topicPrefix, "topic_prefix")
+        try c.update(&keepAlive, "keep_alive")
+        try c.update(&tls, "tls")
+        try c.update(&embedded, "embedded")
     }
 }
 
 extension ServerConfig.MQTT.TLS {
-    enum CodingKeys: String, CodingKey {
-        case insecure, version
-        case caFile = "ca_file"
-        case certFile = "cert_file"
-        case keyFile = "key_file"
-    }
-
     public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        caFile = try c.decode(String.self, forKey: .caFile)
-        certFile = try c.decodeIfPresent(String.self, forKey: .certFile)
-        keyFile = try c.decodeIfPresent(String.self, forKey: .keyFile)
-        insecure = try c.decodeIfPresent(Bool.self, forKey: .insecure) ?? false
-        version = try c.decodeIfPresent(String.self, forKey: .version)
-        if let version, !["tlsv1.2", "tlsv1.3"].contains(version) {
-            throw DecodingError.dataCorruptedError(forKey: .version, in: c, debugDescription: "must be tlsv1.2 or tlsv1.3, not \(version)")
+        let c = try decoder.container(keyedBy: ConfigKey.self)
+        caFile = try c.decode(String.self, forKey: "ca_file")
+        try c.update(&certFile, "cert_file")
+        try c.update(&keyFile, "key_file")
+        try c.update(&insecure, "insecure")
+        try c.update(&version, "version")
+        if let version {
+            try c.require(["tlsv1.2", "tlsv1.3"].contains(version), "version", "must be tlsv1.2 or tlsv1.3, not \(version)")
         }
-        if (certFile == nil) != (keyFile == nil) {
-            throw DecodingError.dataCorruptedError(
-                forKey: .certFile, in: c, debugDescription: "cert_file and key_file go together (a client certificate needs its key)")
-        }
+        try c.require(
+            (certFile == nil) == (keyFile == nil), "cert_file", "cert_file and key_file go together (a client certificate needs its key)")
     }
 }
 
 extension ServerConfig.MQTT.Embedded {
-    enum CodingKeys: String, CodingKey {
-        case port, executable
-        case dataDir = "data_dir"
-    }
-
     public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        port = try c.decodeIfPresent(Int.self, forKey: .port) ?? port
-        dataDir = try c.decodeIfPresent(String.self, forKey: .dataDir) ?? dataDir
-        executable = try c.decodeIfPresent(String.self, forKey: .executable) ?? executable
+        let c = try decoder.container(keyedBy: ConfigKey.self)
+        try c.update(&port, "port")
+        try c.update(&dataDir, "data_dir")
+        try c.update(&executable, "executable")
     }
 }
 
@@ -348,137 +304,87 @@ extension ServerConfig.Ingest {
 }
 
 extension ServerConfig.Ingest {
-    enum CodingKeys: String, CodingKey {
-        case unknownDevices = "unknown_devices"
-        case defaultProfile = "default_profile"
-        case maxPayloadBytes = "max_payload_bytes"
-        case maxFutureSkewSeconds = "max_future_skew_seconds"
-        case maxBatch = "max_batch"
-    }
-
     public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        unknownDevices = try c.decodeIfPresent(String.self, forKey: .unknownDevices) ?? unknownDevices
-        guard unknownDevices == "register" || unknownDevices == "reject" else {
-            throw DecodingError.dataCorruptedError(
-                forKey: .unknownDevices, in: c, debugDescription: "must be register or reject, not \(unknownDevices)")
-        }
-        defaultProfile = try c.decodeIfPresent(String.self, forKey: .defaultProfile) ?? defaultProfile
-        maxPayloadBytes = try c.decodeIfPresent(Int.self, forKey: .maxPayloadBytes) ?? maxPayloadBytes
-        maxFutureSkewSeconds = try c.decodeIfPresent(Int.self, forKey: .maxFutureSkewSeconds) ?? maxFutureSkewSeconds
-        maxBatch = try c.decodeIfPresent(Int.self, forKey: .maxBatch) ?? maxBatch
+        let c = try decoder.container(keyedBy: ConfigKey.self)
+        try c.update(&unknownDevices, "unknown_devices")
+        try c.require(
+            unknownDevices == "register" || unknownDevices == "reject", "unknown_devices",
+            "must be register or reject, not \(unknownDevices)")
+        try c.update(&defaultProfile, "default_profile")
+        try c.update(&maxPayloadBytes, "max_payload_bytes")
+        try c.update(&maxFutureSkewSeconds, "max_future_skew_seconds")
+        try c.update(&maxBatch, "max_batch")
     }
 }
 
 extension ServerConfig.Database {
-    enum CodingKeys: String, CodingKey {
-        case path, durable, url
-        case passwordFile = "password_file"
-        case passwordEnvironment = "password_env"
-    }
-
     public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        path = try c.decodeIfPresent(String.self, forKey: .path) ?? path
-        durable = try c.decodeIfPresent(Bool.self, forKey: .durable) ?? durable
-        url = try c.decodeIfPresent(String.self, forKey: .url)
-        passwordFile = try c.decodeIfPresent(String.self, forKey: .passwordFile)
-        passwordEnvironment = try c.decodeIfPresent(String.self, forKey: .passwordEnvironment) ?? passwordEnvironment
+        let c = try decoder.container(keyedBy: ConfigKey.self)
+        try c.update(&path, "path")
+        try c.update(&durable, "durable")
+        try c.update(&url, "url")
+        try c.update(&passwordFile, "password_file")
+        try c.update(&passwordEnvironment, "password_env")
     }
 }
 
 extension ServerConfig.Storage {
-    enum CodingKeys: String, CodingKey {
-        case retention
-        case bucketWidth = "bucket_width"
-        case compactionGrace = "compaction_grace"
-        case compactionBatchRows = "compaction_batch_rows"
-        case maintenanceInterval = "maintenance_interval"
-    }
-
-    enum RetentionKeys: String, CodingKey {
-        case raw
-        case minute = "1m"
-        case hour = "1h"
-        case day = "1d"
-    }
-
     public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        func span<K: CodingKey>(_ key: K, in c: KeyedDecodingContainer<K>, allowOff word: String?) throws -> Int64?? {
+        let c = try decoder.container(keyedBy: ConfigKey.self)
+        func span(_ key: ConfigKey, in c: ConfigSection, allowOff word: String?) throws -> Int64?? {
             guard let text = try c.decodeIfPresent(String.self, forKey: key) else { return .none }
             if let word, text == word { return .some(nil) }
             guard let ms = Self.duration(text) else {
-                throw DecodingError.dataCorruptedError(
-                    forKey: key, in: c,
-                    debugDescription: "must be a duration like 90d, 6h or 10m\(word.map { " (or \($0))" } ?? ""), not \(text)")
+                throw c.invalid(key, "must be a duration like 90d, 6h or 10m\(word.map { " (or \($0))" } ?? ""), not \(text)")
             }
             return .some(ms)
         }
-        if let width = try span(.bucketWidth, in: c, allowOff: nil) { bucketWidth = width! }
-        if let grace = try span(.compactionGrace, in: c, allowOff: nil) { compactionGrace = grace! }
-        if let interval = try span(.maintenanceInterval, in: c, allowOff: "off") { maintenanceInterval = interval }
-        compactionBatchRows = try c.decodeIfPresent(Int.self, forKey: .compactionBatchRows) ?? compactionBatchRows
-        if c.contains(.retention) {
-            let r = try c.nestedContainer(keyedBy: RetentionKeys.self, forKey: .retention)
-            for (key, tier) in [(RetentionKeys.raw, StorageTier.raw), (.minute, .minute), (.hour, .hour), (.day, .day)] {
-                if let keep = try span(key, in: r, allowOff: "forever") { retention[tier] = keep }
+        if let width = try span("bucket_width", in: c, allowOff: nil) { bucketWidth = width! }
+        if let grace = try span("compaction_grace", in: c, allowOff: nil) { compactionGrace = grace! }
+        if let interval = try span("maintenance_interval", in: c, allowOff: "off") { maintenanceInterval = interval }
+        try c.update(&compactionBatchRows, "compaction_batch_rows")
+        if c.contains("retention") {
+            let r = try c.nestedContainer(keyedBy: ConfigKey.self, forKey: "retention")
+            for (key, tier) in [("raw", StorageTier.raw), ("1m", .minute), ("1h", .hour), ("1d", .day)] {
+                if let keep = try span(ConfigKey(stringValue: key), in: r, allowOff: "forever") { retention[tier] = keep }
             }
         }
         do {
             try storeOptions.validate()
         } catch let error as StoreError {
-            throw DecodingError.dataCorruptedError(forKey: .bucketWidth, in: c, debugDescription: error.message)
+            throw c.invalid("bucket_width", error.message)
         }
     }
 }
 
 extension ServerConfig.HTTP {
-    enum CodingKeys: String, CodingKey {
-        case host, port
-        case portFile = "port_file"
-        case rateLimit = "rate_limit"
-    }
-
-    enum RateLimitKeys: String, CodingKey {
-        case burst
-        case perMinute = "per_minute"
-    }
-
     public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        host = try c.decodeIfPresent(String.self, forKey: .host) ?? host
-        port = try c.decodeIfPresent(Int.self, forKey: .port) ?? port
-        portFile = try c.decodeIfPresent(String.self, forKey: .portFile)
-        if c.contains(.rateLimit) {
-            let r = try c.nestedContainer(keyedBy: RateLimitKeys.self, forKey: .rateLimit)
-            rateLimit.burst = try r.decodeIfPresent(Int.self, forKey: .burst) ?? rateLimit.burst
-            rateLimit.perMinute = try r.decodeIfPresent(Double.self, forKey: .perMinute) ?? rateLimit.perMinute
-            guard rateLimit.burst >= 0, rateLimit.perMinute >= 0 else {
-                throw DecodingError.dataCorruptedError(forKey: .burst, in: r, debugDescription: "must not be negative")
-            }
+        let c = try decoder.container(keyedBy: ConfigKey.self)
+        try c.update(&host, "host")
+        try c.update(&port, "port")
+        try c.update(&portFile, "port_file")
+        if c.contains("rate_limit") {
+            let r = try c.nestedContainer(keyedBy: ConfigKey.self, forKey: "rate_limit")
+            try r.update(&rateLimit.burst, "burst")
+            try r.update(&rateLimit.perMinute, "per_minute")
+            try r.require(rateLimit.burst >= 0 && rateLimit.perMinute >= 0, "burst", "must not be negative")
         }
     }
 }
 
 extension ServerConfig.Simulator {
-    enum CodingKeys: String, CodingKey {
-        case enabled, devices, rate, seed, scenario
-        case aeratorPonds = "aerator_ponds"
-    }
-
     public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        enabled = try c.decodeIfPresent(Bool.self, forKey: .enabled) ?? enabled
-        devices = try c.decodeIfPresent(Int.self, forKey: .devices) ?? devices
-        rate = try c.decodeIfPresent(Double.self, forKey: .rate) ?? rate
-        seed = try c.decodeIfPresent(UInt64.self, forKey: .seed) ?? seed
-        scenario = try c.decodeIfPresent(String.self, forKey: .scenario)
-        aeratorPonds = try c.decodeIfPresent(Bool.self, forKey: .aeratorPonds) ?? aeratorPonds
-        if let scenario, Scenario(rawValue: scenario) == nil {
-            throw DecodingError.dataCorruptedError(
-                forKey: .scenario, in: c,
-                debugDescription: "must be one of \(Scenario.allCases.map(\.rawValue).joined(separator: ", ")), not \(scenario)")
+        let c = try decoder.container(keyedBy: ConfigKey.self)
+        try c.update(&enabled, "enabled")
+        try c.update(&devices, "devices")
+        try c.update(&rate, "rate")
+        try c.update(&seed, "seed")
+        try c.update(&scenario, "scenario")
+        try c.update(&aeratorPonds, "aerator_ponds")
+        if let scenario {
+            try c.require(
+                Scenario(rawValue: scenario) != nil, "scenario",
+                "must be one of \(Scenario.allCases.map(\.rawValue).joined(separator: ", ")), not \(scenario)")
         }
     }
 }

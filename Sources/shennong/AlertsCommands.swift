@@ -9,7 +9,7 @@ struct Alerts: AsyncParsableCommand {
         abstract: "Early warnings (预警): list, show, acknowledge, resolve, close, export as CAP.",
         subcommands: [List.self, Show.self, Ack.self, Resolve.self, Close.self, Export.self])
 
-    struct List: AsyncParsableCommand {
+    struct List: StaffCommand {
         static let configuration = CommandConfiguration(abstract: "List alerts, newest first.")
         @Flag(help: "Only open or acknowledged alerts.") var open = false
         @Option(help: "Only this status: open, acknowledged, resolved, closed.") var status: String?
@@ -20,61 +20,59 @@ struct Alerts: AsyncParsableCommand {
         @Option(help: "Most alerts to list.") var limit = 200
         @OptionGroup var staff: StaffOptions
 
-        func run() async throws {
-            emit(
-                try await AlertCommands.list(
-                    try staff.client(), open: open, status: status, level: level, domain: domain, device: device, rule: rule,
-                    limit: limit, format: staff.format))
+        func answer(_ client: StaffClient, format: OutputFormat) async throws -> String {
+            try await AlertCommands.list(
+                client, open: open, status: status, level: level, domain: domain, device: device, rule: rule, limit: limit, format: format)
         }
     }
 
-    struct Show: AsyncParsableCommand {
+    struct Show: StaffCommand {
         static let configuration = CommandConfiguration(abstract: "One alert with every transition (who, when, note).")
         @Argument(help: "Alert id.") var id: Int64
         @OptionGroup var staff: StaffOptions
 
-        func run() async throws {
-            emit(try await AlertCommands.show(try staff.client(), id: id, format: staff.format))
+        func answer(_ client: StaffClient, format: OutputFormat) async throws -> String {
+            try await AlertCommands.show(client, id: id, format: format)
         }
     }
 
-    struct Ack: AsyncParsableCommand {
+    struct Ack: StaffCommand {
         static let configuration = CommandConfiguration(abstract: "Acknowledge an open alert (operator).")
         @Argument(help: "Alert id.") var id: Int64
         @Option(help: "What is being done.") var note: String?
         @Option(help: "Who (defaults to the token's name).") var by: String?
         @OptionGroup var staff: StaffOptions
 
-        func run() async throws {
-            emit(try await AlertCommands.act(try staff.client(), action: "ack", id: id, note: note, by: by, format: staff.format))
+        func answer(_ client: StaffClient, format: OutputFormat) async throws -> String {
+            try await AlertCommands.act(client, action: "ack", id: id, note: note, by: by, format: format)
         }
     }
 
-    struct Resolve: AsyncParsableCommand {
+    struct Resolve: StaffCommand {
         static let configuration = CommandConfiguration(abstract: "Mark an alert handled (operator).")
         @Argument(help: "Alert id.") var id: Int64
         @Option(help: "What was done.") var note: String?
         @Option(help: "Who (defaults to the token's name).") var by: String?
         @OptionGroup var staff: StaffOptions
 
-        func run() async throws {
-            emit(try await AlertCommands.act(try staff.client(), action: "resolve", id: id, note: note, by: by, format: staff.format))
+        func answer(_ client: StaffClient, format: OutputFormat) async throws -> String {
+            try await AlertCommands.act(client, action: "resolve", id: id, note: note, by: by, format: format)
         }
     }
 
-    struct Close: AsyncParsableCommand {
+    struct Close: StaffCommand {
         static let configuration = CommandConfiguration(abstract: "Close a resolved alert with a note (operator).")
         @Argument(help: "Alert id.") var id: Int64
         @Option(help: "How it ended (required).") var note: String
         @Option(help: "Who (defaults to the token's name).") var by: String?
         @OptionGroup var staff: StaffOptions
 
-        func run() async throws {
-            emit(try await AlertCommands.act(try staff.client(), action: "close", id: id, note: note, by: by, format: staff.format))
+        func answer(_ client: StaffClient, format: OutputFormat) async throws -> String {
+            try await AlertCommands.act(client, action: "close", id: id, note: note, by: by, format: format)
         }
     }
 
-    struct Export: AsyncParsableCommand {
+    struct Export: StaffCommand {
         static let configuration = CommandConfiguration(abstract: "Export alerts as CAP 1.2 XML.")
         @Flag(help: "CAP 1.2 XML (the only export format).") var cap = false
         @Argument(help: "Alert ids (default: every alert, or the open ones with --open).") var ids: [Int64] = []
@@ -86,8 +84,8 @@ struct Alerts: AsyncParsableCommand {
             guard cap else { throw ValidationError(CLIStrings.current.capRequired) }
         }
 
-        func run() async throws {
-            emit(try await AlertCommands.exportCAP(try staff.client(), ids: ids, open: open, directory: out))
+        func answer(_ client: StaffClient, format: OutputFormat) async throws -> String {
+            try await AlertCommands.exportCAP(client, ids: ids, open: open, directory: out)
         }
     }
 }
@@ -98,12 +96,12 @@ struct Rules: AsyncParsableCommand {
         abstract: "Warning rules (预警规则): list, check a file, replay over stored history.",
         subcommands: [List.self, Check.self, Replay.self])
 
-    struct List: AsyncParsableCommand {
+    struct List: StaffCommand {
         static let configuration = CommandConfiguration(abstract: "The rules the server has in force.")
         @OptionGroup var staff: StaffOptions
 
-        func run() async throws {
-            emit(try await AlertCommands.rules(try staff.client(), format: staff.format))
+        func answer(_ client: StaffClient, format: OutputFormat) async throws -> String {
+            try await AlertCommands.rules(client, format: format)
         }
     }
 
@@ -120,7 +118,7 @@ struct Rules: AsyncParsableCommand {
         }
     }
 
-    struct Replay: AsyncParsableCommand {
+    struct Replay: StaffCommand {
         static let configuration = CommandConfiguration(
             abstract: "Run the rules over a device's stored history and print the alerts they would have raised (writes nothing).")
         @Option(help: "Device id.") var device: String
@@ -128,8 +126,8 @@ struct Rules: AsyncParsableCommand {
         @Option(help: "End (exclusive), same forms.") var to: String = "now"
         @OptionGroup var staff: StaffOptions
 
-        func run() async throws {
-            emit(try await AlertCommands.replay(try staff.client(), device: device, from: from, to: to, format: staff.format))
+        func answer(_ client: StaffClient, format: OutputFormat) async throws -> String {
+            try await AlertCommands.replay(client, device: device, from: from, to: to, format: format)
         }
     }
 }

@@ -9,7 +9,7 @@ struct DeviceCommand: AsyncParsableCommand {
         abstract: "Send a command to a device (operator), show one, or cancel a queued one. 发送设备命令。",
         subcommands: [Send.self, Show.self, Cancel.self], defaultSubcommand: Send.self)
 
-    struct Send: AsyncParsableCommand {
+    struct Send: StaffCommand {
         static let configuration = CommandConfiguration(
             abstract: "Send a command the device's profile declares: devices command ID NAME [--arg k=v …] [--expires 10m].",
             discussion: """
@@ -23,38 +23,36 @@ struct DeviceCommand: AsyncParsableCommand {
         @Option(help: "Who (defaults to the token's name).") var by: String?
         @OptionGroup var staff: StaffOptions
 
-        func run() async throws {
-            emit(
-                try await ControlCommands.send(
-                    try staff.client(), device: device, name: name, args: args, expires: expires, by: by, format: staff.format))
+        func answer(_ client: StaffClient, format: OutputFormat) async throws -> String {
+            try await ControlCommands.send(client, device: device, name: name, args: args, expires: expires, by: by, format: format)
         }
     }
 
-    struct Show: AsyncParsableCommand {
+    struct Show: StaffCommand {
         static let configuration = CommandConfiguration(abstract: "One command with every transition (who, when, note).")
         @Argument(help: "Command id.") var id: String
         @OptionGroup var staff: StaffOptions
 
-        func run() async throws {
-            emit(try await ControlCommands.show(try staff.client(), id: id, format: staff.format))
+        func answer(_ client: StaffClient, format: OutputFormat) async throws -> String {
+            try await ControlCommands.show(client, id: id, format: format)
         }
     }
 
-    struct Cancel: AsyncParsableCommand {
+    struct Cancel: StaffCommand {
         static let configuration = CommandConfiguration(abstract: "Cancel a queued command (operator). 取消排队中的命令。")
         @Argument(help: "Command id.") var id: String
         @Option(help: "Why.") var note: String?
         @Option(help: "Who (defaults to the token's name).") var by: String?
         @OptionGroup var staff: StaffOptions
 
-        func run() async throws {
-            emit(try await ControlCommands.cancel(try staff.client(), id: id, note: note, by: by, format: staff.format))
+        func answer(_ client: StaffClient, format: OutputFormat) async throws -> String {
+            try await ControlCommands.cancel(client, id: id, note: note, by: by, format: format)
         }
     }
 }
 
 /// `shennong devices commands [ID] [--state S]`.
-struct DeviceCommandList: AsyncParsableCommand {
+struct DeviceCommandList: StaffCommand {
     static let configuration = CommandConfiguration(
         commandName: "commands", abstract: "List device commands, newest first. 命令记录。")
     @Argument(help: "Only this device's commands.") var device: String?
@@ -63,9 +61,7 @@ struct DeviceCommandList: AsyncParsableCommand {
     @Option(help: "Most commands to list.") var limit = 200
     @OptionGroup var staff: StaffOptions
 
-    func run() async throws {
-        emit(
-            try await ControlCommands.list(
-                try staff.client(), device: device, state: state, rule: rule, limit: limit, format: staff.format))
+    func answer(_ client: StaffClient, format: OutputFormat) async throws -> String {
+        try await ControlCommands.list(client, device: device, state: state, rule: rule, limit: limit, format: format)
     }
 }

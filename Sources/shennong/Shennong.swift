@@ -70,6 +70,22 @@ func emit(_ text: String) {
     print(text, terminator: "")
 }
 
+/// A staff command: one answer from a running server, printed as it is. The command names
+/// its options and what it asks; the client (server, token) and the output format come
+/// from its ``StaffOptions``.
+protocol StaffCommand: AsyncParsableCommand {
+    var staff: StaffOptions { get }
+
+    /// The text to print, asked of the server through `client`, written in `format`.
+    func answer(_ client: StaffClient, format: OutputFormat) async throws -> String
+}
+
+extension StaffCommand {
+    func run() async throws {
+        emit(try await answer(try staff.client(), format: staff.format))
+    }
+}
+
 extension OutputFormat: ExpressibleByArgument {}
 
 /// Options of admin commands that act on the database file.

@@ -8,28 +8,28 @@ struct Devices: AsyncParsableCommand {
         abstract: "Registered field devices.",
         subcommands: [List.self, Show.self, Add.self, Import.self, DeviceCommand.self, DeviceCommandList.self])
 
-    struct List: AsyncParsableCommand {
+    struct List: StaffCommand {
         static let configuration = CommandConfiguration(abstract: "List devices.")
         @Option(help: "Only devices of this site.") var site: String?
         @Option(help: "Only devices of this domain (water, soil, weather, fire, flood).") var domain: String?
         @OptionGroup var staff: StaffOptions
 
-        func run() async throws {
-            emit(try await DeviceCommands.list(try staff.client(), site: site, domain: domain, format: staff.format))
+        func answer(_ client: StaffClient, format: OutputFormat) async throws -> String {
+            try await DeviceCommands.list(client, site: site, domain: domain, format: format)
         }
     }
 
-    struct Show: AsyncParsableCommand {
+    struct Show: StaffCommand {
         static let configuration = CommandConfiguration(abstract: "Show one device.")
         @Argument(help: "Device id.") var id: String
         @OptionGroup var staff: StaffOptions
 
-        func run() async throws {
-            emit(try await DeviceCommands.show(try staff.client(), id: id, format: staff.format))
+        func answer(_ client: StaffClient, format: OutputFormat) async throws -> String {
+            try await DeviceCommands.show(client, id: id, format: format)
         }
     }
 
-    struct Import: AsyncParsableCommand {
+    struct Import: StaffCommand {
         static let configuration = CommandConfiguration(
             abstract: "Register or update devices in bulk from a CSV file (operator), all or nothing.",
             discussion: """
@@ -40,12 +40,12 @@ struct Devices: AsyncParsableCommand {
         @Argument(help: "CSV file.") var file: String
         @OptionGroup var staff: StaffOptions
 
-        func run() async throws {
-            emit(try await DeviceCommands.importCSV(try staff.client(), file: file, format: staff.format))
+        func answer(_ client: StaffClient, format: OutputFormat) async throws -> String {
+            try await DeviceCommands.importCSV(client, file: file, format: format)
         }
     }
 
-    struct Add: AsyncParsableCommand {
+    struct Add: StaffCommand {
         static let configuration = CommandConfiguration(abstract: "Register a device (operator).")
         @Argument(help: "Device id ([A-Za-z0-9_.-]{1,64}).") var id: String
         @Option(help: "Device profile (devices/*.yaml name).") var profile: String
@@ -58,11 +58,11 @@ struct Devices: AsyncParsableCommand {
         @Option var owner: String?
         @OptionGroup var staff: StaffOptions
 
-        func run() async throws {
+        func answer(_ client: StaffClient, format: OutputFormat) async throws -> String {
             let device = API.NewDevice(
                 id: id, profile: profile, domain: domain, site: site, name: name, latitude: latitude, longitude: longitude,
                 areaCode: areaCode, owner: owner)
-            emit(try await DeviceCommands.add(try staff.client(), device, format: staff.format))
+            return try await DeviceCommands.add(client, device, format: format)
         }
     }
 }
@@ -71,19 +71,19 @@ struct Readings: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Stored readings.", subcommands: [Latest.self, Query.self, Rejects.self])
 
-    struct Latest: AsyncParsableCommand {
+    struct Latest: StaffCommand {
         static let configuration = CommandConfiguration(abstract: "The newest value of every series.")
         @Option(help: "Only this site.") var site: String?
         @Option(help: "Only this domain.") var domain: String?
         @Option(help: "Only this device.") var device: String?
         @OptionGroup var staff: StaffOptions
 
-        func run() async throws {
-            emit(try await ReadingCommands.latest(try staff.client(), site: site, domain: domain, device: device, format: staff.format))
+        func answer(_ client: StaffClient, format: OutputFormat) async throws -> String {
+            try await ReadingCommands.latest(client, site: site, domain: domain, device: device, format: format)
         }
     }
 
-    struct Query: AsyncParsableCommand {
+    struct Query: StaffCommand {
         static let configuration = CommandConfiguration(
             abstract: "Readings of one device over a time range, raw or aggregated.")
         @Option(help: "Device id.") var device: String
@@ -94,11 +94,9 @@ struct Readings: AsyncParsableCommand {
         @Option(help: "Most raw readings to return.") var limit: Int?
         @OptionGroup var staff: StaffOptions
 
-        func run() async throws {
-            emit(
-                try await ReadingCommands.query(
-                    try staff.client(), device: device, metric: metric, from: from, to: to, every: every, limit: limit,
-                    format: staff.format))
+        func answer(_ client: StaffClient, format: OutputFormat) async throws -> String {
+            try await ReadingCommands.query(
+                client, device: device, metric: metric, from: from, to: to, every: every, limit: limit, format: format)
         }
     }
 
@@ -107,18 +105,18 @@ struct Readings: AsyncParsableCommand {
             abstract: "Messages (or fields) that could not be stored, and why; replayed after a profile fix.",
             subcommands: [List.self, Replay.self], defaultSubcommand: List.self)
 
-        struct List: AsyncParsableCommand {
+        struct List: StaffCommand {
             static let configuration = CommandConfiguration(abstract: "Messages (or fields) that could not be stored, and why.")
             @Option(help: "Only rejects received since: RFC 3339, epoch, or -1h.") var since: String?
             @Option(help: "Most rejects to list.") var limit: Int = 100
             @OptionGroup var staff: StaffOptions
 
-            func run() async throws {
-                emit(try await ReadingCommands.rejects(try staff.client(), since: since, limit: limit, format: staff.format))
+            func answer(_ client: StaffClient, format: OutputFormat) async throws -> String {
+                try await ReadingCommands.rejects(client, since: since, limit: limit, format: format)
             }
         }
 
-        struct Replay: AsyncParsableCommand {
+        struct Replay: StaffCommand {
             static let configuration = CommandConfiguration(
                 abstract: "Decode stored rejects again with the server's current profiles; store what now decodes (operator).")
             @Option(help: "Only rejects received since: RFC 3339, epoch, or -1h.") var since: String?
@@ -127,10 +125,9 @@ struct Readings: AsyncParsableCommand {
             @Flag(help: "Decode and count, store nothing.") var dryRun = false
             @OptionGroup var staff: StaffOptions
 
-            func run() async throws {
-                emit(
-                    try await ReadingCommands.replayRejects(
-                        try staff.client(), since: since, reason: reason, device: device, dryRun: dryRun, format: staff.format))
+            func answer(_ client: StaffClient, format: OutputFormat) async throws -> String {
+                try await ReadingCommands.replayRejects(
+                    client, since: since, reason: reason, device: device, dryRun: dryRun, format: format)
             }
         }
     }

@@ -18,7 +18,7 @@ struct Trace: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "producer", abstract: "Producers (生产经营者).", subcommands: [Add.self])
 
-        struct Add: AsyncParsableCommand {
+        struct Add: StaffCommand {
             static let configuration = CommandConfiguration(abstract: "Register a producer (operator).")
             @Option(help: "Producer id ([A-Za-z0-9_.-]).") var id: String
             @Option(help: "Name (名称).") var name: String
@@ -29,10 +29,10 @@ struct Trace: AsyncParsableCommand {
             @Option(help: "Address (地址).") var address: String?
             @OptionGroup var staff: StaffOptions
 
-            func run() async throws {
+            func answer(_ client: StaffClient, format: OutputFormat) async throws -> String {
                 let producer = API.Producer(
                     id: id, name: name, creditCode: creditCode, contact: contact, phone: phone, address: address, areaCode: areaCode)
-                emit(try await TraceCommands.record(try staff.client(), "api/v1/trace/producers", producer, format: staff.format))
+                return try await TraceCommands.record(client, "api/v1/trace/producers", producer, format: format)
             }
         }
     }
@@ -41,7 +41,7 @@ struct Trace: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "plot", abstract: "Plots, ponds, orchards (地块) and their sensors.", subcommands: [Add.self])
 
-        struct Add: AsyncParsableCommand {
+        struct Add: StaffCommand {
             static let configuration = CommandConfiguration(abstract: "Register a plot with its linked devices (operator).")
             @Option(help: "Plot id.") var id: String
             @Option(help: "Producer id.") var producer: String
@@ -55,11 +55,11 @@ struct Trace: AsyncParsableCommand {
             @Option(name: .customLong("device"), help: "A linked device id (repeat for several).") var devices: [String] = []
             @OptionGroup var staff: StaffOptions
 
-            func run() async throws {
+            func answer(_ client: StaffClient, format: OutputFormat) async throws -> String {
                 let plot = API.Plot(
                     id: id, producer: producer, name: name, location: location, latitude: latitude, longitude: longitude,
                     area: area, areaUnit: areaUnit, areaCode: areaCode, devices: devices)
-                emit(try await TraceCommands.record(try staff.client(), "api/v1/trace/plots", plot, format: staff.format))
+                return try await TraceCommands.record(client, "api/v1/trace/plots", plot, format: format)
             }
         }
     }
@@ -68,7 +68,7 @@ struct Trace: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "batch", abstract: "Batches (批次).", subcommands: [Create.self, List.self, ShowBatch.self])
 
-        struct Create: AsyncParsableCommand {
+        struct Create: StaffCommand {
             static let configuration = CommandConfiguration(abstract: "Create a batch on a plot (operator).")
             @Option(help: "Batch id = lot number (1–20 of A-Z a-z 0-9 - . _).") var id: String
             @Option(help: "Plot id.") var plot: String
@@ -81,36 +81,36 @@ struct Trace: AsyncParsableCommand {
             @Option(help: "GTIN (8/12/13/14 digits, check digit verified).") var gtin: String?
             @OptionGroup var staff: StaffOptions
 
-            func run() async throws {
+            func answer(_ client: StaffClient, format: OutputFormat) async throws -> String {
                 let batch = API.Batch(
                     id: id, plot: plot, product: product, variety: variety, quantity: quantity, unit: unit,
                     plantingDate: try TraceCommands.time(planted, name: "--planted"),
                     harvestDate: try harvest.map { try TraceCommands.time($0, name: "--harvest") }, gtin: gtin)
-                emit(try await TraceCommands.record(try staff.client(), "api/v1/trace/batches", batch, format: staff.format))
+                return try await TraceCommands.record(client, "api/v1/trace/batches", batch, format: format)
             }
         }
 
-        struct List: AsyncParsableCommand {
+        struct List: StaffCommand {
             static let configuration = CommandConfiguration(abstract: "List batch ids.")
             @OptionGroup var staff: StaffOptions
 
-            func run() async throws {
-                emit(try await TraceCommands.batches(try staff.client(), format: staff.format))
+            func answer(_ client: StaffClient, format: OutputFormat) async throws -> String {
+                try await TraceCommands.batches(client, format: format)
             }
         }
 
-        struct ShowBatch: AsyncParsableCommand {
+        struct ShowBatch: StaffCommand {
             static let configuration = CommandConfiguration(commandName: "show", abstract: "Everything recorded about a batch (JSON).")
             @Argument var id: String
             @OptionGroup var staff: StaffOptions
 
-            func run() async throws {
-                emit(try await TraceCommands.dossier(try staff.client(), batch: id))
+            func answer(_ client: StaffClient, format: OutputFormat) async throws -> String {
+                try await TraceCommands.dossier(client, batch: id)
             }
         }
     }
 
-    struct CertificateCommand: AsyncParsableCommand {
+    struct CertificateCommand: StaffCommand {
         static let configuration = CommandConfiguration(
             commandName: "certificate",
             abstract: "Issue the commitment certificate (承诺达标合格证) of a batch (operator).")
@@ -122,10 +122,10 @@ struct Trace: AsyncParsableCommand {
         @Option(help: "Unit (default: the batch's).") var unit: String?
         @OptionGroup var staff: StaffOptions
 
-        func run() async throws {
+        func answer(_ client: StaffClient, format: OutputFormat) async throws -> String {
             let request = API.CertificateRequest(
                 basis: basis, issueDate: try date.map { try TraceCommands.time($0, name: "--date") }, quantity: quantity, unit: unit)
-            emit(try await TraceCommands.certificate(try staff.client(), batch: batch, request, format: staff.format))
+            return try await TraceCommands.certificate(client, batch: batch, request, format: format)
         }
     }
 
@@ -133,7 +133,7 @@ struct Trace: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "inspection", abstract: "Inspection results (检测结果).", subcommands: [Add.self])
 
-        struct Add: AsyncParsableCommand {
+        struct Add: StaffCommand {
             static let configuration = CommandConfiguration(abstract: "Record an inspection result of a batch (operator).")
             @Option(help: "Batch id.") var batch: String
             @Option(help: "Sample (样品).") var sample: String
@@ -144,17 +144,15 @@ struct Trace: AsyncParsableCommand {
             @Option(help: "Test date.") var date: String
             @OptionGroup var staff: StaffOptions
 
-            func run() async throws {
+            func answer(_ client: StaffClient, format: OutputFormat) async throws -> String {
                 let inspection = API.Inspection(
                     sample: sample, item: item, result: result, passed: !failed, lab: lab, date: try TraceCommands.time(date, name: "--date"))
-                emit(
-                    try await TraceCommands.record(
-                        try staff.client(), "api/v1/trace/batches/\(batch)/inspections", inspection, format: staff.format))
+                return try await TraceCommands.record(client, "api/v1/trace/batches/\(batch)/inspections", inspection, format: format)
             }
         }
     }
 
-    struct Issue: AsyncParsableCommand {
+    struct Issue: StaffCommand {
         static let configuration = CommandConfiguration(
             abstract: "Issue item codes for a batch: CSV of code, URL, Digital Link; QR SVGs; A4 label sheets (operator).")
         @Option(help: "Batch id.") var batch: String
@@ -164,10 +162,9 @@ struct Trace: AsyncParsableCommand {
         @Option(help: "Write printable A4 label sheets (SVG) here.") var labels: String?
         @OptionGroup var staff: StaffOptions
 
-        func run() async throws {
-            let result = try await TraceCommands.issue(
-                try staff.client(), batch: batch, count: count, out: out, qrDir: qrDir, labels: labels)
-            emit(staff.format.render(result.rows(qrDir: qrDir), columns: ["item", "value"]))
+        func answer(_ client: StaffClient, format: OutputFormat) async throws -> String {
+            let result = try await TraceCommands.issue(client, batch: batch, count: count, out: out, qrDir: qrDir, labels: labels)
+            return format.render(result.rows(qrDir: qrDir), columns: ["item", "value"])
         }
     }
 
@@ -175,7 +172,7 @@ struct Trace: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "event", abstract: "Stage events (环节记录).", subcommands: [Add.self])
 
-        struct Add: AsyncParsableCommand {
+        struct Add: StaffCommand {
             static let configuration = CommandConfiguration(
                 abstract: "Record a stage event (operator). A harvest inside a pesticide's withdrawal period is refused.")
             @Option(help: "Batch id.") var batch: String
@@ -193,24 +190,24 @@ struct Trace: AsyncParsableCommand {
             @Option(name: .customLong("applied"), help: "When the inputs were applied (default: the event time).") var applied: String?
             @OptionGroup var staff: StaffOptions
 
-            func run() async throws {
+            func answer(_ client: StaffClient, format: OutputFormat) async throws -> String {
                 let appliedAt = try applied.map { try TraceCommands.time($0, name: "--applied") }
                 let event = API.TraceEvent(
                     stage: stage, action: action, party: party, time: try TraceCommands.time(time, name: "--time"), place: place,
                     note: note, inputs: try inputs.map { try TraceCommands.input($0, appliedAt: appliedAt) }, item: item,
                     packedLot: packedLot)
-                emit(try await TraceCommands.record(try staff.client(), "api/v1/trace/batches/\(batch)/events", event, format: staff.format))
+                return try await TraceCommands.record(client, "api/v1/trace/batches/\(batch)/events", event, format: format)
             }
         }
     }
 
-    struct Show: AsyncParsableCommand {
+    struct Show: StaffCommand {
         static let configuration = CommandConfiguration(abstract: "What a code's page shows (no scan is counted).")
         @Argument(help: "Item code.") var code: String
         @OptionGroup var staff: StaffOptions
 
-        func run() async throws {
-            emit(try await TraceCommands.show(try staff.client(), code: code, format: staff.format))
+        func answer(_ client: StaffClient, format: OutputFormat) async throws -> String {
+            try await TraceCommands.show(client, code: code, format: format)
         }
     }
 
@@ -227,14 +224,14 @@ struct Trace: AsyncParsableCommand {
         }
     }
 
-    struct Recall: AsyncParsableCommand {
+    struct Recall: StaffCommand {
         static let configuration = CommandConfiguration(abstract: "Recall a batch (召回): its pages turn red (operator).")
         @Option(help: "Batch id.") var batch: String
         @Option(help: "Reason (召回原因), shown to consumers.") var reason: String
         @OptionGroup var staff: StaffOptions
 
-        func run() async throws {
-            emit(try await TraceCommands.recall(try staff.client(), batch: batch, reason: reason, format: staff.format))
+        func answer(_ client: StaffClient, format: OutputFormat) async throws -> String {
+            try await TraceCommands.recall(client, batch: batch, reason: reason, format: format)
         }
     }
 
@@ -250,14 +247,14 @@ struct Trace: AsyncParsableCommand {
         }
     }
 
-    struct Seal: AsyncParsableCommand {
+    struct Seal: StaffCommand {
         static let configuration = CommandConfiguration(
             abstract: "Seal a batch: Ed25519 signature over its chain head (public key: /.well-known/shennong-trace-key).")
         @Option(help: "Batch id.") var batch: String
         @OptionGroup var staff: StaffOptions
 
-        func run() async throws {
-            emit(try await TraceCommands.seal(try staff.client(), batch: batch, format: staff.format))
+        func answer(_ client: StaffClient, format: OutputFormat) async throws -> String {
+            try await TraceCommands.seal(client, batch: batch, format: format)
         }
     }
 }

@@ -77,9 +77,8 @@ public struct DashboardControls: RouteGroup {
     }
 
     private func controls(_ request: Request) throws -> Response {
-        guard let (id, session) = pages.session(request) else { return DashboardPages.redirect("/dashboard/login") }
-        let now = pages.clock.now()
-        let offset = pages.offsetMinutes
+        guard let signedIn = pages.signedIn(request) else { return DashboardPages.redirect("/dashboard/login") }
+        let (session, now, offset) = (signedIn.session, signedIn.now, pages.offsetMinutes)
         var devices: [Page.DeviceControls] = []
         for record in try center.store.deviceRecords(site: nil, domain: nil) where session.token.scope.contains(record.device) {
             let specs = center.specs(device: record.device)
@@ -117,9 +116,8 @@ public struct DashboardControls: RouteGroup {
                     }))
         }
         let model = Page(
-            devices: devices, hasDevices: !devices.isEmpty, canAct: session.token.role >= .operator, csrf: pages.sessions.csrfToken(id),
-            user: DashboardUser(name: session.token.name, role: session.token.role.rawValue),
-            generated: LocalTime.format(now, offsetMinutes: offset), t: DashboardPages.strings(request))
+            devices: devices, hasDevices: !devices.isEmpty, canAct: session.token.role >= .operator, csrf: signedIn.csrf,
+            user: signedIn.user, generated: signedIn.generated, t: signedIn.t)
         return DashboardPages.html(pages.templates.render(model, withTemplate: "controls") ?? "", status: .ok)
     }
 

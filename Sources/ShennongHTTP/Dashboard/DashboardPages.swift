@@ -228,17 +228,38 @@ public struct DashboardPages: RouteGroup {
 
     // MARK: pages
 
-    private func home(_ request: Request) throws -> Response {
-        guard let (id, session) = session(request) else { return Self.redirect("/dashboard/login") }
+    /// A request of a logged-in session, with what every page of it shows around its content:
+    /// who is logged in, the session's CSRF token (the logout form and every action form), when
+    /// the page was made, the page's words.
+    struct SignedIn {
+        var id: String
+        var session: DashboardSessions.Session
+        var now: Int64
+        var t: StaffStrings
+        var user: DashboardUser
+        var csrf: String
+        var generated: String
+    }
+
+    /// The logged-in session of `request`, or `nil` (the pages then redirect to the login).
+    func signedIn(_ request: Request) -> SignedIn? {
+        guard let (id, session) = session(request) else { return nil }
         let now = clock.now()
-        let view = try DashboardView.build(
-            store: store, profiles: profiles(), now: now, offsetMinutes: offsetMinutes,
-            canAct: session.token.role >= .operator, indices: indexStatuses(), strings: Self.strings(request),
-            scope: session.token.scope)
-        var model = view
-        model.user = DashboardUser(name: session.token.name, role: session.token.role.rawValue)
-        model.csrf = sessions.csrfToken(id)
-        model.generated = LocalTime.format(now, offsetMinutes: offsetMinutes)
+        return SignedIn(
+            id: id, session: session, now: now, t: Self.strings(request),
+            user: DashboardUser(name: session.token.name, role: session.token.role.rawValue), csrf: sessions.csrfToken(id),
+            generated: LocalTime.format(now, offsetMinutes: offsetMinutes))
+    }
+
+    private func home(_ request: Request) throws -> Response {
+        guard let signedIn = signedIn(request) else { return Self.redirect("/dashboard/login") }
+        let token = signedIn.session.token
+        var model = try DashboardView.build(
+            store: store, profiles: profiles(), now: signedIn.now, offsetMinutes: offsetMinutes,
+            canAct: token.role >= .operator, indices: indexStatuses(), strings: signedIn.t, scope: token.scope)
+        model.user = signedIn.user
+        model.csrf = signedIn.csrf
+        model.generated = signedIn.generated
         if let seals {
             let note = SealNotes.staff(seals.current(), language: model.t.language, offsetMinutes: offsetMinutes)
             model.dataSeal = note.text
@@ -248,8 +269,8 @@ public struct DashboardPages: RouteGroup {
     }
 
     private func chart(_ request: Request) throws -> Response {
-        guard let (id, session) = session(request) else { return Self.redirect("/dashboard/login") }
-        let t = Self.strings(request)
+        guard let signedIn = signedIn(request) else { return Self.redirect("/dashboard/login") }
+        let (session, t) = (signedIn.session, signedIn.t)
         let q = request.uri.queryParameters
         guard let device = q["device"].map(String.init), Device.isValidID(device),
             let metric = q["metric"].map(String.init), !metric.isEmpty, metric.count <= 64
@@ -263,7 +284,7 @@ public struct DashboardPages: RouteGroup {
         guard found != nil else {
             return message(t.notFound, t.noSuchDevice(device), t, status: .notFound)
         }
-        let now = clock.now()
+        let now = signedIn.now
         let from = now - Int64(hours) * 3_600_000
         let info = MetricCatalogue.metric(named: metric)
         var points: [SVGChart.Point]
@@ -296,7 +317,7 @@ public struct DashboardPages: RouteGroup {
             ranges: [24, 168, 720].map { h in
                 ChartPage.Range(hours: h, label: t.range(h), current: h == hours)
             },
-            user: DashboardUser(name: session.token.name, role: session.token.role.rawValue), csrf: sessions.csrfToken(id), t: t)
+            user: signedIn.user, csrf: signedIn.csrf, t: t)
         if let lo = values.min(), let hi = values.max(), let last = points.last {
             let p = info?.precision ?? 2
             model.stats = ChartPage.Stats(

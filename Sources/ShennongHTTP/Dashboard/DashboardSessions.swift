@@ -48,12 +48,18 @@ public final class DashboardSessions: Sendable {
 
     /// A new session for `token`; returns the session id for the cookie.
     public func open(for token: TokenInfo) throws -> String {
-        let id = Self.randomHex()
+        try grant(.session, to: token, for: sessionLifetime)
+    }
+
+    /// A new random secret granting `kind` to `token` for `lifetime` ms: only its digest is
+    /// stored.
+    private func grant(_ kind: DashboardGrantKind, to token: TokenInfo, for lifetime: Int64) throws -> String {
+        let secret = Self.randomHex()
         let now = clock.now()
         try store.insertDashboardGrant(
-            DashboardGrant(tokenID: token.id, createdAt: now, expiresAt: now + sessionLifetime), kind: .session,
-            digest: Self.digest(id), capacity: capacity)
-        return id
+            DashboardGrant(tokenID: token.id, createdAt: now, expiresAt: now + lifetime), kind: kind,
+            digest: Self.digest(secret), capacity: capacity)
+        return secret
     }
 
     /// The live session of cookie value `id`, or `nil` (unknown, malformed, expired, or its
@@ -95,12 +101,7 @@ public final class DashboardSessions: Sendable {
 
     /// A single-use login code for `token`, valid for `codeLifetime`.
     public func issueCode(for token: TokenInfo) throws -> String {
-        let code = Self.randomHex()
-        let now = clock.now()
-        try store.insertDashboardGrant(
-            DashboardGrant(tokenID: token.id, createdAt: now, expiresAt: now + codeLifetime), kind: .loginCode,
-            digest: Self.digest(code), capacity: capacity)
-        return code
+        try grant(.loginCode, to: token, for: codeLifetime)
     }
 
     /// Redeems a login code: the token it was issued for, or `nil` if unknown, used, expired

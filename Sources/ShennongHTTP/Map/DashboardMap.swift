@@ -46,11 +46,11 @@ public struct DashboardMap: RouteGroup {
     }
 
     private func map(_ request: Request) throws -> Response {
-        guard let (id, session) = pages.session(request) else { return DashboardPages.redirect("/dashboard/login") }
-        let t = DashboardPages.strings(request)
-        let now = pages.clock.now()
+        guard let signedIn = pages.signedIn(request) else { return DashboardPages.redirect("/dashboard/login") }
+        let t = signedIn.t
         let site = request.uri.queryParameters["site"].map(String.init)
-        let map = try DeviceMap.build(store: pages.store, profiles: pages.profiles(), scope: session.token.scope, now: now, site: site)
+        let map = try DeviceMap.build(
+            store: pages.store, profiles: pages.profiles(), scope: signedIn.session.token.scope, now: signedIn.now, site: site)
         let sites = Set(map.entries.compactMap(\.device.site))
         let outlines = boundaries.filter { sites.contains($0.key) }.sorted { $0.key < $1.key }.map(\.value)
         let svg = MapSVG(entries: map.entries, boundaries: outlines, strings: t).render()
@@ -60,8 +60,7 @@ public struct DashboardMap: RouteGroup {
         let model = Page(
             svg: svg, hasDevices: !map.entries.isEmpty, countText: t.deviceCount(map.entries.count), legend: legend,
             unplaced: map.unplaced.map { Page.Unplaced(id: $0.device.id) }, hasUnplaced: !map.unplaced.isEmpty,
-            csrf: pages.sessions.csrfToken(id), user: DashboardUser(name: session.token.name, role: session.token.role.rawValue),
-            generated: LocalTime.format(now, offsetMinutes: pages.offsetMinutes), t: t)
+            csrf: signedIn.csrf, user: signedIn.user, generated: signedIn.generated, t: t)
         return DashboardPages.html(pages.templates.render(model, withTemplate: "map") ?? "", status: .ok)
     }
 }
