@@ -55,13 +55,7 @@ extension Store {
                     statements[size] = insert
                     state.appends[bucket.start] = statements
                 }
-                insert.resetForBinding()
-                for (k, row) in pending[i..<(i + n)].enumerated() {
-                    let p = Int32(3 * k)
-                    try insert.bind(p + 1, row.series)
-                    try insert.bind(p + 2, row.ts)
-                    try insert.bind(p + 3, row.value)
-                }
+                try insert.bindRows(pending[i..<(i + n)])
                 guard try insert.stepChanges(in: db) == n else { throw NewestAppendConflict() }
                 i += n
             }
@@ -98,13 +92,7 @@ extension Store {
             while i < pending.count {
                 let n = NewestAppender.rows(pending.count - i)
                 let upsert = try db.cachedStatement(sql: Self.upsertSQLs[n.trailingZeroBitCount])
-                upsert.resetForBinding()
-                for (k, row) in pending[i..<(i + n)].enumerated() {
-                    let p = Int32(3 * k)
-                    try upsert.bind(p + 1, row.series)
-                    try upsert.bind(p + 2, row.ts)
-                    try upsert.bind(p + 3, row.value)
-                }
+                try upsert.bindRows(pending[i..<(i + n)])
                 try upsert.stepOnce(in: db)
                 i += n
             }
@@ -115,6 +103,20 @@ extension Store {
             "INSERT INTO latest (series_id, ts, value) VALUES "
                 + repeatElement("(?, ?, ?)", count: rows).joined(separator: ", ")
                 + " ON CONFLICT(series_id) DO UPDATE SET ts = excluded.ts, value = excluded.value WHERE excluded.ts > latest.ts"
+        }
+    }
+}
+
+extension Statement {
+    /// Resets, then binds `rows` as (series, ts, value) triples from parameter 1: the values
+    /// of a multi-row statement over readings.
+    func bindRows(_ rows: ArraySlice<Store.InsertedReading>) throws {
+        resetForBinding()
+        for (k, row) in rows.enumerated() {
+            let p = Int32(3 * k)
+            try bind(p + 1, row.series)
+            try bind(p + 2, row.ts)
+            try bind(p + 3, row.value)
         }
     }
 }
