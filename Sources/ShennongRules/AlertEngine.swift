@@ -68,6 +68,9 @@ public final class AlertEngine {
     /// `devices`' ids in order, for the silence check (made again after `devices` changes).
     private var sortedDeviceIDs: [String]?
     private var slots: [String: DeviceSlot] = [:]
+    /// Counts the engine's passes (evaluations, silence checks), so a pass lists a runtime it
+    /// touches once (``RuleRuntime/touchedIn``).
+    private var pass = 0
     /// A new slot's `waiting`, by the non-silence rules that apply to its device: devices
     /// alike (one profile, domain and site) share it until their first reading changes it.
     private var waitingTemplates: [[Int]: [String: [Int]]] = [:]
@@ -249,6 +252,7 @@ public final class AlertEngine {
             }
             groups[current].indices.append(i)
         }
+        pass += 1
         var touched: [RuleRuntime] = []
         // Windows to rebuild: for each runtime not ready, stored readings before its first new reading.
         var rebuild: [(RuleRuntime, [HistoryRequest])] = []
@@ -309,7 +313,7 @@ public final class AlertEngine {
                         continue
                     }
                     if !runtime.ready { runtime.ready = true }
-                    touched.append(runtime)
+                    touch(runtime, &touched)
                     if let change = runtime.evaluate(r, input: input) {
                         output.changes.append(self.change(runtime, change, at: r.timestamp, now: now, late: isLate(r.timestamp, now: now)))
                     }
@@ -324,7 +328,7 @@ public final class AlertEngine {
                 guard let slot = slot(id, lookup: lookup), !slot.silence.isEmpty else { continue }
                 output.devices.insert(id)
                 for runtime in slot.silence {
-                    touched.append(runtime)
+                    touch(runtime, &touched)
                     if let change = runtime.heard(at: at) {
                         output.changes.append(self.change(runtime, change, at: at, now: now, late: false))
                     }
@@ -334,7 +338,7 @@ public final class AlertEngine {
                 guard let slot = slot(id, lookup: lookup), !slot.silence.isEmpty else { continue }
                 output.devices.insert(id)
                 for runtime in slot.silence {
-                    touched.append(runtime)
+                    touch(runtime, &touched)
                     if let change = runtime.presence(offline: report.offline, at: report.at) {
                         output.changes.append(self.change(runtime, change, at: report.at, now: now, late: false))
                     }
@@ -353,12 +357,13 @@ public final class AlertEngine {
     ) -> EvaluationOutput {
         var output = EvaluationOutput()
         guard !silenceRules.isEmpty else { return output }
+        pass += 1
         var touched: [RuleRuntime] = []
         if sortedDeviceIDs == nil { sortedDeviceIDs = devices.keys.sorted() }
         for id in sortedDeviceIDs! where !skipping.contains(id) {
             guard let slot = slot(id, lookup: lookup), !slot.silence.isEmpty else { continue }
             for runtime in slot.silence {
-                touched.append(runtime)
+                touch(runtime, &touched)
                 if let change = runtime.checkSilence(now: now) {
                     output.devices.insert(id)
                     output.changes.append(self.change(runtime, change, at: now, now: now, late: false))
@@ -369,9 +374,16 @@ public final class AlertEngine {
         return output
     }
 
+    /// Lists `runtime` in this pass's `touched` once.
+    @inline(__always)
+    private func touch(_ runtime: RuleRuntime, _ touched: inout [RuleRuntime]) {
+        guard runtime.touchedIn != pass else { return }
+        runtime.touchedIn = pass
+        touched.append(runtime)
+    }
+
     private func collect(_ touched: [RuleRuntime], into output: inout EvaluationOutput, now: Int64) {
-        var done = Set<ObjectIdentifier>()
-        for runtime in touched where runtime.dirty && done.insert(ObjectIdentifier(runtime)).inserted {
+        for runtime in touched where runtime.dirty {
             runtime.dirty = false
             let record = runtime.record(now: now)
             output.states.append(record)

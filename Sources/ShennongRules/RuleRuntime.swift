@@ -163,6 +163,8 @@ final class RuleRuntime {
     private(set) var level: Int
     /// The state changed since it was last written.
     var dirty = false
+    /// The engine's pass (an evaluation or silence check) that last listed it as touched.
+    var touchedIn = 0
     /// Windows rebuilt from stored readings.
     var ready: Bool
     /// Silence: expected interval (ms) and when the device was last heard (receive time).
