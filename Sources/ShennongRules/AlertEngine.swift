@@ -192,7 +192,7 @@ public final class AlertEngine {
 
     /// The runtimes reading `metric` on the slot's device, made on first use.
     private func entries(_ slot: DeviceSlot, metric: String) -> [(runtime: RuleRuntime, input: Int)]? {
-        if let waiting = slot.waiting.removeValue(forKey: metric) {
+        if !slot.waiting.isEmpty, let waiting = slot.waiting.removeValue(forKey: metric) {
             var touched: Set<String> = []
             for index in waiting {
                 let runtime = makeRuntime(index, slot)

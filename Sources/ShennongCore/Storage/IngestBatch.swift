@@ -22,8 +22,8 @@ public struct IngestBatch: Sendable {
 
     /// Notes that `device` was heard from at `time` (keeps the newest).
     public mutating func markSeen(_ device: String, at time: Int64) {
-        if let old = seen[device], old >= time { return }
-        seen[device] = time
+        // One lookup when the time is newer (messages mostly come in order).
+        if let old = seen.updateValue(time, forKey: device), old > time { seen[device] = old }
     }
 }
 
