@@ -153,8 +153,14 @@ public final class AlertEngine {
 
     private func slot(_ id: String, lookup: (String) -> Device?) -> DeviceSlot? {
         if let slot = slots[id] { return slot }
-        guard let device = devices[id] ?? lookup(id) else { return nil }
-        devices[id] = device
+        let device: Device
+        if let known = devices[id] {
+            device = known
+        } else {
+            guard let found = lookup(id) else { return nil }
+            device = found
+            devices[id] = found
+        }
         let slot = DeviceSlot(device: device)
         var applying: [Int] = []
         for (index, rule) in rules.enumerated() where rule.applies(to: device) {

@@ -2,6 +2,9 @@ import ShennongCore
 import GRDB
 import GRDBSQLite
 
+/// SQLite copies a value bound with this destructor before the bind returns.
+private let sqliteTransient = unsafeBitCast(OpaquePointer(bitPattern: -1), to: sqlite3_destructor_type.self)
+
 /// Binding and stepping a prepared statement through SQLite's C API, for the few statements
 /// ingest runs once per reading or per series in a burst.
 ///
@@ -10,9 +13,6 @@ import GRDBSQLite
 /// SQLite's own work. These statements are INSERTs inside a transaction GRDB already opened
 /// (no BEGIN/COMMIT of their own, so GRDB's transaction bookkeeping has nothing to see), and
 /// the statement is reset after each step as GRDB would.
-/// SQLite copies a value bound with this destructor before the bind returns.
-private let sqliteTransient = unsafeBitCast(OpaquePointer(bitPattern: -1), to: sqlite3_destructor_type.self)
-
 extension Statement {
     /// Resets the statement before binding: GRDB resets a statement before it runs it, not
     /// after, and SQLite refuses bindings on a statement that has not been reset.
@@ -73,46 +73,37 @@ extension Statement {
     /// then resets.
     func fetchInt64(in db: Database) throws -> Int64? {
         defer { sqlite3_reset(sqliteStatement) }
-        switch sqlite3_step(sqliteStatement) {
-        case SQLITE_ROW:
-            return sqlite3_column_type(sqliteStatement, 0) == SQLITE_NULL ? nil : sqlite3_column_int64(sqliteStatement, 0)
-        case SQLITE_DONE:
-            return nil
-        case let code:
-            throw DatabaseError(resultCode: ResultCode(rawValue: code), message: db.lastErrorMessage, sql: sql)
-        }
+        guard try stepRow(in: db), sqlite3_column_type(sqliteStatement, 0) != SQLITE_NULL else { return nil }
+        return sqlite3_column_int64(sqliteStatement, 0)
     }
 
     /// Steps once and reads the first row as a rollup cell (columns as ``Store/cellColumns``:
     /// start, count, min, max, sum, first, last, first_ts, last_ts), then resets.
     func fetchCell(in db: Database) throws -> RollupCell? {
         defer { sqlite3_reset(sqliteStatement) }
-        switch sqlite3_step(sqliteStatement) {
-        case SQLITE_ROW:
-            let s = sqliteStatement
-            return RollupCell(
-                start: sqlite3_column_int64(s, 0), count: Int(sqlite3_column_int64(s, 1)), min: sqlite3_column_double(s, 2),
-                max: sqlite3_column_double(s, 3), sum: sqlite3_column_double(s, 4), first: sqlite3_column_double(s, 5),
-                last: sqlite3_column_double(s, 6), firstTs: sqlite3_column_int64(s, 7), lastTs: sqlite3_column_int64(s, 8))
-        case SQLITE_DONE:
-            return nil
-        case let code:
-            throw DatabaseError(resultCode: ResultCode(rawValue: code), message: db.lastErrorMessage, sql: sql)
-        }
+        guard try stepRow(in: db) else { return nil }
+        let s = sqliteStatement
+        return RollupCell(
+            start: sqlite3_column_int64(s, 0), count: Int(sqlite3_column_int64(s, 1)), min: sqlite3_column_double(s, 2),
+            max: sqlite3_column_double(s, 3), sum: sqlite3_column_double(s, 4), first: sqlite3_column_double(s, 5),
+            last: sqlite3_column_double(s, 6), firstTs: sqlite3_column_int64(s, 7), lastTs: sqlite3_column_int64(s, 8))
     }
 
     /// Steps through every row, appending (column 0, column 1) as a point (ts, value), then resets.
     func appendPoints(to points: inout [Point], in db: Database) throws {
         defer { sqlite3_reset(sqliteStatement) }
-        while true {
-            switch sqlite3_step(sqliteStatement) {
-            case SQLITE_ROW:
-                points.append(Point(ts: sqlite3_column_int64(sqliteStatement, 0), value: sqlite3_column_double(sqliteStatement, 1)))
-            case SQLITE_DONE:
-                return
-            case let code:
-                throw DatabaseError(resultCode: ResultCode(rawValue: code), message: db.lastErrorMessage, sql: sql)
-            }
+        while try stepRow(in: db) {
+            points.append(Point(ts: sqlite3_column_int64(sqliteStatement, 0), value: sqlite3_column_double(sqliteStatement, 1)))
+        }
+    }
+
+    /// Steps once: `true` with a row to read, `false` when done; throws SQLite's error.
+    @inline(__always)
+    private func stepRow(in db: Database) throws -> Bool {
+        switch sqlite3_step(sqliteStatement) {
+        case SQLITE_ROW: return true
+        case SQLITE_DONE: return false
+        case let code: throw DatabaseError(resultCode: ResultCode(rawValue: code), message: db.lastErrorMessage, sql: sql)
         }
     }
 

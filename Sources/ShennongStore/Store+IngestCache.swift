@@ -51,9 +51,9 @@ struct IngestCache: Sendable {
 
     /// The entry of `series`, its newest read from `latest` when the cache does not know it.
     /// Put it back with `series[id] = entry` after the burst's writes.
-    mutating func entry(_ id: Int64, latest select: Statement, in db: Database) throws -> SeriesEntry {
-        if let known = series[id], known.newest != nil { return known }
+    func entry(_ id: Int64, latest select: Statement, in db: Database) throws -> SeriesEntry {
         var entry = series[id] ?? SeriesEntry()
+        if entry.newest != nil { return entry }
         select.resetForBinding()
         try select.bind(1, id)
         entry.newest = try select.fetchInt64(in: db)
