@@ -46,6 +46,10 @@ final class LeadershipService: Service, Sendable {
         var inFlight = false
         var hooks: [@Sendable () throws -> Void] = []
         var warned = false
+        /// Leader-only services waiting for ``ready`` (``waitUntilLeading()``).
+        var waiters: [CheckedContinuation<Void, Never>] = []
+        /// Graceful shutdown began: nothing waits any more.
+        var shuttingDown = false
     }
 
     init(lease: any LeaderLease, node: String, timeout: Int64, clock: WallClock, logger: Logger) {
@@ -71,6 +75,47 @@ final class LeadershipService: Service, Sendable {
         let shared = lease.isShared
         // A single node's lease (SQLite) is never confirmed: it cannot be lost.
         return state.withLock { $0.ready && (!shared || $0.machine.isLeading(at: now)) }
+    }
+
+    /// Returns once this node leads (at once when it does), or `false` once graceful shutdown
+    /// or cancellation came first. Woken when the lease is taken, not by polling: a leader-only
+    /// service (the ingest) starts the moment the node may lead.
+    func waitUntilLeading() async -> Bool {
+        while !isLeading {
+            if Task.isShuttingDownGracefully || Task.isCancelled { return false }
+            await withGracefulShutdownHandler {
+                await withTaskCancellationHandler {
+                    await withCheckedContinuation { (waiter: CheckedContinuation<Void, Never>) in
+                        let now = state.withLock { state in
+                            guard !state.ready && !state.shuttingDown else { return true }
+                            state.waiters.append(waiter)
+                            return false
+                        }
+                        if now { waiter.resume() }
+                    }
+                } onCancel: {
+                    self.wakeWaiters(shuttingDown: true)
+                }
+            } onGracefulShutdown: {
+                self.wakeWaiters(shuttingDown: true)
+            }
+        }
+        return true
+    }
+
+    /// Marks the leader-only services free to start and wakes those waiting.
+    private func becomeReady() {
+        state.withLock { $0.ready = true }
+        wakeWaiters(shuttingDown: false)
+    }
+
+    private func wakeWaiters(shuttingDown: Bool) {
+        let waiters = state.withLock { state in
+            if shuttingDown { state.shuttingDown = true }
+            defer { state.waiters = [] }
+            return state.waiters
+        }
+        for waiter in waiters { waiter.resume() }
     }
 
     /// The node that leads, as far as this node knows.
@@ -123,7 +168,7 @@ final class LeadershipService: Service, Sendable {
                 return state.hooks
             }
             for hook in hooks { try hook() }
-            state.withLock { $0.ready = true }
+            becomeReady()
             gauge.record(1)
             try? await gracefulShutdown()
             return
@@ -190,7 +235,7 @@ final class LeadershipService: Service, Sendable {
         } catch {
             stepDown("loading the leader's state failed: \(error)")
         }
-        state.withLock { $0.ready = true }
+        becomeReady()
         gauge.record(1)
         logger.notice("leader lease acquired: this node leads", metadata: ["node": "\(node)", "epoch": "\(epoch)"])
     }
@@ -227,10 +272,7 @@ struct LeaderOnly: Service {
     let service: any Service
 
     func run() async throws {
-        while !leadership.isLeading {
-            if Task.isShuttingDownGracefully || Task.isCancelled { return }
-            try? await Task.sleep(for: .milliseconds(100))
-        }
+        guard await leadership.waitUntilLeading() else { return }
         try await service.run()
     }
 }
