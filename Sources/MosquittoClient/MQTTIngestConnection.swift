@@ -362,8 +362,15 @@ public final class MQTTIngestConnection: @unchecked Sendable {
             pollfd(fd: fd, events: events, revents: 0),
             pollfd(fd: worker.eventFD, events: Int16(POLLIN), revents: 0)
         )
+        // Output libmosquitto queued since the last round (CONNECT right after a connect, a
+        // publish()) is captured after this poll, and the broker answers nothing before it
+        // leaves: do not sleep a poll timeout on it (a connection's first round used to wait
+        // 100 ms for its own CONNECT).
+        let queuedOutput = io != nil && mosquitto_want_write(mosq)
         let ready = withUnsafeMutableBytes(of: &descriptors) { raw in
-            poll(raw.baseAddress!.assumingMemoryBound(to: pollfd.self), 2, buffered ? 0 : pollTimeoutMilliseconds)
+            poll(
+                raw.baseAddress!.assumingMemoryBound(to: pollfd.self), 2,
+                buffered || queuedOutput ? 0 : pollTimeoutMilliseconds)
         }
         if ready > 0, descriptors.1.revents & Int16(POLLIN) != 0 {
             worker.drainEvent()
