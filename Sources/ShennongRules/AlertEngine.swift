@@ -74,6 +74,11 @@ public final class AlertEngine {
     /// A new slot's `waiting`, by the non-silence rules that apply to its device: devices
     /// alike (one profile, domain and site) share it until their first reading changes it.
     private var waitingTemplates: [[Int]: [String: [Int]]] = [:]
+    /// The rules that apply to a device, by what they select on (``DeviceShape``): a county's
+    /// alike devices are checked against every rule once, not once each.
+    private var applyingByShape: [DeviceShape: [Int]] = [:]
+    /// Devices some rule names (`devices:` or its own stages): checked one by one.
+    private var namedDevices: Set<String> = []
     private var lastHeard: [String: Int64] = [:]
     /// Rule indices by input metric, and the silence rules.
     private var byMetric: [String: [Int]] = [:]
@@ -82,6 +87,21 @@ public final class AlertEngine {
     struct Key: Hashable {
         var rule: String
         var device: String
+    }
+
+    /// All that ``Rule/applies(to:)`` reads of a device not named by any rule.
+    struct DeviceShape: Hashable {
+        var profile: String
+        var domain: Domain
+        var site: String?
+        var attributes: [String: Double]
+
+        init(_ device: Device) {
+            profile = device.profile
+            domain = device.domain
+            site = device.site
+            attributes = device.attributes
+        }
     }
 
     /// The runtimes of one device, by input metric.
@@ -122,8 +142,14 @@ public final class AlertEngine {
 
     private func index() {
         waitingTemplates = [:]
+        applyingByShape = [:]
+        namedDevices = []
         byMetric = [:]
         silenceRules = []
+        for rule in rules {
+            namedDevices.formUnion(rule.selector.devices)
+            namedDevices.formUnion(rule.overrides.keys)
+        }
         for (i, rule) in rules.enumerated() where rule.enabled {
             if case .silence = rule.condition { silenceRules.append(i) }
             for metric in rule.inputs { byMetric[metric, default: []].append(i) }
@@ -163,8 +189,8 @@ public final class AlertEngine {
         }
         let slot = DeviceSlot(device: device)
         var applying: [Int] = []
-        for (index, rule) in rules.enumerated() where rule.applies(to: device) {
-            if case .silence(let interval, _) = rule.condition {
+        for index in applyingRules(device) {
+            if case .silence(let interval, _) = compiled[index].rule.condition {
                 let runtime = makeRuntime(index, slot)
                 runtime.interval = interval ?? expectedInterval(device) ?? options.defaultInterval
                 runtime.lastHeard = lastHeard[id] ?? device.createdAt
@@ -184,6 +210,16 @@ public final class AlertEngine {
         }
         slots[id] = slot
         return slot
+    }
+
+    /// Indices of the rules that apply to `device`, in order.
+    private func applyingRules(_ device: Device) -> [Int] {
+        if namedDevices.contains(device.id) { return rules.indices.filter { rules[$0].applies(to: device) } }
+        let shape = DeviceShape(device)
+        if let known = applyingByShape[shape] { return known }
+        let applying = rules.indices.filter { rules[$0].applies(to: device) }
+        applyingByShape[shape] = applying
+        return applying
     }
 
     private func makeRuntime(_ index: Int, _ slot: DeviceSlot) -> RuleRuntime {

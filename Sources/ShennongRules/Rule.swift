@@ -104,6 +104,12 @@ public struct LevelSpec: Sendable, Hashable, Codable {
         return spec
     }
 
+    /// Whether ``resolved(for:)`` gives a level for `device`, without making it.
+    public func resolves(for device: Device) -> Bool {
+        guard let attribute else { return true }
+        return device.attributes[attribute.attribute]?.isFinite ?? false
+    }
+
     /// `≥ 50`, `≥ warning_stage - 0.5`.
     public var thresholdText: String {
         "\(comparison.symbol) " + (attribute?.text ?? AlertText.format(threshold))
@@ -323,7 +329,7 @@ public struct Rule: Sendable, Hashable {
     /// Whether `levels(for: device)` is not empty, without building it (asked for every rule
     /// and device when a device's rules are first set up).
     private func resolvesALevel(for device: Device) -> Bool {
-        levels(for: device.id).values.contains { $0.resolved(for: device) != nil }
+        levels(for: device.id).values.contains { $0.resolves(for: device) }
     }
 
     /// The longest window (ms) its condition keeps, for rebuilding it from stored readings.
