@@ -1,4 +1,5 @@
 import Foundation
+import MosquittoClient
 import ShennongCore
 import ShennongForward
 
@@ -57,8 +58,8 @@ extension ServerConfig {
             for t in raw {
                 try c.require(names.insert(t.name).inserted, "targets", "two targets named \(t.name)")
                 var target = ForwardTarget(name: t.name, transport: t.transport, areaCode: areaCode)
-                if case .mqtt(var m) = t.transport, m.clientID.isEmpty {
-                    m.clientID = "shennong-forward-\(areaCode)-\(t.name)"
+                if case .mqtt(var m) = t.transport, m.connection.clientID.isEmpty {
+                    m.connection.clientID = "shennong-forward-\(areaCode)-\(t.name)"
                     target.transport = .mqtt(m)
                 }
                 target.deviceID = deviceID
@@ -123,28 +124,13 @@ extension ServerConfig {
         }
     }
 
-    /// A secret from the value itself, else a file (first line), else an environment variable.
-    static func secret(
-        _ c: ConfigSection, value: ConfigKey, file: ConfigKey, env: ConfigKey
-    ) throws -> String? {
-        if let v = try c.decodeIfPresent(String.self, forKey: value) { return v }
-        if let path = try c.decodeIfPresent(String.self, forKey: file) {
-            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { throw c.invalid(file, "cannot read \(path)") }
-            return text.split(whereSeparator: \.isNewline).first.map(String.init) ?? ""
-        }
-        if let name = try c.decodeIfPresent(String.self, forKey: env) {
-            return ProcessInfo.processInfo.environment[name]
-        }
-        return nil
-    }
-
     struct MQTTTarget: Decodable {
         var host: String
         var port: Int
         var clientID: String?
         var username: String?
         var password: String?
-        var tls: ForwardTarget.MQTT.TLS?
+        var tls: MQTTConfiguration.TLSOptions?
         var topic: String?
         var alertTopic: String?
         var deviceTopic: String?
@@ -156,16 +142,8 @@ extension ServerConfig {
             port = try c.decodeIfPresent(Int.self, forKey: "port") ?? 1883
             clientID = try c.decodeIfPresent(String.self, forKey: "client_id")
             username = try c.decodeIfPresent(String.self, forKey: "username")
-            password = try ServerConfig.secret(c, value: "password", file: "password_file", env: "password_env")
-            if c.contains("tls") {
-                let t = try c.nestedContainer(keyedBy: ConfigKey.self, forKey: "tls")
-                tls = ForwardTarget.MQTT.TLS(
-                    caFile: try t.decode(String.self, forKey: "ca_file"),
-                    certFile: try t.decodeIfPresent(String.self, forKey: "cert_file"),
-                    keyFile: try t.decodeIfPresent(String.self, forKey: "key_file"),
-                    version: try t.decodeIfPresent(String.self, forKey: "version"),
-                    insecure: try t.decodeIfPresent(Bool.self, forKey: "insecure") ?? false)
-            }
+            password = try c.secret("password", file: "password_file", environment: "password_env")
+            tls = try c.mqttTLS("tls")
             topic = try c.decodeIfPresent(String.self, forKey: "topic")
             alertTopic = try c.decodeIfPresent(String.self, forKey: "alert_topic")
             deviceTopic = try c.decodeIfPresent(String.self, forKey: "device_topic")
@@ -205,7 +183,7 @@ extension ServerConfig {
             target = ForwardTarget.HTTP(url: url)
             try c.update(&target.format, "format", parsing: ForwardTarget.HTTP.Format.init(rawValue:)) { "ndjson or senml, not \($0)" }
             target.gzip = try c.decodeIfPresent(Bool.self, forKey: "gzip") ?? true
-            target.secret = try ServerConfig.secret(c, value: "secret", file: "secret_file", env: "secret_env")
+            target.secret = try c.secret("secret", file: "secret_file", environment: "secret_env")
             try c.update(duration: &target.timeout, "timeout", in: 100...600_000) { _ in "a duration from 100ms to 10m" }
         }
     }

@@ -1,5 +1,6 @@
 import ShennongCore
 import Foundation
+import MosquittoClient
 import ShennongHTTP
 import ShennongIngest
 import ShennongSimulator
@@ -55,21 +56,12 @@ public struct ServerConfig: Sendable, Decodable {
         public var clientID = "shennong-ingest"
         public var topicPrefix = "agri"
         public var keepAlive = 30
-        public var tls: TLS?
+        /// `tls:` (see ``ConfigSection/mqttTLS(_:)``); `nil`: plain TCP.
+        public var tls: MQTTConfiguration.TLSOptions?
         /// Settings of the embedded broker (used when `broker: embedded`).
         public var embedded = Embedded()
 
         public init() {}
-
-        public struct TLS: Sendable, Decodable {
-            public var caFile: String
-            public var certFile: String?
-            public var keyFile: String?
-            /// `tlsv1.2` or `tlsv1.3` (the least version accepted); `nil` keeps libmosquitto's default.
-            public var version: String?
-            /// Skips the broker host-name check; for testing only, off by default.
-            public var insecure = false
-        }
 
         public struct Embedded: Sendable, Decodable {
             public var port = 11883
@@ -250,38 +242,12 @@ extension ServerConfig.MQTT {
         try c.update(&host, "host")
         try c.update(&port, "port")
         try c.update(&username, "username")
-        try c.update(&password, "password")
-        if password == nil, let file = try c.decodeIfPresent(String.self, forKey: "password_file") {
-            guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
-                throw c.invalid("password_file", "cannot read the password file \(file)")
-            }
-            password = text.split(whereSeparator: \.isNewline).first.map(String.init) ?? ""
-        }
-        let passwordEnv = try c.decodeIfPresent(String.self, forKey: "password_env") ?? "SHENNONG_MQTT_PASSWORD"
-        if password == nil, let value = ProcessInfo.processInfo.environment[passwordEnv], !value.isEmpty {
-            password = value
-        }
+        password = try c.secret("password", file: "password_file", environment: "password_env", default: "SHENNONG_MQTT_PASSWORD")
         try c.update(&clientID, "client_id")
         try c.update(&topicPrefix, "topic_prefix")
         try c.update(&keepAlive, "keep_alive")
-        try c.update(&tls, "tls")
+        tls = try c.mqttTLS("tls")
         try c.update(&embedded, "embedded")
-    }
-}
-
-extension ServerConfig.MQTT.TLS {
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: ConfigKey.self)
-        caFile = try c.decode(String.self, forKey: "ca_file")
-        try c.update(&certFile, "cert_file")
-        try c.update(&keyFile, "key_file")
-        try c.update(&insecure, "insecure")
-        try c.update(&version, "version")
-        if let version {
-            try c.require(["tlsv1.2", "tlsv1.3"].contains(version), "version", "must be tlsv1.2 or tlsv1.3, not \(version)")
-        }
-        try c.require(
-            (certFile == nil) == (keyFile == nil), "cert_file", "cert_file and key_file go together (a client certificate needs its key)")
     }
 }
 
