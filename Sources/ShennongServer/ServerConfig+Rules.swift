@@ -95,9 +95,7 @@ extension ConfigSection {
     /// `value` from a rules duration at `key` (``DurationText``: `30s`, `10m`, `1h`; ms, more
     /// than 0) when the section has one.
     fileprivate func update(span value: inout Int64, _ key: ConfigKey) throws {
-        try update(&value, key, parsing: { DurationText.milliseconds($0).flatMap { $0 > 0 ? $0 : nil } }) {
-            "must be a duration like 30s, 10m or 1h, not \($0)"
-        }
+        try update(duration: &value, key) { "must be a duration like 30s, 10m or 1h, not \($0)" }
     }
 }
 

@@ -1,6 +1,7 @@
 import ShennongCore
 import Foundation
 import MosquittoClient
+import ShennongRules
 import ShennongHTTP
 import ShennongIngest
 import ShennongSimulator
@@ -130,17 +131,10 @@ public struct ServerConfig: Sendable, Decodable {
             return options
         }
 
-        /// Milliseconds in `90d`, `6h`, `10m`, `30s`, `500ms` or `2w`, or `nil`.
+        /// Milliseconds in a positive duration, `90d`, `6h`, `10m`, `30s`, `500ms` or `2w`
+        /// (``DurationText``, as rule files write them), or `nil`.
         static func duration(_ text: String) -> Int64? {
-            let units: [(String, Int64)] = [
-                ("ms", 1), ("s", 1000), ("m", 60_000), ("h", 3_600_000), ("d", 86_400_000), ("w", 604_800_000),
-            ]
-            let t = text.trimmingCharacters(in: .whitespaces)
-            for (suffix, scale) in units where t.hasSuffix(suffix) {
-                if let n = Int64(t.dropLast(suffix.count)), n > 0, n <= Int64.max / scale { return n * scale }
-                return nil
-            }
-            return nil
+            DurationText.milliseconds(text).flatMap { $0 > 0 ? $0 : nil }
         }
     }
 

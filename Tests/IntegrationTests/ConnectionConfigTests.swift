@@ -5,7 +5,8 @@ import ShennongServer
 import Testing
 
 /// What the ingest broker (`mqtt:`) and an upstream (`forward.targets[]`) write alike, read
-/// by one reader: a secret (value, file, environment) and an MQTT connection's TLS.
+/// by one reader: a secret (value, file, environment), an MQTT connection's TLS, and
+/// durations (as rule files write them).
 struct ConnectionConfigTests {
     static func parse(_ yaml: String) throws -> ServerConfig {
         try ServerConfig.parse(yaml: yaml, source: "test")
@@ -77,6 +78,18 @@ struct ConnectionConfigTests {
                     "\(error)".contains("tls.\(key)")
                 }
             }
+        }
+    }
+
+    @Test("durations: one reading for storage, rules and the other sections; zero and junk refused")
+    func durations() throws {
+        let c = try Self.parse("storage: { compaction_grace: 1.5h }\nrules: { late_after: 90m }\ndashboard: { session_lifetime: 2h }")
+        #expect(c.storage.compactionGrace == 5_400_000 && c.rules.lateAfter == 5_400_000 && c.dashboard.sessionLifetime == 7_200_000)
+        for yaml in [
+            "storage: { compaction_grace: 0s }", "storage: { bucket_width: -1h }", "storage: { compaction_grace: soon }",
+            "rules: { late_after: 0s }", "rules: { check_interval: 10 }", "trace: { scan_flush_interval: 0ms }",
+        ] {
+            #expect(throws: (any Error).self, "\(yaml)") { try Self.parse(yaml) }
         }
     }
 }
