@@ -57,7 +57,8 @@ public struct ServerConfig: Sendable, Decodable {
         public var clientID = "shennong-ingest"
         public var topicPrefix = "agri"
         public var keepAlive = 30
-        /// `tls:` (see ``ConfigSection/mqttTLS(_:)``); `nil`: plain TCP.
+        /// `tls:` `ca_file`, `cert_file` with `key_file`, `version`, `insecure` (read as a forward
+        /// target's are, ConfigSection+Connection.swift); `nil`: plain TCP.
         public var tls: MQTTConfiguration.TLSOptions?
         /// Settings of the embedded broker (used when `broker: embedded`).
         public var embedded = Embedded()
