@@ -1,5 +1,4 @@
 import Foundation
-import MosquittoClient
 import ShennongCore
 import ShennongForward
 
@@ -124,50 +123,28 @@ extension ServerConfig {
         }
     }
 
+    /// A target's `mqtt:` as written. Without `client_id`, the client id is left empty here
+    /// and made from the area code and the target's name by ``Forward`` (two counties never
+    /// share one).
     struct MQTTTarget: Decodable {
-        var host: String
-        var port: Int
-        var clientID: String?
-        var username: String?
-        var password: String?
-        var tls: MQTTConfiguration.TLSOptions?
-        var topic: String?
-        var alertTopic: String?
-        var deviceTopic: String?
-        var sealTopic: String?
+        var target: ForwardTarget.MQTT
 
         init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: ConfigKey.self)
-            host = try c.decode(String.self, forKey: "host")
-            port = try c.decodeIfPresent(Int.self, forKey: "port") ?? 1883
-            clientID = try c.decodeIfPresent(String.self, forKey: "client_id")
-            username = try c.decodeIfPresent(String.self, forKey: "username")
-            password = try c.secret("password", file: "password_file", environment: "password_env")
-            tls = try c.mqttTLS("tls")
-            topic = try c.decodeIfPresent(String.self, forKey: "topic")
-            alertTopic = try c.decodeIfPresent(String.self, forKey: "alert_topic")
-            deviceTopic = try c.decodeIfPresent(String.self, forKey: "device_topic")
-            sealTopic = try c.decodeIfPresent(String.self, forKey: "seal_topic")
-            for key in ["topic", "alert_topic", "device_topic", "seal_topic"] {
-                if let text = try c.decodeIfPresent(String.self, forKey: ConfigKey(stringValue: key)),
-                    let unknown = TopicTemplate(text).unknownPlaceholders.first
-                {
-                    throw c.invalid(ConfigKey(stringValue: key), "unknown placeholder {\(unknown)}")
+            target = ForwardTarget.MQTT(
+                host: try c.decode(String.self, forKey: "host"), port: try c.decodeIfPresent(Int.self, forKey: "port") ?? 1883,
+                clientID: try c.decodeIfPresent(String.self, forKey: "client_id") ?? "",
+                username: try c.decodeIfPresent(String.self, forKey: "username"),
+                password: try c.secret("password", file: "password_file", environment: "password_env"), tls: try c.mqttTLS("tls"))
+            let topics: [(ConfigKey, WritableKeyPath<ForwardTarget.MQTT, String>)] = [
+                ("topic", \.topic), ("alert_topic", \.alertTopic), ("device_topic", \.deviceTopic), ("seal_topic", \.sealTopic),
+            ]
+            for (key, topic) in topics {
+                try c.update(&target[keyPath: topic], key)
+                if let unknown = TopicTemplate(target[keyPath: topic]).unknownPlaceholders.first {
+                    throw c.invalid(key, "unknown placeholder {\(unknown)}")
                 }
             }
-        }
-
-        /// Without `client_id`, the client id is left empty here and made from the area code
-        /// and the target's name by ``Forward`` (two counties never share one).
-        var target: ForwardTarget.MQTT {
-            var m = ForwardTarget.MQTT(
-                host: host, port: port, clientID: clientID ?? "", username: username, password: password,
-                tls: tls)
-            if let topic { m.topic = topic }
-            if let alertTopic { m.alertTopic = alertTopic }
-            if let deviceTopic { m.deviceTopic = deviceTopic }
-            if let sealTopic { m.sealTopic = sealTopic }
-            return m
         }
     }
 

@@ -19,7 +19,8 @@ struct ForwardConfigTests {
                   targets:
                     - name: centre
                       mqtt: { host: centre.example.cn, port: 8883, username: c, password: p, tls: { ca_file: /ca.pem },
-                              topic: "county/{area_code}/{device}" }
+                              topic: "county/{area_code}/{device}", alert_topic: "c/{area_code}/a/{device_id}",
+                              device_topic: "c/d/{device_id}", seal_topic: "c/s" }
                       domains: [water]
                       sites: [鱼塘A]
                       batch: 500
@@ -37,6 +38,7 @@ struct ForwardConfigTests {
         #expect(m.connection.host == "centre.example.cn" && m.connection.port == 8883 && m.connection.password == "p")
         #expect(m.connection.tls == .init(caFile: "/ca.pem"))
         #expect(m.topic == "county/{area_code}/{device}" && m.connection.clientID == "shennong-forward-445302-centre")
+        #expect(m.alertTopic == "c/{area_code}/a/{device_id}" && m.deviceTopic == "c/d/{device_id}" && m.sealTopic == "c/s")
         // The forward client's own session: clean (the cursor keeps what was delivered), short reconnect.
         #expect(m.connection.cleanSession && m.connection.reconnectDelay.maximum == .seconds(2) && m.connection.maxInflight == 1000)
         #expect(targets[0].domains == [.water] && targets[0].sites == ["鱼塘A"] && targets[0].batchReadings == 500)
@@ -58,6 +60,7 @@ struct ForwardConfigTests {
             "forward: { area_code: '1', targets: [ { name: c } ] }",
             "forward: { area_code: '1', targets: [ { name: c, mqtt: { host: h }, http: { url: 'http://x' } } ] }",
             "forward: { area_code: '1', targets: [ { name: c, mqtt: { host: h, topic: 'a/{nope}' } } ] }",
+            "forward: { area_code: '1', targets: [ { name: c, mqtt: { host: h, seal_topic: 's/{nope}' } } ] }",
             "forward: { area_code: '1', device_id: '{county}.{device}' }",
             "forward: { area_code: '1', targets: [ { name: c, mqtt: { host: h } }, { name: c, mqtt: { host: h } } ] }",
             "forward: { area_code: '1', targets: [ { name: c, http: { url: 'ftp://x' } } ] }",
