@@ -48,78 +48,65 @@ extension ServerConfig {
             if let unknown = TopicTemplate(deviceID).unknownPlaceholders.first {
                 throw c.invalid("device_id", "unknown placeholder {\(unknown)}")
             }
-            let raw = try c.decodeIfPresent([TargetConfig].self, forKey: "targets") ?? []
-            guard !raw.isEmpty else { return }
+            let written = try c.decodeIfPresent([TargetConfig].self, forKey: "targets") ?? []
+            guard !written.isEmpty else { return }
             guard let areaCode, !areaCode.isEmpty else {
                 throw c.invalid("area_code", "forwarding needs this server's area code (GB/T 2260)")
             }
             var names: Set<String> = []
-            for t in raw {
-                try c.require(names.insert(t.name).inserted, "targets", "two targets named \(t.name)")
-                var target = ForwardTarget(name: t.name, transport: t.transport, areaCode: areaCode)
-                if case .mqtt(var m) = t.transport, m.connection.clientID.isEmpty {
-                    m.connection.clientID = "shennong-forward-\(areaCode)-\(t.name)"
+            for var target in written.map(\.target) {
+                try c.require(names.insert(target.name).inserted, "targets", "two targets named \(target.name)")
+                target.areaCode = areaCode
+                target.deviceID = deviceID
+                if case .mqtt(var m) = target.transport, m.connection.clientID.isEmpty {
+                    m.connection.clientID = "shennong-forward-\(areaCode)-\(target.name)"
                     target.transport = .mqtt(m)
                 }
-                target.deviceID = deviceID
-                target.domains = t.domains
-                target.sites = t.sites
-                target.carries = t.carries
-                target.batchReadings = t.batch
-                target.pollInterval = t.pollInterval
-                target.minBackoff = t.backoffMin
-                target.maxBackoff = t.backoffMax
                 targets.append(target)
             }
         }
     }
 
-    /// One `forward.targets[]` entry as written.
+    /// One `forward.targets[]` entry as written, its defaults ``ForwardTarget``'s own;
+    /// ``Forward`` gives it the area code, the device id template and, without `client_id`,
+    /// its MQTT client id.
     struct TargetConfig: Decodable {
-        var name: String
-        var transport: ForwardTarget.Transport
-        var domains: Set<Domain> = []
-        var sites: Set<String> = []
-        var carries: Set<ForwardTarget.Carry> = [.readings, .alerts, .devices, .seals]
-        var batch = 2000
-        var pollInterval: Int64 = 250
-        var backoffMin: Int64 = 200
-        var backoffMax: Int64 = 30_000
+        var target: ForwardTarget
 
         init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: ConfigKey.self)
-            name = try c.decode(String.self, forKey: "name")
+            let name = try c.decode(String.self, forKey: "name")
             guard !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || "-_.".contains($0) }) else {
                 throw c.invalid("name", "letters, digits, - _ . only")
             }
             let mqtt = try c.decodeIfPresent(MQTTTarget.self, forKey: "mqtt")
             let http = try c.decodeIfPresent(HTTPTarget.self, forKey: "http")
             switch (mqtt, http) {
-            case (let m?, nil): transport = .mqtt(m.target)
-            case (nil, let h?): transport = .http(h.target)
+            case (let m?, nil): target = ForwardTarget(name: name, transport: .mqtt(m.target), areaCode: "")
+            case (nil, let h?): target = ForwardTarget(name: name, transport: .http(h.target), areaCode: "")
             default: throw c.invalid("name", "target \(name): give one of mqtt or http")
             }
             for text in try c.decodeIfPresent([String].self, forKey: "domains") ?? [] {
                 guard let domain = Domain(rawValue: text) else { throw c.invalid("domains", "unknown domain \(text)") }
-                domains.insert(domain)
+                target.domains.insert(domain)
             }
-            sites = Set(try c.decodeIfPresent([String].self, forKey: "sites") ?? [])
+            target.sites = Set(try c.decodeIfPresent([String].self, forKey: "sites") ?? [])
             if let list = try c.decodeIfPresent([String].self, forKey: "carries") {
-                carries = []
+                target.carries = []
                 for text in list {
                     guard let carry = ForwardTarget.Carry(rawValue: text) else {
                         throw c.invalid("carries", "readings, alerts, devices or seals, not \(text)")
                     }
-                    carries.insert(carry)
+                    target.carries.insert(carry)
                 }
             }
-            try c.update(&batch, "batch")
-            try c.require((1...100_000).contains(batch), "batch", "from 1 to 100000")
+            try c.update(&target.batchReadings, "batch")
+            try c.require((1...100_000).contains(target.batchReadings), "batch", "from 1 to 100000")
             let refusal = { (text: String) in "a duration from 10ms to 1h, not \(text)" }
-            try c.update(duration: &pollInterval, "poll_interval", in: 10...3_600_000, refusal: refusal)
-            try c.update(duration: &backoffMin, "backoff_min", in: 10...3_600_000, refusal: refusal)
-            try c.update(duration: &backoffMax, "backoff_max", in: 10...3_600_000, refusal: refusal)
-            backoffMax = max(backoffMin, backoffMax)
+            try c.update(duration: &target.pollInterval, "poll_interval", in: 10...3_600_000, refusal: refusal)
+            try c.update(duration: &target.minBackoff, "backoff_min", in: 10...3_600_000, refusal: refusal)
+            try c.update(duration: &target.maxBackoff, "backoff_max", in: 10...3_600_000, refusal: refusal)
+            target.maxBackoff = max(target.minBackoff, target.maxBackoff)
         }
     }
 
