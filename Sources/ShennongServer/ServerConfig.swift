@@ -225,7 +225,7 @@ extension ServerConfig {
         try c.update(&shutdownTimeoutSeconds, "shutdown_timeout_seconds")
         try c.require(shutdownTimeoutSeconds > 0, "shutdown_timeout_seconds", "must be a positive number of seconds")
         try c.update(&localOffsetMinutes, "local_time", parsing: LocalTime.offsetMinutes) { "must be an offset like +08:00, not \($0)" }
-        if !rules.cap.offsetGiven { rules.cap.offsetMinutes = localOffsetMinutes }
+        if !rules.capOffsetGiven { rules.cap.offsetMinutes = localOffsetMinutes }
     }
 }
 
