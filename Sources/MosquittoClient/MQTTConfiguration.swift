@@ -12,9 +12,9 @@ import Darwin
 /// The defaults suit Shennong's ingest: MQTT 3.1.1, persistent session (`cleanSession = false`)
 /// with a fixed `clientID`, QoS 1 subscriptions, keep-alive 30 s and a reconnect back-off from
 /// 0.2 s doubling to 10 s.
-public struct MQTTConfiguration: Sendable {
+public struct MQTTConfiguration: Sendable, Hashable {
     /// TLS settings; passed to `mosquitto_tls_set`.
-    public struct TLSOptions: Sendable {
+    public struct TLSOptions: Sendable, Hashable {
         /// PEM file with the CA certificate(s) that sign the broker's certificate.
         public var caFile: String
         /// PEM client certificate, for brokers that require one (needs `keyFile` too).
@@ -39,7 +39,7 @@ public struct MQTTConfiguration: Sendable {
     }
 
     /// The last-will message the broker publishes when the connection drops without DISCONNECT.
-    public struct Will: Sendable {
+    public struct Will: Sendable, Hashable {
         public var topic: String
         public var payload: [UInt8]
         public var qos: Int32
@@ -54,7 +54,7 @@ public struct MQTTConfiguration: Sendable {
     }
 
     /// A message published (QoS 1) after every successful CONNACK, typically retained `online`.
-    public struct Birth: Sendable {
+    public struct Birth: Sendable, Hashable {
         public var topic: String
         public var payload: [UInt8]
         public var retain: Bool
@@ -67,7 +67,7 @@ public struct MQTTConfiguration: Sendable {
     }
 
     /// A topic filter to subscribe to after every successful CONNACK.
-    public struct Subscription: Sendable, Equatable {
+    public struct Subscription: Sendable, Hashable {
         public var topic: String
         public var qos: Int32
 
@@ -78,7 +78,7 @@ public struct MQTTConfiguration: Sendable {
     }
 
     /// Exponential back-off between connection attempts: `minimum`, doubling up to `maximum`.
-    public struct ReconnectDelay: Sendable, Equatable {
+    public struct ReconnectDelay: Sendable, Hashable {
         public var minimum: Duration
         public var maximum: Duration
 

@@ -39,17 +39,6 @@ final class MQTTForwardSink: ForwardSink {
         self.logger = logger
     }
 
-    var configuration: MQTTConfiguration {
-        MQTTConfiguration(
-            host: target.host, port: target.port, clientID: target.clientID, username: target.username,
-            password: target.password,
-            tls: target.tls.map {
-                .init(caFile: $0.caFile, certFile: $0.certFile, keyFile: $0.keyFile, insecure: $0.insecure, version: $0.version)
-            },
-            keepAlive: 30, cleanSession: true,
-            reconnectDelay: .init(minimum: .milliseconds(200), maximum: .seconds(2)), maxInflight: 1000)
-    }
-
     func deliver(_ batch: ForwardBatch, encoder: ForwardEncoder) async throws {
         let messages = encoder.telemetryMessages(batch.readings, topic: target.topic)
             + encoder.alertMessages(batch.notices, topic: target.alertTopic)
@@ -73,7 +62,7 @@ final class MQTTForwardSink: ForwardSink {
     private func connected() throws -> MQTTPublisher {
         if let existing = client.withLock({ $0 }), existing.isConnected { return existing }
         drop()
-        let publisher = try MQTTPublisher(configuration: configuration, maxUnacknowledged: 2000, backPressureTimeout: .seconds(10), logger: logger)
+        let publisher = try MQTTPublisher(configuration: target.connection, maxUnacknowledged: 2000, backPressureTimeout: .seconds(10), logger: logger)
         try publisher.connect(timeout: .seconds(5))
         client.withLock { $0 = publisher }
         return publisher

@@ -17,37 +17,35 @@ extension AdminCommands {
 
     /// `db seal`: seals, in bucket order, every compacted bucket that has no seal yet (a
     /// database from before seals, or compacted without the key); one row per seal written
-    /// (none: nothing waited).
-    public static func seal(
-        databasePath: String, storage: ServerConfig.Storage = .init(), signingKeyPath: String, offsetMinutes: Int = 480
-    ) throws -> [JSONValue] {
-        let sealer = try Self.sealer(signingKeyPath: signingKeyPath)
-        let store = try open(databasePath, storage)
+    /// (none: nothing waited, said in a sentence).
+    public static func seal(_ database: AdminDatabase) throws -> AdminTable {
+        let sealer = try Self.sealer(signingKeyPath: database.signingKeyPath)
+        let offsetMinutes = database.offsetMinutes
+        let store = try open(database.path, database.storage)
         defer { try? store.close() }
         let written = try store.sealClosedBuckets(with: sealer.sealing, now: nil)
-        return written.map { s in
+        let rows = written.map { s in
             row([
                 ("seq", .int(Int(s.sequence))), ("bucket", .string(LocalTime.precise(s.bucketStart, offsetMinutes: offsetMinutes))),
                 ("until", .string(LocalTime.precise(s.bucketUntil, offsetMinutes: offsetMinutes))), ("series", .int(s.series)),
                 ("readings", .int(Int(s.readings))), ("root", .string(s.root)),
             ])
         }
+        return AdminTable(
+            rows, columns: ["seq", "bucket", "until", "series", "readings", "root"],
+            whenEmpty: AdminStrings.of(database.language).seals.nothingToSeal)
     }
-
-    /// Columns of ``seal(databasePath:storage:signingKeyPath:offsetMinutes:)``.
-    public static let sealColumns = ["seq", "bucket", "until", "series", "readings", "root"]
 
     /// `db verify`: recomputes the seals of the buckets overlapping `[from, to)` from the
     /// blocks stored now and checks the whole chain against the server's key. Returns the
-    /// rows (`item`, `value`; the first is `message`) and whether everything is intact.
-    public static func verify(
-        databasePath: String, storage: ServerConfig.Storage = .init(), signingKeyPath: String, from: Int64? = nil,
-        to: Int64? = nil, language: Language = .zh, offsetMinutes: Int = 480
-    ) throws -> (rows: [JSONValue], ok: Bool) {
+    /// rows (`item`, `value`; the first is `message`), not ok unless everything is intact.
+    public static func verify(_ database: AdminDatabase, from: Int64? = nil, to: Int64? = nil) throws -> AdminTable {
+        let language = database.language
+        let offsetMinutes = database.offsetMinutes
         let words = AdminStrings.of(language).seals
-        let store = try open(databasePath, storage)
+        let store = try open(database.path, database.storage)
         defer { try? store.close() }
-        let key = try sealPublicKey(signingKeyPath: signingKeyPath)
+        let key = try sealPublicKey(signingKeyPath: database.signingKeyPath)
         let started = ContinuousClock.now
         let result = try SealVerifier.verify(ledger: store, publicKey: key, from: from, to: to)
         let time = { (ms: Int64) in LocalTime.precise(ms, offsetMinutes: offsetMinutes) }
@@ -78,6 +76,6 @@ extension AdminCommands {
             item("readings", .int(Int(result.readings))), item("unsealed", .int(result.unsealed.count)),
             item("retired", .int(result.retired)), item("reopened", .int(result.reopened.count)), item("seconds", round2(seconds(since: started))),
         ]
-        return ([item("message", .string(message))] + rows, result.ok)
+        return .items([item("message", .string(message))] + rows, ok: result.ok)
     }
 }

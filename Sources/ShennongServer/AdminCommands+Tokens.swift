@@ -5,22 +5,20 @@ import ShennongCore
 /// they work while the server runs; a revocation takes effect on the server's next request
 /// (every request and every dashboard page reads the token's state from the store).
 extension AdminCommands {
-    /// The columns of `tokens list`.
-    public static let tokenColumns = ["id", "name", "role", "scope", "created_at", "revoked", "revoked_at"]
-
-    /// Opens the database at `path`, creates a token limited to `scope` and returns its secret.
-    public static func createToken(databasePath: String, name: String, role: Role, scope: AccessScope) throws -> String {
-        let store = try open(databasePath, ServerConfig.Storage())
+    /// Opens the database, creates a token limited to `scope` and returns its secret.
+    public static func createToken(_ database: AdminDatabase, name: String, role: Role, scope: AccessScope) throws -> String {
+        let store = try open(database.path, ServerConfig.Storage())
         defer { try? store.close() }
         return try store.createToken(name: name, role: role, scope: scope)
     }
 
     /// Every token, oldest first: id, name, role, scope (`*` for everything), when created, and
-    /// whether and when revoked (local time, `offsetMinutes`).
-    public static func tokens(databasePath: String, offsetMinutes: Int = 480) throws -> [JSONValue] {
-        let store = try open(databasePath, ServerConfig.Storage())
+    /// whether and when revoked (local time).
+    public static func tokens(_ database: AdminDatabase) throws -> AdminTable {
+        let offsetMinutes = database.offsetMinutes
+        let store = try open(database.path, ServerConfig.Storage())
         defer { try? store.close() }
-        return try store.tokens().map { token in
+        let rows = try store.tokens().map { token in
             row([
                 ("id", .int(token.id)), ("name", .string(token.name)), ("role", .string(token.role.rawValue)),
                 ("scope", .string(token.scope.description)),
@@ -29,11 +27,12 @@ extension AdminCommands {
                 ("revoked_at", token.revokedAt.map { JSONValue.string(LocalTime.format($0, offsetMinutes: offsetMinutes)) }),
             ])
         }
+        return AdminTable(rows, columns: ["id", "name", "role", "scope", "created_at", "revoked", "revoked_at"])
     }
 
     /// Revokes token `id`; `false` if it already was revoked. Throws `not_found` for an unknown id.
-    public static func revokeToken(databasePath: String, id: Int64) throws -> Bool {
-        let store = try open(databasePath, ServerConfig.Storage())
+    public static func revokeToken(_ database: AdminDatabase, id: Int64) throws -> Bool {
+        let store = try open(database.path, ServerConfig.Storage())
         defer { try? store.close() }
         return try store.revokeToken(id: id)
     }

@@ -5,10 +5,10 @@ import ShennongPostgres
 import ShennongStore
 
 /// The admin verbs that act on the database file directly (`tokens create`, `db migrate`,
-/// `db stats`, `db retention`, `db compact`, `db backup`). Each returns rows (JSON objects,
-/// keys sorted) for the CLI's table, CSV or JSON output; what people read in them is in
-/// `language` (``AdminStrings``), times in local time (`offsetMinutes`, the configuration's
-/// `local_time`).
+/// `db stats`, `db retention`, `db compact`, `db backup`), each on an ``AdminDatabase``. Each
+/// returns an ``AdminTable`` for the CLI's table, CSV or JSON output; what people read in it
+/// is in the database's `language` (``AdminStrings``), times in local time (its `offsetMinutes`,
+/// the configuration's `local_time`).
 public enum AdminCommands {
     /// Notices (an upgrade moving readings, a kept bucket width) go to stderr, never into
     /// the listing on stdout.
@@ -31,16 +31,9 @@ public enum AdminCommands {
         return try Store(path: databasePath, options: options, logger: logger)
     }
 
-    /// Opens the database at `path`, creates a token and returns its secret.
-    public static func createToken(databasePath: String, name: String, role: Role) throws -> String {
-        let store = try open(databasePath, ServerConfig.Storage())
-        defer { try? store.close() }
-        return try store.createToken(name: name, role: role)
-    }
-
     /// Opens (and so migrates) the database; returns the applied migrations.
-    public static func migrate(databasePath: String, storage: ServerConfig.Storage = .init()) throws -> [String] {
-        let store = try open(databasePath, storage)
+    public static func migrate(_ database: AdminDatabase) throws -> [String] {
+        let store = try open(database.path, database.storage)
         defer { try? store.close() }
         return try store.appliedMigrations()
     }
@@ -50,12 +43,10 @@ public enum AdminCommands {
     /// `bytes_per_reading`, `ratio`), then one per rollup tier (`value` = cells).
     ///
     /// `ratio` is 16 bytes (a bare timestamp and double) over the bytes a reading takes.
-    public static func stats(
-        databasePath: String, storage: ServerConfig.Storage = .init(), buckets: Bool = true, language: Language = .zh,
-        offsetMinutes: Int = 480
-    ) throws -> [JSONValue] {
-        let words = AdminStrings.of(language)
-        let store = try open(databasePath, storage)
+    public static func stats(_ database: AdminDatabase, buckets: Bool = true) throws -> AdminTable {
+        let words = AdminStrings.of(database.language)
+        let offsetMinutes = database.offsetMinutes
+        let store = try open(database.path, database.storage)
         defer { try? store.close() }
         let s = try store.stats()
         var rows = [
@@ -64,7 +55,7 @@ public enum AdminCommands {
             item("buckets", .int(s.buckets)), item("rejects", .int(s.rejects)), item("file_bytes", .int(s.fileBytes)),
             item("free_bytes", .int(s.freeBytes)),
         ]
-        guard buckets else { return rows }
+        guard buckets else { return .items(rows) }
         for b in try store.bucketStats(now: nil) {
             rows.append(
                 row([
@@ -84,22 +75,20 @@ public enum AdminCommands {
                     ("bytes", t.bytes.map(JSONValue.int)), ("bytes_per_reading", perReading),
                 ]))
         }
-        return rows
+        return AdminTable(rows, columns: statsColumns)
     }
 
-    /// Columns of ``stats(databasePath:storage:buckets:)``.
-    public static let statsColumns = ["item", "value", "state", "raw", "compacted", "bytes", "bytes_per_reading", "ratio", "rollup_bytes"]
+    /// Columns of ``stats(_:buckets:)``.
+    static let statsColumns = ["item", "value", "state", "raw", "compacted", "bytes", "bytes_per_reading", "ratio", "rollup_bytes"]
 
     /// Applies (or with `dryRun` lists) retention; one row per bucket and tier dropped.
-    public static func retention(
-        databasePath: String, storage: ServerConfig.Storage = .init(), dryRun: Bool, now: Int64? = nil,
-        language: Language = .zh, offsetMinutes: Int = 480
-    ) throws -> [JSONValue] {
-        let words = AdminStrings.of(language)
-        let store = try open(databasePath, storage)
+    public static func retention(_ database: AdminDatabase, dryRun: Bool, now: Int64? = nil) throws -> AdminTable {
+        let words = AdminStrings.of(database.language)
+        let offsetMinutes = database.offsetMinutes
+        let store = try open(database.path, database.storage)
         defer { try? store.close() }
         let report = try store.retention(now: now, dryRun: dryRun)
-        return report.items.map { item in
+        let rows = report.items.map { item in
             row([
                 ("tier", .string(item.tier.rawValue)),
                 ("bucket", .string(item.bucketStart.map { LocalTime.precise($0, offsetMinutes: offsetMinutes) } ?? words.liveRows)),
@@ -109,79 +98,75 @@ public enum AdminCommands {
                 ("action", .string(dryRun ? words.wouldDrop : words.dropped)),
             ])
         }
+        return AdminTable(rows, columns: ["action", "tier", "bucket", "until", "rows", "tables"])
     }
 
-    /// Columns of ``retention(databasePath:storage:dryRun:now:)``.
-    public static let retentionColumns = ["action", "tier", "bucket", "until", "rows", "tables"]
-
-    /// Compacts every closed bucket now, sealing each with the key at `signingKeyPath` (none: unsealed).
-    public static func compact(
-        databasePath: String, storage: ServerConfig.Storage = .init(), signingKeyPath: String? = nil
-    ) throws -> [JSONValue] {
-        let store = try open(databasePath, storage, sealer: try signingKeyPath.map { try sealer(signingKeyPath: $0) })
+    /// Compacts every closed bucket now, sealing each with the database's signing key.
+    public static func compact(_ database: AdminDatabase) throws -> AdminTable {
+        let store = try open(database.path, database.storage, sealer: try sealer(signingKeyPath: database.signingKeyPath))
         defer { try? store.close() }
         let started = ContinuousClock.now
         let report = try store.compact(now: nil, shouldContinue: { true })
-        return [
+        return .items([
             item("buckets_compacted", .int(report.buckets)), item("series_buckets", .int(report.series)),
             item("readings", .int(report.readings)), item("transactions", .int(report.transactions)),
             item("seconds", round2(seconds(since: started))),
-        ]
+        ])
     }
 
     /// Returns the database file's free pages to the file system (``Store/vacuum(full:)``).
-    public static func vacuum(databasePath: String, full: Bool) throws -> [JSONValue] {
-        if PostgresSettings.isURL(databasePath) {
+    public static func vacuum(_ database: AdminDatabase, full: Bool) throws -> AdminTable {
+        if PostgresSettings.isURL(database.path) {
             throw StoreError(
                 .invalidArgument,
                 "db vacuum 只用于 SQLite 文件；PostgreSQL 由 autovacuum 回收空间 / db vacuum is for a SQLite file; PostgreSQL's autovacuum returns space (VACUUM FULL in psql rewrites a table)")
         }
-        let store = try Store(path: databasePath, logger: logger)
+        let store = try Store(path: database.path, logger: logger)
         defer { try? store.close() }
         let started = ContinuousClock.now
         let report = try store.vacuum(full: full)
-        return [
+        return .items([
             item("incremental", .bool(report.incremental)), item("free_pages_before", .int(report.freePagesBefore)),
             item("free_pages_after", .int(report.freePagesAfter)), item("steps", .int(report.steps)),
             item("file_bytes_before", .int(Int(report.fileBytesBefore))), item("file_bytes_after", .int(Int(report.fileBytesAfter))),
             item("seconds", round2(seconds(since: started))),
-        ]
+        ])
     }
 
     /// Online backup of the (possibly live) database to the new file `destination`.
-    public static func backup(databasePath: String, to destination: String) throws -> [JSONValue] {
-        if PostgresSettings.isURL(databasePath) {
+    public static func backup(_ database: AdminDatabase, to destination: String) throws -> AdminTable {
+        if PostgresSettings.isURL(database.path) {
             throw StoreError(.invalidArgument, "db backup copies a SQLite file; back PostgreSQL up with pg_dump or pg_basebackup")
         }
-        let store = try Store(path: databasePath, logger: logger)
+        let store = try Store(path: database.path, logger: logger)
         defer { try? store.close() }
         let started = ContinuousClock.now
         try store.backup(to: destination)
         let bytes = (try? FileManager.default.attributesOfItem(atPath: destination)[.size] as? Int) ?? 0
-        return [
+        return .items([
             item("backup", .string(destination)), item("bytes", .int(bytes)),
             item("seconds", round2(seconds(since: started))),
-        ]
+        ])
     }
 
-    /// Copies the SQLite database at `databasePath` into the PostgreSQL database `url` and
-    /// verifies the copy (see ``StoreCopy``); one row per count compared, then the series verified.
-    public static func copy(
-        databasePath: String, to url: String, storage: ServerConfig.Storage = .init(), force: Bool = false
-    ) throws -> [JSONValue] {
-        guard !PostgresSettings.isURL(databasePath) else {
+    /// Copies the SQLite database into the PostgreSQL database `url` and verifies the copy
+    /// (see ``StoreCopy``); one row per count compared, then the series verified.
+    public static func copy(_ database: AdminDatabase, to url: String, force: Bool = false) throws -> AdminTable {
+        guard !PostgresSettings.isURL(database.path) else {
             throw StoreError(.invalidArgument, "db copy reads a SQLite file (--db PATH)")
         }
-        let source = try Store(path: databasePath, options: storage.storeOptions, logger: logger)
+        let source = try Store(path: database.path, options: database.storage.storeOptions, logger: logger)
         defer { try? source.close() }
         let password = try PostgresSettings.password(file: nil, environment: ServerConfig.Database().passwordEnvironment)
         let destination = try PostgresStore(
             settings: PostgresSettings(url: url, password: password), options: source.options, logger: logger)
         defer { try? destination.close() }
         let report = try StoreCopy.copy(from: source, to: destination, force: force, logger: logger)
-        return report.counts.map { row([("item", .string($0.item)), ("source", .int($0.source)), ("copy", .int($0.copy))]) }
+        let rows =
+            report.counts.map { row([("item", .string($0.item)), ("source", .int($0.source)), ("copy", .int($0.copy))]) }
             + [row([("item", .string("series_checksums_equal")), ("source", .int(report.seriesVerified)),
                     ("copy", .int(report.seriesVerified))])]
+        return AdminTable(rows, columns: ["item", "source", "copy"])
     }
 
     /// A row of its members with a value (keys sorted, `nil` left out).

@@ -39,6 +39,22 @@ extension KeyedDecodingContainer where Key == ConfigKey {
         try update(&value, key, parsing: { ServerConfig.Storage.duration($0).flatMap { range.contains($0) ? $0 : nil } }, refusal: refusal)
     }
 
+    /// `value` from the section at `key` when there is one, read into the default by `read`
+    /// (for a value whose type is not `Decodable`: its owner's, not the configuration's).
+    func update<T>(_ value: inout T, _ key: ConfigKey, section read: (ConfigSection, inout T) throws -> Void) throws {
+        guard contains(key), try !decodeNil(forKey: key) else { return }
+        try read(try nestedContainer(keyedBy: ConfigKey.self, forKey: key), &value)
+    }
+
+    /// `value` from the list of sections at `key` when there is one, each made by `make`.
+    func update<T>(_ value: inout [T], _ key: ConfigKey, eachSection make: (ConfigSection) throws -> T) throws {
+        guard contains(key), try !decodeNil(forKey: key) else { return }
+        var list = try nestedUnkeyedContainer(forKey: key)
+        var items: [T] = []
+        while !list.isAtEnd { items.append(try make(try list.nestedContainer(keyedBy: ConfigKey.self))) }
+        value = items
+    }
+
     /// A configuration error at `key` unless `condition` holds; `description` says what the
     /// value must be.
     func require(_ condition: Bool, _ key: ConfigKey, _ description: @autoclosure () -> String) throws {

@@ -48,148 +48,90 @@ extension ServerConfig {
             if let unknown = TopicTemplate(deviceID).unknownPlaceholders.first {
                 throw c.invalid("device_id", "unknown placeholder {\(unknown)}")
             }
-            let raw = try c.decodeIfPresent([TargetConfig].self, forKey: "targets") ?? []
-            guard !raw.isEmpty else { return }
+            let written = try c.decodeIfPresent([TargetConfig].self, forKey: "targets") ?? []
+            guard !written.isEmpty else { return }
             guard let areaCode, !areaCode.isEmpty else {
                 throw c.invalid("area_code", "forwarding needs this server's area code (GB/T 2260)")
             }
             var names: Set<String> = []
-            for t in raw {
-                try c.require(names.insert(t.name).inserted, "targets", "two targets named \(t.name)")
-                var target = ForwardTarget(name: t.name, transport: t.transport, areaCode: areaCode)
-                if case .mqtt(var m) = t.transport, m.clientID.isEmpty {
-                    m.clientID = "shennong-forward-\(areaCode)-\(t.name)"
+            for var target in written.map(\.target) {
+                try c.require(names.insert(target.name).inserted, "targets", "two targets named \(target.name)")
+                target.areaCode = areaCode
+                target.deviceID = deviceID
+                if case .mqtt(var m) = target.transport, m.connection.clientID.isEmpty {
+                    m.connection.clientID = "shennong-forward-\(areaCode)-\(target.name)"
                     target.transport = .mqtt(m)
                 }
-                target.deviceID = deviceID
-                target.domains = t.domains
-                target.sites = t.sites
-                target.carries = t.carries
-                target.batchReadings = t.batch
-                target.pollInterval = t.pollInterval
-                target.minBackoff = t.backoffMin
-                target.maxBackoff = t.backoffMax
                 targets.append(target)
             }
         }
     }
 
-    /// One `forward.targets[]` entry as written.
+    /// One `forward.targets[]` entry as written, its defaults ``ForwardTarget``'s own;
+    /// ``Forward`` gives it the area code, the device id template and, without `client_id`,
+    /// its MQTT client id.
     struct TargetConfig: Decodable {
-        var name: String
-        var transport: ForwardTarget.Transport
-        var domains: Set<Domain> = []
-        var sites: Set<String> = []
-        var carries: Set<ForwardTarget.Carry> = [.readings, .alerts, .devices, .seals]
-        var batch = 2000
-        var pollInterval: Int64 = 250
-        var backoffMin: Int64 = 200
-        var backoffMax: Int64 = 30_000
+        var target: ForwardTarget
 
         init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: ConfigKey.self)
-            name = try c.decode(String.self, forKey: "name")
+            let name = try c.decode(String.self, forKey: "name")
             guard !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || "-_.".contains($0) }) else {
                 throw c.invalid("name", "letters, digits, - _ . only")
             }
             let mqtt = try c.decodeIfPresent(MQTTTarget.self, forKey: "mqtt")
             let http = try c.decodeIfPresent(HTTPTarget.self, forKey: "http")
             switch (mqtt, http) {
-            case (let m?, nil): transport = .mqtt(m.target)
-            case (nil, let h?): transport = .http(h.target)
+            case (let m?, nil): target = ForwardTarget(name: name, transport: .mqtt(m.target), areaCode: "")
+            case (nil, let h?): target = ForwardTarget(name: name, transport: .http(h.target), areaCode: "")
             default: throw c.invalid("name", "target \(name): give one of mqtt or http")
             }
             for text in try c.decodeIfPresent([String].self, forKey: "domains") ?? [] {
                 guard let domain = Domain(rawValue: text) else { throw c.invalid("domains", "unknown domain \(text)") }
-                domains.insert(domain)
+                target.domains.insert(domain)
             }
-            sites = Set(try c.decodeIfPresent([String].self, forKey: "sites") ?? [])
+            target.sites = Set(try c.decodeIfPresent([String].self, forKey: "sites") ?? [])
             if let list = try c.decodeIfPresent([String].self, forKey: "carries") {
-                carries = []
+                target.carries = []
                 for text in list {
                     guard let carry = ForwardTarget.Carry(rawValue: text) else {
                         throw c.invalid("carries", "readings, alerts, devices or seals, not \(text)")
                     }
-                    carries.insert(carry)
+                    target.carries.insert(carry)
                 }
             }
-            try c.update(&batch, "batch")
-            try c.require((1...100_000).contains(batch), "batch", "from 1 to 100000")
+            try c.update(&target.batchReadings, "batch")
+            try c.require((1...100_000).contains(target.batchReadings), "batch", "from 1 to 100000")
             let refusal = { (text: String) in "a duration from 10ms to 1h, not \(text)" }
-            try c.update(duration: &pollInterval, "poll_interval", in: 10...3_600_000, refusal: refusal)
-            try c.update(duration: &backoffMin, "backoff_min", in: 10...3_600_000, refusal: refusal)
-            try c.update(duration: &backoffMax, "backoff_max", in: 10...3_600_000, refusal: refusal)
-            backoffMax = max(backoffMin, backoffMax)
+            try c.update(duration: &target.pollInterval, "poll_interval", in: 10...3_600_000, refusal: refusal)
+            try c.update(duration: &target.minBackoff, "backoff_min", in: 10...3_600_000, refusal: refusal)
+            try c.update(duration: &target.maxBackoff, "backoff_max", in: 10...3_600_000, refusal: refusal)
+            target.maxBackoff = max(target.minBackoff, target.maxBackoff)
         }
     }
 
-    /// A secret from the value itself, else a file (first line), else an environment variable.
-    static func secret(
-        _ c: ConfigSection, value: ConfigKey, file: ConfigKey, env: ConfigKey
-    ) throws -> String? {
-        if let v = try c.decodeIfPresent(String.self, forKey: value) { return v }
-        if let path = try c.decodeIfPresent(String.self, forKey: file) {
-            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { throw c.invalid(file, "cannot read \(path)") }
-            return text.split(whereSeparator: \.isNewline).first.map(String.init) ?? ""
-        }
-        if let name = try c.decodeIfPresent(String.self, forKey: env) {
-            return ProcessInfo.processInfo.environment[name]
-        }
-        return nil
-    }
-
+    /// A target's `mqtt:` as written. Without `client_id`, the client id is left empty here
+    /// and made from the area code and the target's name by ``Forward`` (two counties never
+    /// share one).
     struct MQTTTarget: Decodable {
-        var host: String
-        var port: Int
-        var clientID: String?
-        var username: String?
-        var password: String?
-        var tls: ForwardTarget.MQTT.TLS?
-        var topic: String?
-        var alertTopic: String?
-        var deviceTopic: String?
-        var sealTopic: String?
+        var target: ForwardTarget.MQTT
 
         init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: ConfigKey.self)
-            host = try c.decode(String.self, forKey: "host")
-            port = try c.decodeIfPresent(Int.self, forKey: "port") ?? 1883
-            clientID = try c.decodeIfPresent(String.self, forKey: "client_id")
-            username = try c.decodeIfPresent(String.self, forKey: "username")
-            password = try ServerConfig.secret(c, value: "password", file: "password_file", env: "password_env")
-            if c.contains("tls") {
-                let t = try c.nestedContainer(keyedBy: ConfigKey.self, forKey: "tls")
-                tls = ForwardTarget.MQTT.TLS(
-                    caFile: try t.decode(String.self, forKey: "ca_file"),
-                    certFile: try t.decodeIfPresent(String.self, forKey: "cert_file"),
-                    keyFile: try t.decodeIfPresent(String.self, forKey: "key_file"),
-                    version: try t.decodeIfPresent(String.self, forKey: "version"),
-                    insecure: try t.decodeIfPresent(Bool.self, forKey: "insecure") ?? false)
-            }
-            topic = try c.decodeIfPresent(String.self, forKey: "topic")
-            alertTopic = try c.decodeIfPresent(String.self, forKey: "alert_topic")
-            deviceTopic = try c.decodeIfPresent(String.self, forKey: "device_topic")
-            sealTopic = try c.decodeIfPresent(String.self, forKey: "seal_topic")
-            for key in ["topic", "alert_topic", "device_topic", "seal_topic"] {
-                if let text = try c.decodeIfPresent(String.self, forKey: ConfigKey(stringValue: key)),
-                    let unknown = TopicTemplate(text).unknownPlaceholders.first
-                {
-                    throw c.invalid(ConfigKey(stringValue: key), "unknown placeholder {\(unknown)}")
+            target = ForwardTarget.MQTT(
+                host: try c.decode(String.self, forKey: "host"), port: try c.decodeIfPresent(Int.self, forKey: "port") ?? 1883,
+                clientID: try c.decodeIfPresent(String.self, forKey: "client_id") ?? "",
+                username: try c.decodeIfPresent(String.self, forKey: "username"),
+                password: try c.secret("password", file: "password_file", environment: "password_env"), tls: try c.mqttTLS("tls"))
+            let topics: [(ConfigKey, WritableKeyPath<ForwardTarget.MQTT, String>)] = [
+                ("topic", \.topic), ("alert_topic", \.alertTopic), ("device_topic", \.deviceTopic), ("seal_topic", \.sealTopic),
+            ]
+            for (key, topic) in topics {
+                try c.update(&target[keyPath: topic], key)
+                if let unknown = TopicTemplate(target[keyPath: topic]).unknownPlaceholders.first {
+                    throw c.invalid(key, "unknown placeholder {\(unknown)}")
                 }
             }
-        }
-
-        /// Without `client_id`, the client id is left empty here and made from the area code
-        /// and the target's name by ``Forward`` (two counties never share one).
-        var target: ForwardTarget.MQTT {
-            var m = ForwardTarget.MQTT(
-                host: host, port: port, clientID: clientID ?? "", username: username, password: password,
-                tls: tls)
-            if let topic { m.topic = topic }
-            if let alertTopic { m.alertTopic = alertTopic }
-            if let deviceTopic { m.deviceTopic = deviceTopic }
-            if let sealTopic { m.sealTopic = sealTopic }
-            return m
         }
     }
 
@@ -205,7 +147,7 @@ extension ServerConfig {
             target = ForwardTarget.HTTP(url: url)
             try c.update(&target.format, "format", parsing: ForwardTarget.HTTP.Format.init(rawValue:)) { "ndjson or senml, not \($0)" }
             target.gzip = try c.decodeIfPresent(Bool.self, forKey: "gzip") ?? true
-            target.secret = try ServerConfig.secret(c, value: "secret", file: "secret_file", env: "secret_env")
+            target.secret = try c.secret("secret", file: "secret_file", environment: "secret_env")
             try c.update(duration: &target.timeout, "timeout", in: 100...600_000) { _ in "a duration from 100ms to 10m" }
         }
     }

@@ -29,65 +29,14 @@ extension ServerConfig {
         public var lateAfter: Int64 = 3_600_000
         public var checkInterval: Int64 = 30_000
         public var mqttPublish = true
-        public var webhooks: [Webhook] = []
-        public var escalation = Escalation()
-        public var cap = CAP()
+        public var webhooks: [WebhookTarget] = []
+        /// The contacts, tier by tier (village 村, town 镇, county 县), and when an alert goes up one.
+        public var escalation = ContactEscalation()
+        public var cap = CAPOptions()
+        /// Whether `cap.offset` was written (else CAP follows the top-level `local_time`).
+        var capOffsetGiven = false
 
         public init() {}
-
-        public struct Webhook: Sendable, Decodable {
-            public var url: String
-            public var secret: String?
-            public var retries = 5
-            public var backoff: Int64 = 1000
-            public var timeout: Int64 = 10_000
-
-            public var target: WebhookTarget {
-                WebhookTarget(url: url, secret: secret, retries: retries, backoff: backoff, timeout: timeout)
-            }
-        }
-
-        public struct Contact: Sendable, Decodable {
-            public var name: String
-            public var phone: String?
-            /// Where this contact's notifications are POSTed (an SMS or messaging gateway).
-            public var webhook: String?
-            public var secret: String?
-        }
-
-        public struct Tier: Sendable, Decodable {
-            /// village (村), town (镇), county (县).
-            public var name: String
-            public var contacts: [Contact] = []
-
-            public init(from decoder: any Decoder) throws {
-                let c = try decoder.container(keyedBy: ConfigKey.self)
-                name = try c.decode(String.self, forKey: "name")
-                try c.update(&contacts, "contacts")
-            }
-        }
-
-        public struct Escalation: Sendable, Decodable {
-            public var escalateAfter: Int64 = 30 * 60_000
-            /// The lowest level that escalates (orange).
-            public var minLevel: AlertLevel = .orange
-            public var tiers: [Tier] = []
-            public init() {}
-        }
-
-        public struct CAP: Sendable, Decodable {
-            public var sender = "shennong@localhost"
-            public var areaCode = "440000"
-            public var orgCode = "001"
-            public var offsetMinutes = 480
-            /// Whether `offset` was written (else CAP follows the top-level `local_time`).
-            var offsetGiven = false
-            public init() {}
-
-            public var options: CAPOptions {
-                CAPOptions(sender: sender, areaCode: areaCode, orgCode: orgCode, offsetMinutes: offsetMinutes)
-            }
-        }
     }
 }
 
@@ -95,9 +44,7 @@ extension ConfigSection {
     /// `value` from a rules duration at `key` (``DurationText``: `30s`, `10m`, `1h`; ms, more
     /// than 0) when the section has one.
     fileprivate func update(span value: inout Int64, _ key: ConfigKey) throws {
-        try update(&value, key, parsing: { DurationText.milliseconds($0).flatMap { $0 > 0 ? $0 : nil } }) {
-            "must be a duration like 30s, 10m or 1h, not \($0)"
-        }
+        try update(duration: &value, key) { "must be a duration like 30s, 10m or 1h, not \($0)" }
     }
 }
 
@@ -109,49 +56,55 @@ extension ServerConfig.Rules {
         try c.update(span: &lateAfter, "late_after")
         try c.update(span: &checkInterval, "check_interval")
         try c.update(&mqttPublish, "mqtt_publish")
-        try c.update(&webhooks, "webhooks")
-        try c.update(&escalation, "escalation")
-        try c.update(&cap, "cap")
-    }
-}
-
-extension ServerConfig.Rules.Webhook {
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: ConfigKey.self)
-        url = try c.decode(String.self, forKey: "url")
-        let parsed = URL(string: url)
-        try c.require(parsed?.scheme == "http" || parsed?.scheme == "https", "url", "must be an http(s) URL, not \(url)")
-        try c.update(&secret, "secret")
-        try c.update(&retries, "retries")
-        try c.require((0...20).contains(retries), "retries", "must be 0 to 20")
-        try c.update(span: &backoff, "backoff")
-        try c.update(span: &timeout, "timeout")
-    }
-}
-
-extension ServerConfig.Rules.Escalation {
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: ConfigKey.self)
-        try c.update(span: &escalateAfter, "escalate_after")
-        try c.update(&minLevel, "min_level", parsing: AlertLevel.init(name:)) { _ in "must be blue, yellow, orange or red" }
-        try c.update(&tiers, "tiers")
-    }
-}
-
-extension ServerConfig.Rules.CAP {
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: ConfigKey.self)
-        try c.update(&sender, "sender")
-        try c.require(
-            !sender.isEmpty && !sender.contains(where: { " ,<&".contains($0) }), "sender",
-            "must not be empty or contain spaces, commas, < or &")
-        try c.update(&areaCode, "area_code")
-        try c.require(areaCode.count == 6 && areaCode.allSatisfy(\.isNumber), "area_code", "must be a six-digit GB/T 2260 code")
-        try c.update(&orgCode, "org_code")
-        if let text = try c.decodeIfPresent(String.self, forKey: "offset") {
-            guard let minutes = LocalTime.offsetMinutes(text) else { throw c.invalid("offset", "must look like +08:00") }
-            offsetMinutes = minutes
-            offsetGiven = true
+        try c.update(&webhooks, "webhooks", eachSection: Self.webhook)
+        try c.update(&escalation, "escalation", section: { try Self.read($0, into: &$1) })
+        var offsetGiven = false
+        try c.update(&cap, "cap") { c, cap in
+            try Self.read(c, into: &cap)
+            offsetGiven = try c.decodeIfPresent(String.self, forKey: "offset") != nil
         }
+        capOffsetGiven = offsetGiven
+    }
+
+    /// A `webhooks[]` entry.
+    static func webhook(_ c: ConfigSection) throws -> WebhookTarget {
+        var hook = WebhookTarget(url: try c.decode(String.self, forKey: "url"))
+        let parsed = URL(string: hook.url)
+        try c.require(parsed?.scheme == "http" || parsed?.scheme == "https", "url", "must be an http(s) URL, not \(hook.url)")
+        try c.update(&hook.secret, "secret")
+        try c.update(&hook.retries, "retries")
+        try c.require((0...20).contains(hook.retries), "retries", "must be 0 to 20")
+        try c.update(span: &hook.backoff, "backoff")
+        try c.update(span: &hook.timeout, "timeout")
+        return hook
+    }
+
+    /// `escalation:`: `escalate_after`, `min_level`, `tiers` (each a `name` and its `contacts`:
+    /// `name`, `phone`, `webhook`, `secret`).
+    static func read(_ c: ConfigSection, into escalation: inout ContactEscalation) throws {
+        try c.update(span: &escalation.escalateAfter, "escalate_after")
+        try c.update(&escalation.minLevel, "min_level", parsing: AlertLevel.init(name:)) { _ in "must be blue, yellow, orange or red" }
+        try c.update(&escalation.tiers, "tiers", eachSection: { tier in
+            var contacts: [Contact] = []
+            try tier.update(&contacts, "contacts", eachSection: { contact in
+                Contact(
+                    name: try contact.decode(String.self, forKey: "name"), phone: try contact.decodeIfPresent(String.self, forKey: "phone"),
+                    webhook: try contact.decodeIfPresent(String.self, forKey: "webhook"),
+                    secret: try contact.decodeIfPresent(String.self, forKey: "secret"))
+            })
+            return ContactTier(name: try tier.decode(String.self, forKey: "name"), contacts: contacts)
+        })
+    }
+
+    /// `cap:`: `sender`, `area_code`, `org_code`, `offset`.
+    static func read(_ c: ConfigSection, into cap: inout CAPOptions) throws {
+        try c.update(&cap.sender, "sender")
+        try c.require(
+            !cap.sender.isEmpty && !cap.sender.contains(where: { " ,<&".contains($0) }), "sender",
+            "must not be empty or contain spaces, commas, < or &")
+        try c.update(&cap.areaCode, "area_code")
+        try c.require(cap.areaCode.count == 6 && cap.areaCode.allSatisfy(\.isNumber), "area_code", "must be a six-digit GB/T 2260 code")
+        try c.update(&cap.orgCode, "org_code")
+        try c.update(&cap.offsetMinutes, "offset", parsing: LocalTime.offsetMinutes) { _ in "must look like +08:00" }
     }
 }

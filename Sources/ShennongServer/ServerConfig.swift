@@ -1,5 +1,7 @@
 import ShennongCore
 import Foundation
+import MosquittoClient
+import ShennongRules
 import ShennongHTTP
 import ShennongIngest
 import ShennongSimulator
@@ -55,21 +57,13 @@ public struct ServerConfig: Sendable, Decodable {
         public var clientID = "shennong-ingest"
         public var topicPrefix = "agri"
         public var keepAlive = 30
-        public var tls: TLS?
+        /// `tls:` `ca_file`, `cert_file` with `key_file`, `version`, `insecure` (read as a forward
+        /// target's are, ConfigSection+Connection.swift); `nil`: plain TCP.
+        public var tls: MQTTConfiguration.TLSOptions?
         /// Settings of the embedded broker (used when `broker: embedded`).
         public var embedded = Embedded()
 
         public init() {}
-
-        public struct TLS: Sendable, Decodable {
-            public var caFile: String
-            public var certFile: String?
-            public var keyFile: String?
-            /// `tlsv1.2` or `tlsv1.3` (the least version accepted); `nil` keeps libmosquitto's default.
-            public var version: String?
-            /// Skips the broker host-name check; for testing only, off by default.
-            public var insecure = false
-        }
 
         public struct Embedded: Sendable, Decodable {
             public var port = 11883
@@ -138,17 +132,10 @@ public struct ServerConfig: Sendable, Decodable {
             return options
         }
 
-        /// Milliseconds in `90d`, `6h`, `10m`, `30s`, `500ms` or `2w`, or `nil`.
+        /// Milliseconds in a positive duration, `90d`, `6h`, `10m`, `30s`, `500ms` or `2w`
+        /// (``DurationText``, as rule files write them), or `nil`.
         static func duration(_ text: String) -> Int64? {
-            let units: [(String, Int64)] = [
-                ("ms", 1), ("s", 1000), ("m", 60_000), ("h", 3_600_000), ("d", 86_400_000), ("w", 604_800_000),
-            ]
-            let t = text.trimmingCharacters(in: .whitespaces)
-            for (suffix, scale) in units where t.hasSuffix(suffix) {
-                if let n = Int64(t.dropLast(suffix.count)), n > 0, n <= Int64.max / scale { return n * scale }
-                return nil
-            }
-            return nil
+            DurationText.milliseconds(text).flatMap { $0 > 0 ? $0 : nil }
         }
     }
 
@@ -238,7 +225,7 @@ extension ServerConfig {
         try c.update(&shutdownTimeoutSeconds, "shutdown_timeout_seconds")
         try c.require(shutdownTimeoutSeconds > 0, "shutdown_timeout_seconds", "must be a positive number of seconds")
         try c.update(&localOffsetMinutes, "local_time", parsing: LocalTime.offsetMinutes) { "must be an offset like +08:00, not \($0)" }
-        if !rules.cap.offsetGiven { rules.cap.offsetMinutes = localOffsetMinutes }
+        if !rules.capOffsetGiven { rules.cap.offsetMinutes = localOffsetMinutes }
     }
 }
 
@@ -250,38 +237,12 @@ extension ServerConfig.MQTT {
         try c.update(&host, "host")
         try c.update(&port, "port")
         try c.update(&username, "username")
-        try c.update(&password, "password")
-        if password == nil, let file = try c.decodeIfPresent(String.self, forKey: "password_file") {
-            guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
-                throw c.invalid("password_file", "cannot read the password file \(file)")
-            }
-            password = text.split(whereSeparator: \.isNewline).first.map(String.init) ?? ""
-        }
-        let passwordEnv = try c.decodeIfPresent(String.self, forKey: "password_env") ?? "SHENNONG_MQTT_PASSWORD"
-        if password == nil, let value = ProcessInfo.processInfo.environment[passwordEnv], !value.isEmpty {
-            password = value
-        }
+        password = try c.secret("password", file: "password_file", environment: "password_env", default: "SHENNONG_MQTT_PASSWORD")
         try c.update(&clientID, "client_id")
         try c.update(&topicPrefix, "topic_prefix")
         try c.update(&keepAlive, "keep_alive")
-        try c.update(&tls, "tls")
+        tls = try c.mqttTLS("tls")
         try c.update(&embedded, "embedded")
-    }
-}
-
-extension ServerConfig.MQTT.TLS {
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: ConfigKey.self)
-        caFile = try c.decode(String.self, forKey: "ca_file")
-        try c.update(&certFile, "cert_file")
-        try c.update(&keyFile, "key_file")
-        try c.update(&insecure, "insecure")
-        try c.update(&version, "version")
-        if let version {
-            try c.require(["tlsv1.2", "tlsv1.3"].contains(version), "version", "must be tlsv1.2 or tlsv1.3, not \(version)")
-        }
-        try c.require(
-            (certFile == nil) == (keyFile == nil), "cert_file", "cert_file and key_file go together (a client certificate needs its key)")
     }
 }
 

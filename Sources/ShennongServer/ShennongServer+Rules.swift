@@ -28,7 +28,7 @@ extension ShennongServer {
             wiring.alertNotify = notify
             wiring.routes = [
                 AlertsAPI(
-                    store: store, catalog: RuleCatalog(rules: []), cap: settings.cap.options,
+                    store: store, catalog: RuleCatalog(rules: []), cap: settings.cap,
                     offsetMinutes: config.localOffsetMinutes, notify: notify)
             ]
             return wiring
@@ -62,7 +62,7 @@ extension ShennongServer {
         wiring.indexStatuses = { [stage = module.stage] in stage.indexStatuses() }
         wiring.routes = [
             AlertsAPI(
-                store: store, catalog: module.catalog, cap: settings.cap.options, profiles: { profiles },
+                store: store, catalog: module.catalog, cap: settings.cap, profiles: { profiles },
                 lateSkipped: { [stage = module.stage] in stage.lateSkipped() }, checkInterval: settings.checkInterval,
                 offsetMinutes: config.localOffsetMinutes, notify: module.notify)
         ]
@@ -73,28 +73,15 @@ extension ShennongServer {
 extension ServerConfig.Rules {
     /// The periodic work's settings.
     var settings: RulesSettings {
-        RulesSettings(directory: directory, checkInterval: checkInterval, escalation: escalation.policy)
+        RulesSettings(directory: directory, checkInterval: checkInterval, escalation: escalation)
     }
 
     /// Where alert transitions go: MQTT (with `mqtt`), every webhook, the contacts' gateways.
     func notifiers(topicPrefix: String, mqtt: MQTTConfiguration?, logger: Logger) -> [any Notifier] {
         var notifiers: [any Notifier] = []
         if let mqtt { notifiers.append(MQTTAlertNotifier(configuration: mqtt, topicPrefix: topicPrefix, logger: logger)) }
-        notifiers += WebhookNotifier.all(webhooks: webhooks.map(\.target), escalation: escalation.policy, logger: logger)
+        notifiers += WebhookNotifier.all(webhooks: webhooks, escalation: escalation, logger: logger)
         return notifiers
-    }
-}
-
-extension ServerConfig.Rules.Escalation {
-    /// The tiers as the rules use them.
-    var policy: ContactEscalation {
-        ContactEscalation(
-            escalateAfter: escalateAfter, minLevel: minLevel,
-            tiers: tiers.map { tier in
-                ContactTier(
-                    name: tier.name,
-                    contacts: tier.contacts.map { Contact(name: $0.name, phone: $0.phone, webhook: $0.webhook, secret: $0.secret) })
-            })
     }
 }
 

@@ -154,9 +154,7 @@ public enum ShennongServer {
         return MQTTConfiguration(
             host: host, port: port, clientID: clientID, username: external ? mqtt.username : nil,
             password: external ? mqtt.password : nil,
-            tls: mqtt.tls.flatMap { external ? $0 : nil }.map {
-                .init(caFile: $0.caFile, certFile: $0.certFile, keyFile: $0.keyFile, insecure: $0.insecure, version: $0.version)
-            },
+            tls: external ? mqtt.tls : nil,
             keepAlive: mqtt.keepAlive, cleanSession: false,
             subscriptions: subscriptions.map { .init(topic: $0, qos: 1) },
             maxInflight: 1000)

@@ -14,55 +14,47 @@ struct DB: AsyncParsableCommand {
         @OptionGroup var database: DatabaseOptions
 
         func run() async throws {
-            for name in try AdminCommands.migrate(databasePath: try database.path(), storage: try database.storage()) {
+            for name in try AdminCommands.migrate(try database.admin()) {
                 print(name)
             }
         }
     }
 
-    struct Stats: AsyncParsableCommand {
+    struct Stats: AdminTableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Counts and size of the database; per time bucket: readings, bytes, compression ratio.")
         @OptionGroup var database: DatabaseOptions
         @Flag(help: "Totals only (skips reading every bucket and page).") var summary = false
         @Option(help: "Output format: table, csv or json.") var format: OutputFormat = .table
 
-        func run() async throws {
-            let rows = try AdminCommands.stats(
-                databasePath: try database.path(), storage: try database.storage(), buckets: !summary,
-                language: CLIStrings.language, offsetMinutes: try database.serverConfig().localOffsetMinutes)
-            print(format.render(rows, columns: summary ? ["item", "value"] : AdminCommands.statsColumns), terminator: "")
+        func table(_ db: AdminDatabase) throws -> AdminTable {
+            try AdminCommands.stats(db, buckets: !summary)
         }
     }
 
-    struct Retention: AsyncParsableCommand {
+    struct Retention: AdminTableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Drop buckets and rollups older than each tier's retention (storage.retention).")
         @OptionGroup var database: DatabaseOptions
         @Flag(help: "List exactly what would be dropped; change nothing.") var dryRun = false
         @Option(help: "Output format: table, csv or json.") var format: OutputFormat = .table
 
-        func run() async throws {
-            let rows = try AdminCommands.retention(
-                databasePath: try database.path(), storage: try database.storage(), dryRun: dryRun,
-                language: CLIStrings.language, offsetMinutes: try database.serverConfig().localOffsetMinutes)
-            print(format.render(rows, columns: AdminCommands.retentionColumns), terminator: "")
+        func table(_ db: AdminDatabase) throws -> AdminTable {
+            try AdminCommands.retention(db, dryRun: dryRun)
         }
     }
 
-    struct Compact: AsyncParsableCommand {
+    struct Compact: AdminTableCommand {
         static let configuration = CommandConfiguration(abstract: "Compact every closed bucket now.")
         @OptionGroup var database: DatabaseOptions
         @Option(help: "Output format: table, csv or json.") var format: OutputFormat = .table
 
-        func run() async throws {
-            let rows = try AdminCommands.compact(
-                databasePath: try database.path(), storage: try database.storage(), signingKeyPath: try database.signingKeyPath())
-            print(format.render(rows, columns: ["item", "value"]), terminator: "")
+        func table(_ db: AdminDatabase) throws -> AdminTable {
+            try AdminCommands.compact(db)
         }
     }
 
-    struct Vacuum: AsyncParsableCommand {
+    struct Vacuum: AdminTableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Return free pages (left by compaction and retention) to the file system, in short steps.",
             discussion: """
@@ -74,28 +66,26 @@ struct DB: AsyncParsableCommand {
         @Flag(help: "Convert the file to incremental vacuum and rewrite it (VACUUM): writes wait until it ends.") var full = false
         @Option(help: "Output format: table, csv or json.") var format: OutputFormat = .table
 
-        func run() async throws {
-            let rows = try AdminCommands.vacuum(databasePath: try database.path(), full: full)
-            print(format.render(rows, columns: ["item", "value"]), terminator: "")
+        func table(_ db: AdminDatabase) throws -> AdminTable {
+            try AdminCommands.vacuum(db, full: full)
         }
     }
 
-    struct Backup: AsyncParsableCommand {
+    struct Backup: AdminTableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Online backup of the (live) database to a new file that `shennong serve` opens as it is.")
         @OptionGroup var database: DatabaseOptions
         @Argument(help: "The new database file.") var path: String
         @Option(help: "Output format: table, csv or json.") var format: OutputFormat = .table
 
-        func run() async throws {
-            let rows = try AdminCommands.backup(databasePath: try database.path(), to: path)
-            print(format.render(rows, columns: ["item", "value"]), terminator: "")
+        func table(_ db: AdminDatabase) throws -> AdminTable {
+            try AdminCommands.backup(db, to: path)
         }
     }
 }
 
 extension DB {
-    struct Copy: AsyncParsableCommand {
+    struct Copy: AdminTableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Copy this SQLite database into PostgreSQL (readings, rollups, alerts, trace chains, tokens), then verify.")
         @OptionGroup var database: DatabaseOptions
@@ -104,22 +94,8 @@ extension DB {
         @Flag(help: "Copy even if the destination already holds data (readings merge; the rest is added).") var force = false
         @Option(help: "Output format: table, csv or json.") var format: OutputFormat = .table
 
-        func run() async throws {
-            let rows = try AdminCommands.copy(
-                databasePath: try database.path(), to: to, storage: try database.storage(), force: force)
-            print(format.render(rows, columns: ["item", "source", "copy"]), terminator: "")
+        func table(_ db: AdminDatabase) throws -> AdminTable {
+            try AdminCommands.copy(db, to: to, force: force)
         }
-    }
-}
-
-extension DatabaseOptions {
-    /// The `storage:` settings of the configuration file (defaults when there is none).
-    func storage() throws -> ServerConfig.Storage {
-        try serverConfig().storage
-    }
-
-    /// The configuration file (defaults when there is none).
-    func serverConfig() throws -> ServerConfig {
-        try ServerConfig.load(path: config, requireFile: false)
     }
 }

@@ -95,12 +95,6 @@ struct DatabaseOptions: ParsableArguments {
 
     @Option(help: "Database file or postgres:// URL (overrides the configuration).")
     var db: String?
-
-    func path() throws -> String {
-        if let db { return db }
-        let database = try ServerConfig.load(path: config, requireFile: false).database
-        return database.url.flatMap { $0.isEmpty ? nil : $0 } ?? database.path
-    }
 }
 
 /// Log line format: `text` for people, `json` (one object per line) for log collectors.

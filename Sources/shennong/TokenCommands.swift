@@ -38,21 +38,19 @@ struct Tokens: AsyncParsableCommand {
             } catch {
                 throw ValidationError(error.description)
             }
-            print(try AdminCommands.createToken(databasePath: try database.path(), name: name, role: role, scope: parsed))
+            print(try AdminCommands.createToken(try database.admin(), name: name, role: role, scope: parsed))
         }
     }
 
-    struct List: AsyncParsableCommand {
+    struct List: AdminTableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Every token (never its secret): id, name, role, scope (* for everything), created, revoked.")
 
         @OptionGroup var database: DatabaseOptions
         @Option(help: "Output format: table, csv or json.") var format: OutputFormat = .table
 
-        func run() async throws {
-            let rows = try AdminCommands.tokens(
-                databasePath: try database.path(), offsetMinutes: try database.serverConfig().localOffsetMinutes)
-            print(format.render(rows, columns: AdminCommands.tokenColumns), terminator: "")
+        func table(_ db: AdminDatabase) throws -> AdminTable {
+            try AdminCommands.tokens(db)
         }
     }
 
@@ -67,7 +65,7 @@ struct Tokens: AsyncParsableCommand {
 
         func run() async throws {
             do {
-                let revoked = try AdminCommands.revokeToken(databasePath: try database.path(), id: id)
+                let revoked = try AdminCommands.revokeToken(try database.admin(), id: id)
                 let words = CLIStrings.current
                 print(revoked ? words.tokenRevoked(id) : words.tokenAlreadyRevoked(id))
             } catch let error as StoreError where error.code == .notFound {

@@ -2,6 +2,7 @@ import Foundation
 import ShennongAlerts
 import ShennongCore
 import ShennongForward
+import ShennongRules
 import ShennongServer
 import Testing
 
@@ -28,7 +29,7 @@ struct ServerConfigKeysTests {
           check_interval: 10s
           mqtt_publish: false
           webhooks: [{ url: "https://x.example/h", secret: s, retries: 3, backoff: 2s, timeout: 5s }]
-          escalation: { escalate_after: 10m, min_level: red, tiers: [{ name: village, contacts: [{ name: a, phone: "1" }] }] }
+          escalation: { escalate_after: 10m, min_level: red, tiers: [{ name: village, contacts: [{ name: a, phone: "1", webhook: "https://g.example/sms", secret: cs }] }] }
           cap: { sender: a@b, area_code: "441800", org_code: "002", offset: "+07:00" }
         trace: { enabled: false, secret_file: sf, signing_key_file: kf, public_base_url: "https://t.example.cn/",
                  templates_dir: td, clone_scan_limit: 3, clone_network_limit: 2, miss_burst: 5, miss_per_minute: 2.5,
@@ -72,7 +73,8 @@ struct ServerConfigKeysTests {
         let hook = try #require(c.rules.webhooks.first)
         #expect(hook.url == "https://x.example/h" && hook.secret == "s" && hook.retries == 3 && hook.backoff == 2000 && hook.timeout == 5000)
         #expect(c.rules.escalation.escalateAfter == 600_000 && c.rules.escalation.minLevel == .red)
-        #expect(c.rules.escalation.tiers.map(\.name) == ["village"] && c.rules.escalation.tiers.first?.contacts.first?.phone == "1")
+        #expect(c.rules.escalation.tiers.map(\.name) == ["village"])
+        #expect(c.rules.escalation.tiers.first?.contacts == [Contact(name: "a", phone: "1", webhook: "https://g.example/sms", secret: "cs")])
         #expect(c.rules.cap.sender == "a@b" && c.rules.cap.areaCode == "441800" && c.rules.cap.orgCode == "002")
         #expect(c.rules.cap.offsetMinutes == 420)
         #expect(!c.trace.enabled && c.trace.secretFile == "sf" && c.trace.signingKeyFile == "kf")
@@ -88,6 +90,26 @@ struct ServerConfigKeysTests {
         let target = try #require(c.forward.targets.first)
         #expect(target.pollInterval == 1000 && target.minBackoff == 2000 && target.maxBackoff == 60_000)
         #expect(c.shutdownTimeoutSeconds == 5 && c.localOffsetMinutes == 540)
+    }
+
+    @Test("rules: webhooks, escalation tiers and CAP refuse what is wrong, naming the key")
+    func rulesRefusals() {
+        for (yaml, key) in [
+            ("rules: { webhooks: [ { url: 'ftp://x' } ] }", "url"), ("rules: { webhooks: [ { secret: s } ] }", "url"),
+            ("rules: { webhooks: [ { url: 'https://x', retries: 21 } ] }", "retries"),
+            ("rules: { webhooks: [ { url: 'https://x', backoff: 0s } ] }", "backoff"),
+            ("rules: { escalation: { min_level: purple } }", "min_level"),
+            ("rules: { escalation: { tiers: [ { contacts: [] } ] } }", "name"),
+            ("rules: { escalation: { tiers: [ { name: v, contacts: [ { phone: '1' } ] } ] } }", "name"),
+            ("rules: { cap: { offset: noon } }", "offset"), ("rules: { cap: { area_code: '44' } }", "area_code"),
+            ("rules: { cap: { sender: 'a b' } }", "sender"),
+        ] {
+            #expect("\(yaml)") {
+                try ServerConfig.parse(yaml: yaml, source: "test")
+            } throws: { error in
+                "\(error)".contains("rules.") && "\(error)".contains(key)
+            }
+        }
     }
 
     @Test("without a cap offset, CAP follows local_time; a key left out keeps its default")
