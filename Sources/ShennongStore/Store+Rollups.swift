@@ -211,7 +211,7 @@ extension Store {
         try select.bind(1, key.series)
         try select.bind(2, key.start)
         let existing = try select.fetchCell(in: db)
-        var cell: RollupCell
+        let statements = try state.cellStatements(key.tier, in: db)
         if var known = existing {
             if group.first!.ts > known.lastTs {
                 for r in group { known.append(ts: r.ts, value: r.value) }
@@ -219,12 +219,13 @@ extension Store {
                 for r in group { known.merge(ts: r.ts, value: r.value) }
                 state.recompute.insert(key)
             }
-            cell = known
-        } else {
-            cell = RollupCell(start: key.start, ts: group.first!.ts, value: group.first!.value)
-            for r in group.dropFirst() { cell.append(ts: r.ts, value: r.value) }
+            // The row exists (read just now, in this transaction): overwritten in place.
+            try statements.update.writeCell(series: key.series, known, in: db)
+            return known
         }
-        try db.cachedStatement(sql: replaceCellSQLs[key.tier]).writeCell(series: key.series, cell, in: db)
+        var cell = RollupCell(start: key.start, ts: group.first!.ts, value: group.first!.value)
+        for r in group.dropFirst() { cell.append(ts: r.ts, value: r.value) }
+        try statements.insertNew.writeCell(series: key.series, cell, in: db)
         return cell
     }
 
