@@ -205,14 +205,11 @@ struct StaffAPI {
         let wanted = RejectReplayRequest(
             since: since, reason: body.reason.flatMap { $0.isEmpty ? nil : $0 }, device: body.device,
             dryRun: body.dryRun ?? false)
-        let counts = try await withCheckedThrowingContinuation { (done: CheckedContinuation<RejectReplayCounts, any Error>) in
+        return try await withCheckedThrowingContinuation { (done: CheckedContinuation<RejectReplayCounts, any Error>) in
             let thread = Thread { done.resume(with: Result { try replayRejects(wanted) }) }
             thread.name = "shennong-reject-replay"
             thread.start()
         }
-        return API.RejectReplay(
-            examined: counts.examined, stored: counts.stored, stillRejected: counts.stillRejected,
-            replayedRejects: counts.replayedRejects, dryRun: counts.dryRun)
     }
 
     /// A filter of latest values by the token's scope.
