@@ -245,6 +245,15 @@ extension API.VerifyReport {
     }
 }
 
+extension API.PublicProducer {
+    /// The producer as consumers see it, on the page and in its JSON: no id, the phone masked.
+    public init(_ p: Producer) {
+        self.init(
+            name: p.name, creditCode: p.creditCode, contact: p.contact, phone: p.phone.map(maskPhone), address: p.address,
+            areaCode: p.areaCode)
+    }
+}
+
 extension API.PublicTrace {
     /// What a code's public page shows: the producer's phone and the certificate's contact
     /// masked, the plot without its devices, the recall without who made it.
@@ -260,9 +269,7 @@ extension API.PublicTrace {
             recall: d.recall.map { API.Recall(reason: $0.reason, at: $0.at, by: "") }, suspect: v.suspect,
             scans: API.Scans(count: v.scans.count, firstAt: v.scans.firstAt, networks: v.scans.networks),
             batch: d.batch,
-            producer: API.PublicProducer(
-                name: d.producer.name, creditCode: d.producer.creditCode, contact: d.producer.contact,
-                phone: d.producer.phone.map(maskPhone), address: d.producer.address, areaCode: d.producer.areaCode),
+            producer: API.PublicProducer(d.producer),
             plot: plot, environment: d.environment, events: d.events.map(\.event),
             certificate: certificate, inspections: d.inspections,
             chain: API.Chain(records: d.records, head: d.head, seal: d.seal, publicKey: "/.well-known/shennong-trace-key"),
