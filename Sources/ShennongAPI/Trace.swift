@@ -28,6 +28,9 @@ extension API {
 }
 
 extension Producer: APIObject {}
+extension ProducerDetails: APIObject {
+    public static var schemaName: String { "PublicProducer" }
+}
 extension Plot: APIObject {}
 extension Batch: APIObject {}
 extension Certificate: APIObject {}
@@ -156,22 +159,8 @@ extension API {
 
     }
 
-    /// The producer as consumers see it (phone masked, no id).
-    public struct PublicProducer: APIObject, Hashable {
-        public var name: String
-        public var creditCode: String
-        public var contact: String?
-        /// Masked: 138****1234.
-        public var phone: String?
-        public var address: String?
-        public var areaCode: String
-
-        enum CodingKeys: String, CodingKey {
-            case name, contact, phone, address
-            case creditCode = "credit_code"
-            case areaCode = "area_code"
-        }
-    }
+    /// The producer as consumers see it: its details, the phone masked (138****1234), no id.
+    public typealias PublicProducer = ProducerDetails
 
     /// How often, since when and from how many networks a code was scanned.
     public struct Scans: APIObject, Hashable {
@@ -248,9 +237,8 @@ extension API.VerifyReport {
 extension API.PublicProducer {
     /// The producer as consumers see it, on the page and in its JSON: no id, the phone masked.
     public init(_ p: Producer) {
-        self.init(
-            name: p.name, creditCode: p.creditCode, contact: p.contact, phone: p.phone.map(maskPhone), address: p.address,
-            areaCode: p.areaCode)
+        self = p.details
+        phone = phone.map(maskPhone)
     }
 }
 
