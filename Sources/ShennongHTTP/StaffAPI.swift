@@ -68,16 +68,7 @@ struct StaffAPI {
                 .badRequest, "\(problems.count) problem(s) in the CSV, nothing imported:\n\(shown)\(more)")
         case .success(let devices):
             // A scoped token imports devices of its scope only, and changes none outside it.
-            if context.gate.isScoped {
-                for device in devices where !context.scope.contains(device) {
-                    throw ScopeGate.refusal("device", device.id)
-                }
-                for device in devices {
-                    if let existing = try store.device(id: device.id), !context.scope.contains(existing) {
-                        throw ScopeGate.refusal("device", device.id)
-                    }
-                }
-            }
+            try context.gate.checkRegistering(devices, store)
             let created = try store.upsertDevices(devices)
             return API.DeviceImport(imported: devices.count, created: created, updated: devices.count - created)
         }
@@ -101,12 +92,7 @@ struct StaffAPI {
             latitude: body.latitude, longitude: body.longitude, areaCode: body.areaCode, owner: body.owner,
             createdAt: clock.now(), attributes: body.attributes ?? [:])
         // A scoped token adds devices of its scope only (and learns nothing of one outside).
-        if context.gate.isScoped {
-            if !context.scope.contains(device) { throw ScopeGate.refusal("device", device.id) }
-            if let existing = try store.device(id: device.id), !context.scope.contains(existing) {
-                throw ScopeGate.refusal("device", device.id)
-            }
-        }
+        try context.gate.checkRegistering([device], store)
         do {
             try store.addDevice(device)
         } catch let error as StoreError where error.code == .conflict {
