@@ -87,10 +87,7 @@ struct StaffAPI {
         guard let domain = try domain(body.domain.map { Substring($0) }) ?? profile.domain else {
             throw APIError(.badRequest, "profile \(profile.name) has no domain of its own: give one (water, soil, weather, fire, flood)")
         }
-        let device = Device(
-            id: body.id, profile: body.profile, domain: domain, site: body.site, name: body.name,
-            latitude: body.latitude, longitude: body.longitude, areaCode: body.areaCode, owner: body.owner,
-            createdAt: clock.now(), attributes: body.attributes ?? [:])
+        let device = Device(body, domain: domain, createdAt: clock.now())
         // A scoped token adds devices of its scope only (and learns nothing of one outside).
         try context.gate.checkRegistering([device], store)
         do {
