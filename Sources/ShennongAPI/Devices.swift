@@ -112,14 +112,28 @@ extension API.Device {
     /// The API's view of a registered device, its times in local time at `offsetMinutes` to
     /// the millisecond.
     public init(_ r: DeviceRecord, offsetMinutes: Int = 480) {
-        let d = r.device
         self.init(
-            registration: API.NewDevice(
-                id: d.id, profile: d.profile, domain: d.domain.rawValue, site: d.site, name: d.name,
-                latitude: d.latitude, longitude: d.longitude, areaCode: d.areaCode, owner: d.owner,
-                attributes: d.attributes.isEmpty ? nil : d.attributes),
-            createdAt: LocalTime.precise(d.createdAt, offsetMinutes: offsetMinutes),
+            registration: API.NewDevice(r.device), createdAt: LocalTime.precise(r.device.createdAt, offsetMinutes: offsetMinutes),
             lastSeen: r.lastSeen.map { LocalTime.precise($0, offsetMinutes: offsetMinutes) }, presence: r.presence,
             metrics: r.metrics)
+    }
+}
+
+extension API.NewDevice {
+    /// The registration of `d`, its domain named (attributes absent when there are none).
+    public init(_ d: Device) {
+        self.init(
+            id: d.id, profile: d.profile, domain: d.domain.rawValue, site: d.site, name: d.name, latitude: d.latitude,
+            longitude: d.longitude, areaCode: d.areaCode, owner: d.owner, attributes: d.attributes.isEmpty ? nil : d.attributes)
+    }
+}
+
+extension Device {
+    /// The device `registration` registers in `domain` (its own or its profile's), at `createdAt`.
+    public init(_ registration: API.NewDevice, domain: Domain, createdAt: Int64) {
+        let r = registration
+        self.init(
+            id: r.id, profile: r.profile, domain: domain, site: r.site, name: r.name, latitude: r.latitude,
+            longitude: r.longitude, areaCode: r.areaCode, owner: r.owner, createdAt: createdAt, attributes: r.attributes ?? [:])
     }
 }

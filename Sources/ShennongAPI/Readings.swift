@@ -120,33 +120,12 @@ extension API {
         }
     }
 
-    /// What a reject replay did.
-    public struct RejectReplay: APIObject, Hashable {
-        /// Reject rows decoded again.
-        public var examined: Int
-        /// Readings stored (dry run: readings that decode).
-        public var stored: Int
-        /// Reject rows left, with the reason their payload fails now.
-        public var stillRejected: Int
-        /// Reject rows gone from the list (their payload now decodes).
-        public var replayedRejects: Int
-        public var dryRun: Bool
+    /// What a reject replay did (the replay's own counts are the body).
+    public typealias RejectReplay = RejectReplayCounts
+}
 
-        public init(examined: Int, stored: Int, stillRejected: Int, replayedRejects: Int, dryRun: Bool) {
-            self.examined = examined
-            self.stored = stored
-            self.stillRejected = stillRejected
-            self.replayedRejects = replayedRejects
-            self.dryRun = dryRun
-        }
-
-        enum CodingKeys: String, CodingKey {
-            case examined, stored
-            case stillRejected = "still_rejected"
-            case replayedRejects = "replayed_rejects"
-            case dryRun = "dry_run"
-        }
-    }
+extension RejectReplayCounts: APIObject {
+    public static var schemaName: String { "RejectReplay" }
 }
 
 // The bodies of readings and rejects from the store's values. Their times are local time with

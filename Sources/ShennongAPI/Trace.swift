@@ -28,6 +28,9 @@ extension API {
 }
 
 extension Producer: APIObject {}
+extension ProducerDetails: APIObject {
+    public static var schemaName: String { "PublicProducer" }
+}
 extension Plot: APIObject {}
 extension Batch: APIObject {}
 extension Certificate: APIObject {}
@@ -156,22 +159,8 @@ extension API {
 
     }
 
-    /// The producer as consumers see it (phone masked, no id).
-    public struct PublicProducer: APIObject, Hashable {
-        public var name: String
-        public var creditCode: String
-        public var contact: String?
-        /// Masked: 138****1234.
-        public var phone: String?
-        public var address: String?
-        public var areaCode: String
-
-        enum CodingKeys: String, CodingKey {
-            case name, contact, phone, address
-            case creditCode = "credit_code"
-            case areaCode = "area_code"
-        }
-    }
+    /// The producer as consumers see it: its details, the phone masked (138****1234), no id.
+    public typealias PublicProducer = ProducerDetails
 
     /// How often, since when and from how many networks a code was scanned.
     public struct Scans: APIObject, Hashable {
@@ -245,6 +234,14 @@ extension API.VerifyReport {
     }
 }
 
+extension API.PublicProducer {
+    /// The producer as consumers see it, on the page and in its JSON: no id, the phone masked.
+    public init(_ p: Producer) {
+        self = p.details
+        phone = phone.map(maskPhone)
+    }
+}
+
 extension API.PublicTrace {
     /// What a code's public page shows: the producer's phone and the certificate's contact
     /// masked, the plot without its devices, the recall without who made it.
@@ -260,9 +257,7 @@ extension API.PublicTrace {
             recall: d.recall.map { API.Recall(reason: $0.reason, at: $0.at, by: "") }, suspect: v.suspect,
             scans: API.Scans(count: v.scans.count, firstAt: v.scans.firstAt, networks: v.scans.networks),
             batch: d.batch,
-            producer: API.PublicProducer(
-                name: d.producer.name, creditCode: d.producer.creditCode, contact: d.producer.contact,
-                phone: d.producer.phone.map(maskPhone), address: d.producer.address, areaCode: d.producer.areaCode),
+            producer: API.PublicProducer(d.producer),
             plot: plot, environment: d.environment, events: d.events.map(\.event),
             certificate: certificate, inspections: d.inspections,
             chain: API.Chain(records: d.records, head: d.head, seal: d.seal, publicKey: "/.well-known/shennong-trace-key"),

@@ -118,6 +118,20 @@ extension AlertStore {
     }
 }
 
+extension AlertLifecycle {
+    /// ``act(_:on:id:by:note:now:)`` as an engine runs it on the stored alert: a refusal is
+    /// the store's error.
+    public static func act(
+        _ action: PersonAction, onStored alert: AlertRecord?, id: Int64, by: String, note: String?, now: Int64
+    ) throws(StoreError) -> AlertDecision {
+        do {
+            return try act(action, on: alert, id: id, by: by, note: note, now: now)
+        } catch {
+            throw StoreError(error)
+        }
+    }
+}
+
 extension StoreError {
     /// The store's error for a refusal of the lifecycle: `not_found`, `conflict`, or
     /// `invalid_argument` for a missing note; the message is the lifecycle's.

@@ -54,6 +54,21 @@ public protocol CommandStore: Sendable {
     func commandTransitions(id: String) throws -> [CommandTransition]
 }
 
+extension CommandLifecycle {
+    /// ``apply(_:to:by:now:)`` as an engine runs it on the stored command `id` (`nil` when
+    /// there is none): a missing command is `not_found`, a refusal the store's error.
+    public static func apply(
+        _ event: CommandEvent, toStored command: CommandRecord?, id: String, by: String, now: Int64
+    ) throws(StoreError) -> CommandDecision? {
+        guard let command else { throw StoreError(.notFound, "命令不存在 no command \(id)") }
+        do {
+            return try apply(event, to: command, by: by, now: now)
+        } catch {
+            throw StoreError(error)
+        }
+    }
+}
+
 extension StoreError {
     /// The store's error for a refusal of the command lifecycle (same code where the store has
     /// it; `unknown_device`, `unknown_command` and `invalid_argument` become `invalid_argument`

@@ -17,8 +17,8 @@ public struct RejectReplayRequest: Sendable, Hashable {
     }
 }
 
-/// What a reject replay did.
-public struct RejectReplayCounts: Sendable, Hashable {
+/// What a reject replay did; its JSON (snake_case keys) is the staff API's `RejectReplay` body.
+public struct RejectReplayCounts: Sendable, Hashable, Codable {
     /// Reject rows decoded again.
     public var examined: Int
     /// Readings stored (on a dry run: readings that decode, duplicates of stored readings included).
@@ -35,5 +35,12 @@ public struct RejectReplayCounts: Sendable, Hashable {
         self.stillRejected = stillRejected
         self.replayedRejects = replayedRejects
         self.dryRun = dryRun
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case examined, stored
+        case stillRejected = "still_rejected"
+        case replayedRejects = "replayed_rejects"
+        case dryRun = "dry_run"
     }
 }

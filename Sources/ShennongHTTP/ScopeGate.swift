@@ -51,6 +51,21 @@ struct ScopeGate: Sendable {
         return found
     }
 
+    /// Checks devices a route registers or updates. Scoped: each must be in the scope, and so
+    /// must what is registered under its id now (a scoped token changes nothing outside and
+    /// learns nothing of it); the first that is not is refused. Unscoped: nothing to check.
+    func checkRegistering(_ devices: [Device], _ registry: any DeviceRegistry) throws {
+        guard isScoped else { return }
+        for device in devices where !scope.contains(device) {
+            throw Self.refusal("device", device.id)
+        }
+        for device in devices {
+            if let existing = try registry.device(id: device.id), !scope.contains(existing) {
+                throw Self.refusal("device", device.id)
+            }
+        }
+    }
+
     /// Refuses a scoped token where the route's data is not partitioned by device (the trace
     /// ledger): those routes need an unscoped token.
     func requireUnscoped(_ what: String) throws {

@@ -68,16 +68,7 @@ struct StaffAPI {
                 .badRequest, "\(problems.count) problem(s) in the CSV, nothing imported:\n\(shown)\(more)")
         case .success(let devices):
             // A scoped token imports devices of its scope only, and changes none outside it.
-            if context.gate.isScoped {
-                for device in devices where !context.scope.contains(device) {
-                    throw ScopeGate.refusal("device", device.id)
-                }
-                for device in devices {
-                    if let existing = try store.device(id: device.id), !context.scope.contains(existing) {
-                        throw ScopeGate.refusal("device", device.id)
-                    }
-                }
-            }
+            try context.gate.checkRegistering(devices, store)
             let created = try store.upsertDevices(devices)
             return API.DeviceImport(imported: devices.count, created: created, updated: devices.count - created)
         }
@@ -96,17 +87,9 @@ struct StaffAPI {
         guard let domain = try domain(body.domain.map { Substring($0) }) ?? profile.domain else {
             throw APIError(.badRequest, "profile \(profile.name) has no domain of its own: give one (water, soil, weather, fire, flood)")
         }
-        let device = Device(
-            id: body.id, profile: body.profile, domain: domain, site: body.site, name: body.name,
-            latitude: body.latitude, longitude: body.longitude, areaCode: body.areaCode, owner: body.owner,
-            createdAt: clock.now(), attributes: body.attributes ?? [:])
+        let device = Device(body, domain: domain, createdAt: clock.now())
         // A scoped token adds devices of its scope only (and learns nothing of one outside).
-        if context.gate.isScoped {
-            if !context.scope.contains(device) { throw ScopeGate.refusal("device", device.id) }
-            if let existing = try store.device(id: device.id), !context.scope.contains(existing) {
-                throw ScopeGate.refusal("device", device.id)
-            }
-        }
+        try context.gate.checkRegistering([device], store)
         do {
             try store.addDevice(device)
         } catch let error as StoreError where error.code == .conflict {
@@ -205,14 +188,11 @@ struct StaffAPI {
         let wanted = RejectReplayRequest(
             since: since, reason: body.reason.flatMap { $0.isEmpty ? nil : $0 }, device: body.device,
             dryRun: body.dryRun ?? false)
-        let counts = try await withCheckedThrowingContinuation { (done: CheckedContinuation<RejectReplayCounts, any Error>) in
+        return try await withCheckedThrowingContinuation { (done: CheckedContinuation<RejectReplayCounts, any Error>) in
             let thread = Thread { done.resume(with: Result { try replayRejects(wanted) }) }
             thread.name = "shennong-reject-replay"
             thread.start()
         }
-        return API.RejectReplay(
-            examined: counts.examined, stored: counts.stored, stillRejected: counts.stillRejected,
-            replayedRejects: counts.replayedRejects, dryRun: counts.dryRun)
     }
 
     /// A filter of latest values by the token's scope.

@@ -158,13 +158,6 @@ func plainNumber(_ v: Double) -> String {
 
 /// What the public page shows (strings formatted for people; Mustache escapes them).
 struct PageModel {
-    struct ProducerModel {
-        var name: String
-        var creditCode: String
-        var contact: String?
-        var phone: String?
-        var address: String?
-    }
     struct OriginModel {
         var name: String
         var location: String
@@ -254,7 +247,8 @@ struct PageModel {
     var planting: String
     var harvest: String?
     var gtin: String?
-    var producer: ProducerModel
+    /// The producer as the JSON shows it (no id, the phone masked).
+    var producer: API.PublicProducer
     var origin: OriginModel
     var environment: EnvironmentModel?
     var events: [EventModel]
@@ -280,9 +274,7 @@ struct PageModel {
         let harvestEvent = d.events.last { $0.event.action == TraceAction.harvest }
         harvest = harvestEvent.map { ChinaTime.format($0.event.time, time: false) }
         gtin = d.batch.gtin
-        producer = ProducerModel(
-            name: d.producer.name, creditCode: d.producer.creditCode, contact: d.producer.contact,
-            phone: d.producer.phone.map(maskPhone), address: d.producer.address)
+        producer = API.PublicProducer(d.producer)
         origin = OriginModel(
             name: d.plot.name, location: d.plot.location,
             area: d.plot.area.map { plainNumber($0) + " " + d.plot.areaUnit }, areaCode: d.plot.areaCode,
@@ -373,8 +365,9 @@ extension PageModel: MustacheParent {
     }
 }
 
-extension PageModel.ProducerModel: MustacheParent {
-    func child(named name: String) -> Any? {
+extension API.PublicProducer: MustacheParent {
+    /// The consumer page reads the producer's fields by name.
+    public func child(named name: String) -> Any? {
         switch name {
         case "name": self.name
         case "creditCode": creditCode

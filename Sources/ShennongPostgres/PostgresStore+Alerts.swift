@@ -207,12 +207,7 @@ extension PostgresStore: AlertStore {
         let now = now ?? nowMillis()
         return try write { s in
             let alert = try Self.alert(id: id, in: s)
-            let decision: AlertDecision
-            do {
-                decision = try AlertLifecycle.act(action, on: alert, id: id, by: by, note: note, now: now)
-            } catch let refusal as AlertRefusal {
-                throw StoreError(refusal)
-            }
+            let decision = try AlertLifecycle.act(action, onStored: alert, id: id, by: by, note: note, now: now)
             return try Self.write(decision, in: s)
         }
     }

@@ -104,16 +104,11 @@ extension PostgresStore: CommandStore {
     public func applyCommandEvent(id: String, event: CommandEvent, by: String, now: Int64) throws -> CommandDecision? {
         // The sender's and the devices' events are the leader's work (fenced); people's are not.
         try fencedWrite(if: by == CommandLifecycle.system || by.hasPrefix("device:")) { s in
-            guard let command = try s.query("SELECT \(Self.commandColumns) FROM commands WHERE id = $1", bindings(id))
+            let command = try s.query("SELECT \(Self.commandColumns) FROM commands WHERE id = $1", bindings(id))
                 .first.map(Self.decodeCommand)
-            else { throw StoreError(.notFound, "命令不存在 no command \(id)") }
-            let decision: CommandDecision?
-            do {
-                decision = try CommandLifecycle.apply(event, to: command, by: by, now: now)
-            } catch let refusal as CommandRefusal {
-                throw StoreError(refusal)
+            guard let decision = try CommandLifecycle.apply(event, toStored: command, id: id, by: by, now: now) else {
+                return nil
             }
-            guard let decision else { return nil }
             let columns = Self.commandColumns.split(separator: ",").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
             let sets = columns.enumerated().dropFirst().map { "\($1) = $\($0 + 1)" }.joined(separator: ", ")
             try s.query("UPDATE commands SET \(sets) WHERE id = $1", Self.commandValues(decision.command))

@@ -46,22 +46,19 @@ extension PostgresStore {
                 .decode(Int64.self) ?? 0)
     }
 
-    /// Drops what `planned` names, as it is now (a late reading may have reopened the bucket).
+    /// Drops what `planned` names, as it is now (``RetentionPlan/apply(_:deleteLiveRows:bucket:rows:drop:)``).
     static func apply(_ planned: RetentionItem, in s: PostgresSession) throws -> RetentionItem {
-        guard let start = planned.bucketStart else {
-            var item = planned
-            item.rows = try liveRows(planned.tier, before: planned.until, delete: true, in: s)
-            return item
-        }
-        guard let bucket = try bucket(start: start, in: s),
-            var item = try RetentionPlan.item(planned.tier, bucket, rows: { try rows(of: $0, $1, in: s) })
-        else {
-            var gone = planned
-            gone.tables = []
-            gone.rows = 0
-            return gone
-        }
-        switch planned.tier {
+        try RetentionPlan.apply(
+            planned, deleteLiveRows: { try liveRows($0, before: $1, delete: true, in: s) },
+            bucket: { try bucket(start: $0, in: s) }, rows: { try rows(of: $0, $1, in: s) },
+            drop: { bucket, item in try drop(item, of: bucket, in: s) })
+    }
+
+    /// Drops the partitions of `item` in `bucket` and clears the bucket's flags for them; a
+    /// bucket with nothing left goes.
+    private static func drop(_ item: RetentionItem, of bucket: BucketInfo, in s: PostgresSession) throws {
+        let start = bucket.start
+        switch item.tier {
         case .raw:
             if bucket.hasRaw { try dropPartition(bucket.rawTable, of: "raw", in: s) }
             if bucket.hasBlocks { try dropPartition(bucket.blockTable, of: "blk", in: s) }
@@ -72,15 +69,13 @@ extension PostgresStore {
                 ON CONFLICT (key) DO UPDATE SET value = greatest(store_meta.value, excluded.value)
                 """, bindings(bucket.until))
         case .minute, .hour:
-            try dropPartition(bucket.packedTable(planned.tier)!, of: packedParent(planned.tier), in: s)
-            try s.query("UPDATE buckets SET has_\(planned.tier.rawValue) = false WHERE start = $1", bindings(start))
+            try dropPartition(bucket.packedTable(item.tier)!, of: packedParent(item.tier), in: s)
+            try s.query("UPDATE buckets SET has_\(item.tier.rawValue) = false WHERE start = $1", bindings(start))
         case .day:
             break
         }
         try s.query(
             "DELETE FROM buckets WHERE start = $1 AND NOT (has_raw OR has_blocks OR has_1m OR has_1h)", bindings(start))
-        item.until = planned.until
-        return item
     }
 
     // MARK: Sizes

@@ -161,12 +161,7 @@ extension Store: AlertStore {
         let now = now ?? nowMillis()
         return try pool.write { db in
             let alert = try AlertRow.fetchOne(db, key: id)?.alert
-            let decision: AlertDecision
-            do {
-                decision = try AlertLifecycle.act(action, on: alert, id: id, by: by, note: note, now: now)
-            } catch let refusal as AlertRefusal {
-                throw StoreError(refusal)
-            }
+            let decision = try AlertLifecycle.act(action, onStored: alert, id: id, by: by, note: note, now: now)
             return try Self.write(decision, in: db)
         }
     }

@@ -71,16 +71,10 @@ extension Store: CommandStore {
 
     public func applyCommandEvent(id: String, event: CommandEvent, by: String, now: Int64) throws -> CommandDecision? {
         try pool.write { db in
-            guard let command = try CommandRow.fetchOne(db, key: id)?.command() else {
-                throw StoreError(.notFound, "命令不存在 no command \(id)")
+            let command = try CommandRow.fetchOne(db, key: id)?.command()
+            guard let decision = try CommandLifecycle.apply(event, toStored: command, id: id, by: by, now: now) else {
+                return nil
             }
-            let decision: CommandDecision?
-            do {
-                decision = try CommandLifecycle.apply(event, to: command, by: by, now: now)
-            } catch let refusal as CommandRefusal {
-                throw StoreError(refusal)
-            }
-            guard let decision else { return nil }
             try CommandRow(decision.command).update(db)
             return try Self.record(decision, in: db)
         }

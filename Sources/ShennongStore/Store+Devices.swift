@@ -70,7 +70,7 @@ extension Store {
     /// Registered devices with last-seen, presence and metrics, filtered by site and domain.
     public func deviceRecords(site: String? = nil, domain: Domain? = nil, id: String? = nil) throws -> [DeviceRecord] {
         try pool.read { db in
-            try DeviceLifeRow.fetchAll(
+            try Row.fetchAll(
                 db,
                 sql: """
                     SELECT d.*, (SELECT group_concat(metric, ',') FROM
@@ -80,7 +80,7 @@ extension Store {
                     ORDER BY d.id
                     """,
                 arguments: [site, domain?.rawValue, id]
-            ).map(\.record)
+            ).map(DeviceRow.record)
         }
     }
 

@@ -70,27 +70,28 @@ extension Store {
         return total
     }
 
-    /// Drops what `planned` names, as it is now (a late reading may have reopened the bucket).
+    /// Drops what `planned` names, as it is now (``RetentionPlan/apply(_:deleteLiveRows:bucket:rows:drop:)``).
     static func apply(_ planned: RetentionItem, in db: Database) throws -> RetentionItem {
-        guard let start = planned.bucketStart else {
-            var item = planned
-            item.rows = try liveRows(planned.tier, before: planned.until, delete: true, in: db)
-            if planned.tier == .minute { try raiseMinuteHorizon(to: planned.until, in: db) }
-            return item
-        }
-        guard let bucket = try bucket(start: start, in: db),
-            var item = try RetentionPlan.item(planned.tier, bucket, rows: { try rows(of: $0, $1, in: db) })
-        else {
-            var gone = planned
-            gone.tables = []
-            gone.rows = 0
-            return gone
-        }
-        if planned.tier == .raw {
+        try RetentionPlan.apply(
+            planned,
+            deleteLiveRows: { tier, until in
+                let rows = try liveRows(tier, before: until, delete: true, in: db)
+                if tier == .minute { try raiseMinuteHorizon(to: until, in: db) }
+                return rows
+            },
+            bucket: { try bucket(start: $0, in: db) }, rows: { try rows(of: $0, $1, in: db) },
+            drop: { bucket, item in try drop(item, of: bucket, in: db) })
+    }
+
+    /// Drops the tables of `item` in `bucket` and clears the bucket's flags for them; a bucket
+    /// with nothing left goes.
+    private static func drop(_ item: RetentionItem, of bucket: BucketInfo, in db: Database) throws {
+        let start = bucket.start
+        if item.tier == .raw {
             try packMinutesBeforeDrop(bucket, in: db)
         }
         for table in item.tables { try db.execute(sql: "DROP TABLE IF EXISTS \(table)") }
-        switch planned.tier {
+        switch item.tier {
         case .raw:
             try db.execute(sql: "UPDATE buckets SET has_raw = 0, has_blocks = 0 WHERE start = ?", arguments: [start])
             try db.execute(
@@ -100,16 +101,14 @@ extension Store {
                     """,
                 arguments: [bucket.until])
         case .minute, .hour:
-            try db.execute(sql: "UPDATE buckets SET has_\(planned.tier.rawValue) = 0 WHERE start = ?", arguments: [start])
-            if planned.tier == .minute { try raiseMinuteHorizon(to: bucket.until, in: db) }
+            try db.execute(sql: "UPDATE buckets SET has_\(item.tier.rawValue) = 0 WHERE start = ?", arguments: [start])
+            if item.tier == .minute { try raiseMinuteHorizon(to: bucket.until, in: db) }
         case .day:
             break
         }
         try db.execute(
             sql: "DELETE FROM buckets WHERE start = ? AND has_raw = 0 AND has_blocks = 0 AND has_1m = 0 AND has_1h = 0",
             arguments: [start])
-        item.until = planned.until
-        return item
     }
 
     /// The 1-minute cells of a raw table not yet compacted, packed before retention drops it:

@@ -1,7 +1,46 @@
-/// A producer (生产经营者): a farm, cooperative or company.
+/// A producer (生产经营者): a farm, cooperative or company: the id staff chose and its
+/// ``ProducerDetails``, whose fields read as the producer's own (`producer.name`). Its JSON is
+/// one object, the details' keys beside `id`.
+@dynamicMemberLookup
 public struct Producer: Sendable, Hashable, Codable {
     /// Short id staff choose (`[A-Za-z0-9_.-]{1,64}`).
     public var id: String
+    /// Everything but the id: what the public page and its JSON show (the phone masked).
+    public var details: ProducerDetails
+
+    public init(
+        id: String, name: String, creditCode: String, contact: String? = nil, phone: String? = nil,
+        address: String? = nil, areaCode: String
+    ) {
+        self.id = id
+        details = ProducerDetails(
+            name: name, creditCode: creditCode, contact: contact, phone: phone, address: address, areaCode: areaCode)
+    }
+
+    /// A field of the details (`producer.name`, `producer.creditCode`, …).
+    public subscript<T>(dynamicMember path: WritableKeyPath<ProducerDetails, T>) -> T {
+        get { details[keyPath: path] }
+        set { details[keyPath: path] = newValue }
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id
+    }
+
+    public init(from decoder: any Decoder) throws {
+        id = try decoder.container(keyedBy: CodingKeys.self).decode(String.self, forKey: .id)
+        details = try ProducerDetails(from: decoder)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(id, forKey: .id)
+        try details.encode(to: encoder)
+    }
+}
+
+/// A producer's name, credit code, contact, phone, address and area: all of it but the id.
+public struct ProducerDetails: Sendable, Hashable, Codable {
     public var name: String
     /// 统一社会信用代码, checked by its check character (GB 32100-2015).
     public var creditCode: String
@@ -15,16 +54,15 @@ public struct Producer: Sendable, Hashable, Codable {
 
     /// snake_case on the wire and in the chain's canonical JSON.
     enum CodingKeys: String, CodingKey {
-        case id, name, contact, phone, address
+        case name, contact, phone, address
         case creditCode = "credit_code"
         case areaCode = "area_code"
     }
 
     public init(
-        id: String, name: String, creditCode: String, contact: String? = nil, phone: String? = nil,
-        address: String? = nil, areaCode: String
+        name: String, creditCode: String, contact: String? = nil, phone: String? = nil, address: String? = nil,
+        areaCode: String
     ) {
-        self.id = id
         self.name = name
         self.creditCode = creditCode
         self.contact = contact

@@ -104,12 +104,12 @@ struct DashboardLanguageTests {
             IndexStatus(rule: "fire-danger", device: "aws-1", index: .fireDanger, value: 40, at: t0, warning: nil),
             IndexStatus(rule: "fire-danger", device: "aws-2", index: .fireDanger, value: 61, at: t0 + 3_600_000, warning: .yellow),
         ]
-        var view = try DashboardView.build(
+        let view = try DashboardView.build(
             store: store, profiles: [:], now: t0 + 120_000, offsetMinutes: 480, canAct: true, indices: indices, strings: strings)
-        view.user = DashboardUser(name: "duty", role: "operator")
-        view.generated = LocalTime.format(t0 + 120_000)
+        let frame = PageFrame(
+            t: strings, user: DashboardUser(name: "duty", role: "operator"), csrf: "", generated: LocalTime.format(t0 + 120_000))
         let templates = try DashboardPages.loadTemplates(directory: templatesDirectory.path)
-        return try #require(templates.render(view, withTemplate: "dashboard"))
+        return try #require(templates.render(FramedPage(frame: frame, content: view), withTemplate: "dashboard"))
     }
 
     @Test("the dashboard in Chinese: level 2 shown as 40, 二级 较低火险, no signal; level 3 with its yellow signal; words from the catalogue")

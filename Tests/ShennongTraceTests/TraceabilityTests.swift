@@ -329,6 +329,18 @@ import Testing
         #expect(TraceHashing.sha256Hex(Array("abc".utf8)) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
     }
 
+    @Test("a producer's canonical JSON is one flat object: its id beside its details' keys, absent fields left out")
+    func producerCanonical() throws {
+        let producer = Producer(
+            id: "P1", name: "合作社", creditCode: "91350100M000100Y43", contact: "陈伟", phone: "13812341234", areaCode: "441882")
+        let json = try TraceHashing.canonicalJSON(producer)
+        #expect(
+            json
+                == #"{"area_code":"441882","contact":"陈伟","credit_code":"91350100M000100Y43","id":"P1","name":"合作社","phone":"13812341234"}"#)
+        #expect(try TraceHashing.decode(Producer.self, from: json) == producer)
+        #expect(try TraceHashing.canonicalJSON(producer.details) == json.replacingOccurrences(of: #""id":"P1","#, with: ""))
+    }
+
     struct OneWarning: WarningHistory {
         func warnings(devices: [String], from: Int64, to: Int64) throws -> [WarningRecord] {
             [WarningRecord(level: "yellow", rule: "do-16-of-24", device: devices[0], raisedAt: from + 1000, closedAt: from + 2000,

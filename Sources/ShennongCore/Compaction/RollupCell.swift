@@ -123,8 +123,7 @@ extension RollupCell {
 
     /// The cell as an aggregate of `device` / `metric`.
     package func aggregate(device: String, metric: String) -> AggregatePoint {
-        AggregatePoint(
-            device: device, metric: metric, start: start, count: count, min: min, max: max, sum: sum, first: first, last: last)
+        AggregatePoint(device: device, metric: metric, cell: self)
     }
 }
 

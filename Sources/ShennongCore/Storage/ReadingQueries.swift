@@ -35,19 +35,18 @@ public struct AggregatePoint: Sendable, Hashable, Codable {
     public var first: Double
     public var last: Double
 
-    public init(
-        device: String, metric: String, start: Int64, count: Int, min: Double, max: Double, sum: Double,
-        first: Double, last: Double
-    ) {
+    /// The interval `cell` covers, as an aggregate of `device` / `metric` (both engines answer
+    /// from rollup cells merged to the interval asked).
+    package init(device: String, metric: String, cell: RollupCell) {
         self.device = device
         self.metric = metric
-        self.start = start
-        self.count = count
-        self.min = min
-        self.max = max
-        self.sum = sum
-        self.first = first
-        self.last = last
+        start = cell.start
+        count = cell.count
+        min = cell.min
+        max = cell.max
+        sum = cell.sum
+        first = cell.first
+        last = cell.last
     }
 }
 

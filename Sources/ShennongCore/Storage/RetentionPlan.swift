@@ -29,6 +29,32 @@ package enum RetentionPlan {
         return RetentionReport(dryRun: false, now: now, cutoffs: cutoffs, items: try items.map(apply))
     }
 
+    /// Drops what `planned` names as it is now (a late reading may have reopened its bucket
+    /// since the plan): live rollup rows are counted and deleted by `deleteLiveRows`; a
+    /// bucket is read again (`bucket`), its item worked out anew (``item(_:_:rows:)``), and
+    /// dropped by `drop`. A bucket gone by then (or with nothing of the tier left) drops
+    /// nothing. What differs between engines is only the I/O in the closures.
+    package static func apply(
+        _ planned: RetentionItem, deleteLiveRows: (_ tier: StorageTier, _ until: Int64) throws -> Int,
+        bucket: (_ start: Int64) throws -> BucketInfo?, rows: (_ table: String, _ kind: Rows) throws -> Int,
+        drop: (_ bucket: BucketInfo, _ item: RetentionItem) throws -> Void
+    ) throws -> RetentionItem {
+        guard let start = planned.bucketStart else {
+            var item = planned
+            item.rows = try deleteLiveRows(planned.tier, planned.until)
+            return item
+        }
+        guard let bucket = try bucket(start), var item = try item(planned.tier, bucket, rows: rows) else {
+            var gone = planned
+            gone.tables = []
+            gone.rows = 0
+            return gone
+        }
+        try drop(bucket, item)
+        item.until = planned.until
+        return item
+    }
+
     /// Every item retention drops at `cutoffs`, tier by tier: the tier's tables of each
     /// bucket ending by the cutoff (``item(_:_:rows:)``), then the tier's live rollup rows
     /// ending by it (`liveRows(tier, cutoff)`, when there are any).

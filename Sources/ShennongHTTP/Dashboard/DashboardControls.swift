@@ -69,11 +69,6 @@ public struct DashboardControls: RouteGroup {
         var devices: [DeviceControls]
         var hasDevices: Bool
         var canAct: Bool
-        var csrf: String
-        var user: DashboardUser
-        var generated: String
-        /// The header's strings in the browser's language.
-        var t: StaffStrings
     }
 
     private func controls(_ request: Request) throws -> Response {
@@ -115,10 +110,8 @@ public struct DashboardControls: RouteGroup {
                             at: LocalTime.format(c.issuedAt, offsetMinutes: offset), detail: c.detail, automatic: c.origin.isAutomatic)
                     }))
         }
-        let model = Page(
-            devices: devices, hasDevices: !devices.isEmpty, canAct: session.token.role >= .operator, csrf: signedIn.csrf,
-            user: signedIn.user, generated: signedIn.generated, t: signedIn.t)
-        return DashboardPages.html(pages.templates.render(model, withTemplate: "controls") ?? "", status: .ok)
+        let model = Page(devices: devices, hasDevices: !devices.isEmpty, canAct: session.token.role >= .operator)
+        return pages.page("controls", model, for: signedIn)
     }
 
     private func message(_ title: String, _ text: String, _ status: HTTPResponse.Status) -> Response {

@@ -228,17 +228,15 @@ public struct DashboardPages: RouteGroup {
 
     // MARK: pages
 
-    /// A request of a logged-in session, with what every page of it shows around its content:
-    /// who is logged in, the session's CSRF token (the logout form and every action form), when
-    /// the page was made, the page's words.
+    /// A request of a logged-in session, with what every page of it shows around its content
+    /// (its ``PageFrame``).
     struct SignedIn {
         var id: String
         var session: DashboardSessions.Session
         var now: Int64
-        var t: StaffStrings
-        var user: DashboardUser
-        var csrf: String
-        var generated: String
+        var frame: PageFrame
+        /// The page's words.
+        var t: StaffStrings { frame.t }
     }
 
     /// The logged-in session of `request`, or `nil` (the pages then redirect to the login).
@@ -246,9 +244,10 @@ public struct DashboardPages: RouteGroup {
         guard let (id, session) = session(request) else { return nil }
         let now = clock.now()
         return SignedIn(
-            id: id, session: session, now: now, t: Self.strings(request),
-            user: DashboardUser(name: session.token.name, role: session.token.role.rawValue), csrf: sessions.csrfToken(id),
-            generated: LocalTime.format(now, offsetMinutes: offsetMinutes))
+            id: id, session: session, now: now,
+            frame: PageFrame(
+                t: Self.strings(request), user: DashboardUser(name: session.token.name, role: session.token.role.rawValue),
+                csrf: sessions.csrfToken(id), generated: LocalTime.format(now, offsetMinutes: offsetMinutes)))
     }
 
     private func home(_ request: Request) throws -> Response {
@@ -257,15 +256,12 @@ public struct DashboardPages: RouteGroup {
         var model = try DashboardView.build(
             store: store, profiles: profiles(), now: signedIn.now, offsetMinutes: offsetMinutes,
             canAct: token.role >= .operator, indices: indexStatuses(), strings: signedIn.t, scope: token.scope)
-        model.user = signedIn.user
-        model.csrf = signedIn.csrf
-        model.generated = signedIn.generated
         if let seals {
             let note = SealNotes.staff(seals.current(), language: model.t.language, offsetMinutes: offsetMinutes)
             model.dataSeal = note.text
             model.dataSealFailed = note.failed
         }
-        return page("dashboard", model, status: .ok)
+        return page("dashboard", model, for: signedIn)
     }
 
     private func chart(_ request: Request) throws -> Response {
@@ -316,15 +312,14 @@ public struct DashboardPages: RouteGroup {
             base: "/dashboard/chart?device=\(DashboardView.query(device))&metric=\(DashboardView.query(metric))",
             ranges: [24, 168, 720].map { h in
                 ChartPage.Range(hours: h, label: t.range(h), current: h == hours)
-            },
-            user: signedIn.user, csrf: signedIn.csrf, t: t)
+            })
         if let lo = values.min(), let hi = values.max(), let last = points.last {
             let p = info?.precision ?? 2
             model.stats = ChartPage.Stats(
                 min: SVGChart.number(lo, p), max: SVGChart.number(hi, p), last: SVGChart.number(last.v, p),
                 lastAt: LocalTime.format(last.t, offsetMinutes: offsetMinutes))
         }
-        return page("chart", model, status: .ok)
+        return page("chart", model, for: signedIn)
     }
 
     // MARK: actions
@@ -387,6 +382,12 @@ public struct DashboardPages: RouteGroup {
         Self.html(templates.render(model, withTemplate: template) ?? "", status: status)
     }
 
+    /// The page `template` of a signed-in session: `content` in the session's frame
+    /// (``FramedPage``).
+    func page(_ template: String, _ content: some Any, for signedIn: SignedIn) -> Response {
+        page(template, FramedPage(frame: signedIn.frame, content: content), status: .ok)
+    }
+
     static func html(_ text: String, status: HTTPResponse.Status) -> Response {
         Response(
             status: status,
@@ -422,6 +423,40 @@ public struct DashboardPages: RouteGroup {
         return result
     }
 
+}
+
+/// What every page of a signed-in session shows around its content: the page's words (`t`),
+/// who is logged in, the session's CSRF token (the logout form and every action form), when
+/// the page was made.
+struct PageFrame {
+    var t: StaffStrings
+    var user: DashboardUser
+    var csrf: String
+    var generated: String
+}
+
+/// A page of a signed-in session as its template reads it: the frame's `t`, `user`, `csrf` and
+/// `generated`, then the content's own fields, read by name as Mustache reads any value.
+struct FramedPage<Content>: MustacheParent {
+    var frame: PageFrame
+    var content: Content
+
+    func child(named name: String) -> Any? {
+        switch name {
+        case "t": frame.t
+        case "user": frame.user
+        case "csrf": frame.csrf
+        case "generated": frame.generated
+        default: Mirror(reflecting: content).children.first { $0.label == name }.flatMap { Self.unwrapped($0.value) }
+        }
+    }
+
+    /// `value`, or what it holds when it is an optional (`nil` for none).
+    private static func unwrapped(_ value: Any) -> Any? {
+        let mirror = Mirror(reflecting: value)
+        guard mirror.displayStyle == .optional else { return value }
+        return mirror.children.first?.value
+    }
 }
 
 /// The login page: the token form, and why the last try failed.
@@ -464,9 +499,6 @@ struct ChartPage {
     var points: String
     var base: String
     var ranges: [Range]
-    var user: DashboardUser
-    var csrf: String
-    var t: StaffStrings
     var stats: Stats?
 }
 

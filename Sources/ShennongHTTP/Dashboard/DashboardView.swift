@@ -120,10 +120,6 @@ struct DashboardView {
     var staleText: String
     /// The page's words, in its language (`{{t.key}}`).
     var t: StaffStrings
-    /// Set by the page: who is logged in, the session's CSRF token, when it was made.
-    var user: DashboardUser?
-    var csrf = ""
-    var generated = ""
     /// Set by the page: whether the monitoring data is sealed and verified.
     var dataSeal: String?
     var dataSealFailed = false

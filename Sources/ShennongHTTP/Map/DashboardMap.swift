@@ -39,10 +39,6 @@ public struct DashboardMap: RouteGroup {
         var legend: [LegendEntry]
         var unplaced: [Unplaced]
         var hasUnplaced: Bool
-        var csrf: String
-        var user: DashboardUser
-        var generated: String
-        var t: StaffStrings
     }
 
     private func map(_ request: Request) throws -> Response {
@@ -59,8 +55,7 @@ public struct DashboardMap: RouteGroup {
         legend += AlertLevel.allCases.map { Page.LegendEntry(name: $0.name, label: t.levelName($0), count: counts[$0.name] ?? 0) }
         let model = Page(
             svg: svg, hasDevices: !map.entries.isEmpty, countText: t.deviceCount(map.entries.count), legend: legend,
-            unplaced: map.unplaced.map { Page.Unplaced(id: $0.device.id) }, hasUnplaced: !map.unplaced.isEmpty,
-            csrf: signedIn.csrf, user: signedIn.user, generated: signedIn.generated, t: t)
-        return DashboardPages.html(pages.templates.render(model, withTemplate: "map") ?? "", status: .ok)
+            unplaced: map.unplaced.map { Page.Unplaced(id: $0.device.id) }, hasUnplaced: !map.unplaced.isEmpty)
+        return pages.page("map", model, for: signedIn)
     }
 }

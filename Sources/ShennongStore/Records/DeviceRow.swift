@@ -4,7 +4,7 @@ import ShennongCore
 
 /// A row of `devices`: the registered device, its attributes as a JSON object text (keys
 /// sorted; NULL when there are none), and what ingest learns of its life.
-struct DeviceRow: Codable, SnakeCaseColumns, FetchableRecord, PersistableRecord {
+struct DeviceRow: Encodable, SnakeCaseColumns, FetchableRecord, PersistableRecord {
     static let databaseTableName = "devices"
 
     var id: String
@@ -73,38 +73,13 @@ struct DeviceRow: Codable, SnakeCaseColumns, FetchableRecord, PersistableRecord 
     }
 }
 
-/// A device with its life: `devices` columns plus the metrics its series hold.
-struct DeviceLifeRow: Decodable, SnakeCaseColumns, FetchableRecord {
-
-    var row: DeviceRow
-    var lastSeen: Int64?
-    var presence: String?
-    var presenceAt: Int64?
-    /// Comma-separated, sorted.
-    var metrics: String?
-
-    private enum CodingKeys: String, CodingKey { case lastSeen, presence, presenceAt, metrics }
-
-    init(from decoder: any Decoder) throws {
-        row = try DeviceRow(from: decoder)
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        lastSeen = try container.decodeIfPresent(Int64.self, forKey: .lastSeen)
-        presence = try container.decodeIfPresent(String.self, forKey: .presence)
-        presenceAt = try container.decodeIfPresent(Int64.self, forKey: .presenceAt)
-        metrics = try container.decodeIfPresent(String.self, forKey: .metrics)
-    }
-
-    init(row: Row) throws {
-        self.row = try DeviceRow(row: row)
-        lastSeen = row["last_seen"]
-        presence = row["presence"]
-        presenceAt = row["presence_at"]
-        metrics = row["metrics"]
-    }
-
-    var record: DeviceRecord {
-        DeviceRecord(
-            device: row.device, lastSeen: lastSeen, presence: presence, presenceAt: presenceAt,
-            metrics: metrics.map { $0.split(separator: ",").map(String.init) } ?? [])
+extension DeviceRow {
+    /// A device with its life, from a `devices` row with `last_seen`, `presence`, `presence_at`
+    /// and `metrics` (its series' metrics, comma-separated, sorted) beside its columns.
+    static func record(_ row: Row) throws -> DeviceRecord {
+        let metrics: String? = row["metrics"]
+        return DeviceRecord(
+            device: try DeviceRow(row: row).device, lastSeen: row["last_seen"], presence: row["presence"],
+            presenceAt: row["presence_at"], metrics: metrics.map { $0.split(separator: ",").map(String.init) } ?? [])
     }
 }
