@@ -106,7 +106,9 @@ struct IngestBench {
     }
 
     static func run(_ options: Options) async throws {
-        let broker = try TestBroker(persistence: false)
+        // The in-flight window Config/mosquitto.conf recommends (two bursts of ingest.max_batch);
+        // the bare subscriber and the Python peer drain through the same broker.
+        let broker = try TestBroker(persistence: false, extraConfiguration: ["max_inflight_messages 40000"])
         if options.countyOnly {
             try await countyCase(options, county: options.countyOptions, broker: broker)
             return

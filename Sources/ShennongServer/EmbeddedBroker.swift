@@ -38,7 +38,7 @@ public final class EmbeddedBroker: Service, Sendable {
             persistence true
             persistence_location \(dir)/
             autosave_interval 30
-            max_inflight_messages 1000
+            max_inflight_messages 40000
             max_queued_messages 1000000
             log_dest file \(dir)/mosquitto.log
             log_type error
