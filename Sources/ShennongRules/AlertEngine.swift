@@ -214,11 +214,10 @@ public final class AlertEngine {
 
     /// Indices of the rules that apply to `device`, in order.
     private func applyingRules(_ device: Device) -> [Int] {
-        if namedDevices.contains(device.id) { return rules.indices.filter { rules[$0].applies(to: device) } }
-        let shape = DeviceShape(device)
-        if let known = applyingByShape[shape] { return known }
+        let shape = namedDevices.contains(device.id) ? nil : DeviceShape(device)
+        if let shape, let known = applyingByShape[shape] { return known }
         let applying = rules.indices.filter { rules[$0].applies(to: device) }
-        applyingByShape[shape] = applying
+        if let shape { applyingByShape[shape] = applying }
         return applying
     }
 

@@ -46,9 +46,10 @@ final class LeadershipService: Service, Sendable {
         var inFlight = false
         var hooks: [@Sendable () throws -> Void] = []
         var warned = false
-        /// Leader-only services waiting for ``ready`` (``waitUntilLeading()``).
-        var waiters: [CheckedContinuation<Void, Never>] = []
-        /// Graceful shutdown began: nothing waits any more.
+        /// Leader-only services waiting for ``ready`` (``waitUntilLeading()``), by token.
+        var waiters: [Int: CheckedContinuation<Void, Never>] = [:]
+        var nextWaiter = 0
+        /// Graceful shutdown began (the whole service group's): nothing waits any more.
         var shuttingDown = false
     }
 
@@ -83,18 +84,25 @@ final class LeadershipService: Service, Sendable {
     func waitUntilLeading() async -> Bool {
         while !isLeading {
             if Task.isShuttingDownGracefully || Task.isCancelled { return false }
+            let token = state.withLock { state in
+                defer { state.nextWaiter += 1 }
+                return state.nextWaiter
+            }
             await withGracefulShutdownHandler {
                 await withTaskCancellationHandler {
                     await withCheckedContinuation { (waiter: CheckedContinuation<Void, Never>) in
+                        // Checked under the lock that `onCancel` takes: a cancellation either
+                        // comes before (seen here) or finds this waiter registered.
                         let now = state.withLock { state in
-                            guard !state.ready && !state.shuttingDown else { return true }
-                            state.waiters.append(waiter)
+                            guard !state.ready && !state.shuttingDown && !Task.isCancelled else { return true }
+                            state.waiters[token] = waiter
                             return false
                         }
                         if now { waiter.resume() }
                     }
                 } onCancel: {
-                    self.wakeWaiters(shuttingDown: true)
+                    // Only this wait ends: the other services' tasks go on waiting.
+                    self.state.withLock { $0.waiters.removeValue(forKey: token) }?.resume()
                 }
             } onGracefulShutdown: {
                 self.wakeWaiters(shuttingDown: true)
@@ -102,6 +110,9 @@ final class LeadershipService: Service, Sendable {
         }
         return true
     }
+
+    /// How many leader-only services wait for the lease now.
+    var waitingCount: Int { state.withLock { $0.waiters.count } }
 
     /// Marks the leader-only services free to start and wakes those waiting.
     private func becomeReady() {
@@ -112,8 +123,8 @@ final class LeadershipService: Service, Sendable {
     private func wakeWaiters(shuttingDown: Bool) {
         let waiters = state.withLock { state in
             if shuttingDown { state.shuttingDown = true }
-            defer { state.waiters = [] }
-            return state.waiters
+            defer { state.waiters = [:] }
+            return state.waiters.values
         }
         for waiter in waiters { waiter.resume() }
     }

@@ -63,4 +63,22 @@ struct LeadershipWaitTests {
             #expect(!probe.started.withLock { $0 })
         }
     }
+
+    @Test("cancelling one service's wait leaves the others waiting, and they run once the node leads", .timeLimit(.minutes(1)))
+    func cancellingOneWaitKeepsOthers() async throws {
+        try await Self.withStore { store in
+            let leadership = Self.leadership(store)
+            let first = Task { await leadership.waitUntilLeading() }
+            let second = Task { await leadership.waitUntilLeading() }
+            while leadership.waitingCount < 2 { await Task.yield() }
+            first.cancel()
+            #expect(await first.value == false)
+            // The second is still registered (not released into a loop of retries).
+            #expect(leadership.waitingCount == 1)
+            let lead = Task { try await leadership.run() }
+            #expect(await second.value == true)
+            #expect(leadership.waitingCount == 0)
+            lead.cancel()
+        }
+    }
 }
