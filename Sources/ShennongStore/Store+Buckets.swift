@@ -105,7 +105,8 @@ extension Store {
     /// points into the raw table, packed cells into the live rollup tables. A late reading
     /// then inserts (or is a duplicate) exactly as in an open bucket.
     ///
-    /// Packed 1-minute cells of a bucket after the raw horizon are deleted, not moved: the
+    /// Cells of tiers computed from raw readings (``tierIsStored(_:ts:bucketWidth:rawHorizon:)``)
+    /// are deleted, not moved: packed 1 m and 1 h cells, and the 1 d cells compaction wrote. The
     /// raw table now holds every reading of the series in the bucket, and answers for them.
     static func reopen(series: Int64, bucket: BucketInfo, rawHorizon: Int64, in db: Database) throws {
         if bucket.hasBlocks,
@@ -119,9 +120,14 @@ extension Store {
             }
             try db.execute(sql: "DELETE FROM \(bucket.blockTable) WHERE series_id = ?", arguments: [series])
         }
+        let width = bucket.until - bucket.start
+        if !tierIsStored(.day, ts: bucket.start, bucketWidth: width, rawHorizon: rawHorizon) {
+            try db.cachedStatement(sql: "DELETE FROM \(StorageTier.day.liveTable) WHERE series_id = ? AND start >= ? AND start < ?")
+                .execute(arguments: [series, bucket.start, bucket.until])
+        }
         for tier in [StorageTier.minute, .hour] where bucket.hasPacked(tier) {
             let table = bucket.packedTable(tier)!
-            if tier == .minute && !minuteTierIsStored(ts: bucket.start, rawHorizon: rawHorizon) {
+            if !tierIsStored(tier, ts: bucket.start, bucketWidth: width, rawHorizon: rawHorizon) {
                 try db.execute(sql: "DELETE FROM \(table) WHERE series_id = ?", arguments: [series])
                 continue
             }
@@ -210,14 +216,14 @@ extension Store {
     }
 
     /// Rollup cells of `series` in `tier` whose start is in `[from, to)`, ascending: live rows
-    /// merged with packed cells of the buckets in range.
+    /// merged with packed cells of the buckets in range, and cells computed from raw readings.
     ///
-    /// 1-minute cells of raw tables after the raw horizon are computed from their readings
-    /// (ingest does not store them: ``applyRollups(_:series:entry:state:in:)``); they are what a stored
-    /// cell would hold, bit for bit, since stored cells of those buckets are exact aggregates
-    /// of the same readings in timestamp order. They win over a live or packed cell of the
-    /// same start (a live cell left by an older version may have missed later readings).
-    /// Cells that retention dropped (``minuteHorizon(in:)``) are not computed again.
+    /// Cells of buckets whose raw readings are kept are computed from them (ingest does not
+    /// store them: ``tierIsStored(_:ts:bucketWidth:rawHorizon:)``); they are what a stored cell
+    /// would hold, bit for bit, since stored cells are exact aggregates of the same readings in
+    /// timestamp order. They win over a live or packed cell of the same start (a live cell left
+    /// by an older version, or by the compaction before a bucket was reopened, may have missed
+    /// later readings). Cells that retention dropped (``horizon(_:in:)``) are not computed again.
     static func cells(series: Int64, tier: StorageTier, from: Int64, to: Int64, in db: Database) throws -> [RollupCell] {
         guard from < to else { return [] }
         var live: [RollupCell] = []
@@ -226,28 +232,30 @@ extension Store {
                 sql: "SELECT \(cellColumns) FROM \(tier.liveTable) WHERE series_id = ? AND start >= ? AND start < ? ORDER BY start"),
             arguments: [series, from, to])
         while let row = try rows.next() { live.append(cell(row)) }
-        guard tier.packedPrefix != nil else { return live }
         let inRange = try buckets(overlapping: from, to, in: db)
         var computed: [RollupCell] = []
-        if tier == .minute {
-            let rawHorizon = try rawHorizon(in: db)
-            let minuteHorizon = try minuteHorizon(in: db)
-            for bucket in inRange where bucket.hasRaw && !minuteTierIsStored(ts: bucket.start, rawHorizon: rawHorizon) {
-                // Cells starting in [from, to) hold readings in [lo, hi) (buckets are whole minutes).
-                let lo = from <= bucket.start ? bucket.start : -floorAlign(-from, tier.width)
-                let hi = to >= bucket.until ? bucket.until : -floorAlign(-to, tier.width)
-                guard lo < hi else { continue }
-                var points: [Point] = []
-                let raw = try Row.fetchCursor(
-                    db.cachedStatement(
-                        sql: "SELECT ts, value FROM \(bucket.rawTable) WHERE series_id = ? AND ts >= ? AND ts < ? ORDER BY ts"),
-                    arguments: [series, lo, hi])
-                while let row = try raw.next() { points.append(Point(ts: row[0], value: row[1])) }
-                computed += RollupCell.cells(of: points, width: tier.width).filter { $0.start + tier.width > minuteHorizon }
-            }
+        let rawHorizon = try rawHorizon(in: db)
+        let horizon = try horizon(tier, in: db)
+        for bucket in inRange
+        where bucket.hasRaw
+            && !tierIsStored(tier, ts: bucket.start, bucketWidth: bucket.until - bucket.start, rawHorizon: rawHorizon)
+        {
+            // Cells starting in [from, to) hold readings in [lo, hi) (buckets hold whole cells).
+            let lo = from <= bucket.start ? bucket.start : -floorAlign(-from, tier.width)
+            let hi = to >= bucket.until ? bucket.until : -floorAlign(-to, tier.width)
+            guard lo < hi else { continue }
+            let select = try db.cachedStatement(
+                sql: "SELECT ts, value FROM \(bucket.rawTable) WHERE series_id = ? AND ts >= ? AND ts < ? ORDER BY ts")
+            select.resetForBinding()
+            try select.bind(1, series)
+            try select.bind(2, lo)
+            try select.bind(3, hi)
+            var points: [Point] = []
+            try select.appendPoints(to: &points, in: db)
+            computed += RollupCell.cells(of: points, width: tier.width).filter { $0.start + tier.width > horizon }
         }
         var packed: [RollupCell] = []
-        for bucket in inRange where bucket.hasPacked(tier) {
+        for bucket in inRange where tier.packedPrefix != nil && bucket.hasPacked(tier) {
             guard
                 let data = try Data.fetchOne(
                     db.cachedStatement(sql: "SELECT data FROM \(bucket.packedTable(tier)!) WHERE series_id = ?"),

@@ -124,7 +124,7 @@ extension Store {
             else { return report }
             report.transactions = 1
             let next = try db.makeStatement(sql: "SELECT series_id FROM \(bucket.rawTable) ORDER BY series_id LIMIT 1")
-            let horizons = (raw: try Self.rawHorizon(in: db), minute: try Self.minuteHorizon(in: db))
+            let horizons = try RollupHorizons(in: db)
             while report.readings < budget, let series = try Int64.fetchOne(next) {
                 report.readings += try Self.compact(series: series, bucket: &bucket, horizons: horizons, in: db)
                 report.series += 1
@@ -148,11 +148,11 @@ extension Store {
     }
 
     /// Moves the raw rows of `series` in `bucket` (merged with an existing block) into its
-    /// block, and packs its 1 m / 1 h cells of the bucket: the live 1 h cells, and 1 m cells
-    /// computed from the readings (stored cells only beyond the raw horizon). Returns the raw
-    /// rows moved.
+    /// block, packs its 1 m / 1 h cells of the bucket and writes its 1 d cells: computed from
+    /// the readings (``tierIsStored(_:ts:bucketWidth:rawHorizon:)``), or the live cells of a
+    /// tier that is stored (beyond the raw horizon). Returns the raw rows moved.
     static func compact(
-        series: Int64, bucket: inout BucketInfo, horizons: (raw: Int64, minute: Int64), in db: Database
+        series: Int64, bucket: inout BucketInfo, horizons: RollupHorizons, in db: Database
     ) throws -> Int {
         var raw: [Point] = []
         let rows = try Row.fetchCursor(
@@ -189,10 +189,14 @@ extension Store {
         }
         try db.cachedStatement(sql: "DELETE FROM \(bucket.rawTable) WHERE series_id = ?").execute(arguments: [series])
 
+        let width = bucket.until - bucket.start
+        if !tierIsStored(.day, ts: bucket.start, bucketWidth: width, rawHorizon: horizons.raw) {
+            try writeDays(series: series, points: points, bucket: bucket, horizon: horizons[.day], in: db)
+        }
         for tier in [StorageTier.minute, .hour] {
-            if tier == .minute && !minuteTierIsStored(ts: bucket.start, rawHorizon: horizons.raw) {
-                try packMinutes(
-                    series: series, points: points, bucket: &bucket, minuteHorizon: horizons.minute, precision: precision, in: db)
+            if !tierIsStored(tier, ts: bucket.start, bucketWidth: width, rawHorizon: horizons.raw) {
+                try packComputed(
+                    tier, series: series, points: points, bucket: &bucket, horizon: horizons[tier], precision: precision, in: db)
                 continue
             }
             var live: [RollupCell] = []
@@ -223,14 +227,14 @@ extension Store {
         return raw.count
     }
 
-    /// Packs the 1-minute cells of `points` (every reading of `series` in `bucket`) and
-    /// deletes live cells of the bucket an older version left: the cells then come from the
+    /// Packs the `tier` (1 m or 1 h) cells of `points` (every reading of `series` in `bucket`)
+    /// and deletes live cells of the bucket an older version left: the cells then come from the
     /// packed row alone, as they came from the raw readings before.
-    static func packMinutes(
-        series: Int64, points: [Point], bucket: inout BucketInfo, minuteHorizon: Int64, precision: Int, in db: Database
+    static func packComputed(
+        _ tier: StorageTier, series: Int64, points: [Point], bucket: inout BucketInfo, horizon: Int64, precision: Int,
+        in db: Database
     ) throws {
-        let tier = StorageTier.minute
-        let cells = RollupCell.cells(of: points, width: tier.width).filter { $0.start + tier.width > minuteHorizon }
+        let cells = RollupCell.cells(of: points, width: tier.width).filter { $0.start + tier.width > horizon }
         try db.cachedStatement(sql: "DELETE FROM \(tier.liveTable) WHERE series_id = ? AND start >= ? AND start < ?")
             .execute(arguments: [series, bucket.start, bucket.until])
         let table = bucket.packedTable(tier)!
@@ -243,9 +247,21 @@ extension Store {
         if !bucket.hasPacked(tier) {
             try db.execute(sql: createPackedSQL(table))
             try db.execute(sql: "UPDATE buckets SET has_\(tier.rawValue) = 1 WHERE start = ?", arguments: [bucket.start])
-            bucket.hasMinute = true
+            if tier == .minute { bucket.hasMinute = true } else { bucket.hasHour = true }
         }
         try writePacked(cells, series: series, bucket: bucket, tier: tier, table: table, precision: precision, in: db)
+    }
+
+    /// Writes the 1 d cells of `points` (every reading of `series` in `bucket`, a whole number
+    /// of days) as live rows, in place of any the bucket had: 1 d cells are not packed.
+    static func writeDays(series: Int64, points: [Point], bucket: BucketInfo, horizon: Int64, in db: Database) throws {
+        let tier = StorageTier.day
+        try db.cachedStatement(sql: "DELETE FROM \(tier.liveTable) WHERE series_id = ? AND start >= ? AND start < ?")
+            .execute(arguments: [series, bucket.start, bucket.until])
+        let insert = try db.cachedStatement(sql: insertCellSQL(tier, orReplace: true))
+        for cell in RollupCell.cells(of: points, width: tier.width) where cell.start + tier.width > horizon {
+            try insert.writeCell(series: series, cell, in: db)
+        }
     }
 
     /// Writes the packed row of `cells`, after checking that the block decodes to them.

@@ -41,7 +41,7 @@ extension Store {
             }
             var inserted = 0
             if !batch.readings.isEmpty {
-                var state = IngestState()
+                var state = IngestState(bucketWidth: layout.width)
                 if cache.rawHorizon == nil { cache.rawHorizon = try Self.rawHorizon(in: db) }
                 state.rawHorizon = cache.rawHorizon!
                 let known = seriesIDSnapshot()

@@ -26,9 +26,14 @@ extension Store {
                     return try Self.apply(item, in: db)
                 }
             })
-        if !dryRun, let cutoff = report.cutoffs[.minute] {
-            // 1-minute cells computed from raw readings that are older than the tier keeps go too.
-            try pool.write { db in try Self.raiseMinuteHorizon(to: cutoff, in: db) }
+        if !dryRun {
+            // Cells computed from raw readings that are older than their tier keeps go too.
+            let cutoffs = StorageTier.rollups.compactMap { tier in report.cutoffs[tier].map { (tier, $0) } }
+            if !cutoffs.isEmpty {
+                try pool.write { db in
+                    for (tier, cutoff) in cutoffs { try Self.raiseHorizon(tier, to: cutoff, in: db) }
+                }
+            }
         }
         return report
     }
@@ -76,7 +81,7 @@ extension Store {
             planned,
             deleteLiveRows: { tier, until in
                 let rows = try liveRows(tier, before: until, delete: true, in: db)
-                if tier == .minute { try raiseMinuteHorizon(to: until, in: db) }
+                try raiseHorizon(tier, to: until, in: db)
                 return rows
             },
             bucket: { try bucket(start: $0, in: db) }, rows: { try rows(of: $0, $1, in: db) },
@@ -88,7 +93,7 @@ extension Store {
     private static func drop(_ item: RetentionItem, of bucket: BucketInfo, in db: Database) throws {
         let start = bucket.start
         if item.tier == .raw {
-            try packMinutesBeforeDrop(bucket, in: db)
+            try packComputedBeforeDrop(bucket, in: db)
         }
         for table in item.tables { try db.execute(sql: "DROP TABLE IF EXISTS \(table)") }
         switch item.tier {
@@ -102,7 +107,7 @@ extension Store {
                 arguments: [bucket.until])
         case .minute, .hour:
             try db.execute(sql: "UPDATE buckets SET has_\(item.tier.rawValue) = 0 WHERE start = ?", arguments: [start])
-            if item.tier == .minute { try raiseMinuteHorizon(to: bucket.until, in: db) }
+            try raiseHorizon(item.tier, to: bucket.until, in: db)
         case .day:
             break
         }
@@ -111,31 +116,43 @@ extension Store {
             arguments: [start])
     }
 
-    /// The 1-minute cells of a raw table not yet compacted, packed before retention drops it:
-    /// they were computed from its readings (``cells(series:tier:from:to:in:)``) and outlive
-    /// them, as the 1-minute tier's own retention says.
-    static func packMinutesBeforeDrop(_ bucket: BucketInfo, in db: Database) throws {
-        guard bucket.hasRaw, !minuteTierIsStored(ts: bucket.start, rawHorizon: try rawHorizon(in: db)) else { return }
+    /// The cells computed from a raw table not yet compacted, packed (1 m, 1 h) or written
+    /// (1 d) before retention drops it: they were computed from its readings
+    /// (``cells(series:tier:from:to:in:)``) and outlive them, as each tier's retention says.
+    static func packComputedBeforeDrop(_ bucket: BucketInfo, in db: Database) throws {
+        let horizons = try RollupHorizons(in: db)
+        let width = bucket.until - bucket.start
+        let computed = StorageTier.rollups.filter {
+            !tierIsStored($0, ts: bucket.start, bucketWidth: width, rawHorizon: horizons.raw)
+        }
+        guard bucket.hasRaw, !computed.isEmpty else { return }
         var bucket = bucket
-        let minuteHorizon = try minuteHorizon(in: db)
         for series in try Int64.fetchAll(db, sql: "SELECT DISTINCT series_id FROM \(bucket.rawTable) ORDER BY series_id") {
             let points = try Row.fetchAll(
                 db, sql: "SELECT ts, value FROM \(bucket.rawTable) WHERE series_id = ? ORDER BY ts", arguments: [series]
             ).map { Point(ts: $0[0], value: $0[1]) }
-            try packMinutes(
-                series: series, points: points, bucket: &bucket, minuteHorizon: minuteHorizon,
-                precision: try precision(series: series, in: db), in: db)
+            let precision = try precision(series: series, in: db)
+            for tier in computed {
+                if tier == .day {
+                    try writeDays(series: series, points: points, bucket: bucket, horizon: horizons[tier], in: db)
+                } else {
+                    try packComputed(
+                        tier, series: series, points: points, bucket: &bucket, horizon: horizons[tier], precision: precision,
+                        in: db)
+                }
+            }
         }
     }
 
-    /// 1-minute cells ending at or before `until` are gone: they are not computed again from
+    /// Cells of `tier` ending at or before `until` are gone: they are not computed again from
     /// raw readings retention kept (``cells(series:tier:from:to:in:)``).
-    static func raiseMinuteHorizon(to until: Int64, in db: Database) throws {
+    static func raiseHorizon(_ tier: StorageTier, to until: Int64, in db: Database) throws {
+        guard tier != .raw else { return }
         try db.execute(
             sql: """
-                INSERT INTO store_meta (key, value) VALUES ('minute_horizon', ?1)
+                INSERT INTO store_meta (key, value) VALUES (?2, ?1)
                 ON CONFLICT (key) DO UPDATE SET value = max(value, ?1)
                 """,
-            arguments: [until])
+            arguments: [until, horizonKey(tier)])
     }
 }

@@ -1,22 +1,25 @@
 import ShennongCore
 import GRDB
 
-/// Rollups at 1 minute, 1 hour and 1 day, kept up to date inside the ingest transaction.
+/// Rollups at 1 minute, 1 hour and 1 day.
 ///
-/// The 1-minute tier is not stored while a bucket's raw readings are kept: its cells are
-/// computed from them when read, and packed from them at compaction (a series reporting once
-/// a minute would otherwise pay a cell, ~70 bytes, for each ~25-byte reading). Only readings
-/// in buckets older than the raw horizon still update live 1-minute cells.
+/// While a bucket's raw readings are kept (until compaction), its cells are not stored: they
+/// are computed from its readings when read (``cells(series:tier:from:to:in:)``), and packed
+/// (1 m, 1 h) or written (1 d) from them at compaction. A burst then writes only readings and
+/// `latest`, however many series it touches (it used to rewrite a 1 h and a 1 d cell of each),
+/// and a late reading in an open bucket costs nothing more than its row. The exception: 1 d
+/// cells of buckets narrower than a day span several buckets and are kept up to date inside
+/// the ingest transaction, as is every tier of a bucket whose raw readings retention dropped.
 ///
-/// Only readings that were actually inserted (not duplicates) touch them. They are applied
-/// per cell, in timestamp order: a cell newer than the series' newest stored reading is
-/// inserted whole; readings newer than everything in an existing cell are appended (count,
-/// min, max, sum in order, last); a reading that lands before a cell's last one — out of
-/// order, or a backfill — is merged at once and the cell is recomputed from its readings in
-/// timestamp order at the end of the transaction. So every cell equals the aggregate of its
-/// raw readings exactly, its sum bit for bit. Cells older than the raw horizon (readings
-/// dropped by retention) cannot be recomputed and stay merged: count, min, max, first and
-/// last exact, the sum up to floating-point order.
+/// Stored cells: only readings that were actually inserted (not duplicates) touch them. They
+/// are applied per cell, in timestamp order: a cell newer than the series' newest stored
+/// reading is inserted whole; readings newer than everything in an existing cell are appended
+/// (count, min, max, sum in order, last); a reading that lands before a cell's last one — out
+/// of order, or a backfill — is merged at once and the cell is recomputed from its readings in
+/// timestamp order at the end of the transaction. So every cell, stored or computed, equals
+/// the aggregate of its raw readings exactly, its sum bit for bit. Cells older than the raw
+/// horizon (readings dropped by retention) cannot be recomputed and stay merged: count, min,
+/// max, first and last exact, the sum up to floating-point order.
 extension Store {
     struct CellKey: Hashable, Comparable {
         var tier: Int
@@ -43,6 +46,8 @@ extension Store {
     /// What one ingest transaction knows: open buckets and their insert statements, series
     /// already reopened, readings inserted, cells to recompute.
     struct IngestState {
+        init(bucketWidth: Int64) { self.bucketWidth = bucketWidth }
+
         var buckets: [Int64: BucketInfo] = [:]
         var inserts: [Int64: Statement] = [:]
         /// Per bucket, its multi-row inserts by size (``NewestAppender``).
@@ -53,6 +58,8 @@ extension Store {
         private var cells: [(insertNew: Statement, update: Statement)?] = Array(repeating: nil, count: StorageTier.rollups.count)
         /// Readings before this time may have been dropped by retention (``rawHorizon(in:)``).
         var rawHorizon = Int64.min
+        /// The width of the store's buckets (``tierIsStored(_:ts:bucketWidth:rawHorizon:)``).
+        var bucketWidth: Int64
 
         /// The statements that insert a new cell (nothing when it exists) and overwrite an
         /// existing one, of rollup tier `index`.
@@ -138,15 +145,16 @@ extension Store {
         guard !rows.isEmpty else { return }
         let newest = entry.newest
         for (index, tier) in StorageTier.rollups.enumerated() {
-            // The 1-minute tier of buckets whose raw readings are kept is answered from them
-            // (``cells(series:tier:from:to:in:)``): a series reporting once a minute would pay
-            // a cell for every reading. Only readings in buckets whose raw readings retention
-            // dropped (older than the raw horizon) still add to live 1-minute cells.
-            var tierRows = rows
-            if tier == .minute {
-                guard minuteTierIsStored(ts: rows.first!.ts, rawHorizon: state.rawHorizon) else { continue }
-                tierRows = rows.prefix { minuteTierIsStored(ts: $0.ts, rawHorizon: state.rawHorizon) }
+            // Cells of buckets whose raw readings are kept are answered from them
+            // (``cells(series:tier:from:to:in:)``): a burst would otherwise rewrite a cell of
+            // each tier for every series it touches, and a series reporting once a minute
+            // would pay a 1-minute cell for every reading. Only readings in buckets whose raw
+            // readings retention dropped (older than the raw horizon), and 1-day cells that
+            // span buckets, still add to live cells.
+            guard tierIsStored(tier, ts: rows.first!.ts, bucketWidth: state.bucketWidth, rawHorizon: state.rawHorizon) else {
+                continue
             }
+            let tierRows = rows.prefix { tierIsStored(tier, ts: $0.ts, bucketWidth: state.bucketWidth, rawHorizon: state.rawHorizon) }
             let statements = try state.cellStatements(index, in: db)
             var i = tierRows.startIndex
             while i < tierRows.endIndex {
@@ -274,15 +282,41 @@ extension Store {
         try Int64.fetchOne(db.cachedStatement(sql: "SELECT value FROM store_meta WHERE key = 'raw_horizon'")) ?? Int64.min
     }
 
-    /// 1-minute cells ending at or before this time were dropped by retention.
-    static func minuteHorizon(in db: Database) throws -> Int64 {
-        try Int64.fetchOne(db.cachedStatement(sql: "SELECT value FROM store_meta WHERE key = 'minute_horizon'")) ?? Int64.min
+    /// The horizons of one compaction pass: raw (``rawHorizon(in:)``) and per rollup tier
+    /// (``horizon(_:in:)``), read once.
+    struct RollupHorizons {
+        var raw: Int64
+        private var tiers: [Int64]
+
+        init(in db: Database) throws {
+            raw = try rawHorizon(in: db)
+            tiers = try StorageTier.rollups.map { try horizon($0, in: db) }
+        }
+
+        subscript(tier: StorageTier) -> Int64 {
+            tiers[StorageTier.rollups.firstIndex(of: tier)!]
+        }
     }
 
-    /// Whether the 1-minute cells of time `ts` are stored (live or packed) rather than
-    /// computed from raw readings: only in buckets older than the raw horizon, whose raw
-    /// readings retention dropped (the horizon is the end of such a bucket).
-    @inline(__always) static func minuteTierIsStored(ts: Int64, rawHorizon: Int64) -> Bool {
-        ts < rawHorizon
+    /// Cells of `tier` ending at or before this time were dropped by retention: they are not
+    /// computed again from raw readings retention kept longer.
+    static func horizon(_ tier: StorageTier, in db: Database) throws -> Int64 {
+        try Int64.fetchOne(
+            db.cachedStatement(sql: "SELECT value FROM store_meta WHERE key = ?"), arguments: [horizonKey(tier)]) ?? Int64.min
+    }
+
+    /// The `store_meta` key of ``horizon(_:in:)`` (`minute_horizon`, `1h_horizon`, `1d_horizon`).
+    static func horizonKey(_ tier: StorageTier) -> String {
+        tier == .minute ? "minute_horizon" : "\(tier.rawValue)_horizon"
+    }
+
+    /// Whether the cells of rollup `tier` at time `ts`, in buckets `bucketWidth` wide, are
+    /// stored (live or packed) rather than computed from raw readings. They are computed while
+    /// their bucket's raw readings are kept, wherever a bucket holds whole cells: every tier of
+    /// buckets that are whole days, 1 m and 1 h of narrower ones. They are stored in buckets
+    /// older than the raw horizon (whose raw readings retention dropped: the horizon is the end
+    /// of such a bucket), and 1 d cells that span buckets narrower than a day are always stored.
+    @inline(__always) static func tierIsStored(_ tier: StorageTier, ts: Int64, bucketWidth: Int64, rawHorizon: Int64) -> Bool {
+        ts < rawHorizon || bucketWidth % tier.width != 0
     }
 }

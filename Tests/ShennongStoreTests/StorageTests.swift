@@ -161,14 +161,18 @@ struct StorageTests {
         }
     }
 
-    /// Ingest remembers the newest rollup cells between bursts; a second writer on the same
-    /// file (a `shennong db` command, another process) changes them behind its back. Bursts
-    /// from two stores on one file, alternating into the same cells, must leave every cell
-    /// equal to its raw readings.
-    @Test func anotherWriterBetweenBurstsDoesNotFoolTheRollupCache() throws {
+    /// Ingest remembers each series' newest reading and its newest stored rollup cells between
+    /// bursts; a second writer on the same file (a `shennong db` command, another process)
+    /// changes them behind its back. Bursts from two stores on one file, alternating into the
+    /// same cells, must leave every cell equal to its raw readings. With 6 h buckets the 1 d
+    /// cells are stored by ingest (they span buckets), so the cached cells are in play too.
+    @Test(arguments: [StorageTier.day.width, 6 * StorageTier.hour.width])
+    func anotherWriterBetweenBurstsDoesNotFoolTheRollupCache(bucketWidth: Int64) throws {
         let path = directory.appendingPathComponent("shared.db").path
-        let a = try Store(path: path, durable: false)
-        let b = try Store(path: path, durable: false)
+        var options = StoreOptions()
+        options.bucketWidth = bucketWidth
+        let a = try Store(path: path, durable: false, options: options)
+        let b = try Store(path: path, durable: false, options: options)
         defer {
             try? a.close()
             try? b.close()
