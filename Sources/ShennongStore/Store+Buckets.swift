@@ -32,6 +32,15 @@ extension Store {
         ).map(bucketInfo)
     }
 
+    /// The buckets overlapping `[from, to)` that have raw readings (open, closed or reopened).
+    static func rawBuckets(overlapping from: Int64, _ to: Int64, in db: Database) throws -> [BucketInfo] {
+        try Row.fetchAll(
+            db.cachedStatement(
+                sql: "SELECT \(bucketColumns) FROM buckets WHERE has_raw = 1 AND start < ? AND until > ? ORDER BY start"),
+            arguments: [to, from]
+        ).map(bucketInfo)
+    }
+
     static func allBuckets(in db: Database) throws -> [BucketInfo] {
         try Row.fetchAll(db, sql: "SELECT \(bucketColumns) FROM buckets ORDER BY start").map(bucketInfo)
     }
@@ -232,14 +241,15 @@ extension Store {
                 sql: "SELECT \(cellColumns) FROM \(tier.liveTable) WHERE series_id = ? AND start >= ? AND start < ? ORDER BY start"),
             arguments: [series, from, to])
         while let row = try rows.next() { live.append(cell(row)) }
-        let inRange = try buckets(overlapping: from, to, in: db)
+        // 1 d cells are not packed: only buckets with raw readings matter (a year of 1 d cells
+        // would otherwise list a year of buckets for each series).
+        let inRange = tier.packedPrefix != nil ? try buckets(overlapping: from, to, in: db) : []
+        let withRaw = tier.packedPrefix != nil ? inRange.filter(\.hasRaw) : try rawBuckets(overlapping: from, to, in: db)
         var computed: [RollupCell] = []
-        let rawHorizon = try rawHorizon(in: db)
-        let horizon = try horizon(tier, in: db)
-        for bucket in inRange
-        where bucket.hasRaw
-            && !tierIsStored(tier, ts: bucket.start, bucketWidth: bucket.until - bucket.start, rawHorizon: rawHorizon)
-        {
+        let rawHorizon = withRaw.isEmpty ? .max : try rawHorizon(in: db)
+        let horizon = withRaw.isEmpty ? .max : try horizon(tier, in: db)
+        for bucket in withRaw
+        where !tierIsStored(tier, ts: bucket.start, bucketWidth: bucket.until - bucket.start, rawHorizon: rawHorizon) {
             // Cells starting in [from, to) hold readings in [lo, hi) (buckets hold whole cells).
             let lo = from <= bucket.start ? bucket.start : -floorAlign(-from, tier.width)
             let hi = to >= bucket.until ? bucket.until : -floorAlign(-to, tier.width)
@@ -255,7 +265,7 @@ extension Store {
             computed += RollupCell.cells(of: points, width: tier.width).filter { $0.start + tier.width > horizon }
         }
         var packed: [RollupCell] = []
-        for bucket in inRange where tier.packedPrefix != nil && bucket.hasPacked(tier) {
+        for bucket in inRange where bucket.hasPacked(tier) {
             guard
                 let data = try Data.fetchOne(
                     db.cachedStatement(sql: "SELECT data FROM \(bucket.packedTable(tier)!) WHERE series_id = ?"),
