@@ -70,17 +70,19 @@ extension Store {
     /// Registered devices with last-seen, presence and metrics, filtered by site and domain.
     public func deviceRecords(site: String? = nil, domain: Domain? = nil, id: String? = nil) throws -> [DeviceRecord] {
         try pool.read { db in
-            try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT d.*, (SELECT group_concat(metric, ',') FROM
-                        (SELECT metric FROM series s WHERE s.device = d.id ORDER BY metric)) AS metrics
-                    FROM devices d
-                    WHERE (?1 IS NULL OR d.site = ?1) AND (?2 IS NULL OR d.domain = ?2) AND (?3 IS NULL OR d.id = ?3)
-                    ORDER BY d.id
-                    """,
-                arguments: [site, domain?.rawValue, id]
-            ).map(DeviceRow.record)
+            // A cursor: rows read in place, not copied first.
+            try Array(
+                Row.fetchCursor(
+                    db,
+                    sql: """
+                        SELECT \(DeviceRow.selectionSQL("d")), d.last_seen, d.presence, d.presence_at, (SELECT group_concat(metric, ',') FROM
+                            (SELECT metric FROM series s WHERE s.device = d.id ORDER BY metric)) AS metrics
+                        FROM devices d
+                        WHERE (?1 IS NULL OR d.site = ?1) AND (?2 IS NULL OR d.domain = ?2) AND (?3 IS NULL OR d.id = ?3)
+                        ORDER BY d.id
+                        """,
+                    arguments: [site, domain?.rawValue, id]
+                ).map(DeviceRow.record))
         }
     }
 

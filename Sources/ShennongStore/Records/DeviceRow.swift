@@ -33,20 +33,32 @@ struct DeviceRow: Encodable, SnakeCaseColumns, FetchableRecord, PersistableRecor
         attributes = Self.encode(d.attributes)
     }
 
-    /// Read by column name, not through `Decodable` (a county's registry of thousands of
-    /// devices is loaded at start and every 30 s by ingest and rules).
+    /// The columns a `DeviceRow` is read from, in this order (``init(row:)`` reads them by
+    /// position): every request GRDB builds for the record selects them.
+    static let columns = [
+        "id", "profile", "domain", "site", "name", "latitude", "longitude", "area_code", "owner", "created_at", "attributes",
+    ]
+    static var databaseSelection: [any SQLSelectable] { columns.map { Column($0) } }
+    /// ``columns`` as SQL, each qualified with `alias` (for hand-written queries).
+    static func selectionSQL(_ alias: String) -> String {
+        columns.map { "\(alias).\($0)" }.joined(separator: ", ")
+    }
+
+    /// Read by position (see ``columns``), not through `Decodable` nor by name (GRDB looks
+    /// a name up case-insensitively, lowercasing it each time): a county's registry of
+    /// thousands of devices is loaded at start and every 30 s by ingest and rules.
     init(row: Row) throws {
-        id = row["id"]
-        profile = row["profile"]
-        domain = row["domain"]
-        site = row["site"]
-        name = row["name"]
-        latitude = row["latitude"]
-        longitude = row["longitude"]
-        areaCode = row["area_code"]
-        owner = row["owner"]
-        createdAt = row["created_at"]
-        attributes = row["attributes"]
+        id = row[0]
+        profile = row[1]
+        domain = row[2]
+        site = row[3]
+        name = row[4]
+        latitude = row[5]
+        longitude = row[6]
+        areaCode = row[7]
+        owner = row[8]
+        createdAt = row[9]
+        attributes = row[10]
     }
 
     var device: Device {
@@ -74,12 +86,13 @@ struct DeviceRow: Encodable, SnakeCaseColumns, FetchableRecord, PersistableRecor
 }
 
 extension DeviceRow {
-    /// A device with its life, from a `devices` row with `last_seen`, `presence`, `presence_at`
-    /// and `metrics` (its series' metrics, comma-separated, sorted) beside its columns.
+    /// A device with its life, from a row of ``columns`` followed by `last_seen`, `presence`,
+    /// `presence_at` and `metrics` (its series' metrics, comma-separated, sorted).
     static func record(_ row: Row) throws -> DeviceRecord {
-        let metrics: String? = row["metrics"]
+        let life = columns.count
+        let metrics: String? = row[life + 3]
         return DeviceRecord(
-            device: try DeviceRow(row: row).device, lastSeen: row["last_seen"], presence: row["presence"],
-            presenceAt: row["presence_at"], metrics: metrics.map { $0.split(separator: ",").map(String.init) } ?? [])
+            device: try DeviceRow(row: row).device, lastSeen: row[life], presence: row[life + 1],
+            presenceAt: row[life + 2], metrics: metrics.map { $0.split(separator: ",").map(String.init) } ?? [])
     }
 }
