@@ -23,20 +23,12 @@ extension Store {
         ).map(bucketInfo)
     }
 
-    /// Buckets with any part in `[from, to)`, oldest first.
-    static func buckets(overlapping from: Int64, _ to: Int64, in db: Database) throws -> [BucketInfo] {
+    /// Buckets with any part in `[from, to)`, oldest first; with `withRawOnly`, those with raw
+    /// readings (open, closed or reopened) only.
+    static func buckets(overlapping from: Int64, _ to: Int64, withRawOnly: Bool = false, in db: Database) throws -> [BucketInfo] {
         try Row.fetchAll(
             db.cachedStatement(
-                sql: "SELECT \(bucketColumns) FROM buckets WHERE start < ? AND until > ? ORDER BY start"),
-            arguments: [to, from]
-        ).map(bucketInfo)
-    }
-
-    /// The buckets overlapping `[from, to)` that have raw readings (open, closed or reopened).
-    static func rawBuckets(overlapping from: Int64, _ to: Int64, in db: Database) throws -> [BucketInfo] {
-        try Row.fetchAll(
-            db.cachedStatement(
-                sql: "SELECT \(bucketColumns) FROM buckets WHERE has_raw = 1 AND start < ? AND until > ? ORDER BY start"),
+                sql: "SELECT \(bucketColumns) FROM buckets WHERE start < ? AND until > ?\(withRawOnly ? " AND has_raw = 1" : "") ORDER BY start"),
             arguments: [to, from]
         ).map(bucketInfo)
     }
@@ -244,7 +236,7 @@ extension Store {
         // 1 d cells are not packed: only buckets with raw readings matter (a year of 1 d cells
         // would otherwise list a year of buckets for each series).
         let inRange = tier.packedPrefix != nil ? try buckets(overlapping: from, to, in: db) : []
-        let withRaw = tier.packedPrefix != nil ? inRange.filter(\.hasRaw) : try rawBuckets(overlapping: from, to, in: db)
+        let withRaw = tier.packedPrefix != nil ? inRange.filter(\.hasRaw) : try buckets(overlapping: from, to, withRawOnly: true, in: db)
         var computed: [RollupCell] = []
         let rawHorizon = withRaw.isEmpty ? .max : try rawHorizon(in: db)
         let horizon = withRaw.isEmpty ? .max : try horizon(tier, in: db)
