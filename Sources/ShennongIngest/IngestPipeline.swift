@@ -8,9 +8,11 @@ import Synchronization
 /// Turns a burst of MQTT messages into one committed ``IngestBatch``: topic to device,
 /// device to profile, payload to readings, and every unusable part to a reject with its reason.
 ///
-/// ``prepare(_:)`` decodes a burst on the ingest thread and prepares the observer (the rules);
-/// ``commit(_:)`` writes it on the commit thread (possibly while the next burst is prepared)
-/// and returns only after the commit and the observer's writes, so the caller may then
+/// ``prepare(_:)`` decodes a burst on the ingest thread and queues the observer's (the rules')
+/// preparation of it, which runs on a thread of its own (``ObservationQueue``);
+/// ``commit(_:)`` waits for that preparation, writes the burst on the commit thread (possibly
+/// while the next burst is decoded and evaluated) and returns only after the commit and the
+/// observer's writes, so the caller may then
 /// acknowledge the messages; it throws when the commit failed, and then nothing of the burst is
 /// stored or acknowledged. ``dropped()`` undoes a prepared burst whose commit will never run.
 /// ``handle(_:)`` prepares and commits. ``replayRejects(_:from:)`` decodes stored rejects again
@@ -35,6 +37,8 @@ public final class IngestPipeline: Sendable {
     private let stored = SequenceBarrier()
     private let metrics = IngestMetrics()
     private let observer: (any IngestObserver)?
+    /// Where the observer prepares bursts, off the ingest thread.
+    private let observations = ObservationQueue()
     /// Receive times, the age of the newest reading, the last commit's time.
     private let clock: WallClock
 
@@ -62,7 +66,13 @@ public final class IngestPipeline: Sendable {
         let registered: [Device]
         let messages: Int
         let started: UInt64
-        let observation: IngestObservation?
+        /// The observer's preparation of the burst, queued (``ObservationQueue``).
+        let observation: ObservationQueue.Pending?
+
+        /// Whether the observer (the rules) has prepared this burst: it runs on its own thread
+        /// after ``IngestPipeline/prepare(_:)`` returns, and may wait there for the commit of
+        /// the burst before (a window rebuilt from stored readings).
+        public var isObserved: Bool { observation?.isDone ?? true }
     }
 
     /// Decodes and commits `messages`. Throws if the commit or the observation failed.
@@ -72,8 +82,9 @@ public final class IngestPipeline: Sendable {
     }
 
     /// Decodes `messages` (topic to device, device to profile, payload to readings, unusable
-    /// parts to rejects) and prepares the observer; nothing is written. Called from the ingest
-    /// thread only, one burst at a time, possibly while the previous burst is being committed.
+    /// parts to rejects) and queues the observer's preparation of the burst, which runs on the
+    /// observation queue's thread; nothing is written. Called from the ingest thread only, one
+    /// burst at a time, possibly while the previous burst is being committed.
     public func prepare(_ messages: [MQTTMessage]) -> PreparedBurst {
         let started = DispatchTime.now().uptimeNanoseconds
         let failed = reloadDevices.withLock { flag in
@@ -85,8 +96,7 @@ public final class IngestPipeline: Sendable {
             let receivedAt = clock.now()
             let (batch, registered) = decoder.decode(messages, receivedAt: receivedAt)
             let sequence = decoder.sequence
-            let observation = observer?.prepare(batch, previousStored: { [stored] in stored.wait(through: sequence - 1) })
-            return (batch, registered, sequence, observation)
+            return (batch, registered, sequence, observe(batch, sequence: sequence))
         }
         return PreparedBurst(
             sequence: sequence, batch: batch, registered: registered, messages: messages.count, started: started,
@@ -115,6 +125,10 @@ public final class IngestPipeline: Sendable {
 
     private func commitInTurn(_ prepared: PreparedBurst) throws -> CommitResult {
         let batch = prepared.batch
+        // The rules have prepared the burst before its readings are written, as when they ran
+        // on the ingest thread: what they read of stored readings (window rebuilds, whether a
+        // late reading is a redelivery) never holds the burst itself.
+        let observation = prepared.observation?.wait()
         let started = DispatchTime.now().uptimeNanoseconds
         let result: CommitResult
         do {
@@ -152,7 +166,7 @@ public final class IngestPipeline: Sendable {
         // After the commit and before the acknowledgement: a stage that throws here makes
         // the broker redeliver the burst (its readings are then duplicates, stored once).
         do {
-            try prepared.observation?()
+            try observation?()
         } catch {
             failed()
             throw error
@@ -204,7 +218,7 @@ public final class IngestPipeline: Sendable {
                 decoder.refreshDevicesIfStale(failed: failed)
                 let (batch, registered) = decoder.decodeReplay(chunk)
                 let sequence = decoder.sequence
-                let observation = observer?.prepare(batch, previousStored: { [stored] in stored.wait(through: sequence - 1) })
+                let observation = observe(batch, sequence: sequence)
                 return PreparedBurst(
                     sequence: sequence, batch: batch, registered: registered, messages: 0, started: started,
                     observation: observation)
@@ -223,8 +237,17 @@ public final class IngestPipeline: Sendable {
         return counts
     }
 
+    /// Queues the observer's preparation of burst `sequence`. Under the decoder lock: bursts
+    /// reach the queue in sequence order.
+    private func observe(_ batch: IngestBatch, sequence: UInt64) -> ObservationQueue.Pending? {
+        guard let observer else { return nil }
+        return observations.submit(batch, previousStored: { [stored] in stored.wait(through: sequence - 1) }, to: observer)
+    }
+
     private func failed() {
         reloadDevices.withLock { $0 = true }
+        // Preparations still queued build on the failed burst: let them end, then forget them all.
+        observations.drain()
         observer?.abandonPending()
     }
 

@@ -56,11 +56,6 @@ struct PipelinedRulesTests {
         func alerts(_ device: String) throws -> [AlertRecord] { try store.alerts(AlertQuery(device: device)) }
     }
 
-    /// Burst 2's prepared burst, handed from its thread to the test.
-    final class Slot: Sendable {
-        let value = Mutex<IngestPipeline.PreparedBurst?>(nil)
-    }
-
     struct FixtureError: Error, CustomStringConvertible {
         var description: String
     }
@@ -148,7 +143,7 @@ struct PipelinedRulesTests {
         defer { fs.unmount() }
         let f = try Fixture(rulesYAML: Self.stageRules, databaseDirectory: fs.mountPoint)
         let burst = [Self.message("gauge-f", minute: 0, ["water_level": 3.5])]
-        // Evaluated on the ingest thread (the engine raises yellow in memory), then the disk is full.
+        // Evaluated by the rules (the engine raises yellow in memory), then the disk is full.
         let prepared = f.pipeline.prepare(burst)
         #expect(fs.fill("filler") > 0)
         #expect(throws: (any Error).self, "the commit must fail on a full disk") { try f.pipeline.commit(prepared) }
@@ -178,29 +173,24 @@ struct PipelinedRulesTests {
         let first = f.pipeline.prepare([
             Self.message("rain-p", minute: 0, ["rainfall": 3]), Self.message("rain-p", minute: 5, ["rainfall": 3]),
         ])
-        // A SIGHUP: the runtimes go; burst 2's window is rebuilt from stored readings, which must
-        // hold burst 1's.
+        // Once the rules have evaluated burst 1 (on their own thread), a SIGHUP: the runtimes go;
+        // burst 2's window is rebuilt from stored readings, which must hold burst 1's.
+        let evaluated = Date().addingTimeInterval(30)
+        while !first.isObserved && Date() < evaluated { Thread.sleep(forTimeInterval: 0.005) }
         f.stage.reload(rules: f.rules)
-        let secondMessages = [Self.message("rain-p", minute: 10, ["rainfall": 5])]
-        let prepared = Slot()
-        let done = DispatchSemaphore(value: 0)
-        let pipeline = f.pipeline
-        let thread = Thread {
-            let burst = pipeline.prepare(secondMessages)
-            prepared.value.withLock { $0 = burst }
-            done.signal()
-        }
-        thread.start()
-        // Prepare 2 cannot finish before burst 1's commit is even called (a negative check: it
-        // never fails when the wait is there).
+        // The rules prepare burst 2 on their own thread, after `prepare` has returned.
+        let second = f.pipeline.prepare([Self.message("rain-p", minute: 10, ["rainfall": 5])])
+        // The rules' preparation of burst 2 cannot finish before burst 1's commit is even called
+        // (a negative check: it never fails when the wait is there).
         Thread.sleep(forTimeInterval: 0.3)
-        #expect(prepared.value.withLock { $0 == nil }, "burst 2's window was rebuilt before burst 1 was committed")
+        #expect(!second.isObserved, "burst 2's window was rebuilt before burst 1 was committed")
         #expect(try f.store.history([HistoryRequest(device: "rain-p", metric: "rainfall", from: Self.base - 3_600_000, to: Self.base + 3_600_000)])
             .first?.isEmpty == true)
 
         try f.pipeline.commit(first)
-        #expect(done.wait(timeout: .now() + 30) == .success, "burst 2's prepare never returned after burst 1's commit")
-        let second = try #require(prepared.value.withLock { $0 })
+        let deadline = Date().addingTimeInterval(30)
+        while !second.isObserved && Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
+        #expect(second.isObserved, "burst 2's preparation never ended after burst 1's commit")
         try f.pipeline.commit(second)
 
         let alerts = try f.alerts("rain-p")
