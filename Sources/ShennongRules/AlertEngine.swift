@@ -319,7 +319,7 @@ public final class AlertEngine {
             }
             for runtime in slot.all where !runtime.ready {
                 guard let t = first[ObjectIdentifier(runtime)] else { continue }
-                let span = runtime.rule.historySpan
+                let span = runtime.compiled.historySpan
                 let metrics = runtime.inputs.filter { $0 != "rainfall" || runtime.inputs.count == 1 }
                 rebuild.append((runtime, metrics.map { HistoryRequest(device: id, metric: $0, from: t - span, to: t) }))
             }

@@ -199,9 +199,10 @@ final class RuleRuntime {
         if state.w.count != compiled.inputs.count {
             state.w = [Int64](repeating: persisted?.watermark ?? Int64.min, count: compiled.inputs.count)
         }
-        // Levels the (edited) rule no longer has are dropped.
-        let known = Set(specs.map(\.level.rawValue))
-        for i in 0..<4 where !known.contains(i + 1) && state.levels[i] != LevelTimer() { state.levels[i] = LevelTimer() }
+        // Levels the (edited) rule no longer has are dropped (a bit a level: no set a runtime).
+        var known = 0
+        for (level, _) in specs { known |= 1 << (level.rawValue - 1) }
+        for i in 0..<4 where known & (1 << i) == 0 && state.levels[i] != LevelTimer() { state.levels[i] = LevelTimer() }
         // A state written before durations were counted by hold time has only `p` ("on the
         // warning side since p", through the newest evaluated reading): the count so far.
         let newest = state.w.max() ?? persisted?.watermark ?? Int64.min
@@ -248,7 +249,7 @@ final class RuleRuntime {
         case .threshold, .silence, .range:
             break
         }
-        ready = rule.historySpan == 0
+        ready = compiled.historySpan == 0
     }
 
     static func levelInForce(_ timers: LevelTimers) -> Int {
@@ -486,6 +487,8 @@ final class CompiledRule: Sendable {
     let rule: Rule
     let inputs: [String]
     let precision: Int
+    /// ``Rule/historySpan``, worked out once (a county makes a runtime for every rule and device).
+    let historySpan: Int64
     /// The levels of every device without an override of its own, when no threshold is a
     /// device attribute (then each device resolves its own).
     private let shared: [(level: AlertLevel, spec: LevelSpec)]?
@@ -494,6 +497,7 @@ final class CompiledRule: Sendable {
         self.rule = rule
         inputs = rule.inputs
         precision = rule.metric.flatMap { MetricCatalogue.metric(named: $0)?.precision } ?? 3
+        historySpan = rule.historySpan
         shared = rule.usesAttributes ? nil : Self.sorted(rule.levels)
     }
 

@@ -90,9 +90,12 @@ extension Store: AlertStore {
             let from = requests.lazy.map(\.from).min()!
             let to = requests.lazy.map(\.to).max()!
             let buckets = from < to ? try Self.buckets(overlapping: from, to, in: db) : []
+            // Series ingest has committed are known in memory (a query each otherwise: thousands).
+            let known = seriesIDSnapshot()
             return try requests.map { request in
                 guard request.from < request.to,
-                    let series = try Int64.fetchOne(statement, arguments: [request.device, request.metric])
+                    let series = try known[request.device]?[request.metric]
+                        ?? Int64.fetchOne(statement, arguments: [request.device, request.metric])
                 else { return [] }
                 return try Self.points(series: series, from: request.from, to: request.to, buckets: buckets, in: db).map {
                     Reading(device: request.device, metric: request.metric, timestamp: $0.ts, value: $0.value)
