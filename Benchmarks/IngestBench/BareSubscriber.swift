@@ -49,14 +49,44 @@ final class BareSubscriber: @unchecked Sendable {
         return elapsed
     }
 
+    /// Ends `clientID`'s persistent session (a clean-session CONNECT discards it), so that
+    /// later backlogs are not queued for it too (a repeated drain would get them all).
+    static func removeSession(clientID: String, port: Int) throws {
+        let ender = BareSubscriber(port: port, clientID: clientID)
+        try ender.connect(topic: nil, cleanSession: true)
+        ender.condition.lock()
+        let deadline = Date().addingTimeInterval(10)
+        while !ender.subscribed && ender.condition.wait(until: deadline) {}
+        let ok = ender.subscribed
+        ender.condition.unlock()
+        ender.close()
+        guard ok else { throw BenchError("bare subscriber: no CONNACK ending the session of \(clientID)") }
+    }
+
     private func connect(topic: String) throws {
+        try connect(topic: topic, cleanSession: false)
+    }
+
+    /// With no `topic`, only connects: `subscribed` then means the broker accepted the connection.
+    private func connect(topic: String?, cleanSession: Bool) throws {
         mosquitto_lib_init()
         let context = Unmanaged.passUnretained(self).toOpaque()
-        guard let handle = mosquitto_new(clientID, false, context) else { throw BenchError("mosquitto_new failed") }
+        guard let handle = mosquitto_new(clientID, cleanSession, context) else { throw BenchError("mosquitto_new failed") }
         mosq = handle
-        mosquitto_connect_callback_set(handle) { mosq, context, rc in
-            guard rc == 0 else { return }
-            mosquitto_subscribe(mosq, nil, "agri/+/telemetry", 1)
+        if topic != nil {
+            mosquitto_connect_callback_set(handle) { mosq, context, rc in
+                guard rc == 0 else { return }
+                mosquitto_subscribe(mosq, nil, "agri/+/telemetry", 1)
+            }
+        } else {
+            mosquitto_connect_callback_set(handle) { _, context, rc in
+                guard rc == 0, let context else { return }
+                let me = Unmanaged<BareSubscriber>.fromOpaque(context).takeUnretainedValue()
+                me.condition.lock()
+                me.subscribed = true
+                me.condition.broadcast()
+                me.condition.unlock()
+            }
         }
         mosquitto_subscribe_callback_set(handle) { _, context, _, _, _ in
             guard let context else { return }

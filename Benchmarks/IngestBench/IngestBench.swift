@@ -15,7 +15,7 @@ import ShennongTestSupport
 ///        [--rates 2000,5000,10000,20000] [--rate-seconds 60] [--skip-rate] [--no-postgres]
 ///        [--cases rules,norules,pg-rules,pg-norules] (one or some drains alone, no ratios)
 ///        [--county | --county-only] [--county-devices 5000] [--county-messages 20]
-///        [--county-cases rules,late,norules,python] [--python-peer FILE] [--python-path DIR]
+///        [--county-cases rules,late,norules,python] [--county-repeat N] [--python-peer FILE] [--python-path DIR]
 /// Exits non-zero if Shennong stored fewer or more readings than were published.
 @main
 struct IngestBench {
@@ -63,6 +63,7 @@ struct IngestBench {
                 case "--county-devices": countyOptions.devices = Int(try value()) ?? countyOptions.devices
                 case "--county-messages": countyOptions.perDevice = Int(try value()) ?? countyOptions.perDevice
                 case "--county-cases": countyOptions.cases = Set(try value().split(separator: ",").map(String.init))
+                case "--county-repeat": countyOptions.repeats = max(1, Int(try value()) ?? 1)
                 case "--python-peer": countyOptions.pythonScript = URL(fileURLWithPath: try value()).path
                 case "--python-path": countyOptions.pythonPath = URL(fileURLWithPath: try value()).path
                 default: throw BenchError("unknown argument \(arguments[i])")
