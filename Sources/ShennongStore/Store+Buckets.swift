@@ -33,6 +33,19 @@ extension Store {
         ).map(bucketInfo)
     }
 
+    /// Appends the raw readings of `series` in `bucket` with `from <= ts < to`, in time order.
+    static func appendRawPoints(
+        series: Int64, of bucket: BucketInfo, from: Int64, to: Int64, into points: inout [Point], in db: Database
+    ) throws {
+        let select = try db.cachedStatement(
+            sql: "SELECT ts, value FROM \(bucket.rawTable) WHERE series_id = ? AND ts >= ? AND ts < ? ORDER BY ts")
+        select.resetForBinding()
+        try select.bind(1, series)
+        try select.bind(2, from)
+        try select.bind(3, to)
+        try select.appendPoints(to: &points, in: db)
+    }
+
     static func allBuckets(in db: Database) throws -> [BucketInfo] {
         try Row.fetchAll(db, sql: "SELECT \(bucketColumns) FROM buckets ORDER BY start").map(bucketInfo)
     }
@@ -198,15 +211,7 @@ extension Store {
                 }
             }
             var raw: [Point] = []
-            if bucket.hasRaw {
-                let select = try db.cachedStatement(
-                    sql: "SELECT ts, value FROM \(bucket.rawTable) WHERE series_id = ? AND ts >= ? AND ts < ? ORDER BY ts")
-                select.resetForBinding()
-                try select.bind(1, series)
-                try select.bind(2, from)
-                try select.bind(3, to)
-                try select.appendPoints(to: &raw, in: db)
-            }
+            if bucket.hasRaw { try appendRawPoints(series: series, of: bucket, from: from, to: to, into: &raw, in: db) }
             Point.merge(compacted, raw, into: &result)
             if result.count >= limit {
                 result.removeSubrange(limit...)
@@ -246,14 +251,8 @@ extension Store {
             let lo = from <= bucket.start ? bucket.start : -floorAlign(-from, tier.width)
             let hi = to >= bucket.until ? bucket.until : -floorAlign(-to, tier.width)
             guard lo < hi else { continue }
-            let select = try db.cachedStatement(
-                sql: "SELECT ts, value FROM \(bucket.rawTable) WHERE series_id = ? AND ts >= ? AND ts < ? ORDER BY ts")
-            select.resetForBinding()
-            try select.bind(1, series)
-            try select.bind(2, lo)
-            try select.bind(3, hi)
             var points: [Point] = []
-            try select.appendPoints(to: &points, in: db)
+            try appendRawPoints(series: series, of: bucket, from: lo, to: hi, into: &points, in: db)
             computed += RollupCell.cells(of: points, width: tier.width).filter { $0.start + tier.width > horizon }
         }
         var packed: [RollupCell] = []
