@@ -29,9 +29,7 @@ final class ObservationQueue: Sendable {
         /// Waits until the observer has prepared the burst; returns what to write after its commit.
         func wait() -> IngestObservation {
             done.wait()
-            // Let a second wait through as well (a failed burst's observation is never waited on;
-            // one that is, is waited on once, but this keeps `wait()` idempotent).
-            done.signal()
+            done.signal()  // so that any later wait returns at once too
             return observation.withLock { $0! }
         }
     }

@@ -140,7 +140,7 @@ extension PostgresStore {
             } else {
                 try Self.createPartition(
                     parent, flag: "has_\(tier.rawValue)", table: bucket.packedTable(tier)!, bucket: bucket, in: s)
-                if tier == .minute { bucket.hasMinute = true } else { bucket.hasHour = true }
+                bucket.markPacked(tier)
             }
             var ids: [Int64] = []
             var counts: [Int64] = []

@@ -136,8 +136,7 @@ extension Store {
         }
         let width = bucket.until - bucket.start
         if !tierIsStored(.day, ts: bucket.start, bucketWidth: width, rawHorizon: rawHorizon) {
-            try db.cachedStatement(sql: "DELETE FROM \(StorageTier.day.liveTable) WHERE series_id = ? AND start >= ? AND start < ?")
-                .execute(arguments: [series, bucket.start, bucket.until])
+            try deleteLiveCells(.day, series: series, of: bucket, in: db)
         }
         for tier in [StorageTier.minute, .hour] where bucket.hasPacked(tier) {
             let table = bucket.packedTable(tier)!

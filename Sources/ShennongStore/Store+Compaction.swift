@@ -190,15 +190,11 @@ extension Store {
         try db.cachedStatement(sql: "DELETE FROM \(bucket.rawTable) WHERE series_id = ?").execute(arguments: [series])
 
         let width = bucket.until - bucket.start
-        if !tierIsStored(.day, ts: bucket.start, bucketWidth: width, rawHorizon: horizons.raw) {
-            try writeDays(series: series, points: points, bucket: bucket, horizon: horizons[.day], in: db)
+        for tier in StorageTier.rollups where !tierIsStored(tier, ts: bucket.start, bucketWidth: width, rawHorizon: horizons.raw) {
+            try writeComputed(tier, series: series, points: points, bucket: &bucket, horizons: horizons, precision: precision, in: db)
         }
-        for tier in [StorageTier.minute, .hour] {
-            if !tierIsStored(tier, ts: bucket.start, bucketWidth: width, rawHorizon: horizons.raw) {
-                try packComputed(
-                    tier, series: series, points: points, bucket: &bucket, horizon: horizons[tier], precision: precision, in: db)
-                continue
-            }
+        // Tiers stored beyond the raw horizon: their live 1 m and 1 h cells are packed.
+        for tier in [StorageTier.minute, .hour] where tierIsStored(tier, ts: bucket.start, bucketWidth: width, rawHorizon: horizons.raw) {
             var live: [RollupCell] = []
             let cellRows = try Row.fetchCursor(
                 db.cachedStatement(
@@ -215,53 +211,52 @@ extension Store {
                 let packed = try BlockCodec.decodeCells([UInt8](data), origin: bucket.start, width: tier.width)
                 cells = RollupCell.merged(packed, live)
             } else if !bucket.hasPacked(tier) {
-                try db.execute(sql: createPackedSQL(table))
-                try db.execute(sql: "UPDATE buckets SET has_\(tier.rawValue) = 1 WHERE start = ?", arguments: [bucket.start])
-                if tier == .minute { bucket.hasMinute = true } else { bucket.hasHour = true }
+                try createPacked(tier, bucket: &bucket, in: db)
             }
             try writePacked(cells, series: series, bucket: bucket, tier: tier, table: table, precision: precision, in: db)
-            try db.cachedStatement(
-                sql: "DELETE FROM \(tier.liveTable) WHERE series_id = ? AND start >= ? AND start < ?"
-            ).execute(arguments: [series, bucket.start, bucket.until])
+            try deleteLiveCells(tier, series: series, of: bucket, in: db)
         }
         return raw.count
     }
 
-    /// Packs the `tier` (1 m or 1 h) cells of `points` (every reading of `series` in `bucket`)
-    /// and deletes live cells of the bucket an older version left: the cells then come from the
-    /// packed row alone, as they came from the raw readings before.
-    static func packComputed(
-        _ tier: StorageTier, series: Int64, points: [Point], bucket: inout BucketInfo, horizon: Int64, precision: Int,
-        in db: Database
+    /// Writes the `tier` cells of `points` (every reading of `series` in `bucket`) in place of
+    /// any the bucket had: 1 m and 1 h cells packed, 1 d cells as live rows (they are not
+    /// packed). Live cells an older version left go: the cells then come from what is written
+    /// alone, as they came from the raw readings before. Cells retention dropped (older than
+    /// the tier's horizon) are not written again.
+    static func writeComputed(
+        _ tier: StorageTier, series: Int64, points: [Point], bucket: inout BucketInfo, horizons: RollupHorizons,
+        precision: Int, in db: Database
     ) throws {
+        let horizon = horizons[tier]
         let cells = RollupCell.cells(of: points, width: tier.width).filter { $0.start + tier.width > horizon }
-        try db.cachedStatement(sql: "DELETE FROM \(tier.liveTable) WHERE series_id = ? AND start >= ? AND start < ?")
-            .execute(arguments: [series, bucket.start, bucket.until])
-        let table = bucket.packedTable(tier)!
+        try deleteLiveCells(tier, series: series, of: bucket, in: db)
+        guard let table = bucket.packedTable(tier) else {
+            let insert = try db.cachedStatement(sql: insertCellSQL(tier, orReplace: true))
+            for cell in cells { try insert.writeCell(series: series, cell, in: db) }
+            return
+        }
         guard !cells.isEmpty else {
             if bucket.hasPacked(tier) {
                 try db.cachedStatement(sql: "DELETE FROM \(table) WHERE series_id = ?").execute(arguments: [series])
             }
             return
         }
-        if !bucket.hasPacked(tier) {
-            try db.execute(sql: createPackedSQL(table))
-            try db.execute(sql: "UPDATE buckets SET has_\(tier.rawValue) = 1 WHERE start = ?", arguments: [bucket.start])
-            if tier == .minute { bucket.hasMinute = true } else { bucket.hasHour = true }
-        }
+        if !bucket.hasPacked(tier) { try createPacked(tier, bucket: &bucket, in: db) }
         try writePacked(cells, series: series, bucket: bucket, tier: tier, table: table, precision: precision, in: db)
     }
 
-    /// Writes the 1 d cells of `points` (every reading of `series` in `bucket`, a whole number
-    /// of days) as live rows, in place of any the bucket had: 1 d cells are not packed.
-    static func writeDays(series: Int64, points: [Point], bucket: BucketInfo, horizon: Int64, in db: Database) throws {
-        let tier = StorageTier.day
+    /// Deletes the live cells of `tier` of `series` that start in `bucket`.
+    static func deleteLiveCells(_ tier: StorageTier, series: Int64, of bucket: BucketInfo, in db: Database) throws {
         try db.cachedStatement(sql: "DELETE FROM \(tier.liveTable) WHERE series_id = ? AND start >= ? AND start < ?")
             .execute(arguments: [series, bucket.start, bucket.until])
-        let insert = try db.cachedStatement(sql: insertCellSQL(tier, orReplace: true))
-        for cell in RollupCell.cells(of: points, width: tier.width) where cell.start + tier.width > horizon {
-            try insert.writeCell(series: series, cell, in: db)
-        }
+    }
+
+    /// Creates the bucket's packed table of `tier` (1 m or 1 h) and records it.
+    static func createPacked(_ tier: StorageTier, bucket: inout BucketInfo, in db: Database) throws {
+        try db.execute(sql: createPackedSQL(bucket.packedTable(tier)!))
+        try db.execute(sql: "UPDATE buckets SET has_\(tier.rawValue) = 1 WHERE start = ?", arguments: [bucket.start])
+        bucket.markPacked(tier)
     }
 
     /// Writes the packed row of `cells`, after checking that the block decodes to them.

@@ -120,26 +120,20 @@ extension Store {
     /// (1 d) before retention drops it: they were computed from its readings
     /// (``cells(series:tier:from:to:in:)``) and outlive them, as each tier's retention says.
     static func packComputedBeforeDrop(_ bucket: BucketInfo, in db: Database) throws {
+        guard bucket.hasRaw else { return }
         let horizons = try RollupHorizons(in: db)
         let width = bucket.until - bucket.start
         let computed = StorageTier.rollups.filter {
             !tierIsStored($0, ts: bucket.start, bucketWidth: width, rawHorizon: horizons.raw)
         }
-        guard bucket.hasRaw, !computed.isEmpty else { return }
+        guard !computed.isEmpty else { return }
         var bucket = bucket
         for series in try Int64.fetchAll(db, sql: "SELECT DISTINCT series_id FROM \(bucket.rawTable) ORDER BY series_id") {
-            let points = try Row.fetchAll(
-                db, sql: "SELECT ts, value FROM \(bucket.rawTable) WHERE series_id = ? ORDER BY ts", arguments: [series]
-            ).map { Point(ts: $0[0], value: $0[1]) }
+            var points: [Point] = []
+            try appendRawPoints(series: series, of: bucket, from: .min, to: .max, into: &points, in: db)
             let precision = try precision(series: series, in: db)
             for tier in computed {
-                if tier == .day {
-                    try writeDays(series: series, points: points, bucket: bucket, horizon: horizons[tier], in: db)
-                } else {
-                    try packComputed(
-                        tier, series: series, points: points, bucket: &bucket, horizon: horizons[tier], precision: precision,
-                        in: db)
-                }
+                try writeComputed(tier, series: series, points: points, bucket: &bucket, horizons: horizons, precision: precision, in: db)
             }
         }
     }

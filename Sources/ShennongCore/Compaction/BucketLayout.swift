@@ -64,6 +64,15 @@ package struct BucketInfo: Sendable, Hashable {
         }
     }
 
+    /// Records that the packed table of `tier` (1 m or 1 h) exists.
+    package mutating func markPacked(_ tier: StorageTier) {
+        switch tier {
+        case .minute: hasMinute = true
+        case .hour: hasHour = true
+        case .raw, .day: preconditionFailure("only 1 m and 1 h cells are packed")
+        }
+    }
+
     /// True when something of this bucket is compacted (a late reading must reopen it).
     package var hasCompacted: Bool { hasBlocks || hasMinute || hasHour }
 
